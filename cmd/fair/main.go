@@ -1,0 +1,23 @@
+// Command fair builds code into container images without Docker and runs
+// it on Kubernetes as training jobs, endpoints and pipelines.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+
+	"github.com/fair-go/fair/internal/cli"
+	"github.com/fair-go/fair/internal/iostreams"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	io := iostreams.System()
+	if err := cli.NewRoot(io).ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(io.Err, "fair:", err)
+		os.Exit(cli.ExitCode(err))
+	}
+}

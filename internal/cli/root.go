@@ -1,0 +1,27 @@
+// Package cli holds the fair command line: one file per verb. Every command
+// takes its streams from an injected IOStreams, so tests and the notebook
+// kernel run the very same commands and flags as the terminal.
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/fair-go/fair/internal/iostreams"
+)
+
+// NewRoot returns the fair root command with every verb attached.
+func NewRoot(io *iostreams.IOStreams) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "fair",
+		Short:         "Build Go and ML code into images and run it on Kubernetes",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(io.In)
+	root.SetOut(io.Out)
+	root.SetErr(io.Err)
+	root.AddCommand(
+		newVersionCmd(io),
+	)
+	return root
+}
