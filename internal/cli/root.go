@@ -6,6 +6,7 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/internal/iostreams"
 )
 
@@ -17,11 +18,19 @@ func NewRoot(io *iostreams.IOStreams) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	// One configuration for every verb: defaults, fair.yaml, FAIR_*; each
+	// command's flags write into it.
+	cfg, cfgErr := config.Load()
+	if cfg == nil {
+		cfg = config.Default()
+	}
+	root.PersistentPreRunE = func(*cobra.Command, []string) error { return cfgErr }
 	root.SetIn(io.In)
 	root.SetOut(io.Out)
 	root.SetErr(io.Err)
 	root.AddCommand(
 		newVersionCmd(io),
+		newBuildCmd(io, cfg),
 	)
 	return root
 }

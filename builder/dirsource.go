@@ -1,0 +1,144 @@
+package builder
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+
+	"github.com/fair-go/fair/builder/ignore"
+)
+
+// DirSource is a directory of any code appended as one layer under a
+// working directory on top of the base image, with a command: Fairing's
+// "append" build, for Python or anything else a framework base image runs.
+type DirSource struct {
+	dir     string
+	workdir string
+	cmd     []string
+	name    string
+}
+
+// NewDir returns the source for dir, placed at workdir in the image and
+// run with cmd (empty keeps the base image's command).
+func NewDir(dir, workdir string, cmd []string) (*DirSource, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory", dir)
+	}
+	if workdir == "" {
+		workdir = "/app"
+	}
+	if !path.IsAbs(workdir) {
+		return nil, fmt.Errorf("--workdir %q must be an absolute path", workdir)
+	}
+	return &DirSource{dir: abs, workdir: path.Clean(workdir), cmd: cmd, name: imageName(filepath.Base(abs))}, nil
+}
+
+// Name implements Source.
+func (s *DirSource) Name() string { return s.name }
+
+// Dir implements Describer.
+func (s *DirSource) Dir() string { return s.dir }
+
+// Build implements Source.
+func (s *DirSource) Build(ctx context.Context, bc *Context, p v1.Platform) (v1.Image, error) {
+	base, err := bc.Base(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	layer, err := DirLayer(bc, s.dir, s.workdir)
+	if err != nil {
+		return nil, err
+	}
+	img, err := mutate.Append(base, mutate.Addendum{
+		Layer:   layer,
+		History: v1.History{Created: v1.Time{Time: bc.Epoch()}, CreatedBy: "fair build " + s.name, Comment: "append " + s.workdir},
+	})
+	if err != nil {
+		return nil, err
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	cf = cf.DeepCopy()
+	cf.Config.WorkingDir = s.workdir
+	if len(s.cmd) > 0 {
+		cf.Config.Cmd = s.cmd
+	}
+	return mutate.ConfigFile(img, cf)
+}
+
+// DirLayer makes a layer of dir's files (less those .fairignore and the
+// secret defaults exclude) under target.
+func DirLayer(bc *Context, dir, target string) (v1.Layer, error) {
+	m, err := ignore.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	var skipped []string
+	layer, err := bc.Layer(func(t *Tar) error {
+		if err := t.Dir(target, 0o755); err != nil {
+			return err
+		}
+		return m.Walk(dir, func(rel string, d fs.DirEntry) error {
+			name := path.Join(target, rel)
+			full := filepath.Join(dir, filepath.FromSlash(rel))
+			switch {
+			case d.IsDir():
+				return t.Dir(name, 0o755)
+			case d.Type()&fs.ModeSymlink != 0:
+				dest, err := os.Readlink(full)
+				if err != nil {
+					return err
+				}
+				return t.Symlink(name, dest)
+			case d.Type().IsRegular():
+				f, err := os.Open(full)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				st, err := f.Stat()
+				if err != nil {
+					return err
+				}
+				// Only the executable bit survives: the same checkout gives
+				// the same layer whatever the umask.
+				mode := int64(0o644)
+				if st.Mode()&0o111 != 0 {
+					mode = 0o755
+				}
+				return t.File(name, mode, st.Size(), f)
+			default:
+				return nil // sockets, devices and pipes have no place in an image
+			}
+		}, func(rel string) { skipped = append(skipped, rel) })
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(skipped) > 0 {
+		if bc.Verbose() {
+			for _, s := range skipped {
+				bc.Logf("excluded %s", s)
+			}
+		} else {
+			bc.Logf("excluded %d paths (.fairignore and secret defaults; -v lists them)", len(skipped))
+		}
+	}
+	return layer, nil
+}

@@ -1,0 +1,187 @@
+// Package ignore decides which files of a source directory go into an
+// image. It reads .fairignore files (the .dockerignore syntax) and always
+// excludes the usual places secrets live unless a pattern explicitly
+// re-includes them.
+package ignore
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/moby/patternmatcher"
+)
+
+// FileName is the ignore file read from the root of a source directory.
+const FileName = ".fairignore"
+
+// Defaults are excluded at any depth unless re-included with "!PATTERN".
+var Defaults = []string{
+	"**/.git",
+	"**/.env*",
+	"**/*.pem",
+	"**/*.key",
+	"**/id_rsa*",
+	"**/kubeconfig",
+	"**/.kube",
+	"**/.docker/config.json",
+	"**/.netrc",
+}
+
+// Parse reads ignore patterns, one a line: blank lines and lines starting
+// with # are skipped, surrounding space is trimmed, a leading ! re-includes,
+// and paths are cleaned and made relative. A pattern that cannot be
+// compiled is an error that names its line.
+func Parse(r io.Reader) ([]string, error) {
+	var out []string
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Bytes()
+		if n == 1 {
+			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
+		}
+		p, ok := clean(string(line))
+		if !ok {
+			continue
+		}
+		if err := check(p); err != nil {
+			return nil, fmt.Errorf("line %d: %q: %v", n, string(line), err)
+		}
+		out = append(out, p)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// check compiles p and tries it once: some bad patterns (a trailing or
+// stray escape) compile but fail on first use.
+func check(p string) error {
+	pm, err := patternmatcher.New([]string{p})
+	if err == nil {
+		_, err = pm.MatchesOrParentMatches("a/b")
+	}
+	return err
+}
+
+// clean normalises one line into a pattern; ok is false for lines that
+// hold none.
+func clean(line string) (string, bool) {
+	if strings.HasPrefix(line, "#") {
+		return "", false
+	}
+	p := strings.TrimSpace(line)
+	invert := strings.HasPrefix(p, "!")
+	if invert {
+		p = strings.TrimSpace(p[1:])
+	}
+	if p == "" {
+		return "", false
+	}
+	p = path.Clean(filepath.ToSlash(p))
+	p = strings.TrimLeft(p, "/")
+	if p == "" || p == "." {
+		// "/" or "." would exclude the whole context: keep it, as docker
+		// does, but in a form the matcher understands.
+		p = "*"
+	}
+	if invert {
+		p = "!" + p
+	}
+	return p, true
+}
+
+// Matcher answers whether a path is excluded.
+type Matcher struct {
+	pm *patternmatcher.PatternMatcher
+}
+
+// New returns a matcher for the defaults followed by patterns; later
+// patterns win, so "!.env.example" brings that file back.
+func New(patterns []string) (*Matcher, error) {
+	pm, err := patternmatcher.New(append(append([]string{}, Defaults...), patterns...))
+	if err != nil {
+		return nil, err
+	}
+	return &Matcher{pm: pm}, nil
+}
+
+// Load reads dir/.fairignore, if present, and returns its matcher.
+func Load(dir string) (*Matcher, error) {
+	var patterns []string
+	f, err := os.Open(filepath.Join(dir, FileName))
+	switch {
+	case err == nil:
+		defer f.Close()
+		patterns, err = Parse(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", filepath.Join(dir, FileName), err)
+		}
+	case !os.IsNotExist(err):
+		return nil, err
+	}
+	return New(patterns)
+}
+
+// Walk calls fn for every entry under root that is not excluded, in
+// lexical order, with its slash-separated path relative to root. Excluded
+// entries are passed to skipped, which may be nil.
+func (m *Matcher) Walk(root string, fn func(rel string, d os.DirEntry) error, skipped func(rel string)) error {
+	type frame struct {
+		dir  string
+		info patternmatcher.MatchInfo
+	}
+	// Parent match results, so a file inside an excluded directory is
+	// excluded unless a later pattern re-includes it.
+	stack := []frame{{dir: "."}}
+	return filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		if rel == "." {
+			return nil
+		}
+		rel = filepath.ToSlash(rel)
+		parent := path.Dir(rel)
+		for len(stack) > 1 && stack[len(stack)-1].dir != parent {
+			stack = stack[:len(stack)-1]
+		}
+		excluded, info, err := m.pm.MatchesUsingParentResults(rel, stack[len(stack)-1].info)
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if excluded && !m.pm.Exclusions() {
+				if skipped != nil {
+					skipped(rel + "/")
+				}
+				return filepath.SkipDir
+			}
+			stack = append(stack, frame{dir: rel, info: info})
+		}
+		if excluded {
+			if skipped != nil && !d.IsDir() {
+				skipped(rel)
+			}
+			return nil
+		}
+		return fn(rel, d)
+	})
+}
+
+// Excluded reports whether the file at rel (slash-separated, relative to
+// the root) is excluded, taking its parent directories into account.
+func (m *Matcher) Excluded(rel string) (bool, error) {
+	return m.pm.MatchesOrParentMatches(path.Clean(rel))
+}

@@ -1,0 +1,96 @@
+package builder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+)
+
+// Layout publishes into an OCI image layout directory (created if needed).
+// The reference it returns, oci:DIR@DIGEST, is also a valid --base.
+type Layout struct {
+	Dir string
+	Tag string
+}
+
+// Publish implements Publisher.
+func (l *Layout) Publish(ctx context.Context, a Artifact, repo string) (*Published, error) {
+	p, err := layout.FromPath(l.Dir)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("OCI layout %s: %v", l.Dir, err)
+		}
+		if p, err = layout.Write(l.Dir, empty.Index); err != nil {
+			return nil, fmt.Errorf("OCI layout %s: %v", l.Dir, err)
+		}
+	}
+	tag := l.Tag
+	if tag == "" {
+		tag = "latest"
+	}
+	ann := layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": repo + ":" + tag})
+	// Replace whatever held this name before, as a registry tag would move.
+	matcher := func(d v1.Descriptor) bool {
+		return d.Annotations["org.opencontainers.image.ref.name"] == repo+":"+tag
+	}
+	switch t := a.(type) {
+	case v1.Image:
+		err = p.ReplaceImage(t, matcher, ann)
+	case v1.ImageIndex:
+		err = p.ReplaceIndex(t, matcher, ann)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("OCI layout %s: %v", l.Dir, err)
+	}
+	d, err := a.Digest()
+	if err != nil {
+		return nil, err
+	}
+	abs, _ := filepath.Abs(l.Dir)
+	return &Published{Ref: "oci:" + abs + "@" + d.String()}, nil
+}
+
+// Tarball publishes a single-platform image as a tarball that `docker load`
+// and `podman load` accept.
+type Tarball struct {
+	File string
+	Tag  string
+}
+
+// Publish implements Publisher.
+func (t *Tarball) Publish(ctx context.Context, a Artifact, repo string) (*Published, error) {
+	img, ok := a.(v1.Image)
+	if !ok {
+		return nil, errors.New("a tarball holds one platform: build one --platform, or use --oci-layout for several")
+	}
+	tag := t.Tag
+	if tag == "" {
+		tag = "latest"
+	}
+	ref, err := name.NewTag(repo+":"+tag, name.WeakValidation)
+	if err != nil {
+		return nil, fmt.Errorf("image name %q: %v", repo, err)
+	}
+	// Write beside the target and rename, so a failure leaves no partial file.
+	tmp := t.File + ".tmp"
+	if err := tarball.WriteToFile(tmp, ref, img); err != nil {
+		os.Remove(tmp)
+		return nil, fmt.Errorf("tarball %s: %v", t.File, err)
+	}
+	if err := os.Rename(tmp, t.File); err != nil {
+		return nil, err
+	}
+	d, err := img.Digest()
+	if err != nil {
+		return nil, err
+	}
+	return &Published{Ref: ref.Context().Name() + "@" + d.String()}, nil
+}

@@ -1,0 +1,388 @@
+// Package config holds fair's one configuration, shared by the CLI, the
+// notebook kernel and IDE run configurations. Values come from, in rising
+// precedence: built-in defaults, fair.yaml (found by walking up from the
+// working directory), FAIR_* environment variables, and flags (or
+// `%kf config key=value` in a notebook). Every value remembers where it came
+// from so that `%kf config` can show it.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+// FileName is the name of the project configuration file.
+const FileName = "fair.yaml"
+
+// Config is the effective configuration. Field names in fair.yaml are the
+// json tags; the environment variable is FAIR_ plus the key in upper snake
+// case unless an env tag names another.
+type Config struct {
+	// Build.
+	Registry           string   `json:"registry,omitempty"`                          // repository prefix; the image name is appended
+	Repo               string   `json:"repo,omitempty"`                              // full repository, overrides registry
+	Tag                string   `json:"tag,omitempty"`                               // tag pushed with the image
+	Base               string   `json:"base,omitempty"`                              // base image: static, a reference, or oci:PATH
+	Platforms          []string `json:"platforms,omitempty"`                         // e.g. linux/amd64,linux/arm64
+	Workdir            string   `json:"workdir,omitempty"`                           // where directory sources land in the image
+	Cmd                string   `json:"cmd,omitempty"`                               // command for directory sources
+	User               string   `json:"user,omitempty"`                              // user the image runs as
+	ImageEnv           []string `json:"imageEnv,omitempty"`                          // K=V baked into the image config
+	ImageLabels        []string `json:"imageLabels,omitempty"`                       // K=V image config labels
+	Dockerfile         string   `json:"dockerfile,omitempty"`                        // Dockerfile path, relative to the source
+	BuildKit           string   `json:"buildkit,omitempty" env:"FAIR_BUILDKIT_ADDR"` // BuildKit daemon address
+	InsecureRegistries []string `json:"insecureRegistries,omitempty"`                // registries reached over plain HTTP
+	Include            []string `json:"include,omitempty"`                           // extra files shipped with a notebook
+
+	// Cluster.
+	Kubeconfig string `json:"kubeconfig,omitempty" env:"KUBECONFIG"`
+	Context    string `json:"context,omitempty"`
+	Namespace  string `json:"namespace,omitempty"`
+
+	// Workload.
+	Kind             string   `json:"kind,omitempty"`
+	Name             string   `json:"name,omitempty"`
+	GPUs             int      `json:"gpus,omitempty"`
+	GPUResource      string   `json:"gpuResource,omitempty"`
+	CPU              string   `json:"cpu,omitempty"`
+	Memory           string   `json:"memory,omitempty"`
+	Workers          int      `json:"workers,omitempty"`
+	Runtime          string   `json:"runtime,omitempty"`
+	Replicas         int      `json:"replicas,omitempty"`
+	Port             int      `json:"port,omitempty"`
+	NodeSelector     []string `json:"nodeSelector,omitempty"`
+	Tolerations      []string `json:"tolerations,omitempty"`
+	Env              []string `json:"env,omitempty"`
+	EnvFromSecrets   []string `json:"envFromSecrets,omitempty"`
+	Volumes          []string `json:"volumes,omitempty"`
+	ServiceAccount   string   `json:"serviceAccount,omitempty"`
+	ImagePullSecrets []string `json:"imagePullSecrets,omitempty"`
+	Labels           []string `json:"labels,omitempty"`
+	TTL              string   `json:"ttl,omitempty"`
+	BackoffLimit     int      `json:"backoffLimit,omitempty"`
+	Timeout          string   `json:"timeout,omitempty"`
+	OnInterrupt      string   `json:"onInterrupt,omitempty"`
+
+	// File is the fair.yaml the values were read from, if any.
+	File string `json:"-"`
+
+	origins map[string]string
+}
+
+// Origins of a value.
+const (
+	OriginDefault = "default"
+	OriginEnv     = "env"
+	OriginFlag    = "flag"
+	OriginSet     = "set"
+)
+
+// Default returns the built-in defaults.
+func Default() *Config {
+	c := &Config{
+		Base:        "static",
+		Workdir:     "/app",
+		GPUResource: "nvidia.com/gpu",
+		Namespace:   "",
+		Port:        8080,
+		Replicas:    1,
+		OnInterrupt: "detach",
+		origins:     map[string]string{},
+	}
+	for _, k := range []string{"base", "workdir", "gpuResource", "port", "replicas", "onInterrupt"} {
+		c.origins[k] = OriginDefault
+	}
+	return c
+}
+
+// Option changes how Load looks for values.
+type Option func(*loader)
+
+type loader struct {
+	dir    string
+	getenv func(string) string
+}
+
+// WithDir starts the search for fair.yaml in dir instead of the working directory.
+func WithDir(dir string) Option { return func(l *loader) { l.dir = dir } }
+
+// WithEnv reads environment variables through getenv (tests, the kernel).
+func WithEnv(getenv func(string) string) Option { return func(l *loader) { l.getenv = getenv } }
+
+// Load returns defaults overlaid with fair.yaml and FAIR_* variables.
+// Flags are applied afterwards with Set.
+func Load(opts ...Option) (*Config, error) {
+	l := loader{getenv: os.Getenv}
+	for _, o := range opts {
+		o(&l)
+	}
+	if l.dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		l.dir = wd
+	}
+	c := Default()
+	if path, ok := Find(l.dir); ok {
+		if err := c.loadFile(path); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range fields() {
+		if v := l.getenv(f.env); v != "" {
+			if err := c.Set(f.key, v, OriginEnv+" "+f.env); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return c, nil
+}
+
+// Find walks up from dir to the file system root looking for fair.yaml.
+func Find(dir string) (string, bool) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", false
+	}
+	for {
+		p := filepath.Join(dir, FileName)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p, true
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", false
+		}
+		dir = parent
+	}
+}
+
+func (c *Config) loadFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	// Decode into a generic map first so that unknown keys are reported and
+	// each present key gets its origin.
+	var raw map[string]any
+	if err := yaml.Unmarshal(data, &raw); err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	var file Config
+	if err := yaml.UnmarshalStrict(data, &file); err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	src := reflect.ValueOf(&file).Elem()
+	dst := reflect.ValueOf(c).Elem()
+	for _, f := range fields() {
+		if _, ok := raw[f.key]; !ok {
+			continue
+		}
+		dst.Field(f.index).Set(src.Field(f.index))
+		c.origins[f.key] = path
+	}
+	c.File = path
+	return nil
+}
+
+// Set parses value into the field named key (its fair.yaml name; case,
+// dashes and underscores are ignored) and records origin. Lists take
+// comma-separated values.
+func (c *Config) Set(key, value, origin string) error {
+	f, ok := lookup(key)
+	if !ok {
+		return fmt.Errorf("unknown configuration key %q (known: %s)", key, strings.Join(Keys(), ", "))
+	}
+	fv := reflect.ValueOf(c).Elem().Field(f.index)
+	switch fv.Kind() {
+	case reflect.String:
+		if err := validate(f.key, value); err != nil {
+			return err
+		}
+		fv.SetString(value)
+	case reflect.Int:
+		n, err := strconv.Atoi(strings.TrimSpace(value))
+		if err != nil || n < 0 {
+			return fmt.Errorf("%s: want a whole number of 0 or more, got %q", f.key, value)
+		}
+		fv.SetInt(int64(n))
+	case reflect.Slice:
+		var list []string
+		for _, s := range strings.Split(value, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				list = append(list, s)
+			}
+		}
+		fv.Set(reflect.ValueOf(list))
+	}
+	if c.origins == nil {
+		c.origins = map[string]string{}
+	}
+	c.origins[f.key] = origin
+	return nil
+}
+
+func validate(key, value string) error {
+	switch key {
+	case "ttl", "timeout":
+		if value == "" {
+			return nil
+		}
+		if _, err := time.ParseDuration(value); err != nil {
+			return fmt.Errorf("%s: want a duration such as 30m or 1h, got %q", key, value)
+		}
+	case "onInterrupt":
+		if value != "detach" && value != "cancel" {
+			return fmt.Errorf("onInterrupt: want detach or cancel, got %q", value)
+		}
+	}
+	return nil
+}
+
+// Get returns the value of key as text, as Set would accept it.
+func (c *Config) Get(key string) (string, error) {
+	f, ok := lookup(key)
+	if !ok {
+		return "", fmt.Errorf("unknown configuration key %q", key)
+	}
+	fv := reflect.ValueOf(c).Elem().Field(f.index)
+	switch fv.Kind() {
+	case reflect.Int:
+		return strconv.Itoa(int(fv.Int())), nil
+	case reflect.Slice:
+		return strings.Join(fv.Interface().([]string), ","), nil
+	}
+	return fv.String(), nil
+}
+
+// Origin says where the value of key came from: "default", a fair.yaml path,
+// "env FAIR_X", "flag --x" or "set"; empty when unset.
+func (c *Config) Origin(key string) string {
+	f, ok := lookup(key)
+	if !ok {
+		return ""
+	}
+	return c.origins[f.key]
+}
+
+// Entry is one configured value and where it came from.
+type Entry struct{ Key, Value, Origin string }
+
+// Entries lists the keys that have a value, in a stable order.
+func (c *Config) Entries() []Entry {
+	var out []Entry
+	for _, f := range fields() {
+		v, _ := c.Get(f.key)
+		if o := c.origins[f.key]; o != "" || v != "" && v != "0" {
+			out = append(out, Entry{f.key, v, c.origins[f.key]})
+		}
+	}
+	return out
+}
+
+// Clone returns a deep copy, so a notebook cell's flags do not leak into the
+// kernel's configuration.
+func (c *Config) Clone() *Config {
+	n := *c
+	n.origins = make(map[string]string, len(c.origins))
+	for k, v := range c.origins {
+		n.origins[k] = v
+	}
+	v := reflect.ValueOf(&n).Elem()
+	for _, f := range fields() {
+		if fv := v.Field(f.index); fv.Kind() == reflect.Slice && !fv.IsNil() {
+			fv.Set(reflect.ValueOf(append([]string(nil), fv.Interface().([]string)...)))
+		}
+	}
+	return &n
+}
+
+// Save writes the values that did not come from defaults or the
+// environment into path (fair.yaml), keeping nothing secret out of it since
+// no key holds a secret.
+func (c *Config) Save(path string) error {
+	keep := map[string]any{}
+	for _, e := range c.Entries() {
+		if e.Origin == OriginDefault || strings.HasPrefix(e.Origin, OriginEnv) {
+			continue
+		}
+		f, _ := lookup(e.Key)
+		keep[e.Key] = reflect.ValueOf(c).Elem().Field(f.index).Interface()
+	}
+	data, err := yaml.Marshal(keep)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
+}
+
+// Keys lists every configuration key.
+func Keys() []string {
+	var ks []string
+	for _, f := range fields() {
+		ks = append(ks, f.key)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+type field struct {
+	key, env string
+	index    int
+}
+
+func fields() []field {
+	t := reflect.TypeOf(Config{})
+	var out []field
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		tag := strings.Split(sf.Tag.Get("json"), ",")[0]
+		if tag == "" || tag == "-" {
+			continue
+		}
+		env := sf.Tag.Get("env")
+		if env == "" {
+			env = "FAIR_" + upperSnake(tag)
+		}
+		out = append(out, field{key: tag, env: env, index: i})
+	}
+	return out
+}
+
+func lookup(key string) (field, bool) {
+	want := normalize(key)
+	for _, f := range fields() {
+		if normalize(f.key) == want {
+			return f, true
+		}
+	}
+	return field{}, false
+}
+
+func normalize(s string) string {
+	return strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(s))
+}
+
+func upperSnake(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if r >= 'A' && r <= 'Z' && i > 0 && !(s[i-1] >= 'A' && s[i-1] <= 'Z') {
+			b.WriteByte('_')
+		}
+		b.WriteRune(r)
+	}
+	return strings.ToUpper(b.String())
+}
+
+// ErrNoRegistry is returned when an image must be pushed but no registry is set.
+var ErrNoRegistry = errors.New("no registry set: pass --repo, set FAIR_REGISTRY, or add `registry:` to fair.yaml")
