@@ -31,6 +31,7 @@ func NewRoot(io *iostreams.IOStreams) *cobra.Command {
 	root.AddCommand(
 		newVersionCmd(io),
 		newBuildCmd(io, cfg),
+		newBaseCmd(io, cfg),
 	)
 	return root
 }

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# deps.sh: the Debian packages and Go tools fair's tests, demo and
+# benchmarks need. Idempotent; apt runs only for what is missing.
+#   hack/deps.sh          packages for tests and demo, plus buildkitd
+#   hack/deps.sh bench    also ko (the benchmark's peer)
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOOLS=${FAIR_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/fair/tools}
+log() { printf '%s deps: %s\n' "$(date +%T)" "$*" >&2; }
+
+PKGS="make git gcc docker-registry runc busybox-static ca-certificates
+      jupyter-client python3-nbclient jupyter-nbconvert jupyter-notebook python3-ipykernel"
+missing=
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" != 0 ]; then
+		log "missing Debian packages:$missing; run: sudo apt-get install$missing"
+		exit 1
+	fi
+	log "apt-get install$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	# shellcheck disable=SC2086
+	apt-get install -y --no-install-recommends $missing >/dev/null ||
+		{ apt-get update >/dev/null && apt-get install -y --no-install-recommends $missing >/dev/null; }
+fi
+
+# Go tools, pinned, into $TOOLS/bin.
+BUILDKIT=github.com/moby/buildkit@v0.18.2
+KO=github.com/google/ko@v0.19.1
+STATICCHECK=honnef.co/go/tools/cmd/staticcheck@2025.1.1
+mkdir -p "$TOOLS/bin"
+install_tool() { # name module@version [package path]
+	local bin=$1 modv=$2 pkg=${3:-}
+	local stamp="$TOOLS/bin/.$bin.version"
+	if [ -x "$TOOLS/bin/$bin" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$modv" ]; then return; fi
+	log "go install $modv ${pkg}"
+	local target=${modv%@*}${pkg}@${modv#*@}
+	GOBIN=$TOOLS/bin GOFLAGS=-mod=mod nice -n 10 go install -trimpath "$target"
+	echo "$modv" >"$stamp"
+}
+install_tool buildkitd "$BUILDKIT" /cmd/buildkitd
+install_tool staticcheck "$STATICCHECK"
+if [ "${1:-}" = bench ]; then
+	install_tool ko "$KO"
+fi
+log "tools in $TOOLS/bin"
