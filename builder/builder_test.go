@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -489,4 +490,46 @@ func mustRef(t *testing.T, s string) name.Reference {
 		t.Fatal(err)
 	}
 	return r
+}
+
+func TestGitAnnotationsAndImageConfig(t *testing.T) {
+	dir := writeModule(t, helloGo)
+	git := func(args ...string) string {
+		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.email=a@b", "-c", "user.name=a"}, args...)...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	git("init", "-q")
+	git("add", ".")
+	git("commit", "-qm", "init")
+	git("remote", "add", "origin", "https://user:token@git.example/team/hello.git")
+	head := git("rev-parse", "HEAD")
+	src, err := builder.NewGo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := build(t, src, builder.WithEnv("MODEL=linear"), builder.WithLabels("team=ml"), builder.WithUser("1000")).(v1.Image)
+	m, _ := img.Manifest()
+	if m.Annotations["org.opencontainers.image.revision"] != head {
+		t.Errorf("revision = %q, want %q", m.Annotations["org.opencontainers.image.revision"], head)
+	}
+	if got := m.Annotations["org.opencontainers.image.source"]; got != "https://git.example/team/hello.git" {
+		t.Errorf("source = %q (credentials must be stripped)", got)
+	}
+	cf, _ := img.ConfigFile()
+	if cf.Config.User != "1000" || cf.Config.Labels["team"] != "ml" || !contains(cf.Config.Env, "MODEL=linear") || !contains(cf.Config.Env, "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt") {
+		t.Errorf("config: user %q labels %v env %v", cf.Config.User, cf.Config.Labels, cf.Config.Env)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

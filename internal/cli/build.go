@@ -51,6 +51,10 @@ with no change uploads nothing.`,
 	}
 	addBuildFlags(cmd, cfg)
 	f := cmd.Flags()
+	// On build, --env and --label can only mean the image's; train and
+	// serve use them for the container, hence the longer shared names.
+	cfgFlag(f, cfg, "imageEnv", "env", "e", "strings", "K=V environment baked into the image (same as --image-env)")
+	cfgFlag(f, cfg, "imageLabels", "label", "l", "strings", "K=V image label (same as --image-label)")
 	f.StringVar(&bo.ociLayout, "oci-layout", "", "write the image into this OCI layout directory instead of a registry")
 	f.StringVar(&bo.tarball, "tarball", "", "write the image into this tarball (docker load) instead of a registry")
 	f.BoolVarP(&bo.verbose, "verbose", "v", false, "show more progress, such as each excluded file")

@@ -1,0 +1,121 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestPrecedence(t *testing.T) {
+	root := t.TempDir()
+	sub := filepath.Join(root, "a", "b")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(root, FileName)
+	if err := os.WriteFile(file, []byte("registry: file.example/team\nbase: file-base\ngpus: 2\nplatforms: [linux/amd64, linux/arm64]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(WithDir(sub), WithEnv(env(map[string]string{"FAIR_BASE": "env-base", "FAIR_BUILDKIT_ADDR": "unix:///bk.sock", "FAIR_GPU_RESOURCE": "amd.com/gpu"})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.File != file {
+		t.Errorf("fair.yaml found at %q, want %q (walking up)", c.File, file)
+	}
+	checks := []struct{ key, value, origin string }{
+		{"registry", "file.example/team", file},
+		{"base", "env-base", "env FAIR_BASE"},
+		{"buildkit", "unix:///bk.sock", "env FAIR_BUILDKIT_ADDR"},
+		{"gpuResource", "amd.com/gpu", "env FAIR_GPU_RESOURCE"},
+		{"gpus", "2", file},
+		{"platforms", "linux/amd64,linux/arm64", file},
+		{"workdir", "/app", OriginDefault},
+	}
+	for _, ch := range checks {
+		v, _ := c.Get(ch.key)
+		if v != ch.value || c.Origin(ch.key) != ch.origin {
+			t.Errorf("%s = %q from %q, want %q from %q", ch.key, v, c.Origin(ch.key), ch.value, ch.origin)
+		}
+	}
+	// A flag beats both.
+	if err := c.Set("base", "flag-base", "flag --base"); err != nil {
+		t.Fatal(err)
+	}
+	if c.Base != "flag-base" || c.Origin("base") != "flag --base" {
+		t.Errorf("flag did not win: %q from %q", c.Base, c.Origin("base"))
+	}
+}
+
+func TestSetParsesAndRejects(t *testing.T) {
+	c := Default()
+	for _, k := range []string{"gpu-resource", "GPU_RESOURCE", "gpuresource"} {
+		if err := c.Set(k, "nvidia.com/gpu", OriginSet); err != nil {
+			t.Errorf("key spelling %q: %v", k, err)
+		}
+	}
+	bad := []struct{ key, value, want string }{
+		{"gpus", "two", "whole number"},
+		{"gpus", "-1", "whole number"},
+		{"ttl", "soon", "duration"},
+		{"onInterrupt", "explode", "detach or cancel"},
+		{"nosuchkey", "x", "unknown configuration key"},
+	}
+	for _, b := range bad {
+		if err := c.Set(b.key, b.value, OriginSet); err == nil || !strings.Contains(err.Error(), b.want) {
+			t.Errorf("Set(%s, %s) = %v, want error with %q", b.key, b.value, err, b.want)
+		}
+	}
+	if err := c.Set("env", "A=1, B=2", OriginSet); err != nil || len(c.Env) != 2 || c.Env[1] != "B=2" {
+		t.Errorf("list parse: %v %q", err, c.Env)
+	}
+}
+
+func TestUnknownKeyInFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte("registy: typo\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(WithDir(dir), WithEnv(env(nil)))
+	if err == nil || !strings.Contains(err.Error(), "registy") {
+		t.Fatalf("want an error naming the unknown key, got %v", err)
+	}
+}
+
+func TestCloneIsDeep(t *testing.T) {
+	c := Default()
+	_ = c.Set("env", "A=1", OriginSet)
+	n := c.Clone()
+	_ = n.Set("env", "B=2", OriginFlag)
+	n.Env[0] = "X"
+	if c.Env[0] != "A=1" || c.Origin("env") != OriginSet {
+		t.Fatalf("clone shares state: %q %q", c.Env, c.Origin("env"))
+	}
+}
+
+func TestSaveRoundTrip(t *testing.T) {
+	c := Default()
+	_ = c.Set("registry", "r.example/x", OriginSet)
+	_ = c.Set("gpus", "1", OriginFlag)
+	_ = c.Set("kubeconfig", "/secret/path", "env KUBECONFIG")
+	p := filepath.Join(t.TempDir(), FileName)
+	if err := c.Save(p); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(p)
+	if strings.Contains(string(data), "kubeconfig") || strings.Contains(string(data), "workdir") {
+		t.Errorf("saved environment or default values:\n%s", data)
+	}
+	back, err := Load(WithDir(filepath.Dir(p)), WithEnv(env(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Registry != "r.example/x" || back.GPUs != 1 {
+		t.Fatalf("round trip lost values: %+v\n%s", back, data)
+	}
+}
