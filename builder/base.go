@@ -197,8 +197,7 @@ func (b *Builder) storeBase(root partial.Describable) {
 			_ = os.Rename(tmp, p)
 		}
 	}
-	var storeImage func(img v1.Image)
-	storeImage = func(img v1.Image) {
+	storeImage := func(img v1.Image) {
 		raw, err := img.RawManifest()
 		if err != nil {
 			return

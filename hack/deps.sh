@@ -29,7 +29,7 @@ fi
 # Go tools, pinned, into $TOOLS/bin.
 BUILDKIT=github.com/moby/buildkit@v0.18.2
 KO=github.com/google/ko@v0.19.1
-STATICCHECK=honnef.co/go/tools/cmd/staticcheck@2025.1.1
+STATICCHECK=honnef.co/go/tools@v0.8.2
 mkdir -p "$TOOLS/bin"
 install_tool() { # name module@version [package path]
 	local bin=$1 modv=$2 pkg=${3:-}
@@ -41,7 +41,7 @@ install_tool() { # name module@version [package path]
 	echo "$modv" >"$stamp"
 }
 install_tool buildkitd "$BUILDKIT" /cmd/buildkitd
-install_tool staticcheck "$STATICCHECK"
+install_tool staticcheck "$STATICCHECK" /cmd/staticcheck
 if [ "${1:-}" = bench ]; then
 	install_tool ko "$KO"
 fi
