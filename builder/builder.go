@@ -6,6 +6,8 @@ package builder
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -75,6 +77,17 @@ func (c *Context) TempDir() string { return c.b.tmpDir }
 // cached compression when the content is unchanged.
 func (c *Context) Layer(fn func(*Tar) error) (v1.Layer, error) {
 	return buildLayer(c.b.layers, c.b.tmpDir, c.b.epoch, fn)
+}
+
+// binPath returns a stable place in the cache for the binary built from
+// dir for platform p.
+func (c *Context) binPath(dir, name string, p v1.Platform) (string, error) {
+	sum := sha256.Sum256([]byte(dir + "\x00" + p.String()))
+	d := filepath.Join(c.b.layers.dir, "bin", hex.EncodeToString(sum[:8]))
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		return "", err
+	}
+	return filepath.Join(d, name), nil
 }
 
 // Builder builds sources. Make one with New; it may be used for several builds.

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -66,10 +67,20 @@ func (s *GoSource) Build(ctx context.Context, bc *Context, p v1.Platform) (v1.Im
 	if err != nil {
 		return nil, err
 	}
-	bin := filepath.Join(bc.TempDir(), s.name+"-"+strings.ReplaceAll(p.String(), "/", "-"))
+	// The binary lives at a stable path in the cache: when nothing changed,
+	// the go command sees the up-to-date target and skips the link, which
+	// is most of a no-change rebuild.
+	bin, err := bc.binPath(s.dir, s.name, p)
+	if err != nil {
+		return nil, err
+	}
 	bc.Logf("compiling %s for %s", s.dir, p.String())
+	start := time.Now()
 	if err := goBuild(ctx, s.dir, bin, p, s.Env); err != nil {
 		return nil, err
+	}
+	if bc.Verbose() {
+		bc.Logf("compiled %s in %.2fs", p.String(), time.Since(start).Seconds())
 	}
 	f, err := os.Open(bin)
 	if err != nil {

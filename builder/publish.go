@@ -30,6 +30,9 @@ type Published struct {
 // Summary is a one-line account of the push.
 func (p *Published) Summary() string {
 	if p.BlobsUploaded == 0 && p.BlobsMounted == 0 {
+		if p.BlobsExisting == 0 {
+			return "uploaded 0 bytes: the image is already in the registry"
+		}
 		return fmt.Sprintf("uploaded 0 bytes: all %d blobs already present", p.BlobsExisting)
 	}
 	return fmt.Sprintf("uploaded %s in %d blobs, %d already present, %d mounted",

@@ -75,6 +75,7 @@ for i in $(seq 1 "$RUNS"); do
 	run_case ko_a ko_build "ko-$i" "$kc"
 	# (b) no change
 	run_case fair_b fair_build "$fc" "fair-$i"
+	summary=$(tail -1 "$WORK/err")
 	run_case ko_b ko_build "ko-$i" "$kc"
 	# (c) one-line change (each tool sees its own fresh change)
 	change; run_case fair_c fair_build "$fc" "fair-$i"
@@ -82,8 +83,6 @@ for i in $(seq 1 "$RUNS"); do
 	change; run_case go_c bash -c "cd '$WORK/app' && CGO_ENABLED=0 GOOS=linux go build -trimpath -o '$WORK/app.bin' ."
 done
 
-# Zero-byte rebuild check, from fair's summary.
-summary=$(FAIR_CACHE_DIR=$WORK/fair-cache-1 "$FAIR" build "$WORK/app" --repo "$REG/fair-1" 2>&1 >/dev/null | tail -1)
 
 m() { echo "${T[$1]}" | tr ' ' '\n' | grep . | median; }
 r() { echo "scale=2; $1 / $2" | bc; }
@@ -102,6 +101,8 @@ mkdir -p docs/bench
 	echo "| (b) rebuild, no change | $(m fair_b) | $(m ko_b) | $(r "$(m fair_b)" "$(m ko_b)") | | |"
 	echo "| (c) rebuild, one-line change | $(m fair_c) | $(m ko_c) | $(r "$(m fair_c)" "$(m ko_c)") | $(m go_c) | $(r "$(m fair_c)" "$(m go_c)") |"
 	echo
-	echo "A rebuild with no change: \`$summary\`"
+	echo "fair's own line for a rebuild with no change: \`$summary\`"
+	echo
+	echo "Load average while measuring: $(cut -d' ' -f1-3 /proc/loadavg)."
 } >"$out"
 cat "$out"

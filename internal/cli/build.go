@@ -160,9 +160,16 @@ func buildWith(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config,
 		}
 		return "", err
 	}
+	built := time.Now()
+	if bo.verbose {
+		fmt.Fprintf(io.Err, "built in %.2fs\n", built.Sub(start).Seconds())
+	}
 	res, err := pub.Publish(ctx, art, repo)
 	if err != nil {
 		return "", err
+	}
+	if bo.verbose {
+		fmt.Fprintf(io.Err, "published in %.2fs\n", time.Since(built).Seconds())
 	}
 	if _, ok := pub.(*builder.Registry); ok {
 		fmt.Fprintf(io.Err, "%s; done in %.1fs\n", res.Summary(), time.Since(start).Seconds())
