@@ -30,6 +30,7 @@ func NewRoot(io *iostreams.IOStreams) *cobra.Command {
 	root.SetErr(io.Err)
 	root.AddCommand(
 		newVersionCmd(io),
+		newKernelCmd(io),
 		newBuildCmd(io, cfg),
 		newBaseCmd(io, cfg),
 	)

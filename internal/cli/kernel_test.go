@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fair-go/fair/internal/iostreams"
+)
+
+func TestKernelInstallUninstall(t *testing.T) {
+	prefix := t.TempDir()
+	io, _, _, errOut := iostreams.Test()
+	root := NewRoot(io)
+	root.SetArgs([]string{"kernel", "install", "--prefix", prefix, "--name", "fairtest"})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(prefix, "share", "jupyter", "kernels", "fairtest")
+	b, err := os.ReadFile(filepath.Join(dir, "kernel.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec struct {
+		Argv          []string `json:"argv"`
+		Language      string   `json:"language"`
+		InterruptMode string   `json:"interrupt_mode"`
+		DisplayName   string   `json:"display_name"`
+	}
+	if err := json.Unmarshal(b, &spec); err != nil {
+		t.Fatal(err)
+	}
+	if len(spec.Argv) != 5 || strings.Join(spec.Argv[1:], " ") != "kernel run --connection-file {connection_file}" ||
+		spec.Language != "go" || spec.InterruptMode != "message" || spec.DisplayName != "Go (fair)" {
+		t.Errorf("kernel.json: %s", b)
+	}
+	for _, logo := range []string{"logo-32x32.png", "logo-64x64.png"} {
+		if fi, err := os.Stat(filepath.Join(dir, logo)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s missing", logo)
+		}
+	}
+	if !strings.Contains(errOut.String(), "installed kernelspec fairtest") {
+		t.Errorf("stderr: %q", errOut.String())
+	}
+
+	root = NewRoot(io)
+	root.SetArgs([]string{"kernel", "uninstall", "--prefix", prefix, "--name", "fairtest"})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("kernelspec still there: %v", err)
+	}
+	root = NewRoot(io)
+	root.SetArgs([]string{"kernel", "uninstall", "--prefix", prefix, "--name", "fairtest"})
+	if err := root.Execute(); err == nil || !strings.Contains(err.Error(), "no kernelspec fairtest") {
+		t.Errorf("second uninstall: %v", err)
+	}
+}
+
+func TestKernelFlagErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"kernel", "install", "--user", "--prefix", "/tmp/x"},
+		{"kernel", "install", "--name", "a/b", "--prefix", "/tmp/x"},
+		{"kernel", "run"},
+		{"kernel", "run", "--connection-file", "/does/not/exist.json"},
+	} {
+		io, _, _, _ := iostreams.Test()
+		root := NewRoot(io)
+		root.SetArgs(args)
+		err := root.Execute()
+		if err == nil || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%v: want a one-line error, got %v", args, err)
+		}
+	}
+}

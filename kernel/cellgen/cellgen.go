@@ -1,0 +1,721 @@
+// Package cellgen turns notebook cells into Go packages that a long-lived
+// host process loads one after another as plugins, so that the notebook
+// keeps its live state between cells.
+//
+// Cell n becomes package "<module>/cells/c<n>". Its declarations keep their
+// source but are made reachable from later cells: package-level vars,
+// consts and funcs get a Ξ prefix (which makes them exported), types get an
+// exported alias, and lowercase struct fields and methods get the Ξ prefix
+// too, so that later cells (other packages) may use them. A later cell's
+// reference to an earlier name is rewritten to the newest definition,
+// c<k>.Ξname. Top-level statements run, in cell order, as package variable
+// initialisers when the host loads the plugin; a top-level x := v becomes a
+// package variable, so it lives on for later cells as in an interpreter.
+// /*line In[n]:L:C*/ directives map compiler errors and stack traces back
+// to the cell's own lines.
+package cellgen
+
+import (
+	"bytes"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/fair-go/fair/notebook"
+)
+
+// Prefix is prepended to names that must become exported.
+const Prefix = "Ξ"
+
+// NBPath and DisplayPath are the import paths of the cell runtime and
+// display packages.
+const (
+	NBPath      = "github.com/fair-go/fair/kernel/nb"
+	DisplayPath = "github.com/fair-go/fair/kernel/display"
+)
+
+// Def is a notebook-level name and the cell that defines its newest version.
+type Def struct {
+	Name string
+	Kind string // var, const, func, type
+	Cell int
+	// Text is the declaration's source, used to replay declarations into a
+	// fresh host; empty for vars, whose type comes from the running host.
+	Text string
+	// Methods holds the source of methods declared on a type.
+	Methods []string
+	// VarType is a var's type as Go source, reported by the host.
+	VarType string
+	// Order keeps replay in declaration order.
+	Order int
+}
+
+// Session is the notebook's set of definitions so far.
+type Session struct {
+	Module  string
+	Defs    map[string]*Def
+	Imports map[string]string // package name -> import path, from earlier cells
+	order   int
+
+	varImports map[string]bool
+}
+
+// NewSession returns an empty session for a notebook module.
+func NewSession(module string) *Session {
+	// The kernel's own packages resolve without a search.
+	imps := map[string]string{"nb": NBPath, "display": DisplayPath}
+	return &Session{Module: module, Defs: map[string]*Def{}, Imports: imps}
+}
+
+// Unit is one generated cell package.
+type Unit struct {
+	Cell    int
+	Pkg     string // import path
+	Dir     string // directory relative to the module root
+	Source  []byte
+	Vars    []string // exported names of the cell's package variables
+	HasCode bool
+
+	defs    []*Def
+	imports map[string]string
+	methods map[string][]string
+}
+
+// Options change how a cell is generated.
+type Options struct {
+	// NoResult treats a trailing expression as a plain statement (for a
+	// call that returns no value).
+	NoResult bool
+	// File names the cell in positions, e.g. "In[3]".
+	File string
+}
+
+// PkgName returns the package name of cell n.
+func PkgName(n int) string { return fmt.Sprintf("c%d", n) }
+
+// Generate builds the package for cell number n. The session is not
+// changed until Commit.
+func (s *Session) Generate(n int, cell *notebook.Cell, opt Options) (*Unit, error) {
+	if opt.File == "" {
+		opt.File = fmt.Sprintf("In[%d]", n)
+	}
+	g := &gen{s: s, n: n, cell: cell, opt: opt, cellRefs: map[int]bool{}, addImports: map[string]string{}}
+	return g.run(nil)
+}
+
+type gen struct {
+	s    *Session
+	n    int
+	cell *notebook.Cell
+	opt  Options
+
+	b          bytes.Buffer
+	cellRefs   map[int]bool
+	addImports map[string]string // name -> path
+	userImps   map[string]string
+}
+
+type stmtInfo struct {
+	chunk notebook.Chunk
+	stmt  ast.Stmt
+	off   int // offset of the chunk text inside the parse buffer
+}
+
+const stmtPrefix = "package p; func _() {"
+
+func (g *gen) pos(off int) string {
+	l, c := g.cell.Position(off)
+	return fmt.Sprintf("/*line %s:%d:%d*/", g.opt.File, l, c)
+}
+
+func (g *gen) run(pulled []string) (*Unit, error) {
+	cell := g.cell
+	u := &Unit{Cell: g.n, Pkg: g.s.Module + "/cells/" + PkgName(g.n), Dir: "cells/" + PkgName(g.n)}
+	b := &g.b
+	b.Reset()
+	fmt.Fprintf(b, "package %s\n\nimport %snb %q\n", PkgName(g.n), Prefix, NBPath)
+	for _, c := range cell.Of(notebook.Import) {
+		l, _ := cell.Position(c.Offset)
+		fmt.Fprintf(b, "\n//line %s:%d\n%s\n", g.opt.File, l, cell.Text(c))
+	}
+	b.WriteString(ImportsEnd)
+	for _, t := range pulled {
+		b.WriteString(t + "\n")
+	}
+	declared := map[string]bool{}
+	hasMain := false
+	for _, c := range cell.Of(notebook.Decl) {
+		names, isMain := declNames(cell.Text(c))
+		for _, nm := range names {
+			declared[nm] = true
+		}
+		hasMain = hasMain || isMain
+	}
+	// Declarations and statements, in cell order; consecutive plain
+	// statements share a wrapper.
+	goChunks := cell.Of(notebook.Import, notebook.Decl, notebook.Stmt)
+	type item struct {
+		decl *notebook.Chunk
+		st   *stmtInfo
+	}
+	var items []item
+	for _, c := range cell.Of(notebook.Decl, notebook.Stmt) {
+		if c.Kind == notebook.Decl {
+			items = append(items, item{decl: &c})
+			continue
+		}
+		text := cell.Text(c)
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, "", stmtPrefix+text+"\n}", 0)
+		if err != nil {
+			return nil, g.syntaxError(err, c)
+		}
+		for _, st := range f.Decls[0].(*ast.FuncDecl).Body.List {
+			if _, empty := st.(*ast.EmptyStmt); empty {
+				continue
+			}
+			items = append(items, item{st: &stmtInfo{chunk: c, stmt: st, off: len(stmtPrefix)}})
+		}
+	}
+	open := false
+	tmp := 0
+	closeWrap := func() {
+		if open {
+			b.WriteString("\n})\n")
+			open = false
+		}
+	}
+	for i, it := range items {
+		if it.decl != nil {
+			closeWrap()
+			// Top-level declarations are not indented by gofmt, so a
+			// //line directive on its own line survives formatting.
+			l, _ := cell.Position(it.decl.Offset)
+			fmt.Fprintf(b, "\n//line %s:%d\n%s\n", g.opt.File, l, cell.Text(*it.decl))
+			continue
+		}
+		si := *it.st
+		text := g.cell.Text(si.chunk)
+		start := int(si.stmt.Pos()) - 1 - si.off
+		end := int(si.stmt.End()) - 1 - si.off
+		cellOff := si.chunk.Offset + start
+		src := text[start:end]
+		last := i == len(items)-1 && len(goChunks) > 0 && goChunks[len(goChunks)-1].Offset == si.chunk.Offset
+		if as, ok := si.stmt.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
+			closeWrap()
+			var lhs []string
+			var fix []string
+			for _, e := range as.Lhs {
+				id, _ := e.(*ast.Ident)
+				if id == nil {
+					return nil, g.errorAt(cellOff, "cannot declare a non-name on the left of :=")
+				}
+				name := id.Name
+				if declared[name] && name != "_" {
+					tmp++
+					t := fmt.Sprintf("%stmp%d", Prefix, tmp)
+					fix = append(fix, name+" = "+t)
+					name = t
+				}
+				declared[id.Name] = true
+				lhs = append(lhs, name)
+			}
+			rhsStart := int(as.Rhs[0].Pos()) - 1 - si.off
+			fmt.Fprintf(b, "var %s%s = %s%s\n", g.pos(cellOff), strings.Join(lhs, ", "),
+				g.pos(si.chunk.Offset+rhsStart), text[rhsStart:end])
+			if len(fix) > 0 {
+				fmt.Fprintf(b, "var _ = %snb.Stmt(func() { %s })\n", Prefix, strings.Join(fix, "; "))
+			}
+			continue
+		}
+		if es, ok := si.stmt.(*ast.ExprStmt); ok && last && !g.opt.NoResult && showsResult(es.X) {
+			closeWrap()
+			fmt.Fprintf(b, "var _ = %snb.Result(%s%s)\n", Prefix, g.pos(cellOff), src)
+			continue
+		}
+		if !open {
+			fmt.Fprintf(b, "var _ = %snb.Stmt(func() {\n", Prefix)
+			open = true
+		}
+		b.WriteString(g.pos(cellOff) + src + "\n")
+	}
+	closeWrap()
+	if hasMain {
+		fmt.Fprintf(b, "var _ = %snb.Stmt(main)\n", Prefix)
+	}
+	u.HasCode = len(goChunks) > 0
+	return g.rewrite(u, pulled)
+}
+
+// showsResult reports whether a trailing expression's value is shown:
+// calls to fmt's and log's printing functions are statements.
+func showsResult(x ast.Expr) bool {
+	call, ok := x.(*ast.CallExpr)
+	if !ok {
+		return true
+	}
+	if sel, ok := call.Fun.(*ast.SelectorExpr); ok {
+		if id, ok := sel.X.(*ast.Ident); ok && (id.Name == "fmt" || id.Name == "log") &&
+			(strings.HasPrefix(sel.Sel.Name, "Print") || strings.HasPrefix(sel.Sel.Name, "Fprint") ||
+				strings.HasPrefix(sel.Sel.Name, "Fatal") || strings.HasPrefix(sel.Sel.Name, "Panic")) {
+			return false
+		}
+	}
+	if id, ok := call.Fun.(*ast.Ident); ok && (id.Name == "print" || id.Name == "println" || id.Name == "panic" || id.Name == "close" || id.Name == "delete" || id.Name == "clear") {
+		return false
+	}
+	return true
+}
+
+func declNames(text string) (names []string, isMain bool) {
+	f, err := parser.ParseFile(token.NewFileSet(), "", "package p;"+text, parser.SkipObjectResolution)
+	if err != nil {
+		return nil, false
+	}
+	for _, d := range f.Decls {
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			if d.Recv == nil {
+				names = append(names, d.Name.Name)
+				isMain = isMain || d.Name.Name == "main"
+			}
+		case *ast.GenDecl:
+			for _, sp := range d.Specs {
+				switch sp := sp.(type) {
+				case *ast.ValueSpec:
+					for _, id := range sp.Names {
+						names = append(names, id.Name)
+					}
+				case *ast.TypeSpec:
+					names = append(names, sp.Name.Name)
+				}
+			}
+		}
+	}
+	return names, isMain
+}
+
+type edit struct {
+	off, n int
+	with   string
+}
+
+func (g *gen) rewrite(u *Unit, pulled []string) (*Unit, error) {
+	src := g.b.Bytes()
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "cell.go", src, parser.ParseComments)
+	if err != nil {
+		return nil, g.genSyntaxError(fset, err)
+	}
+	tf := fset.File(f.Pos())
+	offset := func(p token.Pos) int { return tf.Offset(p) }
+
+	// Import names of this cell.
+	g.userImps = map[string]string{}
+	for _, im := range f.Imports {
+		p, _ := strconv.Unquote(im.Path.Value)
+		name := ImportName(p)
+		if im.Name != nil {
+			name = im.Name.Name
+		}
+		g.userImps[name] = p
+	}
+	// Methods on types declared in earlier cells: pull the type (and its
+	// methods) into this cell, since Go only allows methods in the type's
+	// own package.
+	if pulled == nil {
+		var need []string
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Recv == nil || len(fd.Recv.List) == 0 {
+				continue
+			}
+			tn := recvTypeName(fd.Recv.List[0].Type)
+			if tn == nil || tn.Obj != nil {
+				continue
+			}
+			if def, ok := g.s.Defs[tn.Name]; ok && def.Kind == "type" && def.Text != "" {
+				need = append(need, def.Text)
+				need = append(need, def.Methods...)
+			}
+		}
+		if len(need) > 0 {
+			return g.run(need)
+		}
+	}
+
+	var edits []edit
+	rename := func(id *ast.Ident, name string) {
+		edits = append(edits, edit{offset(id.Pos()), len(id.Name), name})
+	}
+	isExportedName := func(s string) bool {
+		r := []rune(s)
+		return len(r) > 0 && unicode.IsUpper(r[0])
+	}
+	needsPrefix := func(name string) bool { return name != "_" && !isExportedName(name) }
+
+	// Package-level objects of this cell.
+	// The parser's syntactic resolution is enough here: unresolved names
+	// are exactly the ones earlier cells (or imports) must provide, and
+	// type-checking a cell would need its earlier cells' export data.
+	//lint:ignore SA1019 syntactic resolution is what is wanted (see above)
+	scope := map[*ast.Object]bool{}
+	for _, obj := range f.Scope.Objects {
+		scope[obj] = true
+	}
+	typeNames := map[string]*ast.TypeSpec{}
+	for _, d := range f.Decls {
+		if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.TYPE {
+			for _, sp := range gd.Specs {
+				ts := sp.(*ast.TypeSpec)
+				typeNames[ts.Name.Name] = ts
+			}
+		}
+	}
+	qualify := func(id *ast.Ident) bool {
+		def, ok := g.s.Defs[id.Name]
+		if !ok {
+			return false
+		}
+		if _, imp := g.userImps[id.Name]; imp {
+			return false
+		}
+		g.cellRefs[def.Cell] = true
+		rename(id, PkgName(def.Cell)+"."+Prefix+id.Name)
+		return true
+	}
+	unresolved := map[*ast.Ident]bool{}
+	for _, id := range f.Unresolved {
+		unresolved[id] = true
+	}
+	isPkgIdent := func(x ast.Expr) bool {
+		id, ok := x.(*ast.Ident)
+		if !ok || id.Obj != nil {
+			return false
+		}
+		if _, ok := g.userImps[id.Name]; ok {
+			return true
+		}
+		if _, ok := g.s.Defs[id.Name]; ok {
+			return false
+		}
+		_, ok = g.s.Imports[id.Name]
+		return ok || stdName(id.Name)
+	}
+	handled := map[*ast.Ident]bool{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.StructType:
+			for _, fl := range n.Fields.List {
+				if len(fl.Names) == 0 {
+					// Embedded: name the field after the exported alias.
+					if id := embeddedIdent(fl.Type); id != nil && !isExportedName(id.Name) {
+						if id.Obj != nil && scope[id.Obj] {
+							rename(id, Prefix+id.Name)
+							handled[id] = true
+						}
+					}
+					continue
+				}
+				renamed := false
+				for _, id := range fl.Names {
+					if needsPrefix(id.Name) {
+						rename(id, Prefix+id.Name)
+						handled[id] = true
+						renamed = true
+					}
+				}
+				if renamed {
+					edits = append(edits, jsonHide(fl, offset)...)
+				}
+			}
+		case *ast.InterfaceType:
+			for _, fl := range n.Methods.List {
+				for _, id := range fl.Names {
+					if needsPrefix(id.Name) {
+						rename(id, Prefix+id.Name)
+						handled[id] = true
+					}
+				}
+			}
+		case *ast.FuncDecl:
+			if n.Recv != nil && needsPrefix(n.Name.Name) {
+				rename(n.Name, Prefix+n.Name.Name)
+				handled[n.Name] = true
+			}
+		case *ast.SelectorExpr:
+			if !isPkgIdent(n.X) && needsPrefix(n.Sel.Name) {
+				rename(n.Sel, Prefix+n.Sel.Name)
+			}
+			handled[n.Sel] = true
+		case *ast.CompositeLit:
+			_, isMap := n.Type.(*ast.MapType)
+			_, isArr := n.Type.(*ast.ArrayType)
+			if at, ok := n.Type.(*ast.ArrayType); ok && at.Len == nil {
+				isArr = true
+			}
+			for _, e := range n.Elts {
+				kv, ok := e.(*ast.KeyValueExpr)
+				if !ok {
+					continue
+				}
+				id, ok := kv.Key.(*ast.Ident)
+				if !ok || id.Obj != nil {
+					continue
+				}
+				handled[id] = true
+				if isMap || isArr {
+					qualify(id)
+				} else if needsPrefix(id.Name) {
+					rename(id, Prefix+id.Name)
+				}
+			}
+		case *ast.Ident:
+			if handled[n] {
+				return true
+			}
+			if n.Obj != nil && scope[n.Obj] && n.Obj.Kind != ast.Typ && n.Name != "_" && n.Name != "init" && !strings.HasPrefix(n.Name, Prefix) {
+				rename(n, Prefix+n.Name)
+				return true
+			}
+			if unresolved[n] {
+				if qualify(n) {
+					return true
+				}
+				if p, ok := g.s.Imports[n.Name]; ok {
+					if _, mine := g.userImps[n.Name]; !mine {
+						g.addImports[n.Name] = p
+					}
+				}
+			}
+		}
+		return true
+	})
+
+	// Exported aliases for this cell's types, and a name every cell
+	// exports (the plugin's main package refers to it).
+	var tail bytes.Buffer
+	fmt.Fprintf(&tail, "\nconst %sCell = %d\n\nvar _ = %snb.InKernel\n", Prefix, g.n, Prefix)
+	for name, ts := range typeNames {
+		if name == "_" || isExportedName(name) {
+			continue
+		}
+		if ts.TypeParams == nil {
+			fmt.Fprintf(&tail, "type %s%s = %s\n", Prefix, name, name)
+			continue
+		}
+		var params, args []string
+		for _, fl := range ts.TypeParams.List {
+			for _, id := range fl.Names {
+				args = append(args, id.Name)
+			}
+			params = append(params, string(src[offset(fl.Pos()):offset(fl.End())]))
+		}
+		fmt.Fprintf(&tail, "type %s%s[%s] = %s[%s]\n", Prefix, name, strings.Join(params, ", "), name, strings.Join(args, ", "))
+	}
+
+	// Apply the edits.
+	sort.Slice(edits, func(i, j int) bool { return edits[i].off < edits[j].off })
+	var out bytes.Buffer
+	last := 0
+	for _, e := range edits {
+		if e.off < last {
+			continue
+		}
+		out.Write(src[last:e.off])
+		out.WriteString(e.with)
+		last = e.off + e.n
+	}
+	out.Write(src[last:])
+	out.Write(tail.Bytes())
+	// Imports of earlier cells and of remembered packages, right after the
+	// package clause.
+	var imps bytes.Buffer
+	cells := make([]int, 0, len(g.cellRefs))
+	for c := range g.cellRefs {
+		cells = append(cells, c)
+	}
+	sort.Ints(cells)
+	for _, c := range cells {
+		fmt.Fprintf(&imps, "import %s %q\n", PkgName(c), g.s.Module+"/cells/"+PkgName(c))
+	}
+	for name, p := range g.addImports {
+		fmt.Fprintf(&imps, "import %s %q\n", name, p)
+	}
+	final := out.Bytes()
+	if imps.Len() > 0 {
+		i := bytes.IndexByte(final, '\n') + 1
+		final = append(append(append([]byte{}, final[:i]...), imps.Bytes()...), final[i:]...)
+	}
+	u.Source = final
+
+	// Record what the cell defines, for Commit.
+	u.imports = map[string]string{}
+	for k, v := range g.userImps {
+		u.imports[k] = v
+	}
+	for k, v := range g.addImports {
+		u.imports[k] = v
+	}
+	u.methods = map[string][]string{}
+	for _, d := range f.Decls {
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			text := string(src[offset(d.Pos()):offset(d.End())])
+			text = stripLineComments(text)
+			if d.Recv != nil {
+				if tn := recvTypeName(d.Recv.List[0].Type); tn != nil {
+					u.methods[tn.Name] = append(u.methods[tn.Name], text)
+				}
+				continue
+			}
+			if d.Name.Name == "init" || d.Name.Name == "_" {
+				continue
+			}
+			u.defs = append(u.defs, &Def{Name: d.Name.Name, Kind: "func", Cell: g.n, Text: text})
+		case *ast.GenDecl:
+			switch d.Tok {
+			case token.TYPE:
+				for _, sp := range d.Specs {
+					ts := sp.(*ast.TypeSpec)
+					text := "type " + stripLineComments(string(src[offset(ts.Pos()):offset(ts.End())]))
+					u.defs = append(u.defs, &Def{Name: ts.Name.Name, Kind: "type", Cell: g.n, Text: text})
+				}
+			case token.CONST:
+				text := stripLineComments(string(src[offset(d.Pos()):offset(d.End())]))
+				for _, sp := range d.Specs {
+					for _, id := range sp.(*ast.ValueSpec).Names {
+						if id.Name != "_" {
+							u.defs = append(u.defs, &Def{Name: id.Name, Kind: "const", Cell: g.n, Text: text})
+						}
+					}
+				}
+			case token.VAR:
+				for _, sp := range d.Specs {
+					for _, id := range sp.(*ast.ValueSpec).Names {
+						if id.Name != "_" && !strings.HasPrefix(id.Name, Prefix) {
+							u.defs = append(u.defs, &Def{Name: id.Name, Kind: "var", Cell: g.n})
+							u.Vars = append(u.Vars, Prefix+id.Name)
+						}
+					}
+				}
+			}
+		}
+	}
+	return u, nil
+}
+
+func recvTypeName(x ast.Expr) *ast.Ident {
+	for {
+		switch t := x.(type) {
+		case *ast.StarExpr:
+			x = t.X
+		case *ast.IndexExpr:
+			x = t.X
+		case *ast.IndexListExpr:
+			x = t.X
+		case *ast.ParenExpr:
+			x = t.X
+		case *ast.Ident:
+			return t
+		default:
+			return nil
+		}
+	}
+}
+
+func embeddedIdent(x ast.Expr) *ast.Ident {
+	if s, ok := x.(*ast.StarExpr); ok {
+		x = s.X
+	}
+	id, _ := x.(*ast.Ident)
+	return id
+}
+
+// jsonHide keeps renamed (formerly unexported) fields out of encoding/json,
+// as they were before the rename.
+func jsonHide(fl *ast.Field, offset func(token.Pos) int) []edit {
+	if fl.Tag == nil {
+		return []edit{{offset(fl.Type.End()), 0, " `json:\"-\"`"}}
+	}
+	tag, err := strconv.Unquote(fl.Tag.Value)
+	if err != nil || strings.Contains(tag, "json:") {
+		return nil
+	}
+	return []edit{{offset(fl.Tag.Pos()), len(fl.Tag.Value), strconv.Quote(strings.TrimSpace(tag + ` json:"-"`))}}
+}
+
+var (
+	lineComment   = regexp.MustCompile(`/\*line [^*]*\*/`)
+	lineDirective = regexp.MustCompile(`(?m)^//line .*$`)
+)
+
+// ImportsEnd marks the end of a generated cell's imports.
+const ImportsEnd = "\n// fair:imports-end\n"
+
+// StripLineDirectives removes the line directives from generated source.
+func StripLineDirectives(src []byte) []byte {
+	return lineDirective.ReplaceAll(lineComment.ReplaceAll(src, nil), nil)
+}
+
+func stripLineComments(s string) string { return lineComment.ReplaceAllString(s, "") }
+
+// ImportName guesses a package's name from its import path: the last
+// element without a version suffix or a "go-" prefix.
+func ImportName(p string) string {
+	name := path.Base(p)
+	if len(name) > 1 && name[0] == 'v' && strings.Trim(name[1:], "0123456789") == "" {
+		name = path.Base(path.Dir(p))
+	}
+	if i := strings.Index(name, ".v"); i > 0 {
+		name = name[:i]
+	}
+	name = strings.TrimPrefix(name, "go-")
+	return strings.ReplaceAll(name, "-", "_")
+}
+
+// stdName reports whether name is a standard library package name likely
+// used without an import (goimports will add it).
+func stdName(name string) bool {
+	switch name {
+	case "fmt", "strings", "strconv", "math", "os", "time", "sort", "errors", "bytes", "io",
+		"sync", "context", "rand", "json", "http", "filepath", "regexp", "bufio", "slices", "maps",
+		"runtime", "reflect", "log", "image", "color", "png", "atomic", "utf8", "unicode", "big", "cmplx":
+		return true
+	}
+	return false
+}
+
+// Commit records a successfully run unit's definitions in the session.
+func (s *Session) Commit(u *Unit) {
+	for _, d := range u.defs {
+		s.order++
+		d.Order = s.order
+		if d.Kind == "type" {
+			d.Methods = u.methods[d.Name]
+		}
+		s.Defs[d.Name] = d
+	}
+	for k, v := range u.imports {
+		if k != Prefix+"nb" && k != "_" && k != "." && !strings.HasPrefix(v, s.Module+"/cells/") {
+			s.Imports[k] = v
+		}
+	}
+}
+
+// SetVarTypes records the types of a unit's variables as reported by the
+// host (exported name -> Go type source).
+func (s *Session) SetVarTypes(cell int, types map[string]string) {
+	for name, t := range types {
+		if d, ok := s.Defs[strings.TrimPrefix(name, Prefix)]; ok && d.Cell == cell && d.Kind == "var" {
+			d.VarType = t
+		}
+	}
+}

@@ -1,0 +1,196 @@
+package kernel
+
+import (
+	"context"
+	"go/importer"
+	"go/parser"
+	"go/token"
+	"go/types"
+	"os/exec"
+	"sort"
+	"strings"
+	"sync"
+	"unicode"
+
+	"github.com/fair-go/fair/notebook"
+)
+
+// isComplete answers is_complete_request: "incomplete" while braces or
+// parentheses are open.
+func isComplete(code string) map[string]any {
+	if _, err := notebook.Parse(code); err != nil {
+		if strings.Contains(err.Error(), "EOF") {
+			return map[string]any{"status": "incomplete", "indent": "\t"}
+		}
+		return map[string]any{"status": "invalid"}
+	}
+	depth := 0
+	for _, r := range code {
+		switch r {
+		case '{', '(', '[':
+			depth++
+		case '}', ')', ']':
+			depth--
+		}
+	}
+	if depth > 0 {
+		return map[string]any{"status": "incomplete", "indent": "\t"}
+	}
+	return map[string]any{"status": "complete"}
+}
+
+var keywords = []string{"break", "case", "chan", "const", "continue", "default", "defer", "else",
+	"fallthrough", "for", "func", "go", "goto", "if", "import", "interface", "map", "package",
+	"range", "return", "select", "struct", "switch", "type", "var",
+	"append", "cap", "clear", "close", "complex", "copy", "delete", "imag", "len", "make", "max", "min",
+	"new", "panic", "print", "println", "real", "recover",
+	"bool", "byte", "error", "float32", "float64", "int", "int64", "int32", "string", "rune", "uint", "any"}
+
+// wordAt returns the identifier (with an optional pkg. qualifier) ending
+// at cursor (counted in code points), and its start.
+func wordAt(code string, cursor int) (qual, word string, start int) {
+	rs := []rune(code)
+	if cursor > len(rs) {
+		cursor = len(rs)
+	}
+	isID := func(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
+	i := cursor
+	for i > 0 && isID(rs[i-1]) {
+		i--
+	}
+	word, start = string(rs[i:cursor]), i
+	if i > 0 && rs[i-1] == '.' {
+		j := i - 1
+		for j > 0 && isID(rs[j-1]) {
+			j--
+		}
+		qual = string(rs[j : i-1])
+	}
+	return qual, word, start
+}
+
+var (
+	stdMu    sync.Mutex
+	stdTypes = map[string]*types.Package{}
+	stdImp   = importer.ForCompiler(token.NewFileSet(), "source", nil)
+)
+
+// pkgScope loads a standard library package's exported names.
+func pkgScope(path string) *types.Package {
+	stdMu.Lock()
+	defer stdMu.Unlock()
+	if p, ok := stdTypes[path]; ok {
+		return p
+	}
+	p, err := stdImp.Import(path)
+	if err != nil {
+		p = nil
+	}
+	stdTypes[path] = p
+	return p
+}
+
+// importsOf returns package name -> path for the cell's imports and the
+// notebook's earlier ones.
+func (k *Kernel) importsOf(code string) map[string]string {
+	m := map[string]string{}
+	for n, p := range k.exec.Session().Imports {
+		m[n] = p
+	}
+	if f, err := parser.ParseFile(token.NewFileSet(), "", "package p;"+importLines(code), parser.ImportsOnly); err == nil {
+		for _, im := range f.Imports {
+			p := strings.Trim(im.Path.Value, `"`)
+			n := p[strings.LastIndex(p, "/")+1:]
+			if im.Name != nil {
+				n = im.Name.Name
+			}
+			m[n] = p
+		}
+	}
+	return m
+}
+
+func importLines(code string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(code, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "import") || strings.HasPrefix(strings.TrimSpace(l), "\"") {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
+}
+
+func (k *Kernel) complete(code string, cursor int) map[string]any {
+	qual, word, start := wordAt(code, cursor)
+	var cands []string
+	if qual != "" {
+		path, ok := k.importsOf(code)[qual]
+		if !ok {
+			path = qual
+		}
+		if p := pkgScope(path); p != nil {
+			for _, n := range p.Scope().Names() {
+				if token.IsExported(n) && strings.HasPrefix(n, word) {
+					cands = append(cands, n)
+				}
+			}
+		}
+	} else {
+		seen := map[string]bool{}
+		add := func(n string) {
+			if strings.HasPrefix(n, word) && !seen[n] {
+				seen[n] = true
+				cands = append(cands, n)
+			}
+		}
+		for n := range k.exec.Session().Defs {
+			add(n)
+		}
+		for n := range k.importsOf(code) {
+			add(n)
+		}
+		for _, n := range keywords {
+			add(n)
+		}
+	}
+	sort.Strings(cands)
+	return map[string]any{"status": "ok", "matches": cands, "cursor_start": start,
+		"cursor_end": cursor, "metadata": map[string]any{}}
+}
+
+func (k *Kernel) inspect(ctx context.Context, code string, cursor int) map[string]any {
+	// Extend the word to the right of the cursor too.
+	rs := []rune(code)
+	for cursor < len(rs) && (rs[cursor] == '_' || unicode.IsLetter(rs[cursor]) || unicode.IsDigit(rs[cursor])) {
+		cursor++
+	}
+	qual, word, _ := wordAt(code, cursor)
+	text := ""
+	if qual == "" {
+		if d, ok := k.exec.Session().Defs[word]; ok {
+			text = d.Text
+			if d.Kind == "var" {
+				text = "var " + word + " " + d.VarType
+			}
+		}
+	}
+	if text == "" && word != "" {
+		target := word
+		if qual != "" {
+			path, ok := k.importsOf(code)[qual]
+			if !ok {
+				path = qual
+			}
+			target = path + "." + word
+		}
+		cmd := exec.CommandContext(ctx, "go", "doc", target)
+		cmd.Dir = k.exec.Dir()
+		if out, err := cmd.Output(); err == nil {
+			text = string(out)
+		}
+	}
+	if text == "" {
+		return map[string]any{"status": "ok", "found": false, "data": map[string]any{}, "metadata": map[string]any{}}
+	}
+	return map[string]any{"status": "ok", "found": true, "data": map[string]any{"text/plain": text}, "metadata": map[string]any{}}
+}

@@ -1,0 +1,870 @@
+package kernel
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/tools/imports"
+
+	"github.com/fair-go/fair/kernel/cellgen"
+	"github.com/fair-go/fair/kernel/nb"
+	"github.com/fair-go/fair/notebook"
+)
+
+// The cell runtime, the display package and the host program are copied
+// into every notebook module, so cells import them offline and the host is
+// built against exactly the packages the cells use.
+//
+//go:embed nb/*.go display/*.go host/main.go
+var runtimeFS embed.FS
+
+// Module is the module path of a notebook's work folder.
+const Module = "fairnb"
+
+// hostMarker must match the host's Marker.
+const hostMarker = "\x00fair-cell-end\x00"
+
+// Output receives what a running cell produces.
+type Output interface {
+	Stream(name, text string)
+	Display(m nb.Message) // display, update or result
+	Input(prompt string, password bool) (string, error)
+}
+
+// CellError is a failed cell, shown to the user as a Jupyter error.
+type CellError struct {
+	Name      string
+	Value     string
+	Traceback []string
+}
+
+func (e *CellError) Error() string { return e.Name + ": " + e.Value }
+
+// Executor compiles cells and runs them in a host process that keeps the
+// notebook's state.
+type Executor struct {
+	dir      string // notebook module (work folder)
+	cellsDir string // directory cells run in (the notebook's folder)
+	goBin    string
+	maxOut   int64
+	grace    time.Duration
+
+	mu      sync.Mutex
+	session *cellgen.Session
+	seq     int
+	host    *hostProc
+	running *runState
+	notes   []string // things to tell the user with the next output
+}
+
+type runState struct {
+	interrupted bool
+	killed      bool
+	loaded      bool               // the cell is running in the host
+	cancel      context.CancelFunc // stops the compile
+}
+
+// ExecOption configures an Executor.
+type ExecOption func(*Executor)
+
+// WithOutputLimit caps the bytes of stdout+stderr a single cell may send.
+func WithOutputLimit(n int64) ExecOption { return func(e *Executor) { e.maxOut = n } }
+
+// WithInterruptGrace sets how long a cell may ignore an interrupt before
+// the host process is restarted.
+func WithInterruptGrace(d time.Duration) ExecOption { return func(e *Executor) { e.grace = d } }
+
+// WithCellDir sets the working directory of the cells (default: the
+// directory the kernel was started in, the notebook's folder).
+func WithCellDir(dir string) ExecOption { return func(e *Executor) { e.cellsDir = dir } }
+
+// NewExecutor prepares the notebook module in dir.
+func NewExecutor(dir string, opts ...ExecOption) (*Executor, error) {
+	wd, _ := os.Getwd()
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	e := &Executor{dir: dir, cellsDir: wd, goBin: "go", maxOut: 16 << 20, grace: 3 * time.Second,
+		session: cellgen.NewSession(Module)}
+	for _, o := range opts {
+		o(e)
+	}
+	if p, err := exec.LookPath("go"); err == nil {
+		e.goBin = p
+	} else if _, err := os.Stat("/usr/local/go/bin/go"); err == nil {
+		e.goBin = "/usr/local/go/bin/go"
+	} else {
+		return nil, errors.New("the go command is not on PATH; the kernel compiles cells with it")
+	}
+	if err := e.writeModule(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Dir returns the notebook module's folder.
+func (e *Executor) Dir() string { return e.dir }
+
+// Session returns the notebook's definitions so far.
+func (e *Executor) Session() *cellgen.Session {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.session
+}
+
+func (e *Executor) writeModule() error {
+	if err := os.MkdirAll(e.dir, 0o755); err != nil {
+		return fmt.Errorf("create kernel work folder: %w", err)
+	}
+	gomod := filepath.Join(e.dir, "go.mod")
+	if _, err := os.Stat(gomod); errors.Is(err, fs.ErrNotExist) {
+		mod := "module " + Module + "\n\ngo 1.26\n\nrequire github.com/fair-go/fair v0.0.0\n\nreplace github.com/fair-go/fair => ./_fair\n"
+		if err := os.WriteFile(gomod, []byte(mod), 0o644); err != nil {
+			return fmt.Errorf("write notebook go.mod: %w", err)
+		}
+	}
+	sdk := filepath.Join(e.dir, "_fair")
+	files := map[string][]byte{"go.mod": []byte("module github.com/fair-go/fair\n\ngo 1.26\n")}
+	err := fs.WalkDir(runtimeFS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(p, "_test.go") {
+			return err
+		}
+		b, err := runtimeFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(p, "host/") {
+			files[filepath.Join("..", "host", filepath.Base(p))] = b
+		} else {
+			files[filepath.Join("kernel", p)] = b
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for name, b := range files {
+		p := filepath.Join(sdk, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, b) {
+			continue // keep mtimes, so the build cache stays warm
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			return fmt.Errorf("write notebook runtime: %w", err)
+		}
+	}
+	return nil
+}
+
+// goCmd runs the go command in the notebook module.
+func (e *Executor) goCmd(ctx context.Context, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, e.goBin, args...)
+	cmd.Dir = e.dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=1", "GOWORK=off")
+	return cmd.CombinedOutput()
+}
+
+// Go runs a go subcommand (e.g. "get", "mod tidy") in the notebook module.
+func (e *Executor) Go(ctx context.Context, w io.Writer, args ...string) error {
+	cmd := exec.CommandContext(ctx, e.goBin, args...)
+	cmd.Dir = e.dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=1", "GOWORK=off")
+	cmd.Stdout, cmd.Stderr = w, w
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go %s: %w", strings.Join(args, " "), err)
+	}
+	return nil
+}
+
+// Start builds and starts the host process if it is not running.
+func (e *Executor) Start(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.startLocked(ctx)
+}
+
+func (e *Executor) startLocked(ctx context.Context) error {
+	if e.host != nil && !e.host.exited() {
+		return nil
+	}
+	bin := filepath.Join(e.dir, "bin", "host")
+	if out, err := e.goCmd(ctx, "build", "-o", bin, "./host"); err != nil {
+		return fmt.Errorf("build the kernel host: %v\n%s", err, out)
+	}
+	h, err := startHost(bin, e.cellsDir)
+	if err != nil {
+		return err
+	}
+	e.host = h
+	return nil
+}
+
+// Run compiles and runs the Go code of a parsed cell. count names the cell
+// in messages (In[count]).
+func (e *Executor) Run(ctx context.Context, cell *notebook.Cell, count int, out Output) error {
+	e.mu.Lock()
+	if e.host != nil && e.host.exited() {
+		// The host died between cells (a goroutine panicked, os.Exit):
+		// start a new one with the declarations replayed.
+		why := e.host.exitReason()
+		e.mu.Unlock()
+		lost := e.restart(ctx, out)
+		out.Stream("stderr", "The kernel's Go process had exited ("+why+"); it was restarted and the declarations replayed.\n")
+		for _, l := range lost {
+			out.Stream("stderr", l+"\n")
+		}
+		e.mu.Lock()
+	}
+	if err := e.startLocked(ctx); err != nil {
+		e.mu.Unlock()
+		return &CellError{Name: "KernelError", Value: err.Error(), Traceback: strings.Split(err.Error(), "\n")}
+	}
+	notes := e.notes
+	e.notes = nil
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	rs := &runState{cancel: cancel}
+	e.running = rs
+	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		e.running = nil
+		e.mu.Unlock()
+	}()
+	for _, n := range notes {
+		out.Stream("stderr", n+"\n")
+	}
+
+	file := fmt.Sprintf("In[%d]", count)
+	u, err := e.build(ctx, cell, file, false)
+	if err != nil {
+		var ce *CellError
+		if errors.As(err, &ce) && strings.Contains(ce.Value, "used as value") {
+			if u2, err2 := e.build(ctx, cell, file, true); err2 == nil {
+				u, err = u2, nil
+			}
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return &CellError{Name: "KeyboardInterrupt", Value: "interrupted while compiling", Traceback: []string{"KeyboardInterrupt: interrupted while compiling"}}
+			}
+			return err
+		}
+	}
+	return e.load(ctx, u, out, rs)
+}
+
+// build generates, writes and compiles a cell package as a plugin.
+func (e *Executor) build(ctx context.Context, cell *notebook.Cell, file string, noResult bool) (*cellgen.Unit, error) {
+	e.mu.Lock()
+	e.seq++
+	n := e.seq
+	sess := e.session
+	e.mu.Unlock()
+	u, err := sess.Generate(n, cell, cellgen.Options{File: file, NoResult: noResult})
+	if err != nil {
+		var ge *cellgen.Error
+		if errors.As(err, &ge) {
+			return nil, compileError([]string{ge.Error()})
+		}
+		return nil, &CellError{Name: "SyntaxError", Value: err.Error(), Traceback: []string{err.Error()}}
+	}
+	return u, e.compile(ctx, u)
+}
+
+func (e *Executor) compile(ctx context.Context, u *cellgen.Unit) error {
+	dir := filepath.Join(e.dir, u.Dir)
+	if err := os.MkdirAll(filepath.Join(dir, "plugin"), 0o755); err != nil {
+		return err
+	}
+	name := filepath.Join(dir, "cell.go")
+	if err := os.WriteFile(name, fixImports(name, u.Source), 0o644); err != nil {
+		return err
+	}
+	// The plugin's main package hands the host pointers to the cell's
+	// variables (plugin.Lookup only sees package main).
+	var vars strings.Builder
+	for _, v := range u.Vars {
+		fmt.Fprintf(&vars, "\t%q: &c.%s,\n", v, v)
+	}
+	main := fmt.Sprintf("package main\n\nimport c %q\n\nvar _ = c.%sCell\n\nvar FairVars = map[string]any{\n%s}\n\nfunc main() {}\n", u.Pkg, cellgen.Prefix, vars.String())
+	if err := os.WriteFile(filepath.Join(dir, "plugin", "main.go"), []byte(main), 0o644); err != nil {
+		return err
+	}
+	so := filepath.Join(e.dir, "bin", cellgen.PkgName(u.Cell)+".so")
+	// No DWARF in cell plugins: it only slows the link down (stack
+	// traces come from the pclntab, which stays).
+	out, err := e.goCmd(ctx, "build", "-buildmode=plugin", "-ldflags=-s -w", "-o", so, "./"+u.Dir+"/plugin")
+	if err != nil {
+		return compileError(strings.Split(string(out), "\n"))
+	}
+	return nil
+}
+
+// fixImports adds missing imports and removes unused ones with goimports.
+// goimports runs on a copy without the line directives (it may move
+// comments when it edits imports); its import block then replaces the
+// cell's own.
+func fixImports(name string, src []byte) []byte {
+	head, body, ok := bytes.Cut(src, []byte(cellgen.ImportsEnd))
+	if !ok {
+		return src
+	}
+	plain := cellgen.StripLineDirectives(src)
+	if importsOK(plain) {
+		return src // goimports starts the go command; skip it when it has nothing to do
+	}
+	fixed, err := imports.Process(name, plain, &imports.Options{Comments: true, TabIndent: true, TabWidth: 8})
+	if err != nil {
+		return src // the compiler reports the problem against the cell lines
+	}
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, name, fixed, parser.ImportsOnly)
+	if err != nil {
+		return src
+	}
+	var b bytes.Buffer
+	b.WriteString(string(head[:bytes.IndexByte(head, '\n')+1]))
+	for _, im := range f.Imports {
+		if im.Name != nil {
+			fmt.Fprintf(&b, "import %s %s\n", im.Name.Name, im.Path.Value)
+		} else {
+			fmt.Fprintf(&b, "import %s\n", im.Path.Value)
+		}
+	}
+	b.Write(body)
+	return b.Bytes()
+}
+
+// importsOK reports whether every package name used is imported and every
+// import is used, judged syntactically (names of imports are guessed from
+// their paths, so a wrong guess only costs a goimports run).
+func importsOK(src []byte) bool {
+	f, err := parser.ParseFile(token.NewFileSet(), "", src, 0)
+	if err != nil {
+		return false
+	}
+	imported := map[string]bool{}
+	for _, im := range f.Imports {
+		p, _ := strconv.Unquote(im.Path.Value)
+		name := cellgen.ImportName(p)
+		if im.Name != nil {
+			name = im.Name.Name
+		}
+		if name == "_" || name == "." {
+			continue
+		}
+		imported[name] = false
+	}
+	unresolved := map[*ast.Ident]bool{}
+	for _, id := range f.Unresolved {
+		unresolved[id] = true
+	}
+	ok := true
+	ast.Inspect(f, func(n ast.Node) bool {
+		sel, isSel := n.(*ast.SelectorExpr)
+		if !isSel {
+			return true
+		}
+		if id, isID := sel.X.(*ast.Ident); isID && unresolved[id] {
+			if _, known := imported[id.Name]; known {
+				imported[id.Name] = true
+			} else {
+				ok = false // a package that is not imported
+			}
+		}
+		return true
+	})
+	for _, used := range imported {
+		ok = ok && used
+	}
+	return ok
+}
+
+var (
+	qualified = regexp.MustCompile(`\bc\d+\.`)
+	cellPos   = regexp.MustCompile(`(?:^|[\s/])(In\[\d+\]|replay):(\d+)(:\d+)?: (.*)$`)
+)
+
+// compileError turns compiler output into a cell error with the cell's own
+// line numbers and the user's own names.
+func compileError(lines []string) error {
+	var tb []string
+	var first string
+	for _, l := range lines {
+		if l == "" || strings.HasPrefix(l, "# ") || strings.HasPrefix(l, "go: ") && strings.Contains(l, "fairnb") {
+			continue
+		}
+		l = cleanNames(l)
+		if m := cellPos.FindStringSubmatch(l); m != nil {
+			l = fmt.Sprintf("%s line %s%s: %s", m[1], m[2], m[3], m[4])
+		}
+		if first == "" {
+			first = l
+		}
+		tb = append(tb, l)
+	}
+	if first == "" {
+		first = "compilation failed"
+	}
+	return &CellError{Name: "CompileError", Value: first, Traceback: tb}
+}
+
+func cleanNames(s string) string {
+	s = strings.ReplaceAll(s, cellgen.Prefix+"nb.", "nb.")
+	s = qualified.ReplaceAllString(s, "")
+	s = strings.ReplaceAll(s, Module+"/cells/", "")
+	return strings.ReplaceAll(s, cellgen.Prefix, "")
+}
+
+// load runs a compiled cell in the host and relays its output.
+func (e *Executor) load(ctx context.Context, u *cellgen.Unit, out Output, rs *runState) error {
+	e.mu.Lock()
+	h := e.host
+	rs.loaded = true
+	e.mu.Unlock()
+
+	budget := &outBudget{left: e.maxOut, out: out}
+	h.setSink(budget)
+	defer h.setSink(nil)
+
+	so := filepath.Join(e.dir, "bin", cellgen.PkgName(u.Cell)+".so")
+	if err := h.send(map[string]any{"op": "load", "cell": u.Cell, "path": so, "vars": u.Vars}); err != nil {
+		return e.crashed(ctx, h, out, "the kernel's Go process is gone: "+err.Error())
+	}
+	for {
+		select {
+		case m := <-h.events:
+			switch m.Type {
+			case "display", "update", "result":
+				out.Display(m)
+			case "input":
+				v, err := out.Input("", false)
+				if err != nil {
+					v = ""
+				}
+				_ = h.send(map[string]any{"op": "input", "value": v})
+			case "done":
+				h.waitMarkers(2 * time.Second)
+				e.mu.Lock()
+				interrupted := rs.interrupted
+				e.mu.Unlock()
+				if m.Error != nil {
+					ce := &CellError{Name: m.Error.Name, Value: cleanNames(m.Error.Value), Traceback: m.Error.Traceback}
+					if interrupted {
+						ce.Name = "Interrupted"
+					}
+					return ce
+				}
+				e.mu.Lock()
+				e.session.Commit(u)
+				e.session.SetVarTypes(u.Cell, m.Vars)
+				e.session.AddVarImports(strings.Fields(m.Text))
+				e.mu.Unlock()
+				if interrupted {
+					return &CellError{Name: "KeyboardInterrupt", Value: "the cell stopped after an interrupt", Traceback: []string{"KeyboardInterrupt: the cell stopped after an interrupt; the kernel's state is kept"}}
+				}
+				return nil
+			}
+		case <-h.done:
+			e.mu.Lock()
+			killed := rs.killed
+			e.mu.Unlock()
+			if killed {
+				lost := e.restart(ctx, out)
+				msg := "the cell ignored the interrupt, so the kernel restarted its Go process and replayed the notebook's declarations"
+				return &CellError{Name: "KeyboardInterrupt", Value: msg, Traceback: append([]string{"KeyboardInterrupt: " + msg}, lost...)}
+			}
+			return e.crashed(ctx, h, out, "the kernel's Go process exited while running the cell: "+h.exitReason())
+		}
+	}
+}
+
+func (e *Executor) crashed(ctx context.Context, h *hostProc, out Output, why string) error {
+	lost := e.restart(ctx, out)
+	return &CellError{Name: "KernelCrash", Value: why, Traceback: append([]string{why, "The notebook's declarations were replayed into a new process."}, lost...)}
+}
+
+// Interrupt asks the running cell to stop: its context is cancelled and it
+// gets os.Interrupt. If it is still running after the grace period the host
+// is killed (Run then restarts it and replays the declarations).
+func (e *Executor) Interrupt() {
+	e.mu.Lock()
+	h, rs := e.host, e.running
+	if rs != nil {
+		rs.interrupted = true
+	}
+	loaded := rs != nil && rs.loaded
+	e.mu.Unlock()
+	if rs != nil && !loaded {
+		rs.cancel() // still compiling
+		return
+	}
+	if h == nil || rs == nil {
+		return
+	}
+	_ = h.cmd.Process.Signal(os.Interrupt)
+	go func() {
+		select {
+		case <-h.done:
+		case <-time.After(e.grace):
+			e.mu.Lock()
+			still := e.running == rs
+			if still {
+				rs.killed = true
+			}
+			e.mu.Unlock()
+			if still {
+				_ = h.cmd.Process.Kill()
+			}
+		}
+	}()
+}
+
+// Shutdown stops the host process.
+func (e *Executor) Shutdown() {
+	e.mu.Lock()
+	h := e.host
+	e.host = nil
+	e.mu.Unlock()
+	if h != nil {
+		h.stop()
+	}
+}
+
+// Close stops the host and removes the compiled cells; the module (go.mod,
+// go.sum) stays for the next session and for building the notebook.
+func (e *Executor) Close() {
+	e.Shutdown()
+	_ = os.RemoveAll(filepath.Join(e.dir, "cells"))
+	_ = os.RemoveAll(filepath.Join(e.dir, "bin"))
+}
+
+// Reset forgets every definition and restarts the host (a kernel restart).
+func (e *Executor) Reset() {
+	e.Shutdown()
+	e.mu.Lock()
+	e.session = cellgen.NewSession(Module)
+	e.mu.Unlock()
+	_ = os.RemoveAll(filepath.Join(e.dir, "cells"))
+	_ = os.RemoveAll(filepath.Join(e.dir, "bin"))
+}
+
+// restart starts a new host and replays the notebook's declarations into
+// it. It returns lines saying which values were lost.
+func (e *Executor) restart(ctx context.Context, out Output) []string {
+	e.mu.Lock()
+	if e.host != nil {
+		e.host.stop()
+		e.host = nil
+	}
+	old := e.session
+	e.session = cellgen.NewSession(Module)
+	err := e.startLocked(ctx)
+	e.mu.Unlock()
+	if err != nil {
+		return []string{"restart failed: " + err.Error()}
+	}
+	src, vars, lost := old.ReplaySource()
+	if strings.TrimSpace(src) == "" {
+		return nil
+	}
+	var notes []string
+	try := func(src string) error {
+		cell, err := notebook.Parse(src)
+		if err != nil {
+			return err
+		}
+		u, err := e.build(ctx, cell, "replay", false)
+		if err != nil {
+			return err
+		}
+		return e.load(ctx, u, discard{}, &runState{})
+	}
+	if err := try(src); err != nil {
+		src, _, _ = old.ReplaySourceDecls()
+		lost = append(lost, vars...)
+		vars = nil
+		if err := try(src); err != nil {
+			e.mu.Lock()
+			e.session = cellgen.NewSession(Module)
+			e.mu.Unlock()
+			return []string{"Replaying the declarations failed, so the notebook starts empty: " + err.Error()}
+		}
+	}
+	e.mu.Lock()
+	e.session.Imports = old.Imports
+	e.mu.Unlock()
+	if len(vars) > 0 {
+		sort.Strings(vars)
+		notes = append(notes, "Values lost (variables reset to their zero value): "+strings.Join(vars, ", "))
+	}
+	if len(lost) > 0 {
+		sort.Strings(lost)
+		notes = append(notes, "Variables lost (not restored; re-run the cells that define them): "+strings.Join(lost, ", "))
+	}
+	notes = append(notes, "Running goroutines of earlier cells were stopped.")
+	return notes
+}
+
+type discard struct{}
+
+func (discard) Stream(string, string)              {}
+func (discard) Display(nb.Message)                 {}
+func (discard) Input(string, bool) (string, error) { return "", io.EOF }
+
+// outBudget caps a cell's stream output.
+type outBudget struct {
+	mu     sync.Mutex
+	left   int64
+	warned bool
+	out    Output
+}
+
+func (b *outBudget) write(name string, p []byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.left <= 0 {
+		if !b.warned {
+			b.warned = true
+			b.out.Stream("stderr", "\n[fair: output limit reached; further output of this cell is dropped]\n")
+		}
+		return
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	b.left -= int64(len(p))
+	b.out.Stream(name, string(p))
+}
+
+// hostProc is a running host process.
+type hostProc struct {
+	cmd    *exec.Cmd
+	cmdW   *os.File
+	events chan nb.Message
+	done   chan struct{}
+	stderr *tailBuffer
+
+	mu      sync.Mutex
+	sink    *outBudget
+	markers chan string
+	waitErr error
+}
+
+func startHost(bin, dir string) (*hostProc, error) {
+	cmdR, cmdW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	evR, evW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	outR, outW, _ := os.Pipe()
+	errR, errW, _ := os.Pipe()
+	cmd := exec.Command(bin)
+	cmd.Dir = dir
+	cmd.ExtraFiles = []*os.File{cmdR, evW}
+	cmd.Stdout, cmd.Stderr = outW, errW
+	cmd.Env = append(os.Environ(), nb.FDEnv+"=4")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start the kernel host: %w", err)
+	}
+	for _, f := range []*os.File{cmdR, evW, outW, errW} {
+		f.Close()
+	}
+	h := &hostProc{cmd: cmd, cmdW: cmdW, events: make(chan nb.Message, 64), done: make(chan struct{}),
+		markers: make(chan string, 4), stderr: &tailBuffer{max: 4096}}
+	go h.readEvents(evR)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); h.readStream("stdout", outR) }()
+	go func() { defer wg.Done(); h.readStream("stderr", errR) }()
+	go func() {
+		err := cmd.Wait()
+		wg.Wait()
+		h.mu.Lock()
+		h.waitErr = err
+		h.mu.Unlock()
+		close(h.done)
+	}()
+	return h, nil
+}
+
+func (h *hostProc) exited() bool {
+	select {
+	case <-h.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (h *hostProc) exitReason() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := fmt.Sprint(h.waitErr)
+	if t := strings.TrimSpace(h.stderr.String()); t != "" {
+		s += "\n" + t
+	}
+	return s
+}
+
+func (h *hostProc) stop() {
+	_ = h.cmd.Process.Kill()
+	<-h.done
+	h.cmdW.Close()
+}
+
+func (h *hostProc) send(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, err = h.cmdW.Write(append(b, '\n'))
+	return err
+}
+
+func (h *hostProc) setSink(s *outBudget) {
+	h.mu.Lock()
+	h.sink = s
+	h.mu.Unlock()
+	// Drop markers left from an earlier cell.
+	for {
+		select {
+		case <-h.markers:
+		default:
+			return
+		}
+	}
+}
+
+func (h *hostProc) waitMarkers(d time.Duration) {
+	deadline := time.After(d)
+	for seen := 0; seen < 2; seen++ {
+		select {
+		case <-h.markers:
+		case <-deadline:
+			return
+		}
+	}
+}
+
+func (h *hostProc) readEvents(r io.ReadCloser) {
+	defer r.Close()
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<28)
+	for sc.Scan() {
+		var m nb.Message
+		if err := json.Unmarshal(sc.Bytes(), &m); err == nil {
+			h.events <- m
+		}
+	}
+}
+
+// readStream forwards a host stream to the current cell, cutting out the
+// end-of-cell markers.
+func (h *hostProc) readStream(name string, r io.ReadCloser) {
+	defer r.Close()
+	buf := make([]byte, 32<<10)
+	var pending []byte
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			pending = append(pending, buf[:n]...)
+			for {
+				i := bytes.Index(pending, []byte(hostMarker))
+				if i < 0 {
+					break
+				}
+				h.emit(name, pending[:i])
+				pending = pending[i+len(hostMarker):]
+				h.markers <- name
+			}
+			keep := 0
+			if j := bytes.LastIndexByte(pending, 0); j >= 0 && bytes.HasPrefix([]byte(hostMarker), pending[j:]) {
+				keep = len(pending) - j
+			}
+			h.emit(name, pending[:len(pending)-keep])
+			pending = append([]byte(nil), pending[len(pending)-keep:]...)
+		}
+		if err != nil {
+			h.emit(name, pending)
+			return
+		}
+	}
+}
+
+func (h *hostProc) emit(name string, p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	if name == "stderr" {
+		h.stderr.Write(p)
+	}
+	h.mu.Lock()
+	s := h.sink
+	h.mu.Unlock()
+	if s != nil {
+		s.write(name, p)
+	} else if lastSink := background.Load(); lastSink != nil {
+		// Output of goroutines between cells goes to the kernel's
+		// background writer (the last cell).
+		lastSink.(func(string, string))(name, string(p))
+	}
+}
+
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > t.max {
+		t.b = t.b[len(t.b)-t.max:]
+	}
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.b)
+}
+
+// background receives stream output that arrives while no cell runs.
+var background atomic.Value
+
+// SetBackground sets where output written between cells goes.
+func SetBackground(f func(name, text string)) { background.Store(f) }

@@ -1,0 +1,294 @@
+// Command host is the long-lived process of a fair kernel that runs a
+// notebook's cells. The kernel builds it inside the notebook's own Go module
+// and sends it, one by one, cells compiled as Go plugins; the host loads
+// them into its single address space, so variables, channels and goroutines
+// of earlier cells stay alive for later ones.
+//
+// File descriptor 3 carries commands from the kernel (JSON lines); messages
+// go back on the descriptor named by FAIR_KERNEL_FD. Stdout and stderr are
+// the cells' own output streams.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"plugin"
+	"reflect"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/fair-go/fair/kernel/nb"
+)
+
+// Marker ends a cell's output on stdout and stderr, so the kernel knows it
+// has read everything the cell wrote before reporting the cell done.
+const Marker = "\x00fair-cell-end\x00"
+
+type command struct {
+	Op    string   `json:"op"` // load, input
+	Cell  int      `json:"cell"`
+	Path  string   `json:"path"`
+	Vars  []string `json:"vars"`
+	Value string   `json:"value"`
+}
+
+var stdinW *os.File
+
+func main() {
+	setupStdin()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt)
+	go func() {
+		for range sig {
+			nb.Interrupt()
+		}
+	}()
+	in := bufio.NewScanner(os.NewFile(3, "commands"))
+	in.Buffer(make([]byte, 1<<20), 1<<26)
+	for in.Scan() {
+		var c command
+		if err := json.Unmarshal(in.Bytes(), &c); err != nil {
+			fmt.Fprintln(os.Stderr, "fair host: bad command:", err)
+			continue
+		}
+		switch c.Op {
+		case "load":
+			go load(c)
+		case "input":
+			if stdinW != nil {
+				_, _ = stdinW.WriteString(c.Value + "\n")
+			}
+			inputPending.Store(false)
+		}
+	}
+}
+
+// setupStdin makes fd 0 a blocking pipe that the host feeds, so a cell
+// blocked reading os.Stdin shows up as a thread in read(0, ...).
+func setupStdin() {
+	var p [2]int
+	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
+		return
+	}
+	if err := syscall.Dup3(p[0], 0, 0); err != nil {
+		return
+	}
+	syscall.Close(p[0])
+	stdinW = os.NewFile(uintptr(p[1]), "stdin-writer")
+}
+
+type flag struct {
+	mu sync.Mutex
+	v  bool
+}
+
+func (f *flag) Store(v bool) { f.mu.Lock(); f.v = v; f.mu.Unlock() }
+func (f *flag) Load() bool   { f.mu.Lock(); defer f.mu.Unlock(); return f.v }
+
+var inputPending flag
+
+// watchStdin asks the kernel for input whenever a thread of this process
+// is blocked reading fd 0.
+func watchStdin(stop <-chan struct{}) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		if inputPending.Load() || !readingStdin() {
+			continue
+		}
+		inputPending.Store(true)
+		_ = nb.Emit(nb.Message{Type: "input"})
+	}
+}
+
+func readingStdin() bool {
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return false
+	}
+	for _, t := range tasks {
+		b, err := os.ReadFile("/proc/self/task/" + t.Name() + "/syscall")
+		if err == nil && strings.HasPrefix(string(b), "0 0x0 ") {
+			return true
+		}
+	}
+	return false
+}
+
+func load(c command) {
+	nb.BeginCell()
+	stop := make(chan struct{})
+	go watchStdin(stop)
+	msg := nb.Message{Type: "done", Cell: c.Cell}
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				msg.Error = panicError(r, debug.Stack())
+			}
+		}()
+		p, err := plugin.Open(c.Path)
+		if err != nil {
+			msg.Error = &nb.CellError{Name: "LoadError", Value: err.Error(), Traceback: []string{err.Error()}}
+			return
+		}
+		msg.Vars = map[string]string{}
+		imports := map[string]bool{}
+		if sym, err := p.Lookup("FairVars"); err == nil {
+			if vars, ok := sym.(*map[string]any); ok {
+				for name, ptr := range *vars {
+					if src, ok := typeSource(reflect.TypeOf(ptr).Elem(), imports); ok {
+						msg.Vars[name] = src
+					}
+				}
+			}
+		}
+		for p := range imports {
+			msg.Text += p + "\n"
+		}
+	}()
+	close(stop)
+	os.Stdout.WriteString(Marker)
+	os.Stderr.WriteString(Marker)
+	_ = nb.Emit(msg)
+}
+
+func panicError(r any, stack []byte) *nb.CellError {
+	v := fmt.Sprint(r)
+	tb := []string{"panic: " + v, ""}
+	lines := strings.Split(string(stack), "\n")
+	for i := 0; i+1 < len(lines); i++ {
+		loc := strings.TrimSpace(lines[i+1])
+		if strings.HasPrefix(loc, "In[") {
+			fn := lines[i]
+			if j := strings.LastIndex(fn, "("); j > 0 {
+				fn = fn[:j]
+			}
+			if k := strings.LastIndex(loc, " +0x"); k > 0 {
+				loc = loc[:k]
+			}
+			fn = strings.ReplaceAll(fn, "Ξ", "")
+			tb = append(tb, fmt.Sprintf("%s, in %s", loc, fn))
+		}
+	}
+	return &nb.CellError{Name: "panic", Value: v, Traceback: tb}
+}
+
+// typeSource writes t as Go source for replaying a variable's declaration
+// into a fresh host; it fails for types that cannot be named outside their
+// package.
+func typeSource(t reflect.Type, imports map[string]bool) (string, bool) {
+	if t.Name() != "" {
+		pkg := t.PkgPath()
+		if pkg == "" {
+			return t.Name(), true
+		}
+		if strings.Contains(pkg, "/cells/c") {
+			return strings.TrimPrefix(t.Name(), "Ξ"), !strings.Contains(t.Name(), "[")
+		}
+		if strings.Contains(t.Name(), "[") || !isExported(t.Name()) {
+			return "", false
+		}
+		imports[pkg] = true
+		return t.String(), true
+	}
+	elem := func(e reflect.Type) string {
+		s, ok := typeSource(e, imports)
+		if !ok {
+			panic(errUnnamed)
+		}
+		return s
+	}
+	var out string
+	ok := func() (ok bool) {
+		defer func() {
+			if r := recover(); r == errUnnamed {
+				ok = false
+			} else if r != nil {
+				panic(r)
+			}
+		}()
+		switch t.Kind() {
+		case reflect.Pointer:
+			out = "*" + elem(t.Elem())
+		case reflect.Slice:
+			out = "[]" + elem(t.Elem())
+		case reflect.Array:
+			out = fmt.Sprintf("[%d]%s", t.Len(), elem(t.Elem()))
+		case reflect.Map:
+			out = "map[" + elem(t.Key()) + "]" + elem(t.Elem())
+		case reflect.Chan:
+			switch t.ChanDir() {
+			case reflect.RecvDir:
+				out = "<-chan " + elem(t.Elem())
+			case reflect.SendDir:
+				out = "chan<- " + elem(t.Elem())
+			default:
+				out = "chan " + elem(t.Elem())
+			}
+		case reflect.Func:
+			var in, res []string
+			for i := 0; i < t.NumIn(); i++ {
+				if t.IsVariadic() && i == t.NumIn()-1 {
+					in = append(in, "..."+elem(t.In(i).Elem()))
+				} else {
+					in = append(in, elem(t.In(i)))
+				}
+			}
+			for i := 0; i < t.NumOut(); i++ {
+				res = append(res, elem(t.Out(i)))
+			}
+			out = "func(" + strings.Join(in, ", ") + ")"
+			if len(res) == 1 {
+				out += " " + res[0]
+			} else if len(res) > 1 {
+				out += " (" + strings.Join(res, ", ") + ")"
+			}
+		case reflect.Struct:
+			var fs []string
+			for i := 0; i < t.NumField(); i++ {
+				f := t.Field(i)
+				if !f.IsExported() {
+					panic(errUnnamed)
+				}
+				s := f.Name + " " + elem(f.Type)
+				if f.Anonymous {
+					s = elem(f.Type)
+				}
+				if f.Tag != "" {
+					s += fmt.Sprintf(" %q", string(f.Tag))
+				}
+				fs = append(fs, s)
+			}
+			out = "struct{" + strings.Join(fs, "; ") + "}"
+		case reflect.Interface:
+			if t.NumMethod() != 0 {
+				panic(errUnnamed)
+			}
+			out = "any"
+		default:
+			panic(errUnnamed)
+		}
+		return true
+	}()
+	return out, ok
+}
+
+type unnamed struct{}
+
+var errUnnamed = unnamed{}
+
+func isExported(s string) bool {
+	r := []rune(s)
+	return len(r) > 0 && strings.ToUpper(string(r[0])) == string(r[0]) && strings.ToLower(string(r[0])) != string(r[0])
+}

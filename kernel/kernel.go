@@ -1,0 +1,472 @@
+package kernel
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-zeromq/zmq4"
+
+	"github.com/fair-go/fair/kernel/nb"
+	"github.com/fair-go/fair/notebook"
+)
+
+// Connection is a Jupyter connection file.
+type Connection struct {
+	Transport       string `json:"transport"`
+	IP              string `json:"ip"`
+	ShellPort       int    `json:"shell_port"`
+	ControlPort     int    `json:"control_port"`
+	StdinPort       int    `json:"stdin_port"`
+	IOPubPort       int    `json:"iopub_port"`
+	HBPort          int    `json:"hb_port"`
+	Key             string `json:"key"`
+	SignatureScheme string `json:"signature_scheme"`
+}
+
+// ReadConnection reads a connection file.
+func ReadConnection(path string) (*Connection, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read connection file: %w", err)
+	}
+	var c Connection
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("connection file %s: %w", path, err)
+	}
+	if c.SignatureScheme != "" && c.SignatureScheme != "hmac-sha256" {
+		return nil, fmt.Errorf("connection file %s: signature scheme %q is not supported (want hmac-sha256)", path, c.SignatureScheme)
+	}
+	if c.Transport == "" {
+		c.Transport = "tcp"
+	}
+	return &c, nil
+}
+
+func (c *Connection) addr(port int) string {
+	if c.Transport == "ipc" {
+		return fmt.Sprintf("ipc://%s-%d", c.IP, port)
+	}
+	return fmt.Sprintf("%s://%s:%d", c.Transport, c.IP, port)
+}
+
+// Kernel is a running Jupyter kernel.
+type Kernel struct {
+	conn    *Connection
+	sig     signer
+	session string
+	exec    *Executor
+	log     *log.Logger
+	magics  map[string]Magic
+
+	shell, control, stdin, iopub, hb zmq4.Socket
+	iopubMu, stdinMu                 sync.Mutex
+
+	mu         sync.Mutex
+	count      int
+	history    []string
+	comms      map[string]*Comm
+	targets    map[string]CommTarget
+	lastParent *Message
+	stop       context.CancelFunc
+}
+
+// Option configures a Kernel.
+type Option func(*Kernel)
+
+// WithLogger sets where protocol problems are logged (default stderr).
+func WithLogger(l *log.Logger) Option { return func(k *Kernel) { k.log = l } }
+
+// New returns a kernel for a connection using an executor.
+func New(conn *Connection, ex *Executor, opts ...Option) *Kernel {
+	k := &Kernel{conn: conn, sig: signer{key: []byte(conn.Key)}, session: newID(), exec: ex,
+		log: log.New(os.Stderr, "fair kernel: ", log.LstdFlags), magics: map[string]Magic{},
+		comms: map[string]*Comm{}, targets: map[string]CommTarget{}}
+	for name, m := range registry() {
+		k.magics[name] = m
+	}
+	k.targets["fair"] = &fairTarget{k: k}
+	for _, o := range opts {
+		o(k)
+	}
+	return k
+}
+
+// Executor returns the kernel's executor.
+func (k *Kernel) Executor() *Executor { return k.exec }
+
+// History returns the code of the cells run so far without error, in order.
+func (k *Kernel) History() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return append([]string(nil), k.history...)
+}
+
+// Run serves the kernel until a shutdown request or ctx ends.
+func (k *Kernel) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	k.stop = cancel
+	k.shell = zmq4.NewRouter(ctx, zmq4.WithID(zmq4.SocketIdentity("fair-shell")))
+	k.control = zmq4.NewRouter(ctx, zmq4.WithID(zmq4.SocketIdentity("fair-control")))
+	k.stdin = zmq4.NewRouter(ctx, zmq4.WithID(zmq4.SocketIdentity("fair-stdin")))
+	k.iopub = zmq4.NewPub(ctx)
+	k.hb = zmq4.NewRep(ctx)
+	socks := []struct {
+		s    zmq4.Socket
+		port int
+	}{{k.shell, k.conn.ShellPort}, {k.control, k.conn.ControlPort}, {k.stdin, k.conn.StdinPort}, {k.iopub, k.conn.IOPubPort}, {k.hb, k.conn.HBPort}}
+	for _, s := range socks {
+		if err := s.s.Listen(k.conn.addr(s.port)); err != nil {
+			return fmt.Errorf("listen on %s: %w", k.conn.addr(s.port), err)
+		}
+		defer s.s.Close()
+	}
+	SetBackground(func(name, text string) {
+		k.mu.Lock()
+		p := k.lastParent
+		k.mu.Unlock()
+		if p != nil {
+			k.publish(p, "stream", map[string]any{"name": name, "text": text})
+		}
+	})
+	go k.heartbeat(ctx)
+	go k.serve(ctx, k.control, "control")
+	k.publish(nil, "status", map[string]any{"execution_state": "starting"})
+	// Build the host early so the first cell does not pay for it.
+	go func() { _ = k.exec.Start(ctx) }()
+	k.serve(ctx, k.shell, "shell")
+	k.exec.Close()
+	return nil
+}
+
+func (k *Kernel) heartbeat(ctx context.Context) {
+	for ctx.Err() == nil {
+		m, err := k.hb.Recv()
+		if err != nil {
+			return
+		}
+		_ = k.hb.Send(m)
+	}
+}
+
+func (k *Kernel) serve(ctx context.Context, sock zmq4.Socket, name string) {
+	for ctx.Err() == nil {
+		raw, err := sock.Recv()
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			k.log.Printf("%s: receive: %v", name, err)
+			continue
+		}
+		msg, err := k.sig.decode(raw.Frames)
+		if err != nil {
+			k.log.Printf("%s: rejected message: %v", name, err)
+			continue
+		}
+		k.handle(ctx, sock, msg)
+	}
+}
+
+func (k *Kernel) send(sock zmq4.Socket, parent *Message, msgType string, content any) {
+	m, err := newMessage(k.session, msgType, parent, content)
+	if err != nil {
+		k.log.Printf("encode %s: %v", msgType, err)
+		return
+	}
+	frames, err := k.sig.encode(m)
+	if err != nil {
+		k.log.Printf("encode %s: %v", msgType, err)
+		return
+	}
+	if err := sock.Send(toMsg(frames)); err != nil {
+		k.log.Printf("send %s: %v", msgType, err)
+	}
+}
+
+// publish sends a message on iopub.
+func (k *Kernel) publish(parent *Message, msgType string, content any) {
+	m, err := newMessage(k.session, msgType, parent, content)
+	if err != nil {
+		return
+	}
+	m.Identities = [][]byte{[]byte(msgType)}
+	frames, err := k.sig.encode(m)
+	if err != nil {
+		return
+	}
+	k.iopubMu.Lock()
+	defer k.iopubMu.Unlock()
+	if err := k.iopub.Send(toMsg(frames)); err != nil {
+		k.log.Printf("publish %s: %v", msgType, err)
+	}
+}
+
+func (k *Kernel) handle(ctx context.Context, sock zmq4.Socket, msg *Message) {
+	t := msg.Header.MsgType
+	k.publish(msg, "status", map[string]any{"execution_state": "busy"})
+	defer k.publish(msg, "status", map[string]any{"execution_state": "idle"})
+	reply := strings.TrimSuffix(t, "_request") + "_reply"
+	switch t {
+	case "kernel_info_request":
+		k.send(sock, msg, reply, kernelInfo())
+	case "execute_request":
+		k.execute(ctx, sock, msg)
+	case "is_complete_request":
+		var c struct{ Code string }
+		_ = json.Unmarshal(msg.Content, &c)
+		k.send(sock, msg, reply, isComplete(c.Code))
+	case "complete_request":
+		var c struct {
+			Code      string `json:"code"`
+			CursorPos int    `json:"cursor_pos"`
+		}
+		_ = json.Unmarshal(msg.Content, &c)
+		k.send(sock, msg, reply, k.complete(c.Code, c.CursorPos))
+	case "inspect_request":
+		var c struct {
+			Code      string `json:"code"`
+			CursorPos int    `json:"cursor_pos"`
+		}
+		_ = json.Unmarshal(msg.Content, &c)
+		k.send(sock, msg, reply, k.inspect(ctx, c.Code, c.CursorPos))
+	case "history_request":
+		k.send(sock, msg, reply, map[string]any{"status": "ok", "history": []any{}})
+	case "comm_info_request":
+		var c struct {
+			TargetName string `json:"target_name"`
+		}
+		_ = json.Unmarshal(msg.Content, &c)
+		k.send(sock, msg, reply, k.commInfo(c.TargetName))
+	case "comm_open":
+		k.commOpen(msg)
+	case "comm_msg":
+		k.commMsg(msg)
+	case "comm_close":
+		k.commClose(msg)
+	case "interrupt_request":
+		k.exec.Interrupt()
+		k.send(sock, msg, reply, map[string]any{"status": "ok"})
+	case "shutdown_request":
+		var c struct {
+			Restart bool `json:"restart"`
+		}
+		_ = json.Unmarshal(msg.Content, &c)
+		if c.Restart {
+			k.exec.Reset()
+			k.mu.Lock()
+			k.count, k.history = 0, nil
+			k.mu.Unlock()
+			go func() { _ = k.exec.Start(ctx) }()
+		} else {
+			k.exec.Shutdown()
+		}
+		k.send(sock, msg, reply, map[string]any{"status": "ok", "restart": c.Restart})
+		if !c.Restart {
+			// Let the reply and the idle status go out before closing.
+			go func() { time.Sleep(200 * time.Millisecond); k.stop() }()
+		}
+	default:
+		k.log.Printf("unhandled message type %q", t)
+	}
+}
+
+func kernelInfo() map[string]any {
+	return map[string]any{
+		"status":                 "ok",
+		"protocol_version":       ProtocolVersion,
+		"implementation":         "fair",
+		"implementation_version": Version,
+		"language_info": map[string]any{
+			"name": "go", "version": goVersion(), "mimetype": "text/x-go",
+			"file_extension": ".go", "pygments_lexer": "go", "codemirror_mode": "go",
+		},
+		"banner":     "fair: compiled Go with live state between cells",
+		"help_links": []any{map[string]any{"text": "fair kernel", "url": "https://github.com/fair-go/fair/blob/main/docs/kernel.md"}},
+	}
+}
+
+// Version is reported in kernel_info; the CLI sets it.
+var Version = "dev"
+
+func goVersion() string {
+	out, err := exec.Command("go", "env", "GOVERSION").Output()
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimPrefix(strings.TrimSpace(string(out)), "go")
+}
+
+// cellOutput sends a running cell's output to the frontend.
+type cellOutput struct {
+	k      *Kernel
+	parent *Message
+	stdin  bool
+}
+
+func (o *cellOutput) Stream(name, text string) {
+	o.k.publish(o.parent, "stream", map[string]any{"name": name, "text": text})
+}
+
+func (o *cellOutput) Display(m nb.Message) {
+	content := map[string]any{"data": m.Data, "metadata": orEmpty(m.Metadata)}
+	switch m.Type {
+	case "result":
+		o.k.mu.Lock()
+		n := o.k.count
+		o.k.mu.Unlock()
+		content["execution_count"] = n
+		o.k.publish(o.parent, "execute_result", content)
+	case "update":
+		content["transient"] = map[string]any{"display_id": m.DisplayID}
+		o.k.publish(o.parent, "update_display_data", content)
+	default:
+		if m.DisplayID != "" {
+			content["transient"] = map[string]any{"display_id": m.DisplayID}
+		}
+		o.k.publish(o.parent, "display_data", content)
+	}
+}
+
+func orEmpty(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+// Input asks the frontend for a line of input over the stdin channel.
+func (o *cellOutput) Input(prompt string, password bool) (string, error) {
+	if !o.stdin {
+		return "", errors.New("this frontend does not accept input")
+	}
+	k := o.k
+	k.stdinMu.Lock()
+	defer k.stdinMu.Unlock()
+	k.send(k.stdin, o.parent, "input_request", map[string]any{"prompt": prompt, "password": password})
+	for {
+		raw, err := k.stdin.Recv()
+		if err != nil {
+			return "", err
+		}
+		m, err := k.sig.decode(raw.Frames)
+		if err != nil {
+			k.log.Printf("stdin: rejected message: %v", err)
+			continue
+		}
+		if m.Header.MsgType != "input_reply" {
+			continue
+		}
+		var c struct {
+			Value string `json:"value"`
+		}
+		_ = json.Unmarshal(m.Content, &c)
+		return c.Value, nil
+	}
+}
+
+// Writer returns an io.Writer that streams to the cell's stdout or stderr.
+func (o *cellOutput) Writer(name string) io.Writer { return streamWriter{o, name} }
+
+type streamWriter struct {
+	o    *cellOutput
+	name string
+}
+
+func (w streamWriter) Write(p []byte) (int, error) {
+	w.o.Stream(w.name, string(p))
+	return len(p), nil
+}
+
+func (k *Kernel) execute(ctx context.Context, sock zmq4.Socket, msg *Message) {
+	var req struct {
+		Code         string `json:"code"`
+		Silent       bool   `json:"silent"`
+		StoreHistory *bool  `json:"store_history"`
+		AllowStdin   bool   `json:"allow_stdin"`
+	}
+	_ = json.Unmarshal(msg.Content, &req)
+	k.mu.Lock()
+	if !req.Silent {
+		k.count++
+	}
+	n := k.count
+	k.lastParent = msg
+	k.mu.Unlock()
+	if !req.Silent {
+		k.publish(msg, "execute_input", map[string]any{"code": req.Code, "execution_count": n})
+	}
+	out := &cellOutput{k: k, parent: msg, stdin: req.AllowStdin}
+	err := k.run(ctx, req.Code, n, out)
+	if err != nil {
+		ce := toCellError(err)
+		k.publish(msg, "error", map[string]any{"ename": ce.Name, "evalue": ce.Value, "traceback": ce.Traceback})
+		k.send(sock, msg, "execute_reply", map[string]any{"status": "error", "execution_count": n,
+			"ename": ce.Name, "evalue": ce.Value, "traceback": ce.Traceback})
+		return
+	}
+	k.mu.Lock()
+	k.history = append(k.history, req.Code)
+	k.mu.Unlock()
+	k.send(sock, msg, "execute_reply", map[string]any{"status": "ok", "execution_count": n,
+		"user_expressions": map[string]any{}, "payload": []any{}})
+}
+
+func toCellError(err error) *CellError {
+	var ce *CellError
+	if errors.As(err, &ce) {
+		return ce
+	}
+	return &CellError{Name: "Error", Value: err.Error(), Traceback: strings.Split(err.Error(), "\n")}
+}
+
+// run executes a cell: magics and shell lines first, in order, then Go.
+func (k *Kernel) run(ctx context.Context, code string, n int, out *cellOutput) error {
+	cell, err := notebook.Parse(code)
+	if err != nil {
+		var pe *notebook.Error
+		if errors.As(err, &pe) {
+			msg := fmt.Sprintf("In[%d] line %d:%d: %s", n, pe.Line, pe.Col, pe.Msg)
+			return &CellError{Name: "SyntaxError", Value: msg, Traceback: []string{msg}}
+		}
+		return err
+	}
+	if cell.Magic != nil {
+		return k.runMagic(ctx, out, cell.Magic.Name, cell.Magic.Args, cell.Magic.Body, true)
+	}
+	for _, c := range cell.Of(notebook.LineMagic, notebook.Shell) {
+		var err error
+		if c.Kind == notebook.Shell {
+			err = k.shellCmd(ctx, out, c.Args)
+		} else {
+			err = k.runMagic(ctx, out, c.Keyword, c.Args, "", false)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if !cell.HasGo() {
+		return nil
+	}
+	return k.exec.Run(ctx, cell, n, out)
+}
+
+// shellCmd runs a !command with sh in the notebook's folder.
+func (k *Kernel) shellCmd(ctx context.Context, out *cellOutput, command string) error {
+	cmd := exec.CommandContext(ctx, "sh", "-c", command)
+	cmd.Dir = k.exec.cellsDir
+	cmd.Stdout, cmd.Stderr = out.Writer("stdout"), out.Writer("stderr")
+	if err := cmd.Run(); err != nil {
+		return &CellError{Name: "ShellError", Value: fmt.Sprintf("!%s: %v", command, err), Traceback: []string{fmt.Sprintf("!%s: %v", command, err)}}
+	}
+	return nil
+}

@@ -1,0 +1,454 @@
+package kernel
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log"
+	"net"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-zeromq/zmq4"
+)
+
+// client talks to a kernel over ZeroMQ the way a Jupyter frontend does.
+type client struct {
+	t                     *testing.T
+	sig                   signer
+	shell, control, stdin zmq4.Socket
+	iopub                 chan *Message
+	pending               []*Message
+	session               string
+}
+
+func freePorts(t *testing.T, n int) []int {
+	var ports []int
+	var ls []net.Listener
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+	return ports
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func startKernel(t *testing.T) (*client, *syncBuf) {
+	t.Helper()
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("gcc is needed to build Go plugins (cgo); install gcc")
+	}
+	p := freePorts(t, 5)
+	conn := &Connection{Transport: "tcp", IP: "127.0.0.1", ShellPort: p[0], ControlPort: p[1], StdinPort: p[2],
+		IOPubPort: p[3], HBPort: p[4], Key: "secret-key", SignatureScheme: "hmac-sha256"}
+	ex, err := NewExecutor(t.TempDir(), WithCellDir(t.TempDir()), WithInterruptGrace(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuf{}
+	k := New(conn, ex, WithLogger(log.New(logs, "", 0)))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = k.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	cctx, ccancel := context.WithCancel(context.Background())
+	t.Cleanup(ccancel)
+	c := &client{t: t, sig: signer{key: []byte(conn.Key)}, session: newID(), iopub: make(chan *Message, 1000)}
+	c.shell = zmq4.NewDealer(cctx, zmq4.WithID(zmq4.SocketIdentity("client")))
+	c.control = zmq4.NewDealer(cctx, zmq4.WithID(zmq4.SocketIdentity("client-control")))
+	c.stdin = zmq4.NewDealer(cctx, zmq4.WithID(zmq4.SocketIdentity("client")))
+	sub := zmq4.NewSub(cctx)
+	for s, port := range map[zmq4.Socket]int{c.shell: conn.ShellPort, c.control: conn.ControlPort, c.stdin: conn.StdinPort, sub: conn.IOPubPort} {
+		if err := dialRetry(s, conn.addr(port)); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+	}
+	if err := sub.SetOption(zmq4.OptionSubscribe, ""); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			m, err := sub.Recv()
+			if err != nil {
+				return
+			}
+			if msg, err := c.sig.decode(m.Frames); err == nil {
+				c.iopub <- msg
+			}
+		}
+	}()
+	return c, logs
+}
+
+func dialRetry(s zmq4.Socket, addr string) error {
+	var err error
+	for i := 0; i < 50; i++ {
+		if err = s.Dial(addr); err == nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return err
+}
+
+func (c *client) send(sock zmq4.Socket, msgType string, content any) *Message {
+	c.t.Helper()
+	m, err := newMessage(c.session, msgType, nil, content)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	frames, err := c.sig.encode(m)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := sock.Send(zmq4.NewMsgFrom(frames...)); err != nil {
+		c.t.Fatal(err)
+	}
+	return m
+}
+
+func (c *client) recv(sock zmq4.Socket) *Message {
+	c.t.Helper()
+	raw, err := sock.Recv()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	m, err := c.sig.decode(raw.Frames)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return m
+}
+
+func parentID(m *Message) string {
+	var h Header
+	_ = json.Unmarshal(m.Parent, &h)
+	return h.MsgID
+}
+
+// outputs collects iopub messages for a request until it goes idle.
+func (c *client) outputs(req *Message, timeout time.Duration) []*Message {
+	c.t.Helper()
+	var out []*Message
+	deadline := time.After(timeout)
+	for {
+		var m *Message
+		if len(c.pending) > 0 {
+			m, c.pending = c.pending[0], c.pending[1:]
+		} else {
+			select {
+			case m = <-c.iopub:
+			case <-deadline:
+				c.t.Fatalf("no idle status for %s within %v; got %d messages", req.Header.MsgType, timeout, len(out))
+			}
+		}
+		{
+			if parentID(m) != req.Header.MsgID {
+				continue
+			}
+			out = append(out, m)
+			if m.Header.MsgType == "status" && strings.Contains(string(m.Content), `"idle"`) {
+				return out
+			}
+		}
+	}
+}
+
+// waitStream reads iopub until req's output contains text, keeping the
+// messages for outputs.
+func (c *client) waitStream(req *Message, text string, timeout time.Duration) {
+	c.t.Helper()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case m := <-c.iopub:
+			c.pending = append(c.pending, m)
+			if parentID(m) == req.Header.MsgID && m.Header.MsgType == "stream" && strings.Contains(string(m.Content), text) {
+				return
+			}
+		case <-deadline:
+			c.t.Fatalf("no output %q within %v", text, timeout)
+		}
+	}
+}
+
+type execResult struct {
+	reply  map[string]any
+	stdout string
+	stderr string
+	result map[string]any
+	data   []map[string]any
+	errMsg map[string]any
+}
+
+func (c *client) execute(code string, timeout time.Duration) execResult {
+	c.t.Helper()
+	req := c.send(c.shell, "execute_request", map[string]any{"code": code, "silent": false, "store_history": true, "allow_stdin": false})
+	return c.collect(req, timeout)
+}
+
+func (c *client) collect(req *Message, timeout time.Duration) execResult {
+	c.t.Helper()
+	var r execResult
+	for _, m := range c.outputs(req, timeout) {
+		var content map[string]any
+		_ = json.Unmarshal(m.Content, &content)
+		switch m.Header.MsgType {
+		case "stream":
+			if content["name"] == "stdout" {
+				r.stdout += content["text"].(string)
+			} else {
+				r.stderr += content["text"].(string)
+			}
+		case "execute_result":
+			r.result = content["data"].(map[string]any)
+		case "display_data", "update_display_data":
+			r.data = append(r.data, content)
+		case "error":
+			r.errMsg = content
+		}
+	}
+	reply := c.recv(c.shell)
+	_ = json.Unmarshal(reply.Content, &r.reply)
+	return r
+}
+
+func TestKernelOverZeroMQ(t *testing.T) {
+	c, logs := startKernel(t)
+
+	// kernel_info
+	c.send(c.shell, "kernel_info_request", map[string]any{})
+	info := c.recv(c.shell)
+	if info.Header.MsgType != "kernel_info_reply" || !strings.Contains(string(info.Content), `"protocol_version":"5.3"`) ||
+		!strings.Contains(string(info.Content), `"name":"go"`) {
+		t.Fatalf("kernel_info_reply: %s %s", info.Header.MsgType, info.Content)
+	}
+
+	// A forged message (signed with another key) is rejected, never run.
+	forger := &client{t: t, sig: signer{key: []byte("wrong-key")}, session: newID()}
+	forger.send(c.shell, "execute_request", map[string]any{"code": `fmt.Println("forged")`})
+	c.send(c.shell, "kernel_info_request", map[string]any{})
+	if m := c.recv(c.shell); m.Header.MsgType != "kernel_info_reply" {
+		t.Fatalf("after a forged message the next reply is %s, want kernel_info_reply", m.Header.MsgType)
+	}
+	if !strings.Contains(logs.String(), "signature") {
+		t.Errorf("forged message not logged; log: %q", logs.String())
+	}
+
+	// State across cells, a trailing expression as the result.
+	r := c.execute("x := 41\ntype pair struct{ a, b int }\nfmt.Println(\"set\")", 5*time.Minute)
+	if r.reply["status"] != "ok" || r.stdout != "set\n" {
+		t.Fatalf("first cell: reply %v stdout %q stderr %q err %v", r.reply, r.stdout, r.stderr, r.errMsg)
+	}
+	r = c.execute("p := pair{a: x, b: 1}\np.a + p.b", time.Minute)
+	if r.reply["status"] != "ok" || r.result["text/plain"] != "42" {
+		t.Fatalf("second cell: reply %v result %v err %v", r.reply, r.result, r.errMsg)
+	}
+
+	// Rich display.
+	r = c.execute(`import "github.com/fair-go/fair/kernel/display"`+"\ndisplay.HTML(\"<b>hi</b>\")", time.Minute)
+	if len(r.data) != 1 || r.data[0]["data"].(map[string]any)["text/html"] != "<b>hi</b>" {
+		t.Fatalf("display: %v %v", r.data, r.errMsg)
+	}
+
+	// Compile errors use the cell's own line numbers.
+	r = c.execute("y := 1\n\nz := nope + y", time.Minute)
+	if r.reply["status"] != "error" || !strings.Contains(r.errMsg["evalue"].(string), "line 3:") ||
+		!strings.Contains(r.errMsg["evalue"].(string), "undefined: nope") {
+		t.Fatalf("compile error: %v", r.errMsg)
+	}
+
+	// Stdout and stderr are separate streams.
+	r = c.execute("fmt.Println(\"out\")\nfmt.Fprintln(os.Stderr, \"err\")", time.Minute)
+	if r.stdout != "out\n" || r.stderr != "err\n" {
+		t.Fatalf("streams: stdout %q stderr %q", r.stdout, r.stderr)
+	}
+
+	// A panic is an error with a traceback at the cell line.
+	r = c.execute("var s []int\n_ = s[3]", time.Minute)
+	if r.reply["status"] != "error" || !strings.Contains(strings.Join(toStrings(r.errMsg["traceback"]), "\n"), "In[") {
+		t.Fatalf("panic: %v", r.errMsg)
+	}
+	r = c.execute("x", time.Minute)
+	if r.result["text/plain"] != "41" {
+		t.Fatalf("state after a panic: %v %v", r.result, r.errMsg)
+	}
+
+	// is_complete, complete, inspect.
+	c.send(c.shell, "is_complete_request", map[string]any{"code": "func f() {"})
+	if m := c.recv(c.shell); !strings.Contains(string(m.Content), "incomplete") {
+		t.Errorf("is_complete: %s", m.Content)
+	}
+	code := "import \"strings\"\nstrings.ToU"
+	c.send(c.shell, "complete_request", map[string]any{"code": code, "cursor_pos": len(code)})
+	if m := c.recv(c.shell); !strings.Contains(string(m.Content), "ToUpper") {
+		t.Errorf("complete: %s", m.Content)
+	}
+	c.send(c.shell, "complete_request", map[string]any{"code": "pa", "cursor_pos": 2})
+	if m := c.recv(c.shell); !strings.Contains(string(m.Content), `"pair"`) {
+		t.Errorf("complete of a notebook name: %s", m.Content)
+	}
+	c.send(c.shell, "inspect_request", map[string]any{"code": "pair", "cursor_pos": 1, "detail_level": 0})
+	if m := c.recv(c.shell); !strings.Contains(string(m.Content), "struct") {
+		t.Errorf("inspect: %s", m.Content)
+	}
+
+	// The fair comm target.
+	c.send(c.shell, "comm_open", map[string]any{"comm_id": "comm-1", "target_name": "fair", "data": map[string]any{}})
+	if !c.waitIOPub("comm_msg", "hello", 10*time.Second) {
+		t.Error("no hello on the fair comm")
+	}
+	c.send(c.shell, "comm_info_request", map[string]any{"target_name": "fair"})
+	if m := c.recv(c.shell); !strings.Contains(string(m.Content), "comm-1") {
+		t.Errorf("comm_info: %s", m.Content)
+	}
+	c.send(c.shell, "comm_msg", map[string]any{"comm_id": "comm-1", "data": map[string]any{"request": "runs"}})
+	if !c.waitIOPub("comm_msg", `"runs"`, 10*time.Second) {
+		t.Error("no runs answer on the fair comm")
+	}
+	c.send(c.shell, "comm_close", map[string]any{"comm_id": "comm-1", "data": map[string]any{}})
+
+	// input_request when a cell reads os.Stdin.
+	req := c.send(c.shell, "execute_request", map[string]any{"code": "var name string\nfmt.Scanln(&name)\nfmt.Println(\"hello\", name)", "allow_stdin": true})
+	got := make(chan execResult, 1)
+	go func() {
+		in := c.recv(c.stdin)
+		if in.Header.MsgType != "input_request" {
+			t.Errorf("stdin: got %s", in.Header.MsgType)
+		}
+		m, _ := newMessage(c.session, "input_reply", in, map[string]any{"value": "gopher"})
+		frames, _ := c.sig.encode(m)
+		_ = c.stdin.Send(zmq4.NewMsgFrom(frames[len(in.Identities):]...))
+	}()
+	go func() { got <- c.collect(req, time.Minute) }()
+	if r := <-got; r.stdout != "hello gopher\n" {
+		t.Errorf("stdin: stdout %q err %v", r.stdout, r.errMsg)
+	}
+
+	// Interrupt a cooperative cell: it stops and the state stays.
+	req = c.send(c.shell, "execute_request", map[string]any{"code": "n := 0\nfmt.Println(\"started\")\nfor nb.Context().Err() == nil {\n\tn++\n\ttime.Sleep(time.Millisecond)\n}\nfmt.Println(\"stopped\")"})
+	c.waitStream(req, "started", 2*time.Minute)
+	c.send(c.control, "interrupt_request", map[string]any{})
+	r = c.collect(req, 2*time.Minute)
+	if r.stdout != "started\nstopped\n" || r.errMsg == nil || r.errMsg["ename"] != "KeyboardInterrupt" {
+		t.Errorf("interrupt: stdout %q err %v", r.stdout, r.errMsg)
+	}
+	if m := c.recv(c.control); m.Header.MsgType != "interrupt_reply" {
+		t.Errorf("control reply %s", m.Header.MsgType)
+	}
+	r = c.execute("x + 1", time.Minute)
+	if r.result["text/plain"] != "42" {
+		t.Errorf("state after interrupt: %v %v", r.result, r.errMsg)
+	}
+
+	// !shell lines and magics run before the cell's Go code.
+	r = c.execute("!echo from-shell\n%workdir\nfmt.Println(\"from-go\")", time.Minute)
+	if !strings.HasPrefix(r.stdout, "from-shell\n") || !strings.HasSuffix(r.stdout, "from-go\n") {
+		t.Errorf("shell and magic: stdout %q err %v", r.stdout, r.errMsg)
+	}
+	r = c.execute("%nosuchmagic", time.Minute)
+	if r.errMsg == nil || !strings.Contains(r.errMsg["evalue"].(string), "unknown magic %nosuchmagic") {
+		t.Errorf("unknown magic: %v", r.errMsg)
+	}
+
+	// A goroutine that panics takes the host down: the kernel restarts it,
+	// replays the declarations and says what was lost.
+	r = c.execute("go func() { panic(\"boom\") }()\ntime.Sleep(5 * time.Second)", time.Minute)
+	if r.errMsg == nil || r.errMsg["ename"] != "KernelCrash" || !strings.Contains(strings.Join(toStrings(r.errMsg["traceback"]), "\n"), "boom") {
+		t.Errorf("goroutine panic: %v", r.errMsg)
+	}
+	r = c.execute("pair{a: 1, b: 2}.a + x", time.Minute)
+	if r.result["text/plain"] != "1" {
+		t.Errorf("after a crash the type is replayed and x is zero: %v %v", r.result, r.errMsg)
+	}
+
+	// Restart: the notebook starts empty.
+	c.send(c.control, "shutdown_request", map[string]any{"restart": true})
+	if m := c.recv(c.control); m.Header.MsgType != "shutdown_reply" {
+		t.Errorf("restart: %s", m.Header.MsgType)
+	}
+	r = c.execute("x", time.Minute)
+	if r.errMsg == nil || !strings.Contains(r.errMsg["evalue"].(string), "undefined: x") {
+		t.Errorf("after restart: %v %v", r.result, r.errMsg)
+	}
+	r = c.execute("1 + 1", 5*time.Minute)
+	if r.result["text/plain"] != "2" {
+		t.Errorf("after restart: %v %v", r.result, r.errMsg)
+	}
+
+	c.send(c.control, "shutdown_request", map[string]any{"restart": false})
+	if m := c.recv(c.control); m.Header.MsgType != "shutdown_reply" {
+		t.Errorf("shutdown: %s", m.Header.MsgType)
+	}
+}
+
+func (c *client) waitIOPub(msgType, contains string, d time.Duration) bool {
+	deadline := time.After(d)
+	for {
+		select {
+		case m := <-c.iopub:
+			if m.Header.MsgType == msgType && strings.Contains(string(m.Content), contains) {
+				return true
+			}
+		case <-deadline:
+			return false
+		}
+	}
+}
+
+func toStrings(v any) []string {
+	var out []string
+	if l, ok := v.([]any); ok {
+		for _, x := range l {
+			out = append(out, x.(string))
+		}
+	}
+	return out
+}
+
+func TestSignature(t *testing.T) {
+	s := signer{key: []byte("k")}
+	m, _ := newMessage("s", "kernel_info_request", nil, map[string]any{})
+	frames, err := s.encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.decode(frames); err != nil {
+		t.Fatalf("valid message rejected: %v", err)
+	}
+	frames[len(frames)-1] = []byte(`{"code":"tampered"}`)
+	if _, err := s.decode(frames); err != ErrSignature {
+		t.Fatalf("tampered content: err %v, want ErrSignature", err)
+	}
+	if _, err := s.decode([][]byte{[]byte("x")}); err == nil {
+		t.Fatal("malformed message accepted")
+	}
+}

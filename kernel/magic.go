@@ -1,0 +1,152 @@
+package kernel
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/fair-go/fair/kernel/nb"
+)
+
+// Magic handles a %name line magic or a %%name cell magic.
+type Magic struct {
+	// Help is one line shown by %help.
+	Help string
+	// Run handles the magic. For a cell magic, env.Body holds the cell's
+	// body and env.Cell is true.
+	Run func(ctx context.Context, env *MagicEnv) error
+}
+
+// MagicEnv is what a magic sees of the kernel and the cell.
+type MagicEnv struct {
+	Name string
+	Args string
+	Body string
+	Cell bool
+	// Stdout and Stderr stream to the cell's output.
+	Stdout, Stderr io.Writer
+
+	k   *Kernel
+	out *cellOutput
+}
+
+// Display shows a MIME bundle; a non-empty id lets Update replace it.
+func (e *MagicEnv) Display(id string, bundle map[string]any) {
+	e.out.Display(nb.Message{Type: "display", DisplayID: id, Data: bundle})
+}
+
+// Update replaces the display shown with id.
+func (e *MagicEnv) Update(id string, bundle map[string]any) {
+	e.out.Display(nb.Message{Type: "update", DisplayID: id, Data: bundle})
+}
+
+// Input asks the user for a line of input.
+func (e *MagicEnv) Input(prompt string, password bool) (string, error) {
+	return e.out.Input(prompt, password)
+}
+
+// WorkDir is the notebook's Go module folder (its go.mod and go.sum).
+func (e *MagicEnv) WorkDir() string { return e.k.exec.Dir() }
+
+// History returns the code of the cells run so far without error.
+func (e *MagicEnv) History() []string { return e.k.History() }
+
+// Kernel returns the kernel, e.g. to publish comm messages.
+func (e *MagicEnv) Kernel() *Kernel { return e.k }
+
+// Error is a magic failure shown as the cell's error.
+func (e *MagicEnv) Error(format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	return &CellError{Name: "MagicError", Value: msg, Traceback: []string{"%" + e.Name + ": " + msg}}
+}
+
+var (
+	regMu sync.Mutex
+	reg   = map[string]Magic{}
+)
+
+// RegisterMagic makes %name (and %%name) available in every kernel started
+// afterwards. Packages register their magics from init.
+func RegisterMagic(name string, m Magic) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	reg[name] = m
+}
+
+func registry() map[string]Magic {
+	regMu.Lock()
+	defer regMu.Unlock()
+	out := map[string]Magic{}
+	for k, v := range reg {
+		out[k] = v
+	}
+	return out
+}
+
+func init() {
+	RegisterMagic("go", Magic{
+		Help: "%go get MODULE@VERSION | %go mod tidy | ...: run the go command in the notebook's module",
+		Run: func(ctx context.Context, e *MagicEnv) error {
+			args := strings.Fields(e.Args)
+			if len(args) == 0 {
+				return e.Error("usage: %%go get MODULE@VERSION (or any go subcommand)")
+			}
+			if err := e.k.exec.Go(ctx, e.Stderr, args...); err != nil {
+				return e.Error("%v", err)
+			}
+			return nil
+		},
+	})
+	RegisterMagic("help", Magic{
+		Help: "%help: list the magics",
+		Run: func(ctx context.Context, e *MagicEnv) error {
+			names := make([]string, 0, len(e.k.magics))
+			for n := range e.k.magics {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			for _, n := range names {
+				fmt.Fprintf(e.Stdout, "%%%-8s %s\n", n, e.k.magics[n].Help)
+			}
+			fmt.Fprintln(e.Stdout, "!cmd      run a shell command in the notebook's folder")
+			return nil
+		},
+	})
+	RegisterMagic("who", Magic{
+		Help: "%who: list the notebook's declarations and the cell that defines each",
+		Run: func(ctx context.Context, e *MagicEnv) error {
+			s := e.k.exec.Session()
+			names := make([]string, 0, len(s.Defs))
+			for n := range s.Defs {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			for _, n := range names {
+				d := s.Defs[n]
+				fmt.Fprintf(e.Stdout, "%-6s %-20s %s\n", d.Kind, n, d.VarType)
+			}
+			return nil
+		},
+	})
+	RegisterMagic("workdir", Magic{
+		Help: "%workdir: print the notebook's Go module folder",
+		Run: func(ctx context.Context, e *MagicEnv) error {
+			fmt.Fprintln(e.Stdout, e.WorkDir())
+			return nil
+		},
+	})
+}
+
+func (k *Kernel) runMagic(ctx context.Context, out *cellOutput, name, args, body string, cell bool) error {
+	m, ok := k.magics[name]
+	if !ok {
+		msg := fmt.Sprintf("unknown magic %%%s (try %%help)", name)
+		return &CellError{Name: "MagicError", Value: msg, Traceback: []string{msg}}
+	}
+	env := &MagicEnv{Name: name, Args: args, Body: body, Cell: cell,
+		Stdout: out.Writer("stdout"), Stderr: out.Writer("stderr"), k: k, out: out}
+	return m.Run(ctx, env)
+}

@@ -1,0 +1,146 @@
+// Package nb is the runtime a Go notebook cell sees inside the fair kernel:
+// the cell's context (cancelled when the user presses stop), the channel to
+// the kernel used by the display package, and the helpers the kernel's
+// generated code calls. Outside the kernel (a program built from the
+// notebook) the context is cancelled on os.Interrupt and display output is
+// dropped, so the same code runs unchanged.
+package nb
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// FDEnv names the environment variable holding the file descriptor on
+// which the kernel host reads messages from cells.
+const FDEnv = "FAIR_KERNEL_FD"
+
+var (
+	mu     sync.Mutex
+	out    *os.File
+	ctx    context.Context
+	cancel context.CancelFunc
+	inited bool
+)
+
+func setup() {
+	if inited {
+		return
+	}
+	inited = true
+	if s := os.Getenv(FDEnv); s != "" {
+		if fd, err := strconv.Atoi(s); err == nil {
+			out = os.NewFile(uintptr(fd), "fair-kernel")
+		}
+	}
+	if out == nil {
+		// A program built from the notebook: the context ends on Ctrl-C.
+		ctx, cancel = signal.NotifyContext(context.Background(), os.Interrupt)
+	} else {
+		ctx, cancel = context.WithCancel(context.Background())
+	}
+}
+
+// InKernel reports whether the code runs inside the fair kernel.
+func InKernel() bool {
+	mu.Lock()
+	defer mu.Unlock()
+	setup()
+	return out != nil
+}
+
+// Context returns the running cell's context. The kernel cancels it when
+// the user interrupts the cell; long loops should watch it.
+func Context() context.Context {
+	mu.Lock()
+	defer mu.Unlock()
+	setup()
+	return ctx
+}
+
+// Message is one message from a cell to the kernel.
+type Message struct {
+	Type      string         `json:"type"` // display, update, result, done, input, comm
+	Data      map[string]any `json:"data,omitempty"`
+	Metadata  map[string]any `json:"metadata,omitempty"`
+	DisplayID string         `json:"display_id,omitempty"`
+	// Fields used by the host for cell completion and other requests.
+	Cell  int               `json:"cell,omitempty"`
+	Error *CellError        `json:"error,omitempty"`
+	Vars  map[string]string `json:"vars,omitempty"`
+	Text  string            `json:"text,omitempty"`
+}
+
+// CellError describes a cell that failed while running.
+type CellError struct {
+	Name      string   `json:"ename"`
+	Value     string   `json:"evalue"`
+	Traceback []string `json:"traceback"`
+}
+
+// Emit sends m to the kernel. Outside the kernel it does nothing.
+func Emit(m Message) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode message for the kernel: %w", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	setup()
+	if out == nil {
+		return nil
+	}
+	_, err = out.Write(append(b, '\n'))
+	return err
+}
+
+// BeginCell gives the next cell a fresh context. It is called by the
+// kernel host, not by cells.
+func BeginCell() {
+	mu.Lock()
+	defer mu.Unlock()
+	setup()
+	ctx, cancel = context.WithCancel(context.Background())
+}
+
+// Interrupt cancels the running cell's context. It is called by the kernel
+// host when the user interrupts.
+func Interrupt() {
+	mu.Lock()
+	defer mu.Unlock()
+	setup()
+	cancel()
+}
+
+// Stmt runs top-level statements of a cell; the kernel's generated code
+// calls it so that statements run in cell order among declarations.
+func Stmt(f func()) int { f(); return 0 }
+
+// Result shows the values of a cell's trailing expression as the cell's
+// result.
+func Result(v ...any) int {
+	if len(v) == 0 {
+		return 0
+	}
+	var b map[string]any
+	if len(v) == 1 {
+		b = Bundle(v[0])
+	} else {
+		parts := make([]string, len(v))
+		for i, x := range v {
+			parts[i] = text(x)
+		}
+		b = map[string]any{"text/plain": strings.Join(parts, " ")}
+	}
+	if !InKernel() {
+		return 0
+	}
+	_ = Emit(Message{Type: "result", Data: b})
+	return 0
+}

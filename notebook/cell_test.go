@@ -1,0 +1,85 @@
+package notebook
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseSplitsCell(t *testing.T) {
+	src := `%go get example.com/m@v1.0.0
+import "fmt"
+!ls -l
+type point struct{ x, y int }
+func (p point) sum() int { return p.x + p.y }
+for i := 0; i < 3; i++ {
+	fmt.Println(i)
+}
+x := point{1,
+	2}
+func() { fmt.Println("literal") }()
+x.sum()`
+	c, err := Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ch := range c.Chunks {
+		got = append(got, ch.Kind.String()+"@"+itoa(ch.Line))
+	}
+	want := "magic@1 import@2 shell@3 declaration@4 declaration@5 statement@6 statement@9 statement@11 statement@12"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("chunks:\n got %s\nwant %s", strings.Join(got, " "), want)
+	}
+	if m := c.Chunks[0]; m.Keyword != "go" || m.Args != "get example.com/m@v1.0.0" {
+		t.Errorf("magic: %+v", m)
+	}
+	if s := c.Chunks[2]; s.Args != "ls -l" {
+		t.Errorf("shell: %+v", s)
+	}
+	if txt := c.Text(c.Chunks[6]); txt != "x := point{1,\n\t2}" {
+		t.Errorf("multi-line statement text %q", txt)
+	}
+	if !c.HasGo() {
+		t.Error("HasGo false")
+	}
+}
+
+func TestParseCellMagic(t *testing.T) {
+	c, err := Parse("%%kf train --gpus 1\nfmt.Println(1)\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Magic == nil || c.Magic.Name != "kf" || c.Magic.Args != "train --gpus 1" || c.Magic.Body != "fmt.Println(1)\n" {
+		t.Fatalf("cell magic: %+v", c.Magic)
+	}
+	if _, err := Parse("%%\nx"); err == nil {
+		t.Error("nameless cell magic accepted")
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for src, line := range map[string]int{
+		"x := 1\n}\n":   2,
+		"s := \"open\n": 1,
+	} {
+		_, err := Parse(src)
+		e, ok := err.(*Error)
+		if !ok || e.Line != line {
+			t.Errorf("Parse(%q): err %v, want a line %d error", src, err, line)
+		}
+	}
+}
+
+func TestPosition(t *testing.T) {
+	c := &Cell{Source: "ab\ncd\nef"}
+	if l, col := c.Position(4); l != 2 || col != 2 {
+		t.Errorf("Position(4) = %d:%d, want 2:2", l, col)
+	}
+}
+
+func itoa(n int) string {
+	if n < 10 {
+		return string(rune('0' + n))
+	}
+	return itoa(n/10) + string(rune('0'+n%10))
+}

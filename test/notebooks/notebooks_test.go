@@ -1,0 +1,276 @@
+// Package notebooks runs every notebook in examples/notebooks through the
+// fair kernel with the real Jupyter client (jupyter nbconvert --execute)
+// and checks the saved outputs.
+package notebooks
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+type output struct {
+	OutputType string            `json:"output_type"`
+	Name       string            `json:"name"`
+	Text       any               `json:"text"`
+	Data       map[string]any    `json:"data"`
+	EName      string            `json:"ename"`
+	EValue     string            `json:"evalue"`
+	Traceback  []string          `json:"traceback"`
+	Metadata   map[string]any    `json:"metadata"`
+	Transient  map[string]string `json:"transient"`
+}
+
+type cell struct {
+	CellType string   `json:"cell_type"`
+	Outputs  []output `json:"outputs"`
+}
+
+// code cell i (1-based) of an executed notebook
+type executed []cell
+
+func join(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case []any:
+		var b strings.Builder
+		for _, x := range t {
+			b.WriteString(x.(string))
+		}
+		return b.String()
+	}
+	return ""
+}
+
+func (e executed) stdout(i int) string {
+	var s string
+	for _, o := range e[i-1].Outputs {
+		if o.OutputType == "stream" && o.Name == "stdout" {
+			s += join(o.Text)
+		}
+	}
+	return s
+}
+
+func (e executed) result(i int) string {
+	for _, o := range e[i-1].Outputs {
+		if o.OutputType == "execute_result" {
+			return join(o.Data["text/plain"])
+		}
+	}
+	return ""
+}
+
+func (e executed) data(i int, mime string) []string {
+	var out []string
+	for _, o := range e[i-1].Outputs {
+		if o.OutputType == "display_data" || o.OutputType == "execute_result" {
+			if v, ok := o.Data[mime]; ok {
+				if s := join(v); s != "" {
+					out = append(out, s)
+				} else {
+					b, _ := json.Marshal(v)
+					out = append(out, string(b))
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (e executed) err(i int) *output {
+	for _, o := range e[i-1].Outputs {
+		if o.OutputType == "error" {
+			o := o
+			return &o
+		}
+	}
+	return nil
+}
+
+type bed struct {
+	dir, root string
+	env       []string
+}
+
+func setup(t *testing.T) *bed {
+	t.Helper()
+	for _, tool := range []string{"jupyter", "gcc", "go"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not found: install Debian's jupyter-client python3-nbclient jupyter-nbconvert jupyter-notebook python3-ipykernel and gcc", tool)
+		}
+	}
+	if err := exec.Command("jupyter", "nbconvert", "--version").Run(); err != nil {
+		t.Skip("jupyter nbconvert is not installed (Debian: jupyter-nbconvert python3-nbclient)")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	fair := filepath.Join(dir, "fair")
+	build := exec.Command("go", "build", "-o", fair, "./cmd/fair")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build fair: %v\n%s", err, out)
+	}
+	prefix := filepath.Join(dir, "jupyter")
+	if out, err := exec.Command(fair, "kernel", "install", "--prefix", prefix).CombinedOutput(); err != nil {
+		t.Fatalf("fair kernel install: %v\n%s", err, out)
+	}
+	b := &bed{dir: dir, root: root, env: append(os.Environ(),
+		"JUPYTER_PATH="+filepath.Join(prefix, "share", "jupyter"),
+		"JUPYTER_RUNTIME_DIR="+filepath.Join(dir, "runtime"),
+		"JUPYTER_CONFIG_DIR="+filepath.Join(dir, "config"),
+		"PYDEVD_DISABLE_FILE_VALIDATION=1",
+	)}
+	list := exec.Command("jupyter", "kernelspec", "list")
+	list.Env = b.env
+	out, err := list.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "fair") {
+		t.Fatalf("jupyter kernelspec list does not show fair: %v\n%s", err, out)
+	}
+	return b
+}
+
+// run executes a notebook with nbconvert and returns its code cells.
+func (b *bed) run(t *testing.T, name string, timeout int, extra ...string) executed {
+	t.Helper()
+	src := filepath.Join(b.root, "examples", "notebooks", name)
+	outDir := filepath.Join(b.dir, "out")
+	args := append([]string{"nbconvert", "--to", "notebook", "--execute", "--allow-errors",
+		"--ExecutePreprocessor.kernel_name=fair", fmt.Sprintf("--ExecutePreprocessor.timeout=%d", timeout),
+		"--ExecutePreprocessor.startup_timeout=120",
+		"--output-dir", outDir, "--output", name}, extra...)
+	args = append(args, src)
+	cmd := exec.Command("jupyter", args...)
+	cmd.Env = append(b.env, "FAIR_KERNEL_WORKDIR="+filepath.Join(b.dir, "work-"+strings.TrimSuffix(name, ".ipynb")))
+	cmd.Dir = filepath.Dir(src)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("nbconvert %s: %v\n%s", name, err, out)
+	}
+	raw, err := os.ReadFile(filepath.Join(outDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nb struct{ Cells []cell }
+	if err := json.Unmarshal(raw, &nb); err != nil {
+		t.Fatal(err)
+	}
+	var code executed
+	for _, c := range nb.Cells {
+		if c.CellType == "code" {
+			code = append(code, c)
+		}
+	}
+	return code
+}
+
+func expect(t *testing.T, what, got, want string) {
+	t.Helper()
+	if !strings.Contains(got, want) {
+		t.Errorf("%s: got %q, want it to contain %q", what, got, want)
+	}
+}
+
+func noErrors(t *testing.T, nb executed) {
+	t.Helper()
+	for i := range nb {
+		if e := nb.err(i + 1); e != nil {
+			t.Errorf("cell %d: unexpected error %s: %s\n%s", i+1, e.EName, e.EValue, strings.Join(e.Traceback, "\n"))
+		}
+	}
+}
+
+func TestNotebooks(t *testing.T) {
+	b := setup(t)
+
+	t.Run("state", func(t *testing.T) {
+		nb := b.run(t, "state.ipynb", 600)
+		noErrors(t, nb)
+		expect(t, "workers started", nb.stdout(1), "3 workers started")
+		expect(t, "jobs fed to goroutines of cell 1", nb.stdout(2), "job 5: sum(1..50) = 1275")
+		expect(t, "counter kept across cells", nb.result(5), "42")
+		expect(t, "first definition", nb.result(7), "hello v1")
+		expect(t, "redefinition", nb.result(9), "hello v2")
+		expect(t, "goroutines finish", nb.stdout(10), "workers done; jobs sent before: 5")
+	})
+
+	t.Run("repl", func(t *testing.T) {
+		nb := b.run(t, "repl.ipynb", 600)
+		noErrors(t, nb)
+		expect(t, "trailing expression", nb.result(3), "5")
+		expect(t, "generics", nb.result(4), "5")
+		expect(t, "map", nb.result(5), "2")
+		expect(t, "string result", nb.result(6), "3-4")
+		expect(t, "multi-value statement", nb.stdout(7), "2 <nil> 15")
+		expect(t, "missing import added", nb.result(8), "MISSING IMPORTS ARE ADDED")
+	})
+
+	t.Run("display", func(t *testing.T) {
+		nb := b.run(t, "display.ipynb", 600)
+		noErrors(t, nb)
+		expect(t, "html", strings.Join(nb.data(1, "text/html"), ""), "<b>bold</b>")
+		expect(t, "markdown", strings.Join(nb.data(1, "text/markdown"), ""), "## Markdown")
+		expect(t, "svg", strings.Join(nb.data(1, "image/svg+xml"), ""), "<svg")
+		expect(t, "json", strings.Join(nb.data(1, "application/json"), ""), `"epochs":3`)
+		// update_display_data replaced the first epoch line in place.
+		if got := nb.data(2, "text/markdown"); len(got) != 1 || got[0] != "epoch 3/3" {
+			t.Errorf("updated display: got %q, want one output \"epoch 3/3\"", got)
+		}
+		expect(t, "HTML() method", strings.Join(nb.data(3, "text/html"), ""), "<table><tr><td>a</td>")
+		expect(t, "image result", strings.Join(nb.data(4, "image/png"), ""), "iVBORw0KGgo")
+	})
+
+	t.Run("plot", func(t *testing.T) {
+		if os.Getenv("FAIR_TEST_OFFLINE") != "" {
+			t.Skip("FAIR_TEST_OFFLINE is set: the plot notebook downloads gonum.org/v1/plot from the module proxy")
+		}
+		nb := b.run(t, "plot.ipynb", 600)
+		noErrors(t, nb)
+		pngs := nb.data(3, "image/png")
+		if len(pngs) != 1 || !strings.HasPrefix(pngs[0], "iVBORw0KGgo") || len(pngs[0]) < 2000 {
+			t.Errorf("plot: want one PNG, got %d outputs", len(pngs))
+		}
+		expect(t, "plot", nb.stdout(3), "plotted 50 points")
+	})
+
+	t.Run("compile_error", func(t *testing.T) {
+		nb := b.run(t, "compile_error.ipynb", 600)
+		e := nb.err(2)
+		if e == nil {
+			t.Fatal("cell 2: no compile error")
+		}
+		expect(t, "error at the cell's line 3", e.EValue, "In[2] line 3")
+		expect(t, "message", e.EValue, "undefined: undefinedThing")
+		if e := nb.err(3); e == nil {
+			t.Error("cell 3: no compile error")
+		} else {
+			expect(t, "type error at line 1", e.EValue, "In[3] line 1")
+			expect(t, "user's own type name", e.EValue, "as point value")
+		}
+		expect(t, "state kept after compile errors", nb.result(4), "1")
+	})
+
+	t.Run("interrupt", func(t *testing.T) {
+		nb := b.run(t, "interrupt.ipynb", 60, "--ExecutePreprocessor.interrupt_on_timeout=True")
+		expect(t, "cooperative cell", nb.stdout(2), "stopped cleanly after an interrupt")
+		if e := nb.err(2); e == nil || e.EName != "KeyboardInterrupt" {
+			t.Errorf("cell 2: want a KeyboardInterrupt error, got %+v", e)
+		}
+		expect(t, "state kept after interrupt", nb.result(3), "true")
+		e := nb.err(4)
+		if e == nil {
+			t.Fatal("cell 4: no interrupt error")
+		}
+		tb := strings.Join(e.Traceback, "\n")
+		expect(t, "restart reported", tb, "restarted")
+		expect(t, "lost values named", tb, "total")
+		expect(t, "kernel alive, declarations replayed", nb.stdout(5), "the kernel is alive; total = 0")
+	})
+}
