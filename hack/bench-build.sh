@@ -84,7 +84,7 @@ for i in $(seq 1 "$RUNS"); do
 done
 
 
-m() { echo "${T[$1]}" | tr ' ' '\n' | grep . | median; }
+m() { printf '%.2f' "$(echo "${T[$1]}" | tr ' ' '\n' | grep . | median)"; }
 r() { echo "scale=2; $1 / $2" | bc; }
 out=docs/bench/build.md
 mkdir -p docs/bench
