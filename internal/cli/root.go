@@ -32,7 +32,16 @@ func NewRoot(io *iostreams.IOStreams) *cobra.Command {
 		newVersionCmd(io),
 		newKernelCmd(io),
 		newBuildCmd(io, cfg),
+		newTrainCmd(io, cfg),
+		newServeCmd(io, cfg),
+		newDeployCmd(io, cfg),
+		newResolveCmd(io, cfg),
+		newLogsCmd(io, cfg),
+		newPsCmd(io, cfg),
+		newStatusCmd(io, cfg),
+		newDeleteCmd(io, cfg),
 		newBaseCmd(io, cfg),
+		newPipelineCmd(io, cfg),
 	)
 	return root
 }

@@ -1,0 +1,223 @@
+package deployer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/restmapper"
+)
+
+// kindInfo is what fair knows about the primary object of a kind.
+type kindInfo struct {
+	gvk       schema.GroupVersionKind
+	resource  string
+	operator  string // what to install when the CRD is missing
+	instead   Kind   // nearest kind that works without it
+	container string // main container name in the pods
+}
+
+var kindTable = map[Kind]kindInfo{
+	KindJob:        {schema.GroupVersionKind{Group: "batch", Version: "v1", Kind: "Job"}, "jobs", "", "", "fair"},
+	KindPyTorchJob: {schema.GroupVersionKind{Group: "kubeflow.org", Version: "v1", Kind: "PyTorchJob"}, "pytorchjobs", "Kubeflow Training Operator", KindJob, "pytorch"},
+	KindTFJob:      {schema.GroupVersionKind{Group: "kubeflow.org", Version: "v1", Kind: "TFJob"}, "tfjobs", "Kubeflow Training Operator", KindJob, "tensorflow"},
+	KindXGBoostJob: {schema.GroupVersionKind{Group: "kubeflow.org", Version: "v1", Kind: "XGBoostJob"}, "xgboostjobs", "Kubeflow Training Operator", KindJob, "xgboost"},
+	KindJAXJob:     {schema.GroupVersionKind{Group: "kubeflow.org", Version: "v1", Kind: "JAXJob"}, "jaxjobs", "Kubeflow Training Operator", KindJob, "jax"},
+	KindTrainJob:   {schema.GroupVersionKind{Group: "trainer.kubeflow.org", Version: "v1alpha1", Kind: "TrainJob"}, "trainjobs", "Kubeflow Trainer v2", KindPyTorchJob, "node"},
+	KindKServe:     {schema.GroupVersionKind{Group: "serving.kserve.io", Version: "v1beta1", Kind: "InferenceService"}, "inferenceservices", "KServe", KindDeployment, "kserve-container"},
+	KindDeployment: {schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}, "deployments", "", "", "fair"},
+}
+
+// GVR returns the resource of a kind's primary object.
+func (k Kind) GVR() schema.GroupVersionResource {
+	i := kindTable[k]
+	return i.gvk.GroupVersion().WithResource(i.resource)
+}
+
+// kindOf finds the fair kind whose primary object has this GVK.
+func kindOf(gvk schema.GroupVersionKind) (Kind, bool) {
+	for k, i := range kindTable {
+		if i.gvk == gvk {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+var serviceGVK = schema.GroupVersionKind{Version: "v1", Kind: "Service"}
+
+type lazyMapper struct {
+	disc   discovery.DiscoveryInterface
+	mapper *restmapper.DeferredDiscoveryRESTMapper
+}
+
+func newLazyMapper(d discovery.DiscoveryInterface) *lazyMapper {
+	return &lazyMapper{disc: d, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(d))}
+}
+
+// mapping resolves a GVK without discovery for the kinds fair knows, so the
+// common path costs one request.
+func (c *Client) mapping(gvk schema.GroupVersionKind) (schema.GroupVersionResource, bool, error) {
+	if k, ok := kindOf(gvk); ok {
+		return k.GVR(), true, nil
+	}
+	if gvk == serviceGVK {
+		return schema.GroupVersionResource{Version: "v1", Resource: "services"}, true, nil
+	}
+	m, err := c.mapper.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		if meta.IsNoMatchError(err) {
+			return schema.GroupVersionResource{}, false, c.missing(gvk)
+		}
+		return schema.GroupVersionResource{}, false, c.explain(err, "discovery")
+	}
+	return m.Resource, m.Scope.Name() == meta.RESTScopeNameNamespace, nil
+}
+
+// ErrNotInstalled marks errors about a missing CRD.
+var ErrNotInstalled = errors.New("not installed")
+
+type notInstalledError struct{ msg string }
+
+func (e *notInstalledError) Error() string        { return e.msg }
+func (e *notInstalledError) Is(target error) bool { return target == ErrNotInstalled }
+
+func (c *Client) missing(gvk schema.GroupVersionKind) error {
+	msg := fmt.Sprintf("%s (%s) is not installed in context %s", gvk.Kind, gvk.GroupVersion(), c.Context)
+	if k, ok := kindOf(gvk); ok && kindTable[k].operator != "" {
+		msg += fmt.Sprintf("; install %s, or use --kind %s", kindTable[k].operator, kindTable[k].instead)
+	}
+	return &notInstalledError{msg}
+}
+
+// Installed reports whether the API server serves the kind's primary
+// object (a CRD may be missing).
+func (c *Client) Installed(k Kind) (bool, error) {
+	i := kindTable[k]
+	rl, err := c.Discovery.ServerResourcesForGroupVersion(i.gvk.GroupVersion().String())
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, c.explain(err, "discovery")
+	}
+	for _, r := range rl.APIResources {
+		if r.Name == i.resource {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// ApplyOptions change Apply.
+type ApplyOptions struct {
+	DryRun bool // server-side dry run: validated by the API server, nothing stored
+}
+
+func (c *Client) resource(u *unstructured.Unstructured) (dynamic.ResourceInterface, error) {
+	gvr, namespaced, err := c.mapping(u.GroupVersionKind())
+	if err != nil {
+		return nil, err
+	}
+	if !namespaced {
+		return c.Dynamic.Resource(gvr), nil
+	}
+	if u.GetNamespace() == "" {
+		u.SetNamespace(c.Namespace)
+	}
+	return c.Dynamic.Resource(gvr).Namespace(u.GetNamespace()), nil
+}
+
+// Apply server-side applies objs in order with field manager "fair". When
+// one fails, the objects this call created are deleted again, so a failed
+// multi-object apply leaves nothing half-made; objects that existed before
+// are left as they were applied.
+func (c *Client) Apply(ctx context.Context, objs []*unstructured.Unstructured, o ApplyOptions) ([]*unstructured.Unstructured, error) {
+	var created, out []*unstructured.Unstructured
+	opts := metav1.ApplyOptions{FieldManager: FieldManager, Force: true}
+	if o.DryRun {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
+	for _, u := range objs {
+		ri, err := c.resource(u)
+		if err == nil && len(objs) > 1 && !o.DryRun {
+			// Only a multi-object apply can leave something half made; a
+			// single one is all or nothing and skips this round trip.
+			_, gerr := ri.Get(ctx, u.GetName(), metav1.GetOptions{})
+			if apierrors.IsNotFound(gerr) {
+				created = append(created, u)
+			}
+		}
+		var res *unstructured.Unstructured
+		if err == nil {
+			res, err = ri.Apply(ctx, u.GetName(), u, opts)
+			if err != nil {
+				err = c.applyError(u, err)
+				created = removeObj(created, u)
+			}
+		}
+		if err != nil {
+			c.rollback(created)
+			return nil, err
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+func removeObj(list []*unstructured.Unstructured, u *unstructured.Unstructured) []*unstructured.Unstructured {
+	if n := len(list); n > 0 && list[n-1] == u {
+		return list[:n-1]
+	}
+	return list
+}
+
+func (c *Client) applyError(u *unstructured.Unstructured, err error) error {
+	what := fmt.Sprintf("%s %s", u.GetKind(), u.GetName())
+	if apierrors.IsNotFound(err) {
+		// The resource itself is unknown: a CRD that is not installed.
+		if k, ok := kindOf(u.GroupVersionKind()); ok {
+			if inst, ierr := c.Installed(k); ierr == nil && !inst {
+				return c.missing(u.GroupVersionKind())
+			}
+		}
+	}
+	if apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) {
+		return fmt.Errorf("%s rejected by the API server: %s", what, invalidDetails(err))
+	}
+	return c.explain(err, "apply "+what)
+}
+
+func invalidDetails(err error) string {
+	var se apierrors.APIStatus
+	if errors.As(err, &se) && se.Status().Details != nil && len(se.Status().Details.Causes) > 0 {
+		var parts []string
+		for _, cause := range se.Status().Details.Causes {
+			parts = append(parts, strings.TrimSpace(cause.Field+": "+cause.Message))
+		}
+		return strings.Join(parts, "; ")
+	}
+	return firstLine(statusMessage(err))
+}
+
+func (c *Client) rollback(created []*unstructured.Unstructured) {
+	// A fresh context: the caller's may be the reason we are rolling back.
+	ctx, cancel := context.WithTimeout(context.Background(), defaultCleanupTimeout)
+	defer cancel()
+	bg := metav1.DeletePropagationBackground
+	for i := len(created) - 1; i >= 0; i-- {
+		u := created[i]
+		if ri, err := c.resource(u); err == nil {
+			_ = ri.Delete(ctx, u.GetName(), metav1.DeleteOptions{PropagationPolicy: &bg})
+		}
+	}
+}

@@ -1,0 +1,85 @@
+package deployer
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/portforward"
+	"k8s.io/client-go/transport/spdy"
+)
+
+// PortForward opens 127.0.0.1:localPort (0: any free port) to remotePort
+// of a ready pod of the run, and returns the local URL. The forward lasts
+// until ctx ends; done is closed then.
+func (c *Client) PortForward(ctx context.Context, run Run, localPort, remotePort int) (url string, done <-chan struct{}, err error) {
+	pods, err := c.pods(ctx, run)
+	if err != nil {
+		return "", nil, err
+	}
+	var pod *corev1.Pod
+	for _, p := range pods {
+		if p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
+			for _, cnd := range p.Status.Conditions {
+				if cnd.Type == corev1.PodReady && cnd.Status == corev1.ConditionTrue {
+					pod = p
+				}
+			}
+		}
+	}
+	if pod == nil {
+		return "", nil, fmt.Errorf("run %s has no ready pod to forward to", run.Name)
+	}
+	transport, upgrader, err := spdy.RoundTripperFor(c.Config)
+	if err != nil {
+		return "", nil, err
+	}
+	req := c.Core.CoreV1().RESTClient().Post().Resource("pods").Namespace(pod.Namespace).Name(pod.Name).SubResource("portforward")
+	dialer := spdy.NewDialer(upgrader, &http.Client{Transport: transport}, http.MethodPost, req.URL())
+	stop := make(chan struct{})
+	ready := make(chan struct{})
+	fw, err := portforward.NewOnAddresses(dialer, []string{"127.0.0.1"}, []string{fmt.Sprintf("%d:%d", localPort, remotePort)}, stop, ready, io.Discard, io.Discard)
+	if err != nil {
+		return "", nil, err
+	}
+	errc := make(chan error, 1)
+	finished := make(chan struct{})
+	go func() {
+		errc <- fw.ForwardPorts()
+		close(finished)
+	}()
+	go func() {
+		<-ctx.Done()
+		close(stop)
+	}()
+	select {
+	case <-ready:
+	case err := <-errc:
+		return "", nil, c.explain(err, "port-forward to "+pod.Name)
+	case <-time.After(30 * time.Second):
+		close(stop)
+		return "", nil, fmt.Errorf("port-forward to %s: not ready after 30s", pod.Name)
+	}
+	ports, err := fw.GetPorts()
+	if err != nil || len(ports) == 0 {
+		return "", nil, fmt.Errorf("port-forward to %s: no local port", pod.Name)
+	}
+	return "http://127.0.0.1:" + strconv.Itoa(int(ports[0].Local)), finished, nil
+}
+
+// ServicePort reads the first port of the run's Service or container.
+func (c *Client) ServicePort(ctx context.Context, run Run) int {
+	svc, err := c.Core.CoreV1().Services(run.Namespace).Get(ctx, run.Name, metav1.GetOptions{})
+	if err == nil && len(svc.Spec.Ports) > 0 {
+		if p := svc.Spec.Ports[0].TargetPort.IntValue(); p > 0 {
+			return p
+		}
+		return int(svc.Spec.Ports[0].Port)
+	}
+	return 8080
+}

@@ -1,0 +1,350 @@
+package deployer
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/fair-go/fair/templates"
+)
+
+// RenderOption changes how Render finds templates.
+type RenderOption func(*renderOpts)
+
+type renderOpts struct{ dir string }
+
+// WithTemplateDir looks for overrides in dir/.fair/templates.
+func WithTemplateDir(dir string) RenderOption { return func(o *renderOpts) { o.dir = dir } }
+
+// TemplateName is the template file used for a kind.
+func TemplateName(k Kind) string { return string(k) + ".yaml" }
+
+// Defaults fills the values a Workload needs and has not set.
+func (w *Workload) Defaults() {
+	if w.GPUResource == "" {
+		w.GPUResource = "nvidia.com/gpu"
+	}
+	if w.Namespace == "" {
+		w.Namespace = "default"
+	}
+	if w.Workers < 1 {
+		w.Workers = 1
+	}
+	if w.Replicas < 1 {
+		w.Replicas = 1
+	}
+	if w.Port == 0 {
+		w.Port = 8080
+	}
+	if w.Kind == KindTrainJob && w.Runtime == "" {
+		w.Runtime = "torch-distributed"
+	}
+}
+
+// Validate reports the first problem that would make the objects invalid.
+func (w *Workload) Validate() error {
+	if _, err := ParseKind(string(w.Kind)); err != nil {
+		return err
+	}
+	if w.Image == "" {
+		return errors.New("no image: pass SOURCE to build or --image REF")
+	}
+	if err := checkName(w.Name); err != nil {
+		return err
+	}
+	if w.GPUs < 0 || w.Workers < 0 || w.Replicas < 0 || w.BackoffLimit < 0 {
+		return errors.New("gpus, workers, replicas and backoff-limit must not be negative")
+	}
+	if w.Port < 1 || w.Port > 65535 {
+		return fmt.Errorf("port %d: want 1-65535", w.Port)
+	}
+	if w.Workers > 1 && (w.Kind == KindJob || !w.Kind.Training()) {
+		return fmt.Errorf("--workers %d needs a distributed kind (pytorchjob, tfjob, xgboostjob, jaxjob, trainjob), not %s", w.Workers, w.Kind)
+	}
+	return nil
+}
+
+// Values are the data the templates see; see package templates for the list.
+func (w *Workload) Values() map[string]any {
+	labels := map[string]string{}
+	for k, v := range w.Labels {
+		labels[k] = v
+	}
+	labels[LabelManagedBy] = ManagedBy
+	labels[LabelRun] = w.Name
+	labels[LabelKind] = string(w.Kind)
+
+	var env []map[string]string
+	hasPort := false
+	for _, e := range w.Env {
+		env = append(env, map[string]string{"name": e.Name, "value": e.Value})
+		hasPort = hasPort || e.Name == "PORT"
+	}
+	if !w.Kind.Training() && !hasPort {
+		env = append(env, map[string]string{"name": "PORT", "value": strconv.Itoa(w.Port)})
+	}
+
+	requests, limits := map[string]string{}, map[string]string{}
+	if w.CPU != "" {
+		requests["cpu"] = w.CPU
+	}
+	if w.Memory != "" {
+		requests["memory"], limits["memory"] = w.Memory, w.Memory
+	}
+	noGPU := resources(requests, limits)
+	if w.GPUs > 0 {
+		requests[w.GPUResource] = strconv.Itoa(w.GPUs)
+		limits[w.GPUResource] = strconv.Itoa(w.GPUs)
+	}
+	res := resources(requests, limits)
+
+	container := func(res map[string]any) map[string]any {
+		c := map[string]any{"image": w.Image}
+		if len(w.Command) > 0 {
+			c["command"] = w.Command
+		}
+		if len(w.Args) > 0 {
+			c["args"] = w.Args
+		}
+		if len(env) > 0 {
+			c["env"] = env
+		}
+		var envFrom []any
+		for _, s := range w.EnvFromSecrets {
+			envFrom = append(envFrom, map[string]any{"secretRef": map[string]string{"name": s}})
+		}
+		if envFrom != nil {
+			c["envFrom"] = envFrom
+		}
+		if len(res) > 0 {
+			c["resources"] = res
+		}
+		var mounts []any
+		for i, v := range w.Volumes {
+			m := map[string]any{"name": volName(i), "mountPath": v.MountPath}
+			if v.ReadOnly {
+				m["readOnly"] = true
+			}
+			mounts = append(mounts, m)
+		}
+		if mounts != nil {
+			c["volumeMounts"] = mounts
+		}
+		return c
+	}
+
+	pod := map[string]any{}
+	if len(w.NodeSelector) > 0 {
+		pod["nodeSelector"] = w.NodeSelector
+	}
+	var tols []any
+	for _, t := range w.Tolerations {
+		tols = append(tols, toleration(t))
+	}
+	if w.GPUs > 0 && !hasToleration(w.Tolerations, w.GPUResource) {
+		tols = append(tols, toleration(Toleration{Key: w.GPUResource, Operator: "Exists", Effect: "NoSchedule"}))
+	}
+	if tols != nil {
+		pod["tolerations"] = tols
+	}
+	var vols []any
+	for i, v := range w.Volumes {
+		vols = append(vols, map[string]any{"name": volName(i), "persistentVolumeClaim": map[string]any{"claimName": v.Claim, "readOnly": v.ReadOnly}})
+	}
+	if vols != nil {
+		pod["volumes"] = vols
+	}
+	if w.ServiceAccount != "" {
+		pod["serviceAccountName"] = w.ServiceAccount
+	}
+	var pulls []any
+	for _, s := range w.ImagePullSecrets {
+		pulls = append(pulls, map[string]string{"name": s})
+	}
+	if pulls != nil {
+		pod["imagePullSecrets"] = pulls
+	}
+
+	return map[string]any{
+		"Name":            w.Name,
+		"Namespace":       w.Namespace,
+		"Kind":            string(w.Kind),
+		"Image":           w.Image,
+		"Command":         w.Command,
+		"Args":            w.Args,
+		"Labels":          labels,
+		"Container":       container(res),
+		"ContainerNoGPU":  container(noGPU),
+		"Pod":             pod,
+		"Resources":       res,
+		"Env":             env,
+		"GPUs":            w.GPUs,
+		"GPUResource":     w.GPUResource,
+		"CPU":             w.CPU,
+		"Memory":          w.Memory,
+		"Workers":         w.Workers,
+		"WorkerReplicas":  w.Workers - 1,
+		"PS":              w.PS,
+		"Replicas":        w.Replicas,
+		"Port":            w.Port,
+		"Runtime":         w.Runtime,
+		"BackoffLimit":    w.BackoffLimit,
+		"TTLSeconds":      int64(w.TTL.Seconds()),
+		"DeadlineSeconds": int64(w.Timeout.Seconds()),
+	}
+}
+
+func resources(requests, limits map[string]string) map[string]any {
+	r := map[string]any{}
+	if len(requests) > 0 {
+		r["requests"] = copyMap(requests)
+	}
+	if len(limits) > 0 {
+		r["limits"] = copyMap(limits)
+	}
+	return r
+}
+
+func copyMap(m map[string]string) map[string]string {
+	n := make(map[string]string, len(m))
+	for k, v := range m {
+		n[k] = v
+	}
+	return n
+}
+
+func volName(i int) string { return "vol-" + strconv.Itoa(i) }
+
+func toleration(t Toleration) map[string]any {
+	m := map[string]any{"key": t.Key, "operator": t.Operator}
+	if t.Value != "" {
+		m["value"] = t.Value
+	}
+	if t.Effect != "" {
+		m["effect"] = t.Effect
+	}
+	return m
+}
+
+func hasToleration(ts []Toleration, key string) bool {
+	for _, t := range ts {
+		if t.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// Render turns the workload into the objects of its kind's template. Every
+// object gets the fair labels and the workload's namespace.
+func Render(w *Workload, opts ...RenderOption) ([]*unstructured.Unstructured, error) {
+	var o renderOpts
+	for _, opt := range opts {
+		opt(&o)
+	}
+	w.Defaults()
+	if err := w.Validate(); err != nil {
+		return nil, err
+	}
+	text, err := templates.Render(o.dir, TemplateName(w.Kind), w.Values())
+	if err != nil {
+		return nil, err
+	}
+	objs, err := DecodeYAML(text)
+	if err != nil {
+		return nil, fmt.Errorf("template %s: %v", TemplateName(w.Kind), err)
+	}
+	for _, u := range objs {
+		Label(u, w.Name)
+		u.SetLabels(merge(u.GetLabels(), map[string]string{LabelKind: string(w.Kind)}))
+		if u.GetNamespace() == "" {
+			u.SetNamespace(w.Namespace)
+		}
+		if k, ok := kindOf(u.GroupVersionKind()); ok && k == w.Kind {
+			a := u.GetAnnotations()
+			if a == nil {
+				a = map[string]string{}
+			}
+			a[AnnotationGPUs] = strconv.Itoa(w.totalGPUs())
+			u.SetAnnotations(a)
+		}
+	}
+	return objs, nil
+}
+
+// Label marks an object as fair's, part of run.
+func Label(u *unstructured.Unstructured, run string) {
+	u.SetLabels(merge(u.GetLabels(), map[string]string{LabelManagedBy: ManagedBy, LabelRun: run}))
+}
+
+func merge(a, b map[string]string) map[string]string {
+	if a == nil {
+		a = map[string]string{}
+	}
+	for k, v := range b {
+		a[k] = v
+	}
+	return a
+}
+
+// DecodeYAML splits a multi-document YAML (or JSON) stream into objects,
+// skipping empty documents and expanding v1 Lists.
+func DecodeYAML(data []byte) ([]*unstructured.Unstructured, error) {
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	var out []*unstructured.Unstructured
+	for i := 1; ; i++ {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			if errors.Is(err, io.EOF) {
+				return out, nil
+			}
+			return nil, fmt.Errorf("document %d: %v", i, err)
+		}
+		var head struct {
+			APIVersion string `json:"apiVersion"`
+			Kind       string `json:"kind"`
+		}
+		if t := bytes.TrimSpace(raw); len(t) == 0 || bytes.Equal(t, []byte("null")) || bytes.Equal(t, []byte("{}")) {
+			continue
+		}
+		if err := json.Unmarshal(raw, &head); err != nil {
+			return nil, fmt.Errorf("document %d: not an object", i)
+		}
+		if head.Kind == "" || head.APIVersion == "" {
+			return nil, fmt.Errorf("document %d: missing apiVersion or kind", i)
+		}
+		// The unstructured decoder keeps whole numbers as int64, which the
+		// Nested* helpers and the API machinery expect.
+		u := &unstructured.Unstructured{}
+		if err := u.UnmarshalJSON(raw); err != nil {
+			return nil, fmt.Errorf("document %d: %v", i, err)
+		}
+		if u.IsList() {
+			l, err := u.ToList()
+			if err != nil {
+				return nil, fmt.Errorf("document %d: %v", i, err)
+			}
+			for j := range l.Items {
+				out = append(out, &l.Items[j])
+			}
+			continue
+		}
+		out = append(out, u)
+	}
+}
+
+func (w *Workload) totalGPUs() int {
+	switch w.Kind {
+	case KindJob:
+		return w.GPUs
+	case KindKServe, KindDeployment:
+		return w.GPUs * w.Replicas
+	}
+	return w.GPUs * w.Workers
+}

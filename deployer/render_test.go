@@ -1,0 +1,287 @@
+package deployer
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/fair-go/fair/config"
+)
+
+func render(t *testing.T, w *Workload, opts ...RenderOption) []*unstructured.Unstructured {
+	t.Helper()
+	objs, err := Render(w, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objs
+}
+
+func nested(t *testing.T, u *unstructured.Unstructured, path ...string) any {
+	t.Helper()
+	v, found, err := unstructured.NestedFieldNoCopy(u.Object, path...)
+	if err != nil || !found {
+		t.Fatalf("%s: no %s", u.GetKind(), strings.Join(path, "."))
+	}
+	return v
+}
+
+func TestRenderEveryKind(t *testing.T) {
+	for _, k := range Kinds {
+		t.Run(string(k), func(t *testing.T) {
+			w := &Workload{Kind: k, Name: "r1", Namespace: "ns", Image: "reg/img@sha256:00", GPUs: 2}
+			if k.Training() && k != KindJob {
+				w.Workers = 3
+			}
+			objs := render(t, w)
+			want := kindTable[k].gvk
+			if got := objs[0].GroupVersionKind(); got != want {
+				t.Fatalf("first object is %v, want %v", got, want)
+			}
+			for _, u := range objs {
+				l := u.GetLabels()
+				if l[LabelManagedBy] != "fair" || l[LabelRun] != "r1" || u.GetNamespace() != "ns" {
+					t.Errorf("%s: labels %v namespace %q", u.GetKind(), l, u.GetNamespace())
+				}
+			}
+			if got := wantReplicas(k, objs[0]); k.Training() && k != KindJob && got != 3 {
+				t.Errorf("replicas = %d, want 3", got)
+			}
+			if k == KindDeployment && (len(objs) != 2 || objs[1].GetKind() != "Service") {
+				t.Errorf("deployment renders %d objects, want a Deployment and a Service", len(objs))
+			}
+		})
+	}
+}
+
+func TestRenderGPUs(t *testing.T) {
+	objs := render(t, &Workload{Kind: KindJob, Name: "g", Image: "i", GPUs: 1, GPUResource: "amd.com/gpu", CPU: "2", Memory: "1Gi",
+		Tolerations: []Toleration{{Key: "dedicated", Operator: "Equal", Value: "ml", Effect: "NoSchedule"}}, NodeSelector: map[string]string{"gpu": "a100"}})
+	c := nested(t, objs[0], "spec", "template", "spec", "containers").([]any)[0].(map[string]any)
+	res := c["resources"].(map[string]any)
+	lim, req := res["limits"].(map[string]any), res["requests"].(map[string]any)
+	if lim["amd.com/gpu"] != "1" || req["amd.com/gpu"] != "1" || req["cpu"] != "2" || lim["memory"] != "1Gi" {
+		t.Errorf("resources = %v", res)
+	}
+	tols := nested(t, objs[0], "spec", "template", "spec", "tolerations").([]any)
+	if len(tols) != 2 || tols[1].(map[string]any)["key"] != "amd.com/gpu" || tols[1].(map[string]any)["effect"] != "NoSchedule" {
+		t.Errorf("tolerations = %v", tols)
+	}
+	if ns := nested(t, objs[0], "spec", "template", "spec", "nodeSelector").(map[string]any); ns["gpu"] != "a100" {
+		t.Errorf("nodeSelector = %v", ns)
+	}
+	if objs[0].GetAnnotations()[AnnotationGPUs] != "1" {
+		t.Errorf("annotations = %v", objs[0].GetAnnotations())
+	}
+}
+
+func TestRenderTFJobPSHasNoGPU(t *testing.T) {
+	objs := render(t, &Workload{Kind: KindTFJob, Name: "tf", Image: "i", GPUs: 1, Workers: 2, PS: 1})
+	specs := nested(t, objs[0], "spec", "tfReplicaSpecs").(map[string]any)
+	for role, want := range map[string]bool{"Chief": true, "Worker": true, "PS": false} {
+		rs := specs[role].(map[string]any)
+		c := rs["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)
+		_, has := c["resources"]
+		if has != want {
+			t.Errorf("%s: GPU resources present = %v, want %v", role, has, want)
+		}
+	}
+}
+
+func TestRenderPyTorchWorkers(t *testing.T) {
+	objs := render(t, &Workload{Kind: KindPyTorchJob, Name: "pt", Image: "i", Workers: 1})
+	specs := nested(t, objs[0], "spec", "pytorchReplicaSpecs").(map[string]any)
+	if _, ok := specs["Worker"]; ok || len(specs) != 1 {
+		t.Errorf("one worker should give a lone Master, got %v", specs)
+	}
+	objs = render(t, &Workload{Kind: KindPyTorchJob, Name: "pt", Image: "i", Workers: 3, TTL: time.Hour, Timeout: 2 * time.Hour, BackoffLimit: 2})
+	if n := nested(t, objs[0], "spec", "pytorchReplicaSpecs", "Worker", "replicas"); n != int64(2) {
+		t.Errorf("Worker replicas = %v, want 2", n)
+	}
+	rp := nested(t, objs[0], "spec", "runPolicy").(map[string]any)
+	if rp["ttlSecondsAfterFinished"] != int64(3600) || rp["activeDeadlineSeconds"] != int64(7200) || rp["backoffLimit"] != int64(2) {
+		t.Errorf("runPolicy = %v", rp)
+	}
+}
+
+func TestRenderTrainJob(t *testing.T) {
+	objs := render(t, &Workload{Kind: KindTrainJob, Name: "tj", Image: "i", GPUs: 4, Workers: 2, Args: []string{"--lr", "0.1"}, Env: []EnvVar{{"A", "1"}}})
+	tr := nested(t, objs[0], "spec", "trainer").(map[string]any)
+	if tr["numNodes"] != int64(2) || tr["image"] != "i" {
+		t.Errorf("trainer = %v", tr)
+	}
+	if lim := tr["resourcesPerNode"].(map[string]any)["limits"].(map[string]any); lim["nvidia.com/gpu"] != "4" {
+		t.Errorf("resourcesPerNode = %v", tr["resourcesPerNode"])
+	}
+	if nested(t, objs[0], "spec", "runtimeRef", "name") != "torch-distributed" {
+		t.Error("default runtime not set")
+	}
+}
+
+func TestRenderServingSetsPort(t *testing.T) {
+	objs := render(t, &Workload{Kind: KindKServe, Name: "s", Image: "i", Port: 9000, Replicas: 2})
+	c := nested(t, objs[0], "spec", "predictor", "containers").([]any)[0].(map[string]any)
+	env := c["env"].([]any)[0].(map[string]any)
+	if c["name"] != "kserve-container" || env["name"] != "PORT" || env["value"] != "9000" {
+		t.Errorf("container = %v", c)
+	}
+	if nested(t, objs[0], "spec", "predictor", "minReplicas") != int64(2) {
+		t.Error("minReplicas not 2")
+	}
+}
+
+func TestRenderRejects(t *testing.T) {
+	for name, w := range map[string]*Workload{
+		"no image":        {Kind: KindJob, Name: "a"},
+		"bad name":        {Kind: KindJob, Name: "Bad_Name", Image: "i"},
+		"workers on job":  {Kind: KindJob, Name: "a", Image: "i", Workers: 2},
+		"unknown kind":    {Kind: "mpijob", Name: "a", Image: "i"},
+		"port out of use": {Kind: KindDeployment, Name: "a", Image: "i", Port: 70000},
+	} {
+		if _, err := Render(w); err == nil {
+			t.Errorf("%s: no error", name)
+		} else if strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: error spans lines: %q", name, err)
+		}
+	}
+}
+
+func TestTemplateOverride(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, ".fair/templates"), 0o755)
+	os.WriteFile(filepath.Join(dir, ".fair/templates/job.yaml"), []byte(`apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{ .Name }}
+  annotations: {team: vision}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      priorityClassName: high
+      containers:
+      - name: fair
+        image: {{ .Image }}
+`), 0o644)
+	objs := render(t, &Workload{Kind: KindJob, Name: "o", Image: "i"}, WithTemplateDir(dir))
+	if nested(t, objs[0], "spec", "template", "spec", "priorityClassName") != "high" {
+		t.Error("override not used")
+	}
+	if objs[0].GetLabels()[LabelRun] != "o" || objs[0].GetNamespace() != "default" {
+		t.Errorf("override output not labelled: %v", objs[0].GetLabels())
+	}
+	// A broken override names its file.
+	os.WriteFile(filepath.Join(dir, ".fair/templates/job.yaml"), []byte("{{ .Nope }}"), 0o644)
+	if _, err := Render(&Workload{Kind: KindJob, Name: "o", Image: "i"}, WithTemplateDir(dir)); err == nil || !strings.Contains(err.Error(), ".fair/templates/job.yaml") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestFromConfig(t *testing.T) {
+	cfg := config.Default()
+	for k, v := range map[string]string{
+		"kind": "PyTorchJob", "gpus": "2", "workers": "4", "env": "A=1,B=x=y", "nodeSelector": "pool=gpu",
+		"tolerations": "spot:NoSchedule", "volumes": "pvc:data:/mnt/data:ro", "labels": "team=ml", "ttl": "1h", "timeout": "30m",
+		"envFromSecrets": "creds", "imagePullSecrets": "pull", "serviceAccount": "trainer",
+	} {
+		if err := cfg.Set(k, v, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, err := FromConfig(cfg, "img", KindJob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Kind != KindPyTorchJob || w.GPUs != 2 || w.Workers != 4 || w.GPUResource != "nvidia.com/gpu" {
+		t.Errorf("workload = %+v", w)
+	}
+	if len(w.Env) != 2 || w.Env[1] != (EnvVar{"B", "x=y"}) {
+		t.Errorf("env = %v", w.Env)
+	}
+	if w.Tolerations[0] != (Toleration{Key: "spot", Operator: "Exists", Effect: "NoSchedule"}) {
+		t.Errorf("tolerations = %v", w.Tolerations)
+	}
+	if w.Volumes[0] != (Volume{Claim: "data", MountPath: "/mnt/data", ReadOnly: true}) {
+		t.Errorf("volumes = %v", w.Volumes)
+	}
+	if w.TTL != time.Hour || w.Timeout != 30*time.Minute || w.Labels["team"] != "ml" || w.NodeSelector["pool"] != "gpu" {
+		t.Errorf("workload = %+v", w)
+	}
+	for k, v := range map[string]string{"kind": "mpijob", "env": "novalue", "volumes": "nfs:x:/y", "tolerations": "k:Sometimes", "nodeSelector": "x", "name": "Upper"} {
+		c := config.Default()
+		c.Set(k, v, "test")
+		if _, err := FromConfig(c, "img", KindJob); err == nil {
+			t.Errorf("%s=%s: no error", k, v)
+		}
+	}
+}
+
+func TestNameFor(t *testing.T) {
+	now := time.Unix(0, 123456789)
+	for src, prefix := range map[string]string{
+		"./cmd/train":                   "train-",
+		"reg.io/team/My_Model@sha256:1": "my-model-",
+		"localhost:5000/img:v1":         "img-",
+		"nb/Train Notebook.ipynb":       "train-notebook-",
+		"/":                             "run-",
+	} {
+		n := NameFor(src, now)
+		if !strings.HasPrefix(n, prefix) || checkName(n) != nil {
+			t.Errorf("NameFor(%q) = %q, want prefix %q and a valid name", src, n, prefix)
+		}
+	}
+}
+
+func TestResolveBuildsEachRefOnce(t *testing.T) {
+	objs, err := DecodeYAML([]byte(`apiVersion: v1
+kind: Pod
+metadata: {name: a}
+spec:
+  containers:
+  - {name: a, image: "fair://./cmd/a"}
+  - {name: b, image: "fair://./cmd/b"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d}
+spec:
+  template:
+    spec:
+      initContainers: [{name: i, image: "fair://./cmd/a"}]
+      containers: [{name: c, image: "busybox", args: ["not fair://x"]}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if refs := Refs(objs); strings.Join(refs, " ") != "fair://./cmd/a fair://./cmd/b" {
+		t.Fatalf("Refs = %v", refs)
+	}
+	calls := map[string]int{}
+	err = Resolve(context.Background(), objs, func(_ context.Context, p string) (string, error) {
+		calls[p]++
+		return "reg/" + strings.TrimPrefix(p, "./cmd/") + "@sha256:1", nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls["./cmd/a"] != 1 || calls["./cmd/b"] != 1 || len(calls) != 2 {
+		t.Errorf("builds = %v", calls)
+	}
+	out, _ := EncodeYAML(objs)
+	if strings.Contains(string(out), "fair://./") || strings.Count(string(out), "reg/a@sha256:1") != 2 || !strings.Contains(string(out), "not fair://x") {
+		t.Errorf("resolved:\n%s", out)
+	}
+}
+
+func TestDecodeYAMLErrors(t *testing.T) {
+	for _, in := range []string{"kind: Pod\n", "apiVersion: v1\nkind: [\n"} {
+		if _, err := DecodeYAML([]byte(in)); err == nil {
+			t.Errorf("%q: no error", in)
+		}
+	}
+}

@@ -1,0 +1,464 @@
+package deployer
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// Phase is the state of a run as fair reports it.
+type Phase string
+
+// Phases.
+const (
+	PhasePending   Phase = "Pending"
+	PhaseRunning   Phase = "Running"
+	PhaseSucceeded Phase = "Succeeded"
+	PhaseFailed    Phase = "Failed"
+	PhaseReady     Phase = "Ready"
+)
+
+// Done reports whether a training run has finished.
+func (p Phase) Done() bool { return p == PhaseSucceeded || p == PhaseFailed }
+
+// AnnotationGPUs records the GPUs a run asked for in all, for `fair ps`.
+const AnnotationGPUs = "fair.dev/gpus"
+
+// Run names one deployed workload.
+type Run struct {
+	Name      string `json:"name"`
+	Namespace string `json:"namespace"`
+	Kind      Kind   `json:"kind"`
+}
+
+// Status is a snapshot of a run.
+type Status struct {
+	Run
+	Phase    Phase           `json:"phase"`
+	Ready    int             `json:"ready"`
+	Total    int             `json:"total"`
+	GPUs     int             `json:"gpus"`
+	Image    string          `json:"image,omitempty"`
+	Created  time.Time       `json:"created"`
+	Message  string          `json:"message,omitempty"`
+	Replicas []ReplicaStatus `json:"replicas,omitempty"`
+}
+
+// ReplicaStatus is one pod of a run.
+type ReplicaStatus struct {
+	Replica  string `json:"replica"`
+	Pod      string `json:"pod"`
+	Node     string `json:"node,omitempty"`
+	Phase    string `json:"phase"`
+	Ready    bool   `json:"ready"`
+	Restarts int32  `json:"restarts"`
+	ExitCode int32  `json:"exitCode,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// objectPhase reads the phase a workload object reports about itself;
+// ok is false when it says nothing decisive yet.
+func objectPhase(k Kind, u *unstructured.Unstructured) (Phase, string) {
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	cond := func(types ...string) (bool, string) {
+		for _, c := range conds {
+			m, _ := c.(map[string]any)
+			for _, t := range types {
+				if m["type"] == t && m["status"] == "True" {
+					msg, _ := m["message"].(string)
+					if msg == "" {
+						msg, _ = m["reason"].(string)
+					}
+					return true, msg
+				}
+			}
+		}
+		return false, ""
+	}
+	switch k {
+	case KindJob, KindTrainJob:
+		if ok, msg := cond("Failed"); ok {
+			return PhaseFailed, msg
+		}
+		if ok, msg := cond("Complete"); ok {
+			return PhaseSucceeded, msg
+		}
+	case KindPyTorchJob, KindTFJob, KindXGBoostJob, KindJAXJob:
+		if ok, msg := cond("Failed"); ok {
+			return PhaseFailed, msg
+		}
+		if ok, msg := cond("Succeeded"); ok {
+			return PhaseSucceeded, msg
+		}
+	case KindKServe:
+		if ok, _ := cond("Ready"); ok {
+			return PhaseReady, ""
+		}
+	case KindDeployment:
+		want, found, _ := unstructured.NestedInt64(u.Object, "spec", "replicas")
+		if !found {
+			want = 1
+		}
+		avail, _, _ := unstructured.NestedInt64(u.Object, "status", "availableReplicas")
+		upd, _, _ := unstructured.NestedInt64(u.Object, "status", "updatedReplicas")
+		gen, _, _ := unstructured.NestedInt64(u.Object, "status", "observedGeneration")
+		if gen >= u.GetGeneration() && avail >= want && upd >= want {
+			return PhaseReady, ""
+		}
+	}
+	return "", ""
+}
+
+// wantReplicas reads how many pods the object asks for.
+func wantReplicas(k Kind, u *unstructured.Unstructured) int {
+	switch k {
+	case KindJob:
+		n, found, _ := unstructured.NestedInt64(u.Object, "spec", "parallelism")
+		if !found {
+			n = 1
+		}
+		return int(n)
+	case KindTrainJob:
+		n, found, _ := unstructured.NestedInt64(u.Object, "spec", "trainer", "numNodes")
+		if !found {
+			n = 1
+		}
+		return int(n)
+	case KindKServe:
+		n, found, _ := unstructured.NestedInt64(u.Object, "spec", "predictor", "minReplicas")
+		if !found {
+			n = 1
+		}
+		return int(n)
+	case KindDeployment:
+		n, found, _ := unstructured.NestedInt64(u.Object, "spec", "replicas")
+		if !found {
+			n = 1
+		}
+		return int(n)
+	}
+	spec, _ := u.Object["spec"].(map[string]any)
+	total := 0
+	for key, v := range spec {
+		if !strings.HasSuffix(key, "ReplicaSpecs") {
+			continue
+		}
+		specs, _ := v.(map[string]any)
+		for _, rs := range specs {
+			m, _ := rs.(map[string]any)
+			switch n := m["replicas"].(type) {
+			case int64:
+				total += int(n)
+			case float64:
+				total += int(n)
+			default:
+				total++
+			}
+		}
+	}
+	return total
+}
+
+// podSelector is the label selector of a kind's pods.
+func podSelector(k Kind, name string) string {
+	switch k {
+	case KindTrainJob:
+		return "jobset.sigs.k8s.io/jobset-name=" + name
+	case KindKServe:
+		return "serving.kserve.io/inferenceservice=" + name
+	}
+	return LabelRun + "=" + name
+}
+
+// ReplicaName names a pod by role and index: master-0, worker-1, node-0, job-0.
+func ReplicaName(k Kind, run string, pod *corev1.Pod) string {
+	l := pod.Labels
+	if t := l["training.kubeflow.org/replica-type"]; t != "" {
+		return strings.ToLower(t) + "-" + l["training.kubeflow.org/replica-index"]
+	}
+	idx := l["batch.kubernetes.io/job-completion-index"]
+	if r := l["jobset.sigs.k8s.io/replicatedjob-name"]; r != "" {
+		if idx == "" {
+			idx = l["jobset.sigs.k8s.io/job-index"]
+		}
+		return r + "-" + idx
+	}
+	if k == KindJob {
+		if idx == "" {
+			idx = "0"
+		}
+		return "job-" + idx
+	}
+	// Deployments: the pod's own random suffix tells replicas apart.
+	n := pod.Name
+	if i := strings.LastIndexByte(n, '-'); i >= 0 {
+		n = n[i+1:]
+	}
+	return "replica-" + n
+}
+
+func mainContainer(k Kind, pod *corev1.Pod) string {
+	want := kindTable[k].container
+	for _, c := range pod.Spec.Containers {
+		if c.Name == want {
+			return want
+		}
+	}
+	if len(pod.Spec.Containers) > 0 {
+		return pod.Spec.Containers[0].Name
+	}
+	return want
+}
+
+func replicaStatus(k Kind, run string, pod *corev1.Pod) ReplicaStatus {
+	r := ReplicaStatus{Replica: ReplicaName(k, run, pod), Pod: pod.Name, Node: pod.Spec.NodeName, Phase: string(pod.Status.Phase)}
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+			r.Ready = true
+		}
+	}
+	name := mainContainer(k, pod)
+	for _, cs := range pod.Status.ContainerStatuses {
+		if cs.Name != name {
+			continue
+		}
+		r.Restarts = cs.RestartCount
+		switch {
+		case cs.State.Terminated != nil:
+			r.ExitCode, r.Reason = cs.State.Terminated.ExitCode, cs.State.Terminated.Reason
+		case cs.State.Waiting != nil:
+			r.Reason = cs.State.Waiting.Reason
+			if t := cs.LastTerminationState.Terminated; t != nil && r.Reason == "CrashLoopBackOff" {
+				r.ExitCode = t.ExitCode
+			}
+		}
+	}
+	if r.Reason == "" && pod.Status.Phase == corev1.PodPending {
+		for _, c := range pod.Status.Conditions {
+			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse {
+				r.Reason = c.Reason
+			}
+		}
+	}
+	return r
+}
+
+// status combines the object and its pods into one snapshot.
+func status(run Run, u *unstructured.Unstructured, pods []*corev1.Pod) Status {
+	s := Status{Run: run, Phase: PhasePending, Created: u.GetCreationTimestamp().Time}
+	s.Total = wantReplicas(run.Kind, u)
+	if g, err := strconv.Atoi(u.GetAnnotations()[AnnotationGPUs]); err == nil {
+		s.GPUs = g
+	}
+	running := false
+	sort.Slice(pods, func(i, j int) bool { return pods[i].Name < pods[j].Name })
+	for _, p := range pods {
+		if p.DeletionTimestamp != nil && p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed {
+			continue
+		}
+		r := replicaStatus(run.Kind, run.Name, p)
+		s.Replicas = append(s.Replicas, r)
+		if r.Ready || p.Status.Phase == corev1.PodSucceeded {
+			s.Ready++
+		}
+		// A finished pod of an unfinished run still means the run is under way.
+		running = running || p.Status.Phase != corev1.PodPending
+		if s.Image == "" {
+			for _, c := range p.Spec.Containers {
+				if c.Name == mainContainer(run.Kind, p) {
+					s.Image = c.Image
+				}
+			}
+		}
+	}
+	sort.SliceStable(s.Replicas, func(i, j int) bool { return s.Replicas[i].Replica < s.Replicas[j].Replica })
+	if ph, msg := objectPhase(run.Kind, u); ph != "" {
+		s.Phase, s.Message = ph, msg
+	} else if running {
+		s.Phase = PhaseRunning
+	}
+	return s
+}
+
+// listKinds lists each kind's primary objects matching selector, skipping
+// kinds whose CRD is not installed.
+func (c *Client) listKinds(ctx context.Context, namespace, selector string) ([]Run, map[Run]*unstructured.Unstructured, error) {
+	type res struct {
+		items []unstructured.Unstructured
+		kind  Kind
+		err   error
+	}
+	out := make([]res, len(Kinds))
+	var wg sync.WaitGroup
+	for i, k := range Kinds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ri := c.Dynamic.Resource(k.GVR())
+			var l *unstructured.UnstructuredList
+			var err error
+			if namespace == metav1.NamespaceAll {
+				l, err = ri.List(ctx, metav1.ListOptions{LabelSelector: selector})
+			} else {
+				l, err = ri.Namespace(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
+			}
+			if err != nil {
+				if apierrors.IsNotFound(err) {
+					err = nil // CRD not installed: nothing of this kind
+				}
+				out[i] = res{kind: k, err: err}
+				return
+			}
+			out[i] = res{items: l.Items, kind: k}
+		}()
+	}
+	wg.Wait()
+	var runs []Run
+	objs := map[Run]*unstructured.Unstructured{}
+	for _, r := range out {
+		if r.err != nil {
+			return nil, nil, c.explain(r.err, "list "+string(r.kind))
+		}
+		for i := range r.items {
+			u := &r.items[i]
+			// Kubeflow and KServe create child objects of their own; only
+			// objects fair labelled with this kind are runs.
+			if k := u.GetLabels()[LabelKind]; k != "" && k != string(r.kind) {
+				continue
+			}
+			run := Run{Name: u.GetLabels()[LabelRun], Namespace: u.GetNamespace(), Kind: r.kind}
+			if run.Name == "" {
+				run.Name = u.GetName()
+			}
+			runs = append(runs, run)
+			objs[run] = u
+		}
+	}
+	return runs, objs, nil
+}
+
+// Find looks up the run called name in the client's namespace.
+func (c *Client) Find(ctx context.Context, name string) (Run, *unstructured.Unstructured, error) {
+	runs, objs, err := c.listKinds(ctx, c.Namespace, LabelRun+"="+name)
+	if err != nil {
+		return Run{}, nil, err
+	}
+	if len(runs) == 0 {
+		return Run{}, nil, fmt.Errorf("no run %q in namespace %s (see fair ps)", name, c.Namespace)
+	}
+	return runs[0], objs[runs[0]], nil
+}
+
+// List returns the status of every fair run in namespace (all namespaces
+// when empty is metav1.NamespaceAll and all is true).
+func (c *Client) List(ctx context.Context, allNamespaces bool) ([]Status, error) {
+	ns := c.Namespace
+	if allNamespaces {
+		ns = metav1.NamespaceAll
+	}
+	runs, objs, err := c.listKinds(ctx, ns, LabelManagedBy+"="+ManagedBy)
+	if err != nil {
+		return nil, err
+	}
+	var pl *corev1.PodList
+	if len(runs) > 0 {
+		if pl, err = c.Core.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{}); err != nil {
+			return nil, c.explain(err, "list pods")
+		}
+	}
+	var out []Status
+	for _, r := range runs {
+		out = append(out, status(r, objs[r], selectPods(pl, r)))
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Created.Equal(out[j].Created) {
+			return out[i].Created.After(out[j].Created)
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out, nil
+}
+
+func selectPods(pl *corev1.PodList, r Run) []*corev1.Pod {
+	k, v, _ := strings.Cut(podSelector(r.Kind, r.Name), "=")
+	var pods []*corev1.Pod
+	for i := range pl.Items {
+		p := &pl.Items[i]
+		if p.Namespace == r.Namespace && p.Labels[k] == v {
+			pods = append(pods, p)
+		}
+	}
+	return pods
+}
+
+// Status returns a snapshot of the run called name.
+func (c *Client) Status(ctx context.Context, name string) (Status, error) {
+	run, u, err := c.Find(ctx, name)
+	if err != nil {
+		return Status{}, err
+	}
+	pods, err := c.pods(ctx, run)
+	if err != nil {
+		return Status{}, err
+	}
+	return status(run, u, pods), nil
+}
+
+func (c *Client) pods(ctx context.Context, run Run) ([]*corev1.Pod, error) {
+	pl, err := c.Core.CoreV1().Pods(run.Namespace).List(ctx, metav1.ListOptions{LabelSelector: podSelector(run.Kind, run.Name)})
+	if err != nil {
+		return nil, c.explain(err, "list pods")
+	}
+	out := make([]*corev1.Pod, len(pl.Items))
+	for i := range pl.Items {
+		out[i] = &pl.Items[i]
+	}
+	return out, nil
+}
+
+// Delete removes every object of the run called name (pods go with them).
+// It returns the objects deleted, as kind/name.
+func (c *Client) Delete(ctx context.Context, name string) ([]string, error) {
+	sel := LabelRun + "=" + name
+	var deleted []string
+	bg := metav1.DeletePropagationBackground
+	gvrs := []schema.GroupVersionResource{}
+	for _, k := range Kinds {
+		gvrs = append(gvrs, k.GVR())
+	}
+	gvrs = append(gvrs, schema.GroupVersionResource{Version: "v1", Resource: "services"})
+	for _, gvr := range gvrs {
+		ri := c.Dynamic.Resource(gvr).Namespace(c.Namespace)
+		l, err := ri.List(ctx, metav1.ListOptions{LabelSelector: sel})
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return deleted, c.explain(err, "list "+gvr.Resource)
+		}
+		for _, u := range l.Items {
+			if u.GetLabels()[LabelManagedBy] != ManagedBy {
+				continue
+			}
+			err := ri.Delete(ctx, u.GetName(), metav1.DeleteOptions{PropagationPolicy: &bg})
+			if err != nil && !apierrors.IsNotFound(err) {
+				return deleted, c.explain(err, "delete "+u.GetKind()+" "+u.GetName())
+			}
+			deleted = append(deleted, strings.ToLower(u.GetKind())+"/"+u.GetName())
+		}
+	}
+	if len(deleted) == 0 {
+		return nil, fmt.Errorf("no run %q in namespace %s (see fair ps)", name, c.Namespace)
+	}
+	return deleted, nil
+}

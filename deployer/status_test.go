@@ -1,0 +1,87 @@
+package deployer
+
+import (
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+func obj(t *testing.T, y string) *unstructured.Unstructured {
+	t.Helper()
+	objs, err := DecodeYAML([]byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objs[0]
+}
+
+func pod(name string, labels map[string]string, phase corev1.PodPhase, exit int32) *corev1.Pod {
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
+		Spec:   corev1.PodSpec{Containers: []corev1.Container{{Name: "pytorch", Image: "img"}}},
+		Status: corev1.PodStatus{Phase: phase}}
+	if phase == corev1.PodFailed || phase == corev1.PodSucceeded {
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "pytorch", State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: exit, Reason: "Error"}}}}
+	}
+	return p
+}
+
+func TestStatusOfAPyTorchJob(t *testing.T) {
+	u := obj(t, `apiVersion: kubeflow.org/v1
+kind: PyTorchJob
+metadata: {name: pt, annotations: {fair.dev/gpus: "3"}}
+spec:
+  pytorchReplicaSpecs:
+    Master: {replicas: 1}
+    Worker: {replicas: 2}
+status:
+  conditions:
+  - {type: Created, status: "True"}
+  - {type: Running, status: "False"}
+  - {type: Failed, status: "True", reason: PyTorchJobFailed, message: "worker 1 failed"}
+`)
+	l := func(role, idx string) map[string]string {
+		return map[string]string{"training.kubeflow.org/replica-type": role, "training.kubeflow.org/replica-index": idx}
+	}
+	pods := []*corev1.Pod{
+		pod("pt-worker-1", l("worker", "1"), corev1.PodFailed, 137),
+		pod("pt-master-0", l("master", "0"), corev1.PodSucceeded, 0),
+		pod("pt-worker-0", l("worker", "0"), corev1.PodRunning, 0),
+	}
+	s := status(Run{Name: "pt", Kind: KindPyTorchJob}, u, pods)
+	if s.Phase != PhaseFailed || s.Total != 3 || s.GPUs != 3 || s.Message != "worker 1 failed" || s.Image != "img" {
+		t.Errorf("status = %+v", s)
+	}
+	if len(s.Replicas) != 3 || s.Replicas[0].Replica != "master-0" || s.Replicas[2].Replica != "worker-1" || s.Replicas[2].ExitCode != 137 {
+		t.Errorf("replicas = %+v", s.Replicas)
+	}
+	w := &watcher{run: Run{Name: "pt", Kind: KindPyTorchJob}, obj: u, pods: map[string]*corev1.Pod{}, streams: map[string]*podStream{}}
+	for _, p := range pods {
+		w.pods[p.Name] = p
+	}
+	res := w.result()
+	if res.FailedReplica != "worker-1" || res.ExitCode != 137 || res.Err() == nil {
+		t.Errorf("result = %+v", res)
+	}
+}
+
+func TestJobPhases(t *testing.T) {
+	running := obj(t, "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec: {}\n")
+	done := obj(t, "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nstatus: {conditions: [{type: Complete, status: \"True\"}]}\n")
+	p := pod("j-abc", map[string]string{"batch.kubernetes.io/job-completion-index": ""}, corev1.PodSucceeded, 0)
+	// The pod finished but the Job has not said so yet: still running.
+	if s := status(Run{Name: "j", Kind: KindJob}, running, []*corev1.Pod{p}); s.Phase != PhaseRunning || s.Ready != 1 {
+		t.Errorf("status = %+v", s)
+	}
+	if s := status(Run{Name: "j", Kind: KindJob}, done, nil); s.Phase != PhaseSucceeded || s.Total != 1 {
+		t.Errorf("status = %+v", s)
+	}
+	if n := ReplicaName(KindJob, "j", p); n != "job-0" {
+		t.Errorf("replica = %s", n)
+	}
+	js := map[string]string{"jobset.sigs.k8s.io/replicatedjob-name": "node", "batch.kubernetes.io/job-completion-index": "1"}
+	if n := ReplicaName(KindTrainJob, "t", pod("t-node-0-1-x", js, corev1.PodRunning, 0)); n != "node-1" {
+		t.Errorf("trainjob replica = %s", n)
+	}
+}

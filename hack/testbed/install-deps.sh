@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# install-deps.sh: everything hack/testbed/testbed needs, idempotent.
+#   - Debian packages (etcd, containerd, runc, CNI plugins, registry, tools)
+#   - coredns and the Kubeflow Training Operator, go-installed into $T/bin
+#   - the all-in-one kube binary built from hack/kube into $T/bin/kube
+# Set FAIR_TESTBED_NO_APT=1 to skip apt (e.g. when the packages come from elsewhere).
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+T=${FAIR_TESTBED_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/fair/testbed}
+source "$HERE/versions.sh"
+log() { printf '%s install-deps: %s\n' "$(date +%T)" "$*" >&2; }
+
+PKGS="etcd-server containerd runc containernetworking-plugins docker-registry iptables conntrack
+      socat ebtables ethtool openssl curl bc iproute2 kmod procps"
+if [ "${FAIR_TESTBED_NO_APT:-}" != 1 ]; then
+	missing=
+	for p in $PKGS; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+	done
+	if [ -n "$missing" ]; then
+		log "apt-get install$missing"
+		export DEBIAN_FRONTEND=noninteractive
+		# shellcheck disable=SC2086
+		apt-get install -y --no-install-recommends $missing >/dev/null ||
+			{ apt-get update >/dev/null && apt-get install -y --no-install-recommends $missing >/dev/null; }
+	fi
+fi
+# Debian starts these as services on install; the test bed runs its own.
+for s in containerd docker-registry etcd; do
+	if command -v systemctl >/dev/null && systemctl is-active -q "$s" 2>/dev/null; then
+		log "note: system service $s is running; the test bed uses its own instance and ports"
+	fi
+done
+
+mkdir -p "$T/bin"
+stamp=$T/bin/.go-tools
+want="$COREDNS $TRAINING_OPERATOR"
+if [ ! -x "$T/bin/coredns" ] || [ ! -x "$T/bin/training-operator.v1" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+	log "go install $COREDNS"
+	GOBIN=$T/bin CGO_ENABLED=0 GOFLAGS=-mod=mod nice -n 10 go install -trimpath "$COREDNS"
+	log "go install ${TRAINING_OPERATOR%@*}/cmd/training-operator.v1@${TRAINING_OPERATOR#*@}"
+	GOBIN=$T/bin CGO_ENABLED=0 GOFLAGS=-mod=mod nice -n 10 go install -trimpath "${TRAINING_OPERATOR%@*}/cmd/training-operator.v1@${TRAINING_OPERATOR#*@}"
+	echo "$want" >"$stamp"
+fi
+
+log "building $T/bin/kube from hack/kube"
+"$HERE/../kube/build.sh" "$T/bin/kube"
+ln -sf kube "$T/bin/kubectl"
+log "done; tools in $T/bin"

@@ -1,0 +1,170 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/fair-go/fair/config"
+	"github.com/fair-go/fair/deployer"
+	"github.com/fair-go/fair/internal/iostreams"
+)
+
+type manifestFlags struct {
+	files  []string
+	dryRun bool
+}
+
+func newDeployCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
+	var mf manifestFlags
+	cmd := &cobra.Command{
+		Use:   "deploy -f FILE [-f FILE...]",
+		Short: "Build the fair:// images a YAML names, then server-side apply it",
+		Long: `Read Kubernetes YAML, build every distinct fair://./path/to/source image
+reference once (paths are relative to the working directory), put the image
+reference by digest in its place, label every object as fair's, and apply the
+result with server-side apply (field manager "fair"). If an object is
+rejected, the objects this command created are deleted again. -f - reads stdin.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			objs, err := resolveFiles(cmd.Context(), io, cfg, mf.files)
+			if err != nil {
+				return err
+			}
+			c, err := connect(cfg)
+			if err != nil {
+				return err
+			}
+			applied, err := c.Apply(cmd.Context(), objs, deployer.ApplyOptions{DryRun: mf.dryRun})
+			if err != nil {
+				return err
+			}
+			suffix := "applied"
+			if mf.dryRun {
+				suffix = "valid (server dry run)"
+			}
+			for _, u := range applied {
+				fmt.Fprintf(io.Out, "%s/%s %s\n", strings.ToLower(u.GetKind()), u.GetName(), suffix)
+			}
+			return nil
+		},
+	}
+	addManifestFlags(cmd, cfg, &mf)
+	addClusterFlags(cmd, cfg)
+	cmd.Flags().BoolVar(&mf.dryRun, "dry-run", false, "have the API server validate the objects without storing them")
+	return cmd
+}
+
+func addManifestFlags(cmd *cobra.Command, cfg *config.Config, mf *manifestFlags) {
+	addBuildFlags(cmd, cfg)
+	f := cmd.Flags()
+	f.StringArrayVarP(&mf.files, "filename", "f", nil, "YAML file, directory of .yaml/.yml/.json files, or - for stdin (repeatable)")
+	cfgFlag(f, cfg, "name", "name", "", "string", "value of the fair.dev/run label (default: the first file's name)")
+	_ = cmd.MarkFlagRequired("filename")
+}
+
+// resolveFiles reads the manifests, builds their fair:// references (each
+// once) and labels the objects.
+func resolveFiles(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, files []string) ([]*unstructured.Unstructured, error) {
+	var objs []*unstructured.Unstructured
+	for _, f := range files {
+		got, err := readManifests(io, f)
+		if err != nil {
+			return nil, err
+		}
+		objs = append(objs, got...)
+	}
+	if len(objs) == 0 {
+		return nil, errors.New("no objects in " + strings.Join(files, ", "))
+	}
+	run := cfg.Name
+	if run == "" {
+		base := filepath.Base(files[0])
+		if files[0] == "-" {
+			base = "stdin"
+		}
+		run = deployer.NameFor(strings.TrimSuffix(base, filepath.Ext(base)), time.Now())
+	}
+	if refs := deployer.Refs(objs); len(refs) > 1 && cfg.Repo != "" {
+		return nil, fmt.Errorf("%d fair:// references cannot share --repo %s: set --registry instead", len(refs), cfg.Repo)
+	}
+	err := deployer.Resolve(ctx, objs, func(ctx context.Context, path string) (string, error) {
+		fmt.Fprintf(io.Err, "resolving %s%s\n", deployer.RefScheme, path)
+		return buildImage(ctx, io, cfg, path)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range objs {
+		deployer.Label(u, run)
+		if u.GetNamespace() == "" && cfg.Namespace != "" {
+			u.SetNamespace(cfg.Namespace)
+		}
+	}
+	return objs, nil
+}
+
+func readManifests(io *iostreams.IOStreams, name string) ([]*unstructured.Unstructured, error) {
+	if name == "-" {
+		data, err := readAll(io.In)
+		if err != nil {
+			return nil, err
+		}
+		return decode("stdin", data)
+	}
+	st, err := os.Stat(name)
+	if err != nil {
+		return nil, fmt.Errorf("-f %s: %v", name, errors.Unwrap(err))
+	}
+	var paths []string
+	if st.IsDir() {
+		ents, err := os.ReadDir(name)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range ents {
+			switch filepath.Ext(e.Name()) {
+			case ".yaml", ".yml", ".json":
+				paths = append(paths, filepath.Join(name, e.Name()))
+			}
+		}
+	} else {
+		paths = []string{name}
+	}
+	var out []*unstructured.Unstructured
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		objs, err := decode(p, data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, objs...)
+	}
+	return out, nil
+}
+
+func decode(name string, data []byte) ([]*unstructured.Unstructured, error) {
+	objs, err := deployer.DecodeYAML(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	return objs, nil
+}
+
+func readAll(r io.Reader) ([]byte, error) {
+	if r == nil {
+		return nil, errors.New("no standard input")
+	}
+	return io.ReadAll(r)
+}

@@ -1,0 +1,430 @@
+package cli
+
+// Tests of train, serve, deploy, logs, ps, status and delete against the
+// local Kubernetes test bed (hack/testbed). They skip only when
+// FAIR_TESTBED=off; images are built by fair's own builder.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/fair-go/fair/config"
+	"github.com/fair-go/fair/deployer"
+	"github.com/fair-go/fair/internal/iostreams"
+	"github.com/fair-go/fair/test/testbed"
+)
+
+const (
+	linesDir = "test/e2e/testdata/lines"
+	echoDir  = "test/e2e/testdata/echo"
+)
+
+var (
+	imgMu  sync.Mutex
+	images = map[string]string{}
+)
+
+// testImage builds dir once per test binary.
+func testImage(t *testing.T, bed *testbed.Bed, dir string) string {
+	imgMu.Lock()
+	defer imgMu.Unlock()
+	if ref, ok := images[dir]; ok {
+		return ref
+	}
+	ref := bed.Image(t, dir)
+	images[dir] = ref
+	return ref
+}
+
+// bedConfig is the configuration a user of the test bed would have.
+func bedConfig(t *testing.T, bed *testbed.Bed) *config.Config {
+	cfg := config.Default()
+	for k, v := range map[string]string{"kubeconfig": testbed.Kubeconfig(), "namespace": bed.Namespace, "registry": bed.Registry + "/fair-test"} {
+		if err := cfg.Set(k, v, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return cfg
+}
+
+func ctxFor(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestTestbedTrainExitStatus(t *testing.T) {
+	bed := testbed.Env(t)
+	img := testImage(t, bed, linesDir)
+	ctx := ctxFor(t, 3*time.Minute)
+
+	out, errOut, err := runFair(ctx, bedConfig(t, bed), "train", "--image", img, "--name", "ok", "-e", "LINES=5", "-e", "INTERVAL=300ms")
+	if err != nil {
+		t.Fatalf("train: %v\n%s", err, errOut)
+	}
+	want := ""
+	for i := 1; i <= 5; i++ {
+		want += fmt.Sprintf("[job-0] line %d of 5\n", i)
+	}
+	if out.String() != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", out, want)
+	}
+	if !strings.Contains(errOut.String(), "job/ok job-0: running on") || !strings.Contains(errOut.String(), "job/ok succeeded") {
+		t.Errorf("progress on stderr:\n%s", errOut)
+	}
+
+	out, errOut, err = runFair(ctx, bedConfig(t, bed), "train", "--image", img, "--name", "three", "-e", "LINES=2", "-e", "EXIT=3")
+	var ee *ExitError
+	if !errors.As(err, &ee) || ee.Code != 3 {
+		t.Fatalf("train of a job exiting 3: err = %v (want exit code 3)\n%s", err, errOut)
+	}
+	if ExitCode(err) != 3 || !strings.Contains(err.Error(), "job-0 exited with code 3") {
+		t.Errorf("err = %q", err)
+	}
+	// stdout and stderr of the container are separate pipes: their order
+	// in the log is not fixed.
+	_, tail, _ := strings.Cut(errOut.String(), "--- last lines of job-0 ---\n")
+	if !strings.Contains(out.String(), "[job-0] exiting with 3") || !strings.Contains(tail, "line 2 of 2") || !strings.Contains(tail, "exiting with 3") {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", out, errOut)
+	}
+
+	// logs prints what there is; ps, status and delete see both runs.
+	out, _, err = runFair(ctx, bedConfig(t, bed), "logs", "ok")
+	if err != nil || out.String() != want {
+		t.Errorf("logs ok: %v\n%s", err, out)
+	}
+	out, _, err = runFair(ctx, bedConfig(t, bed), "ps")
+	if err != nil || !regexp.MustCompile(`(?m)^ok\s+job\s+Succeeded\s+1/1\s+0\s`).MatchString(out.String()) ||
+		!regexp.MustCompile(`(?m)^three\s+job\s+Failed\s+0/1`).MatchString(out.String()) {
+		t.Errorf("ps: %v\n%s", err, out)
+	}
+	out, _, err = runFair(ctx, bedConfig(t, bed), "status", "three", "-o", "json")
+	if err != nil || !strings.Contains(out.String(), `"exitCode": 3`) || !strings.Contains(out.String(), `"phase": "Failed"`) {
+		t.Errorf("status: %v\n%s", err, out)
+	}
+	out, _, err = runFair(ctx, bedConfig(t, bed), "delete", "ok", "three")
+	if err != nil || out.String() != "job/ok deleted\njob/three deleted\n" {
+		t.Errorf("delete: %v\n%s", err, out)
+	}
+	if _, _, err = runFair(ctx, bedConfig(t, bed), "status", "ok"); err == nil || !strings.Contains(err.Error(), `no run "ok"`) {
+		t.Errorf("status after delete: %v", err)
+	}
+}
+
+func TestTestbedTrainGPU(t *testing.T) {
+	bed := testbed.Env(t)
+	img := testImage(t, bed, linesDir)
+	ctx := ctxFor(t, 3*time.Minute)
+	_, errOut, err := runFair(ctx, bedConfig(t, bed), "train", "--image", img, "--name", "gpu", "--gpus", "1")
+	if err != nil {
+		t.Fatalf("train --gpus 1: %v\n%s", err, errOut)
+	}
+	pods, err := bed.Client.CoreV1().Pods(bed.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "fair.dev/run=gpu"})
+	if err != nil || len(pods.Items) != 1 {
+		t.Fatalf("pods: %v %v", err, pods)
+	}
+	p := pods.Items[0]
+	gpu := corev1.ResourceName("nvidia.com/gpu")
+	c := p.Spec.Containers[0]
+	if lim, req := c.Resources.Limits[gpu], c.Resources.Requests[gpu]; lim.Value() != 1 || req.Value() != 1 {
+		t.Errorf("resources = %v", c.Resources)
+	}
+	tolerated := false
+	for _, tol := range p.Spec.Tolerations {
+		tolerated = tolerated || tol.Key == "nvidia.com/gpu" && tol.Effect == corev1.TaintEffectNoSchedule
+	}
+	if !tolerated {
+		t.Errorf("no GPU toleration in %v", p.Spec.Tolerations)
+	}
+	node, err := bed.Client.CoreV1().Nodes().Get(ctx, p.Spec.NodeName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := node.Status.Allocatable[gpu]; n.Value() < 1 || p.Status.Phase != corev1.PodSucceeded {
+		t.Errorf("pod %s on node %s (allocatable GPUs %v)", p.Status.Phase, node.Name, n.String())
+	}
+
+	// More GPUs than the node has: FailedScheduling is surfaced, then Ctrl-C
+	// with --on-interrupt cancel deletes the job.
+	cctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	streams := make(chan [2]*syncBuffer, 1)
+	var terr error
+	go func() {
+		_, _, terr = runFairStreams(cctx, bedConfig(t, bed), streams, "train", "--image", img, "--name", "greedy", "--gpus", "64", "--on-interrupt", "cancel")
+		close(done)
+	}()
+	stderr := (<-streams)[1]
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(stderr.String(), "FailedScheduling") {
+		if time.Now().After(deadline) {
+			cancel()
+			<-done
+			t.Fatalf("no FailedScheduling surfaced:\n%v", stderr)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if ExitCode(terr) != 130 || !strings.Contains(stderr.String(), "nvidia.com/gpu") {
+		t.Errorf("err = %v\n%s", terr, stderr)
+	}
+	if _, err := bed.Client.BatchV1().Jobs(bed.Namespace).Get(ctx, "greedy", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("cancelled job still there: %v", err)
+	}
+}
+
+func TestTestbedPyTorchJobLogsFromAllReplicas(t *testing.T) {
+	bed := testbed.Env(t)
+	img := testImage(t, bed, linesDir)
+	ctx := ctxFor(t, 4*time.Minute)
+	out, errOut, err := runFair(ctx, bedConfig(t, bed), "train", "--image", img, "--name", "pt", "--kind", "pytorchjob", "--workers", "3", "-e", "LINES=3")
+	if err != nil {
+		t.Fatalf("train --kind pytorchjob: %v\n%s", err, errOut)
+	}
+	for _, r := range []string{"[master-0] line 3 of 3 rank 0/3", "[worker-0] line 3 of 3 rank 1/3", "[worker-1] line 3 of 3 rank 2/3"} {
+		if !strings.Contains(out.String(), r) {
+			t.Errorf("missing %q in\n%s", r, out)
+		}
+	}
+	out, _, err = runFair(ctx, bedConfig(t, bed), "logs", "pt", "--replica", "worker-1")
+	if err != nil || out.String() != "[worker-1] line 1 of 3 rank 2/3\n[worker-1] line 2 of 3 rank 2/3\n[worker-1] line 3 of 3 rank 2/3\n" {
+		t.Errorf("logs --replica worker-1: %v\n%s", err, out)
+	}
+}
+
+func TestTestbedCRDSchemas(t *testing.T) {
+	bed := testbed.Env(t)
+	ctx := ctxFor(t, time.Minute)
+	cfg := bedConfig(t, bed)
+	for _, kind := range []string{"trainjob", "kserve"} {
+		cmd := "train"
+		if kind == "kserve" {
+			cmd = "serve"
+		}
+		args := []string{cmd, "--image", "reg.example/m@sha256:" + strings.Repeat("a", 64), "--kind", kind, "--name", "v", "--gpus", "1", "--dry-run", "server"}
+		if kind == "trainjob" {
+			args = append(args, "--workers", "2")
+		}
+		out, _, err := runFair(ctx, bedConfig(t, bed), args...)
+		if err != nil {
+			t.Errorf("%s: server dry run: %v", kind, err)
+			continue
+		}
+		if !strings.Contains(out.String(), "uid:") && !strings.Contains(out.String(), "creationTimestamp") {
+			t.Errorf("%s: not what the server returned:\n%s", kind, out)
+		}
+		// An invalid quantity is rejected by the real schema, in one line.
+		_, _, err = runFair(ctx, bedConfig(t, bed), cmd, "--image", "i", "--kind", kind, "--name", "v", "--memory", "lots", "--dry-run", "server")
+		if err == nil || !strings.Contains(err.Error(), "rejected by the API server") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s --memory lots: err = %v", kind, err)
+		}
+	}
+	// A kind the cluster does not serve: a clear error, and what was
+	// created before it in the same apply is rolled back.
+	dir := t.TempDir()
+	manifest := filepath.Join(dir, "app.yaml")
+	os.WriteFile(manifest, []byte(`apiVersion: v1
+kind: ConfigMap
+metadata: {name: first}
+data: {a: "1"}
+---
+apiVersion: widgets.example.com/v1
+kind: Widget
+metadata: {name: w}
+`), 0o644)
+	_, _, err := runFair(ctx, cfg, "deploy", "-f", manifest)
+	if err == nil || !strings.Contains(err.Error(), "Widget (widgets.example.com/v1) is not installed in context") {
+		t.Errorf("err = %v", err)
+	}
+	if _, err := bed.Client.CoreV1().ConfigMaps(bed.Namespace).Get(ctx, "first", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("ConfigMap not rolled back: %v", err)
+	}
+}
+
+func TestTestbedServeDeploymentPortForward(t *testing.T) {
+	bed := testbed.Env(t)
+	img := testImage(t, bed, echoDir)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	done := make(chan error, 1)
+	streams := make(chan [2]*syncBuffer, 1)
+	go func() {
+		_, _, err := runFairStreams(ctx, bedConfig(t, bed), streams, "serve", "--image", img, "--kind", "deployment", "--name", "echo", "--port-forward")
+		done <- err
+	}()
+	bufs := <-streams
+	out, errOut := bufs[0], bufs[1]
+	var url string
+	deadline := time.Now().Add(2 * time.Minute)
+	for url == "" {
+		select {
+		case err := <-done:
+			t.Fatalf("serve ended early: %v\n%s", err, errOut)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no URL printed")
+		}
+		time.Sleep(100 * time.Millisecond)
+		url = regexp.MustCompile(`http://127\.0\.0\.1:\d+`).FindString(out.String())
+	}
+	resp, err := http.Get(url + "/v2/health/ready")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "ok /v2/health/ready\n" {
+		t.Errorf("answer %q", body)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve: %v", err)
+	}
+}
+
+func TestTestbedDeployBuildsEachRefOnce(t *testing.T) {
+	bed := testbed.Env(t)
+	ctx := ctxFor(t, 4*time.Minute)
+	root, _ := filepath.Abs("../..")
+	manifest := filepath.Join(t.TempDir(), "two.yaml")
+	os.WriteFile(manifest, []byte(`apiVersion: batch/v1
+kind: Job
+metadata: {name: a}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - {name: a, image: "fair://./`+linesDir+`"}
+      - {name: b, image: "fair://./`+echoDir+`", args: ["-h"]}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: b}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - {name: a, image: "fair://./`+linesDir+`"}
+`), 0o644)
+	wd, _ := os.Getwd()
+	if err := os.Chdir(root); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd)
+	out, errOut, err := runFair(ctx, bedConfig(t, bed), "deploy", "-f", manifest, "--name", "two")
+	if err != nil {
+		t.Fatalf("deploy: %v\n%s", err, errOut)
+	}
+	if n := strings.Count(errOut.String(), "resolving fair://./"+linesDir); n != 1 {
+		t.Errorf("lines built %d times:\n%s", n, errOut)
+	}
+	if n := strings.Count(errOut.String(), "resolving fair://./"+echoDir); n != 1 {
+		t.Errorf("echo built %d times:\n%s", n, errOut)
+	}
+	if out.String() != "job/a applied\njob/b applied\n" {
+		t.Errorf("stdout:\n%s", out)
+	}
+	for _, name := range []string{"a", "b"} {
+		j, err := bed.Client.BatchV1().Jobs(bed.Namespace).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range j.Spec.Template.Spec.Containers {
+			if !strings.Contains(c.Image, "@sha256:") {
+				t.Errorf("job %s container %s image %q not resolved", name, c.Name, c.Image)
+			}
+		}
+		if j.Labels[deployer.LabelManagedBy] != "fair" || j.Labels[deployer.LabelRun] != "two" {
+			t.Errorf("labels %v", j.Labels)
+		}
+	}
+}
+
+func TestTestbedDetachAndReattachLosesNoLine(t *testing.T) {
+	bed := testbed.Env(t)
+	img := testImage(t, bed, linesDir)
+	ctx := ctxFor(t, 3*time.Minute)
+	const n = 40
+	cctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	ready := make(chan [2]*syncBuffer, 1)
+	go func() {
+		_, _, err := runFairStreams(cctx, bedConfig(t, bed), ready, "train", "--image", img, "--name", "long", "-e", fmt.Sprintf("LINES=%d", n), "-e", "INTERVAL=100ms")
+		done <- err
+	}()
+	first := (<-ready)[0]
+	deadline := time.Now().Add(2 * time.Minute)
+	for !strings.Contains(first.String(), "line 5 of") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no logs before detaching:\n%s", first)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel() // Ctrl-C: detach, the job keeps running
+	if err := <-done; err != nil {
+		t.Fatalf("detach: %v", err)
+	}
+	if strings.Contains(first.String(), fmt.Sprintf("line %d of", n)) {
+		t.Fatal("the job ended before the detach; the test proves nothing")
+	}
+	out, errOut, err := runFair(ctx, bedConfig(t, bed), "logs", "long", "-f")
+	if err != nil {
+		t.Fatalf("logs -f: %v\n%s", err, errOut)
+	}
+	want := ""
+	for i := 1; i <= n; i++ {
+		want += fmt.Sprintf("[job-0] line %d of %d\n", i, n)
+	}
+	if out.String() != want {
+		t.Errorf("re-attached logs:\n%s\nwant every line once:\n%s", out, want)
+	}
+}
+
+// The notebook passes its own observer: it gets the phases with a status
+// snapshot (for a live display) instead of stderr lines.
+func TestTestbedObserverSeesPhases(t *testing.T) {
+	bed := testbed.Env(t)
+	img := testImage(t, bed, linesDir)
+	ctx := ctxFor(t, 3*time.Minute)
+	var events []deployer.Event
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	io := &iostreams.IOStreams{In: strings.NewReader(""), Out: stdout, Err: stderr}
+	cmd := newTrainCmd(io, bedConfig(t, bed), withObserver(func(e deployer.Event) { events = append(events, e) }))
+	cmd.SetArgs([]string{"--image", img, "--name", "obs", "-e", "LINES=3", "-e", "INTERVAL=500ms"})
+	if err := cmd.ExecuteContext(ctx); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	var phases []string
+	for _, e := range events {
+		if e.Type == deployer.EventPhase {
+			if e.Status == nil || e.Run != "obs" {
+				t.Fatalf("phase event without status: %+v", e)
+			}
+			phases = append(phases, string(e.Status.Phase))
+		}
+	}
+	got := strings.Join(phases, ",")
+	if !strings.HasSuffix(got, "Running,Succeeded") || strings.Contains(stderr.String(), "running on") {
+		t.Errorf("phases %s; stderr:\n%s", got, stderr)
+	}
+}

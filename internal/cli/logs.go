@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fair-go/fair/config"
+	"github.com/fair-go/fair/deployer"
+	"github.com/fair-go/fair/internal/iostreams"
+)
+
+func newLogsCmd(io *iostreams.IOStreams, cfg *config.Config, opts ...runOption) *cobra.Command {
+	var followFlag bool
+	var replica string
+	var ro runOpts
+	for _, o := range opts {
+		o(&ro)
+	}
+	cmd := &cobra.Command{
+		Use:   "logs NAME [-f] [--replica R]",
+		Short: "Print the logs of every replica of a run; -f follows until it ends",
+		Long: `Print the logs of every replica of a run, each line prefixed with its replica
+(job-0, master-0, worker-1, ...). With -f, follow them live, pick up new pods,
+and exit with the run's status when it finishes; this is how a detached
+fair train re-attaches, from the first line.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := connect(cfg)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			if !followFlag {
+				_, err := c.Logs(ctx, args[0], io.Out, deployer.LogOptions{Replica: replica})
+				return err
+			}
+			run, _, err := c.Find(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			return followLogs(ctx, io, c, run, ro, replica)
+		},
+	}
+	addClusterFlags(cmd, cfg)
+	f := cmd.Flags()
+	f.BoolVarP(&followFlag, "follow", "f", false, "follow the logs until the run ends")
+	f.StringVar(&replica, "replica", "", "only this replica, e.g. worker-1")
+	return cmd
+}
+
+func followLogs(ctx context.Context, io *iostreams.IOStreams, c *deployer.Client, run deployer.Run, ro runOpts, replica string) error {
+	wo := deployer.WatchOptions{Logs: io.Out, Replica: replica}
+	if !run.Kind.Training() {
+		// Serving runs never finish: follow until Ctrl-C.
+		obs := ro.observer
+		if obs == nil {
+			obs = progressPrinter(io, run)
+		}
+		wo.Observer = obs
+		_, err := c.Watch(ctx, run, wo)
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	// Ctrl-C while re-attached only detaches.
+	err := follow(ctx, io, c, run, ro, wo, "detach")
+	if err != nil && strings.Contains(err.Error(), "was deleted") {
+		return fmt.Errorf("run %s was deleted", run.Name)
+	}
+	return err
+}

@@ -1,0 +1,54 @@
+package cli
+
+import (
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fair-go/fair/config"
+	"github.com/fair-go/fair/internal/iostreams"
+)
+
+func newStatusCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "status NAME",
+		Short: "Show a run's phase, replicas, GPUs and image",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			c, err := connect(cfg)
+			if err != nil {
+				return err
+			}
+			s, err := c.Status(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if output != "" {
+				return printStructured(io.Out, output, s)
+			}
+			fmt.Fprintf(io.Out, "Name:      %s\nNamespace: %s\nKind:      %s\nStatus:    %s\nReady:     %d/%d\nGPUs:      %d\nImage:     %s\nAge:       %s\n",
+				s.Name, s.Namespace, s.Kind, s.Phase, s.Ready, s.Total, s.GPUs, s.Image, age(s.Created))
+			if s.Message != "" {
+				fmt.Fprintf(io.Out, "Message:   %s\n", s.Message)
+			}
+			if len(s.Replicas) > 0 {
+				fmt.Fprintln(io.Out)
+				tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "REPLICA\tPOD\tPHASE\tREADY\tRESTARTS\tEXIT\tREASON\tNODE")
+				for _, r := range s.Replicas {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%d\t%d\t%s\t%s\n", r.Replica, r.Pod, r.Phase, r.Ready, r.Restarts, r.ExitCode, r.Reason, r.Node)
+				}
+				return tw.Flush()
+			}
+			return nil
+		},
+	}
+	addClusterFlags(cmd, cfg)
+	cmd.Flags().StringVarP(&output, "output", "o", "", "json or yaml")
+	return cmd
+}

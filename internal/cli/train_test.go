@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fair-go/fair/config"
+	"github.com/fair-go/fair/deployer"
+	"github.com/fair-go/fair/internal/iostreams"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while a command writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// deployRoot is a root command holding the deployer's verbs over cfg.
+func deployRoot(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
+	root := &cobra.Command{Use: "fair", SilenceUsage: true, SilenceErrors: true}
+	root.SetOut(io.Out)
+	root.SetErr(io.Err)
+	root.AddCommand(newTrainCmd(io, cfg), newServeCmd(io, cfg), newDeployCmd(io, cfg), newResolveCmd(io, cfg),
+		newLogsCmd(io, cfg), newPsCmd(io, cfg), newStatusCmd(io, cfg), newDeleteCmd(io, cfg))
+	return root
+}
+
+// runFair runs one fair command line in process.
+func runFair(ctx context.Context, cfg *config.Config, args ...string) (stdout, stderr *syncBuffer, err error) {
+	return runFairStreams(ctx, cfg, nil, args...)
+}
+
+// runFairStreams is runFair that first hands the stdout and stderr buffers
+// to streams, for tests that read output while the command runs.
+func runFairStreams(ctx context.Context, cfg *config.Config, streams chan<- [2]*syncBuffer, args ...string) (stdout, stderr *syncBuffer, err error) {
+	stdout, stderr = &syncBuffer{}, &syncBuffer{}
+	if streams != nil {
+		streams <- [2]*syncBuffer{stdout, stderr}
+	}
+	io := &iostreams.IOStreams{In: strings.NewReader(""), Out: stdout, Err: stderr}
+	root := deployRoot(io, cfg)
+	root.SetArgs(args)
+	return stdout, stderr, root.ExecuteContext(ctx)
+}
+
+func TestTrainDryRunMapsEveryFlag(t *testing.T) {
+	cfg := config.Default()
+	out, _, err := runFair(context.Background(), cfg, "train", "--image", "reg/x@sha256:1", "--dry-run", "client",
+		"--name", "exp1", "-n", "team", "--kind", "pytorchjob", "--workers", "2", "--gpus", "2", "--gpu-resource", "amd.com/gpu",
+		"--cpu", "4", "--memory", "8Gi", "--node-selector", "pool=gpu", "--toleration", "spot=yes:NoSchedule",
+		"-e", "A=1", "--env", "B=2", "--env-from-secret", "creds", "--volume", "pvc:data:/mnt/data",
+		"--service-account", "trainer", "--image-pull-secret", "pull", "--label", "team=ml", "--ttl", "1h",
+		"--backoff-limit", "1", "--timeout", "2h", "--", "--epochs", "3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := deployer.DecodeYAML([]byte(out.String()))
+	if err != nil || len(objs) != 1 {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	y := out.String()
+	for _, want := range []string{
+		"kind: PyTorchJob", "name: exp1", "namespace: team", "amd.com/gpu: \"2\"", "cpu: \"4\"", "memory: 8Gi",
+		"pool: gpu", "key: spot", "value: \"yes\"", "name: A", "name: B", "name: creds", "claimName: data", "mountPath: /mnt/data",
+		"serviceAccountName: trainer", "name: pull", "team: ml", "ttlSecondsAfterFinished: 3600", "backoffLimit: 1",
+		"activeDeadlineSeconds: 7200", "- --epochs", "key: amd.com/gpu", "fair.dev/run: exp1", "app.kubernetes.io/managed-by: fair",
+	} {
+		if !strings.Contains(y, want) {
+			t.Errorf("missing %q in\n%s", want, y)
+		}
+	}
+}
+
+func TestTrainFlagsFromConfigFile(t *testing.T) {
+	cfg := config.Default()
+	cfg.Set("gpus", "3", "fair.yaml")
+	cfg.Set("kind", "tfjob", "fair.yaml")
+	out, _, err := runFair(context.Background(), cfg, "train", "--image", "i", "--dry-run", "client", "--name", "x", "-n", "d", "--kind", "job")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "kind: Job") || !strings.Contains(out.String(), "nvidia.com/gpu: \"3\"") {
+		t.Errorf("flag should override kind, file should give gpus:\n%s", out)
+	}
+}
+
+func TestTrainRejectsBadInput(t *testing.T) {
+	for _, args := range [][]string{
+		{"train"},
+		{"train", "./src", "--image", "i"},
+		{"train", "a", "b"},
+		{"train", "--image", "i", "--kind", "mpijob", "--dry-run", "client"},
+		{"train", "--image", "i", "--kind", "kserve", "--dry-run", "client"},
+		{"train", "--image", "i", "--workers", "2", "--dry-run", "client"},
+		{"train", "--image", "i", "--gpus", "-1"},
+		{"train", "--image", "i", "--ttl", "soon"},
+		{"train", "--image", "i", "--on-interrupt", "pause"},
+		{"train", "--image", "i", "--volume", "data:/x", "--dry-run", "client"},
+		{"serve", "--image", "i", "--kind", "job", "--dry-run", "client"},
+		{"ps", "-o", "xml"},
+	} {
+		_, _, err := runFair(context.Background(), config.Default(), args...)
+		if err == nil {
+			t.Errorf("%v: no error", args)
+		} else if strings.Contains(err.Error(), "\n") {
+			t.Errorf("%v: error spans lines: %q", args, err)
+		}
+	}
+}
+
+func TestServeDryRunDeployment(t *testing.T) {
+	out, _, err := runFair(context.Background(), config.Default(), "serve", "--image", "i", "--kind", "deployment", "--dry-run", "client",
+		"--name", "svc", "-n", "d", "--port", "9000", "--replicas", "2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"kind: Deployment", "kind: Service", "replicas: 2", "containerPort: 9000", "value: \"9000\""} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+}
+
+func TestNoClusterIsOneClearLine(t *testing.T) {
+	cfg := config.Default()
+	cfg.Set("kubeconfig", t.TempDir()+"/missing", "test")
+	_, _, err := runFair(context.Background(), cfg, "ps")
+	if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "kubeconfig") {
+		t.Errorf("err = %v", err)
+	}
+}

@@ -1,0 +1,152 @@
+package pipeline_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/fair-go/fair/pipeline"
+)
+
+func TestLoadDiamondYAML(t *testing.T) {
+	p, err := pipeline.Load("../examples/pipeline/diamond/pipeline.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps := map[string][]string{}
+	for _, s := range p.Steps {
+		deps[s.Name] = p.Deps(s)
+	}
+	if want := map[string][]string{"a": {}, "b": {"a"}, "c": {"a"}, "d": {"b", "c"}}; !reflect.DeepEqual(deps, want) {
+		t.Fatalf("deps %v, want %v", deps, want)
+	}
+	b := p.Step("b")
+	if b.Source.Kind != pipeline.SourceGo || b.Source.Path != filepath.Join("../examples/pipeline/diamond", "double") {
+		t.Errorf("b source %+v: fair:// paths are relative to the file", b.Source)
+	}
+	if p.Step("c").Resources.Memory != "64Mi" || !p.Step("d").Outputs[0].Value {
+		t.Errorf("resources or values lost: %+v %+v", p.Step("c").Resources, p.Step("d").Outputs)
+	}
+}
+
+func TestParseYAMLErrors(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{"name: p\nsteps:\n- name: a\n  source: ./a\n", `step a: source "./a": want fair://PATH`},
+		{"name: p\nsteps:\n- name: a\n", "step a: no source"},
+		{"name: p\nsteps:\n- name: a\n  image: x\n  gpu: 1\n", `unknown field "gpu"`},
+		{"name: p\nsteps:\n- name: a\n  image: x\n  inputs: {d: b.out}\n", `input d comes from unknown step "b"`},
+		{"name: p\nsteps:\n- name: a\n  image: x\n  resources: {tolerations: ['k:Sometimes']}\n", "effect must be"},
+	} {
+		_, err := pipeline.Parse([]byte(tc.yaml), ".")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: err = %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+	p, err := pipeline.Parse([]byte("name: p\nsteps:\n- name: a\n  source: fair://nb.ipynb#train\n- name: b\n  source: fair://./py\n  command: [python, b.py]\n"), "/src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := p.Step("a").Source; s.Kind != pipeline.SourceNotebook || s.Path != "/src/nb.ipynb" || s.Section != "train" {
+		t.Errorf("notebook source %+v", s)
+	}
+	if s := p.Step("b").Source; s.Kind != pipeline.SourceDir || s.Path != "/src/py" {
+		t.Errorf("dir source %+v", s)
+	}
+}
+
+func writeNotebook(t *testing.T, cells string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "nb.ipynb")
+	if err := os.WriteFile(p, []byte(`{"cells":[`+cells+`],"metadata":{},"nbformat":4,"nbformat_minor":5}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestNotebookErrors(t *testing.T) {
+	p := writeNotebook(t, `{"cell_type":"code","metadata":{"tags":["step:a"]},"source":"x := 1"},
+		{"cell_type":"code","metadata":{"tags":["step:b","prev:nope"]},"source":"y := 2"}`)
+	if _, err := pipeline.FromNotebook(p); err == nil || !strings.Contains(err.Error(), `step b: runs after unknown step "nope"`) {
+		t.Errorf("unknown prev: err = %v", err)
+	}
+	p = writeNotebook(t, `{"cell_type":"code","metadata":{},"source":"x := 1"}`)
+	if _, err := pipeline.FromNotebook(p); err == nil || !strings.Contains(err.Error(), "no cell is tagged step:NAME") {
+		t.Errorf("untagged: err = %v", err)
+	}
+	p = writeNotebook(t, `{"cell_type":"code","metadata":{"tags":["step:a","in:x=a.y","out:y"]},"source":"x := 1"}`)
+	if _, err := pipeline.FromNotebook(p); err == nil || !strings.Contains(err.Error(), "cycle: a -> a") {
+		t.Errorf("self input: err = %v", err)
+	}
+}
+
+// TestNotebookPipelineRunsLocally turns examples/notebooks/pipeline.ipynb
+// into its three step programs, compiles each with the Go toolchain and runs
+// them in order, passing files the way the step runtime does.
+func TestNotebookPipelineRunsLocally(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: compiles three programs")
+	}
+	nb := "../examples/notebooks/pipeline.ipynb"
+	p, err := pipeline.FromNotebook(nb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, s := range p.Order() {
+		order = append(order, s.Name)
+	}
+	if !reflect.DeepEqual(order, []string{"ingest", "transform", "count"}) {
+		t.Fatalf("order %v", order)
+	}
+	data := t.TempDir()
+	out := func(step, name string) string { return filepath.Join(data, step+"."+name) }
+	var last string
+	for _, s := range p.Order() {
+		src, err := pipeline.NotebookProgram(nb, s.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(src), "exploring in the notebook only") || strings.Contains(string(src), "%kf") {
+			t.Fatalf("step %s contains a fair:skip cell:\n%s", s.Name, src)
+		}
+		dir := t.TempDir()
+		must(t, os.WriteFile(filepath.Join(dir, "main.go"), src, 0o644))
+		must(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module step\n\ngo 1.26\n"), 0o644))
+		bin := filepath.Join(dir, "step")
+		build := exec.Command("go", "build", "-o", bin, ".")
+		build.Dir = dir
+		if b, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("step %s does not compile: %v\n%s\n%s", s.Name, err, b, src)
+		}
+		run := exec.Command(bin)
+		run.Env = os.Environ()
+		for _, in := range s.Inputs {
+			from, o, _ := strings.Cut(in.From, ".")
+			run.Env = append(run.Env, "FAIR_IN_"+in.Name+"="+out(from, o))
+		}
+		for _, o := range s.Outputs {
+			run.Env = append(run.Env, "FAIR_OUT_"+o.Name+"="+out(s.Name, o.Name))
+		}
+		b, err := run.CombinedOutput()
+		if err != nil {
+			t.Fatalf("step %s: %v\n%s", s.Name, err, b)
+		}
+		last = string(b)
+	}
+	if last != "words: 9\n" {
+		t.Errorf("count printed %q", last)
+	}
+	if b, _ := os.ReadFile(out("count", "count")); string(b) != "9" {
+		t.Errorf("count value %q, want 9", b)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,124 @@
+package pipeline
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// StepStatus is one step of a running Workflow.
+type StepStatus struct {
+	Name     string
+	Phase    string // Pending, Running, Succeeded, Failed, Error, Skipped, Omitted
+	Message  string
+	Started  time.Time
+	Finished time.Time
+}
+
+// Duration is how long the step ran (so far, at now).
+func (s StepStatus) Duration(now time.Time) time.Duration {
+	if s.Started.IsZero() {
+		return 0
+	}
+	end := s.Finished
+	if end.IsZero() {
+		end = now
+	}
+	return end.Sub(s.Started).Round(time.Second)
+}
+
+// RunStatus is the state of a pipeline run (an Argo Workflow).
+type RunStatus struct {
+	Name     string
+	Pipeline string
+	Phase    string // empty until a workflow controller picks it up
+	Message  string
+	Started  time.Time
+	Finished time.Time
+	Steps    []StepStatus // in the order of the DAG's tasks
+}
+
+// Done reports whether the run has finished.
+func (r RunStatus) Done() bool {
+	return r.Phase == "Succeeded" || r.Phase == "Failed" || r.Phase == "Error"
+}
+
+// WorkflowStatus reads a Workflow's DAG tasks and node statuses. Steps
+// without a node yet are Pending.
+func WorkflowStatus(u *unstructured.Unstructured) RunStatus {
+	r := RunStatus{Name: u.GetName(), Pipeline: u.GetLabels()[LabelPipeline]}
+	r.Phase, _, _ = unstructured.NestedString(u.Object, "status", "phase")
+	r.Message, _, _ = unstructured.NestedString(u.Object, "status", "message")
+	r.Started = timeAt(u.Object, "status", "startedAt")
+	r.Finished = timeAt(u.Object, "status", "finishedAt")
+	nodes, _, _ := unstructured.NestedMap(u.Object, "status", "nodes")
+	byStep := map[string]map[string]any{}
+	for _, n := range nodes {
+		m, ok := n.(map[string]any)
+		if !ok || m["type"] != "Pod" {
+			continue
+		}
+		name, _ := m["displayName"].(string)
+		byStep[name] = m
+	}
+	templates, _, _ := unstructured.NestedSlice(u.Object, "spec", "templates")
+	for _, t := range templates {
+		tm, _ := t.(map[string]any)
+		tasks, _, _ := unstructured.NestedSlice(tm, "dag", "tasks")
+		for _, task := range tasks {
+			name, _ := task.(map[string]any)["name"].(string)
+			s := StepStatus{Name: name, Phase: "Pending"}
+			if n, ok := byStep[name]; ok {
+				if p, _ := n["phase"].(string); p != "" {
+					s.Phase = p
+				}
+				s.Message, _ = n["message"].(string)
+				s.Started = timeAt(n, "startedAt")
+				s.Finished = timeAt(n, "finishedAt")
+			}
+			r.Steps = append(r.Steps, s)
+		}
+	}
+	return r
+}
+
+func timeAt(obj map[string]any, path ...string) time.Time {
+	s, _, _ := unstructured.NestedString(obj, path...)
+	t, _ := time.Parse(time.RFC3339, s)
+	return t
+}
+
+// Table writes the run's steps as a table: step, status, duration, message.
+func (r RunStatus) Table(w io.Writer, now time.Time) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STEP\tSTATUS\tDURATION\tMESSAGE")
+	for _, s := range r.Steps {
+		d := "-"
+		if !s.Started.IsZero() {
+			d = s.Duration(now).String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, s.Phase, d, firstLine(s.Message))
+	}
+	tw.Flush()
+}
+
+// Line is the run's state on one line, for a status line redrawn in place.
+func (r RunStatus) Line(now time.Time) string {
+	parts := make([]string, 0, len(r.Steps))
+	for _, s := range r.Steps {
+		p := s.Name + " " + strings.ToLower(s.Phase)
+		if !s.Started.IsZero() {
+			p += " " + s.Duration(now).String()
+		}
+		parts = append(parts, p)
+	}
+	phase := r.Phase
+	if phase == "" {
+		phase = "Submitted"
+	}
+	return fmt.Sprintf("%s %s: %s", r.Name, strings.ToLower(phase), strings.Join(parts, " · "))
+}

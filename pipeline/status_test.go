@@ -1,0 +1,68 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fair-go/fair/pipeline"
+)
+
+// TestWorkflowStatus feeds the status an Argo controller writes (nodes keyed
+// by id, one Pod node per task) into the step table.
+func TestWorkflowStatus(t *testing.T) {
+	wf, err := pipeline.Argo(diamond(), diamondImages(t), testOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf.SetName("diamond-x1")
+	wf.Object["status"] = map[string]any{
+		"phase": "Running", "startedAt": "2026-11-28T10:00:00Z",
+		"nodes": map[string]any{
+			"diamond-x1":       map[string]any{"type": "DAG", "displayName": "diamond-x1", "phase": "Running"},
+			"diamond-x1-11111": map[string]any{"type": "Pod", "displayName": "a", "phase": "Succeeded", "startedAt": "2026-11-28T10:00:01Z", "finishedAt": "2026-11-28T10:00:04Z"},
+			"diamond-x1-22222": map[string]any{"type": "Pod", "displayName": "b", "phase": "Failed", "message": "Error (exit code 3)", "startedAt": "2026-11-28T10:00:05Z", "finishedAt": "2026-11-28T10:00:07Z"},
+			"diamond-x1-33333": map[string]any{"type": "Pod", "displayName": "c", "phase": "Running", "startedAt": "2026-11-28T10:00:05Z"},
+		},
+	}
+	st := pipeline.WorkflowStatus(wf)
+	if st.Phase != "Running" || st.Done() || st.Pipeline != "diamond" {
+		t.Fatalf("run status %+v", st)
+	}
+	now := time.Date(2026, 11, 28, 10, 0, 15, 0, time.UTC)
+	var b bytes.Buffer
+	st.Table(&b, now)
+	want := `STEP  STATUS     DURATION  MESSAGE
+a     Succeeded  3s        
+b     Failed     2s        Error (exit code 3)
+c     Running    10s       
+d     Pending    -         
+`
+	if b.String() != want {
+		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)
+	}
+	if got := st.Line(now); got != "diamond-x1 running: a succeeded 3s · b failed 2s · c running 10s · d pending" {
+		t.Errorf("line %q", got)
+	}
+}
+
+func TestArgoHostNetworkAndErrors(t *testing.T) {
+	o := testOpts
+	o.HostNetwork = true
+	wf, err := pipeline.Argo(diamond(), diamondImages(t), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wf.Object["spec"].(map[string]any)["hostNetwork"] != true {
+		t.Error("hostNetwork not set")
+	}
+	imgs := diamondImages(t)
+	delete(imgs, "c")
+	if _, err := pipeline.Argo(diamond(), imgs, testOpts); err == nil || err.Error() != "step c has no image" {
+		t.Errorf("missing image: %v", err)
+	}
+	if _, err := pipeline.KFP(diamond(), diamondImages(t), pipeline.Options{}); err == nil || !strings.Contains(err.Error(), "no artifact repository") {
+		t.Errorf("no repo: %v", err)
+	}
+}

@@ -1,0 +1,146 @@
+package pipeline
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/fair-go/fair/deployer"
+)
+
+// SourceScheme marks a path to build in pipeline.yaml, as ko:// does in ko.
+const SourceScheme = "fair://"
+
+// File is the pipeline.yaml format; docs/pipelines.md describes it.
+type File struct {
+	Name  string     `json:"name"`
+	Steps []StepFile `json:"steps"`
+}
+
+// StepFile is one step in pipeline.yaml.
+type StepFile struct {
+	Name      string            `json:"name"`
+	Source    string            `json:"source,omitempty"` // fair://PATH, fair://NOTEBOOK.ipynb#STEP
+	Image     string            `json:"image,omitempty"`  // a ready image instead of source
+	Command   []string          `json:"command,omitempty"`
+	Base      string            `json:"base,omitempty"`
+	Workdir   string            `json:"workdir,omitempty"`
+	Args      []string          `json:"args,omitempty"`
+	Params    map[string]string `json:"params,omitempty"`
+	Inputs    map[string]string `json:"inputs,omitempty"` // input name: step.output
+	Outputs   []string          `json:"outputs,omitempty"`
+	Values    []string          `json:"values,omitempty"`
+	After     []string          `json:"after,omitempty"`
+	Resources ResourcesFile     `json:"resources,omitempty"`
+}
+
+// ResourcesFile is a step's resources in pipeline.yaml.
+type ResourcesFile struct {
+	GPUs         int               `json:"gpus,omitempty"`
+	GPUResource  string            `json:"gpuResource,omitempty"`
+	CPU          string            `json:"cpu,omitempty"`
+	Memory       string            `json:"memory,omitempty"`
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+	Tolerations  []string          `json:"tolerations,omitempty"` // key[=value][:Effect]
+}
+
+// Load reads a pipeline.yaml; fair:// paths are relative to its folder.
+func Load(path string) (*Pipeline, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	p, err := Parse(data, filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return p, nil
+}
+
+// Parse reads pipeline.yaml content; dir is where relative paths start.
+func Parse(data []byte, dir string) (*Pipeline, error) {
+	var f File
+	if err := yaml.UnmarshalStrict(data, &f); err != nil {
+		msg := firstLine(err.Error())
+		msg = strings.TrimPrefix(msg, "error unmarshaling JSON: ")
+		msg = strings.TrimPrefix(msg, "while decoding JSON: ")
+		return nil, fmt.Errorf("%s", strings.TrimPrefix(msg, "json: "))
+	}
+	p := &Pipeline{Name: f.Name}
+	for i, sf := range f.Steps {
+		s, err := sf.step(dir)
+		if err != nil {
+			name := sf.Name
+			if name == "" {
+				name = fmt.Sprintf("#%d", i+1)
+			}
+			return nil, fmt.Errorf("step %s: %v", name, err)
+		}
+		p.Steps = append(p.Steps, s)
+	}
+	return p, p.Validate()
+}
+
+func (sf StepFile) step(dir string) (*Step, error) {
+	var src Source
+	switch {
+	case sf.Source != "" && sf.Image != "":
+		return nil, fmt.Errorf("give source or image, not both")
+	case sf.Image != "":
+		src = Image(sf.Image, sf.Command...)
+	case sf.Source != "":
+		path, ok := strings.CutPrefix(sf.Source, SourceScheme)
+		if !ok {
+			return nil, fmt.Errorf("source %q: want %sPATH (a ready image goes under image:)", sf.Source, SourceScheme)
+		}
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dir, path)
+		}
+		file, section, _ := strings.Cut(path, "#")
+		switch {
+		case strings.HasSuffix(file, ".ipynb"):
+			if section == "" {
+				section = sf.Name
+			}
+			src = Notebook(file, section)
+		case len(sf.Command) > 0:
+			src = Dir(path, sf.Command...)
+		default:
+			src = Go(path)
+		}
+		src.Base, src.Workdir = sf.Base, sf.Workdir
+	default:
+		return nil, fmt.Errorf("no source: give source: %sPATH or image: REF", SourceScheme)
+	}
+	s := NewStep(sf.Name, src).WithArgs(sf.Args...).Out(sf.Outputs...).Value(sf.Values...).Needs(sf.After...)
+	s.Params = sf.Params
+	names := make([]string, 0, len(sf.Inputs))
+	for n := range sf.Inputs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		s.In(n, sf.Inputs[n])
+	}
+	r := sf.Resources
+	s.Resources = Resources{GPUs: r.GPUs, GPUResource: r.GPUResource, CPU: r.CPU, Memory: r.Memory, NodeSelector: r.NodeSelector}
+	for _, t := range r.Tolerations {
+		tol, err := deployer.ParseToleration(t)
+		if err != nil {
+			return nil, err
+		}
+		s.Resources.Tolerations = append(s.Resources.Tolerations, tol)
+	}
+	return s, nil
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
