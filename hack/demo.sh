@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # demo.sh: what `make demo` runs, the main journey on local defaults.
-# It starts a local registry, builds fair, builds the example Go program
-# into an image without Docker, rebuilds it (nothing is uploaded), and
-# builds a Python folder Fairing style on top of it.
+# It installs what it needs, brings up the local test bed (registry and a
+# real single-node Kubernetes with the ML operators), then, with fair:
+#   builds a Go program into an image without Docker, and rebuilds it (0 bytes);
+#   appends a Python folder onto a base image, Fairing style;
+#   trains on the cluster with a GPU request, logs streamed back;
+#   runs a distributed PyTorchJob (1 master + 2 workers) on the real operator;
+#   serves a Go model over the Open Inference Protocol and asks it a prediction.
+# The test bed keeps running afterwards; `make testbed-down` stops it.
+#   FAIR_TESTBED=off  stop after the image builds (no cluster)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH=/usr/local/go/bin:$PATH
@@ -11,24 +17,72 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
 hack/deps.sh
 step "building fair"
 go build -o bin/fair ./cmd/fair
-bin/fair version
+fair() { bin/fair "$@"; }
+fair version
 
-step "starting a local registry"
-hack/registry.sh start
-export FAIR_REGISTRY=${FAIR_LOCAL_REGISTRY:-127.0.0.1:5056}/demo
+if [ "${FAIR_TESTBED:-}" = off ]; then
+	step "starting a local registry (FAIR_TESTBED=off: no cluster)"
+	hack/registry.sh start
+	export FAIR_REGISTRY=${FAIR_LOCAL_REGISTRY:-127.0.0.1:5056}/demo
+else
+	step "bringing up the local test bed (first time: a few minutes to compile Kubernetes)"
+	hack/testbed/install-deps.sh
+	hack/testbed/testbed up
+	eval "$(hack/testbed/testbed env)"
+	export FAIR_REGISTRY=$FAIR_REGISTRY/demo
+fi
 
 step "fair build ./examples/hello   (Go main package -> image, no Docker)"
-ref=$(bin/fair build ./examples/hello)
+ref=$(fair build ./examples/hello)
 echo "$ref"
 
 step "fair build ./examples/hello again   (no change: nothing is uploaded)"
-bin/fair build ./examples/hello
+fair build ./examples/hello
 
 step "fair build ./examples/train-py --base $ref --cmd 'python train.py'   (a folder appended onto a base)"
-bin/fair build ./examples/train-py --base "$ref" --cmd "python train.py" -v
+fair build ./examples/train-py --base "$ref" --cmd "python train.py" -v
 
 step "fair build ./examples/hello --platform linux/amd64,linux/arm64   (an image index)"
-bin/fair build ./examples/hello --platform linux/amd64,linux/arm64 --tag multi
+fair build ./examples/hello --platform linux/amd64,linux/arm64 --tag multi
 
-echo >&2
-echo "demo done. The registry keeps running on ${FAIR_REGISTRY%%/*}; stop it with: hack/registry.sh stop" >&2
+if [ "${FAIR_TESTBED:-}" = off ]; then
+	echo "demo done (no cluster). Stop the registry with: hack/registry.sh stop" >&2
+	exit 0
+fi
+
+# A rerun starts from a clean slate.
+for run in demo-train demo-dist demo-serve; do fair delete "$run" >/dev/null 2>&1 || true; done
+
+step "fair train ./examples/train-go --gpus 1   (a Job with nvidia.com/gpu; logs stream back)"
+fair train ./examples/train-go --gpus 1 --name demo-train --ttl 10m
+
+step "fair train ./examples/train-go --kind pytorchjob --workers 3   (Training Operator: master + 2 workers)"
+fair train ./examples/train-go --kind pytorchjob --workers 3 --name demo-dist --env EPOCHS=3
+
+step "fair ps"
+fair ps
+
+step "fair serve ./examples/serve-go --kind deployment --port-forward   (Open Inference Protocol v2)"
+log=$(mktemp)
+fair serve ./examples/serve-go --kind deployment --name demo-serve --port-forward >"$log" 2>&1 &
+serve_pid=$!
+url=
+for _ in $(seq 1 180); do
+	url=$(grep -o 'http://127.0.0.1:[0-9]*' "$log" | head -1 || true)
+	[ -n "$url" ] && break
+	if ! kill -0 "$serve_pid" 2>/dev/null; then cat "$log" >&2; exit 1; fi
+	sleep 1
+done
+cat "$log" >&2
+[ -n "$url" ] || { echo "the endpoint did not come up" >&2; kill "$serve_pid"; exit 1; }
+echo "POST $url/v2/models/risk/infer" >&2
+curl -fsS "$url/v2/models/risk/infer" -H 'Content-Type: application/json' -d @examples/serve-go/input.json
+echo
+kill -TERM "$serve_pid" 2>/dev/null || true
+wait "$serve_pid" 2>/dev/null || true
+
+step "cleaning up the demo's runs"
+fair delete demo-train || true
+fair delete demo-dist || true
+fair delete demo-serve || true
+echo "demo done. The test bed keeps running: eval \"\$(hack/testbed/testbed env)\" to use it, make testbed-down to stop it." >&2

@@ -162,11 +162,16 @@ func (b *Bed) Image(t testing.TB, dir string) string {
 		t.Fatalf("test bed: %v", err)
 	}
 	fairOnce.Do(func() {
-		fairPath = filepath.Join(os.TempDir(), fmt.Sprintf("fair-testbed-cli-%d", os.Getpid()))
-		out, err := exec.Command("go", "build", "-o", fairPath, filepath.Join(root, "cmd", "fair")).CombinedOutput()
+		// One path per user, replaced atomically: test processes running
+		// at once share it and none leaves a copy behind.
+		fairPath = filepath.Join(os.TempDir(), fmt.Sprintf("fair-testbed-cli-%d", os.Getuid()))
+		tmp := fmt.Sprintf("%s.%d", fairPath, os.Getpid())
+		out, err := exec.Command("go", "build", "-o", tmp, filepath.Join(root, "cmd", "fair")).CombinedOutput()
 		if err != nil {
 			fairErr = fmt.Errorf("go build ./cmd/fair: %v\n%s", err, out)
+			return
 		}
+		fairErr = os.Rename(tmp, fairPath)
 	})
 	if fairErr != nil {
 		t.Fatalf("test bed: %v", fairErr)
