@@ -3,7 +3,6 @@ package builder
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/klauspost/compress/gzip"
 )
 
 // Tar writes a reproducible tar stream: entries in the order given
@@ -144,7 +144,8 @@ func (c *layerCache) newLayer(uncompressed string, diffID v1.Hash) (v1.Layer, er
 	}
 	defer os.Remove(out.Name())
 	h := sha256.New()
-	// BestSpeed: the registry is usually near, and compression dominates a
+	// klauspost gzip at BestSpeed: about twice the standard library's speed;
+	// the registry is usually near, and compression dominates a
 	// rebuild's time otherwise. A zero gzip header (no name, no time) keeps
 	// the output reproducible.
 	zw, _ := gzip.NewWriterLevel(io.MultiWriter(out, h), gzip.BestSpeed)
