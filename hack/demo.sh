@@ -6,7 +6,8 @@
 #   appends a Python folder onto a base image, Fairing style;
 #   trains on the cluster with a GPU request, logs streamed back;
 #   runs a distributed PyTorchJob (1 master + 2 workers) on the real operator;
-#   serves a Go model over the Open Inference Protocol and asks it a prediction.
+#   serves a Go model over the Open Inference Protocol and asks it a prediction
+#   with fair predict.
 # The test bed keeps running afterwards; `make testbed-down` stops it.
 #   FAIR_TESTBED=off  stop after the image builds (no cluster)
 set -euo pipefail
@@ -62,24 +63,11 @@ fair train ./examples/train-go --kind pytorchjob --workers 3 --name demo-dist --
 step "fair ps"
 fair ps
 
-step "fair serve ./examples/serve-go --kind deployment --port-forward   (Open Inference Protocol v2)"
-log=$(mktemp)
-fair serve ./examples/serve-go --kind deployment --name demo-serve --port-forward >"$log" 2>&1 &
-serve_pid=$!
-url=
-for _ in $(seq 1 180); do
-	url=$(grep -o 'http://127.0.0.1:[0-9]*' "$log" | head -1 || true)
-	[ -n "$url" ] && break
-	if ! kill -0 "$serve_pid" 2>/dev/null; then cat "$log" >&2; exit 1; fi
-	sleep 1
-done
-cat "$log" >&2
-[ -n "$url" ] || { echo "the endpoint did not come up" >&2; kill "$serve_pid"; exit 1; }
-echo "POST $url/v2/models/risk/infer" >&2
-curl -fsS "$url/v2/models/risk/infer" -H 'Content-Type: application/json' -d @examples/serve-go/input.json
-echo
-kill -TERM "$serve_pid" 2>/dev/null || true
-wait "$serve_pid" 2>/dev/null || true
+step "fair serve ./examples/serve-go --kind deployment   (Open Inference Protocol v2 endpoint)"
+fair serve ./examples/serve-go --kind deployment --name demo-serve
+
+step "fair predict demo-serve -d @examples/serve-go/input.json   (through a port-forward)"
+fair predict demo-serve -d @examples/serve-go/input.json
 
 step "cleaning up the demo's runs"
 fair delete demo-train || true

@@ -40,6 +40,7 @@ func NewRoot(io *iostreams.IOStreams) *cobra.Command {
 		newPsCmd(io, cfg),
 		newStatusCmd(io, cfg),
 		newDeleteCmd(io, cfg),
+		newPredictCmd(io, cfg),
 		newBaseCmd(io, cfg),
 		newPipelineCmd(io, cfg),
 	)

@@ -1,0 +1,88 @@
+package cli
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fair-go/fair/examples/serve-go/mlp"
+	"github.com/fair-go/fair/test/testbed"
+)
+
+// TestTestbedServeSourceThenPredict is the serving journey: fair serve builds
+// the example model server from source and deploys it; fair predict sends
+// the example request through a port-forward and gets the model's numbers.
+func TestTestbedServeSourceThenPredict(t *testing.T) {
+	bed := testbed.Env(t)
+	cfg := bedConfig(t, bed)
+	root := repoRoot(t)
+	ctx := ctxFor(t, 4*time.Minute)
+	if _, errOut, err := runFair(ctx, cfg, "serve", filepath.Join(root, "examples/serve-go"), "--kind", "deployment", "--name", "risk"); err != nil {
+		t.Fatalf("serve: %v\n%s", err, errOut)
+	}
+	input := filepath.Join(root, "examples/serve-go/input.json")
+	out, errOut, err := runFair(ctx, cfg, "predict", "risk", "-d", "@"+input)
+	if err != nil {
+		t.Fatalf("predict: %v\n%s", err, errOut)
+	}
+	var resp struct {
+		ModelName string `json:"model_name"`
+		ID        string `json:"id"`
+		Outputs   []struct {
+			Data []float32 `json:"data"`
+		} `json:"outputs"`
+	}
+	if err := json.Unmarshal([]byte(out.String()), &resp); err != nil {
+		t.Fatalf("response is not JSON: %v\n%s", err, out)
+	}
+	want := expectedRisk(t, input)
+	if resp.ModelName != "risk" || resp.ID != "example" || len(resp.Outputs) != 1 || len(resp.Outputs[0].Data) != len(want) {
+		t.Fatalf("response %+v, want %d outputs of model risk", resp, len(want))
+	}
+	for i, w := range want {
+		if math.Abs(float64(resp.Outputs[0].Data[i]-w)) > 1e-5 {
+			t.Errorf("output %d = %v, want %v", i, resp.Outputs[0].Data[i], w)
+		}
+	}
+
+	// A malformed request gets the server's own message and a failure.
+	_, _, err = runFair(ctx, cfg, "predict", "risk", "-d", `{"inputs":[{"name":"input-0","shape":[1,3],"datatype":"FP32","data":[1,2]}]}`)
+	if err == nil || !strings.Contains(err.Error(), "400") {
+		t.Fatalf("want a 400 error for a wrong shape, got %v", err)
+	}
+}
+
+// expectedRisk computes locally what the served model must answer.
+func expectedRisk(t *testing.T, path string) []float32 {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req struct {
+		Inputs []struct {
+			Data [][]float32 `json:"data"`
+		} `json:"inputs"`
+	}
+	if err := json.Unmarshal(data, &req); err != nil {
+		t.Fatal(err)
+	}
+	out, err := mlp.New().Predict(req.Inputs[0].Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Dir(filepath.Dir(wd)) // internal/cli -> repository root
+}
