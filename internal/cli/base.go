@@ -25,19 +25,7 @@ static base into a registry so that other tools can build on it:
   fair base push 127.0.0.1:5000/static --tag latest`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			platforms, err := builder.ParsePlatforms(cfg.Platforms)
-			if err != nil {
-				return err
-			}
-			epoch, err := sourceDateEpoch()
-			if err != nil {
-				return err
-			}
-			opts := []builder.Option{builder.WithBase(cfg.Base), builder.WithEpoch(epoch), builder.WithProgress(io.Err, false), builder.WithInsecureRegistries(cfg.InsecureRegistries...)}
-			if len(platforms) > 0 {
-				opts = append(opts, builder.WithPlatforms(platforms...))
-			}
-			b, err := builder.New(opts...)
+			b, _, err := newBuilder(io, cfg, false)
 			if err != nil {
 				return err
 			}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
 	"github.com/fair-go/fair/builder"
@@ -92,27 +93,7 @@ func buildWith(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config,
 	if err != nil {
 		return "", err
 	}
-	platforms, err := builder.ParsePlatforms(cfg.Platforms)
-	if err != nil {
-		return "", err
-	}
-	epoch, err := sourceDateEpoch()
-	if err != nil {
-		return "", err
-	}
-	opts := []builder.Option{
-		builder.WithBase(cfg.Base),
-		builder.WithEpoch(epoch),
-		builder.WithProgress(io.Err, bo.verbose),
-		builder.WithInsecureRegistries(cfg.InsecureRegistries...),
-		builder.WithEnv(cfg.ImageEnv...),
-		builder.WithLabels(cfg.ImageLabels...),
-		builder.WithUser(cfg.User),
-	}
-	if len(platforms) > 0 {
-		opts = append(opts, builder.WithPlatforms(platforms...))
-	}
-	b, err := builder.New(opts...)
+	b, platforms, err := newBuilder(io, cfg, bo.verbose)
 	if err != nil {
 		return "", err
 	}
@@ -177,6 +158,33 @@ func buildWith(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config,
 		fmt.Fprintf(io.Err, "done in %.1fs\n", time.Since(start).Seconds())
 	}
 	return res.Ref, nil
+}
+
+// newBuilder makes a Builder from the configuration, as every building
+// command does; it also returns the parsed platforms.
+func newBuilder(io *iostreams.IOStreams, cfg *config.Config, verbose bool) (*builder.Builder, []v1.Platform, error) {
+	platforms, err := builder.ParsePlatforms(cfg.Platforms)
+	if err != nil {
+		return nil, nil, err
+	}
+	epoch, err := sourceDateEpoch()
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := []builder.Option{
+		builder.WithBase(cfg.Base),
+		builder.WithEpoch(epoch),
+		builder.WithProgress(io.Err, verbose),
+		builder.WithInsecureRegistries(cfg.InsecureRegistries...),
+		builder.WithEnv(cfg.ImageEnv...),
+		builder.WithLabels(cfg.ImageLabels...),
+		builder.WithUser(cfg.User),
+	}
+	if len(platforms) > 0 {
+		opts = append(opts, builder.WithPlatforms(platforms...))
+	}
+	b, err := builder.New(opts...)
+	return b, platforms, err
 }
 
 // sourceFor picks the kind of source from the path and the configuration.
