@@ -1,15 +1,20 @@
 // Command train-go fits a logistic regression on generated data in pure Go
 // and prints the loss of each epoch: a small training job to run with
-// `fair train ./examples/train-go --gpus 1`. It reads RANK and WORLD_SIZE
-// when a distributed kind (pytorchjob) sets them, and trains on its shard.
+// `fair train ./examples/train-go --gpus 1`. Under a distributed kind
+// (`--kind pytorchjob --workers 3`) each replica trains on its shard of the
+// data (RANK, WORLD_SIZE) and the workers send their weights to the master
+// (MASTER_ADDR:MASTER_PORT), which averages them: a one-step all-reduce.
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net"
 	"os"
 	"strconv"
+	"time"
 )
 
 func main() {
@@ -48,6 +53,56 @@ func main() {
 		fmt.Printf("rank %d/%d epoch %2d loss %.4f\n", rank, world, epoch, loss/m)
 	}
 	fmt.Printf("rank %d/%d weights %.3f %.3f bias %.3f\n", rank, world, w[0], w[1], b)
+	if world > 1 {
+		if err := allReduce(rank, world, []float64{w[0], w[1], b}); err != nil {
+			fmt.Fprintln(os.Stderr, "all-reduce:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+// allReduce averages the model across replicas: workers dial the master
+// and send their parameters; the master waits for all of them.
+func allReduce(rank, world int, params []float64) error {
+	addr := net.JoinHostPort(os.Getenv("MASTER_ADDR"), os.Getenv("MASTER_PORT"))
+	if rank != 0 {
+		var conn net.Conn
+		var err error
+		for start := time.Now(); time.Since(start) < 2*time.Minute; time.Sleep(time.Second) {
+			if conn, err = net.Dial("tcp", addr); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		fmt.Printf("rank %d/%d sent its weights to the master at %s\n", rank, world, addr)
+		return json.NewEncoder(conn).Encode(params)
+	}
+	l, err := net.Listen("tcp", ":"+os.Getenv("MASTER_PORT"))
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	sum := append([]float64(nil), params...)
+	for i := 1; i < world; i++ {
+		conn, err := l.Accept()
+		if err != nil {
+			return err
+		}
+		var p []float64
+		err = json.NewDecoder(conn).Decode(&p)
+		conn.Close()
+		if err != nil || len(p) != len(sum) {
+			return fmt.Errorf("bad parameters from a worker: %v", err)
+		}
+		for j := range sum {
+			sum[j] += p[j]
+		}
+	}
+	fmt.Printf("rank 0/%d averaged weights of %d replicas: %.3f %.3f bias %.3f\n", world, world, sum[0]/float64(world), sum[1]/float64(world), sum[2]/float64(world))
+	return nil
 }
 
 func envInt(key string, def int) int {
