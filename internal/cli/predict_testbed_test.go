@@ -86,3 +86,23 @@ func repoRoot(t *testing.T) string {
 	}
 	return filepath.Dir(filepath.Dir(wd)) // internal/cli -> repository root
 }
+
+// TestTestbedTrainFromSource is the training journey from a source folder:
+// fair train builds the example, submits it with a GPU, streams its epochs
+// and exits with its status.
+func TestTestbedTrainFromSource(t *testing.T) {
+	bed := testbed.Env(t)
+	ctx := ctxFor(t, 4*time.Minute)
+	out, errOut, err := runFair(ctx, bedConfig(t, bed), "train", filepath.Join(repoRoot(t), "examples/train-go"), "--gpus", "1", "--env", "EPOCHS=3", "--name", "fit")
+	if err != nil {
+		t.Fatalf("train: %v\n%s", err, errOut)
+	}
+	for _, want := range []string{"epoch  1 loss 0.6931", "epoch  3 loss", "weights"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("logs lack %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(errOut.String(), "succeeded") {
+		t.Errorf("no success line on stderr:\n%s", errOut)
+	}
+}
