@@ -85,8 +85,16 @@ func clean(line string) (string, bool) {
 	if p == "" {
 		return "", false
 	}
-	p = path.Clean(filepath.ToSlash(p))
-	p = strings.TrimLeft(p, "/")
+	// Clean, drop leading slashes and space until nothing changes, so the
+	// result is canonical: parsing it again gives itself.
+	p = filepath.ToSlash(p)
+	for {
+		q := strings.TrimSpace(strings.TrimLeft(path.Clean(p), "/"))
+		if q == p {
+			break
+		}
+		p = q
+	}
 	if p == "" || p == "." {
 		// "/" or "." would exclude the whole context: keep it, as docker
 		// does, but in a form the matcher understands.
