@@ -8,7 +8,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOOLS=${FAIR_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/fair/tools}
 log() { printf '%s deps: %s\n' "$(date +%T)" "$*" >&2; }
 
-PKGS="make git gcc docker-registry runc busybox-static ca-certificates
+PKGS="make git gcc curl bc docker-registry runc busybox-static ca-certificates
       jupyter-client python3-nbclient jupyter-nbconvert jupyter-notebook python3-ipykernel"
 missing=
 for p in $PKGS; do
