@@ -69,14 +69,13 @@ func publish(t *testing.T, a builder.Artifact, repo, tag string) *builder.Publis
 	return res
 }
 
-// files lists every path in every layer of img, with its header.
-func files(t *testing.T, img v1.Image) map[string]*tar.Header {
+// walkLayers calls fn for every entry of every layer of img, in order.
+func walkLayers(t *testing.T, img v1.Image, fn func(h *tar.Header, r io.Reader)) {
 	t.Helper()
 	ls, err := img.Layers()
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]*tar.Header{}
 	for _, l := range ls {
 		rc, err := l.Uncompressed()
 		if err != nil {
@@ -91,10 +90,17 @@ func files(t *testing.T, img v1.Image) map[string]*tar.Header {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out[strings.TrimSuffix(h.Name, "/")] = h
+			fn(h, tr)
 		}
 		rc.Close()
 	}
+}
+
+// files lists every path in every layer of img, with its header.
+func files(t *testing.T, img v1.Image) map[string]*tar.Header {
+	t.Helper()
+	out := map[string]*tar.Header{}
+	walkLayers(t, img, func(h *tar.Header, _ io.Reader) { out[strings.TrimSuffix(h.Name, "/")] = h })
 	return out
 }
 
@@ -257,30 +263,23 @@ func TestMultiPlatformIndex(t *testing.T) {
 	}
 }
 
+// mustLayerFile returns the content of path in the image (the last layer
+// that has it wins, as in a container's file system).
 func mustLayerFile(t *testing.T, img v1.Image, path string) ([]byte, error) {
 	t.Helper()
-	ls, _ := img.Layers()
-	for _, l := range ls {
-		rc, err := l.Uncompressed()
-		if err != nil {
-			t.Fatal(err)
+	var data []byte
+	found := false
+	var rerr error
+	walkLayers(t, img, func(h *tar.Header, r io.Reader) {
+		if h.Name == path {
+			data, rerr = io.ReadAll(r)
+			found = true
 		}
-		tr := tar.NewReader(rc)
-		for {
-			h, err := tr.Next()
-			if err != nil {
-				break
-			}
-			if h.Name == path {
-				b, err := io.ReadAll(tr)
-				rc.Close()
-				return b, err
-			}
-		}
-		rc.Close()
+	})
+	if !found {
+		t.Fatalf("no %s in image", path)
 	}
-	t.Fatalf("no %s in image", path)
-	return nil, nil
+	return data, rerr
 }
 
 func TestCompileErrorPushesNothing(t *testing.T) {
