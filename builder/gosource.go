@@ -24,6 +24,8 @@ type GoSource struct {
 	name string
 	// Env is added to the go command's environment.
 	Env []string
+	// Label names the package in progress lines (default its folder).
+	Label string
 }
 
 // BinDir is where Go binaries go in the image.
@@ -74,7 +76,11 @@ func (s *GoSource) Build(ctx context.Context, bc *Context, p v1.Platform) (v1.Im
 	if err != nil {
 		return nil, err
 	}
-	bc.Logf("compiling %s for %s", s.dir, p.String())
+	label := s.Label
+	if label == "" {
+		label = s.dir
+	}
+	bc.Logf("compiling %s for %s", label, p.String())
 	start := time.Now()
 	if err := goBuild(ctx, s.dir, bin, p, s.Env); err != nil {
 		return nil, err

@@ -8,9 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"io"
 	"io/fs"
 	"os"
@@ -18,26 +15,24 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
-	"golang.org/x/tools/imports"
-
+	"github.com/fair-go/fair"
 	"github.com/fair-go/fair/kernel/cellgen"
 	"github.com/fair-go/fair/kernel/nb"
 	"github.com/fair-go/fair/notebook"
 )
 
-// The cell runtime, the display package and the host program are copied
-// into every notebook module, so cells import them offline and the host is
-// built against exactly the packages the cells use.
+// The host program is built inside every notebook module (next to the
+// runtime fair.WriteSDK copies there), so it is built against exactly the
+// packages the cells use.
 //
-//go:embed nb/*.go display/*.go host/main.go
-var runtimeFS embed.FS
+//go:embed host/main.go
+var hostFS embed.FS
 
 // Module is the module path of a notebook's work folder.
 const Module = "fairnb"
@@ -140,42 +135,27 @@ func (e *Executor) writeModule() error {
 	}
 	gomod := filepath.Join(e.dir, "go.mod")
 	if _, err := os.Stat(gomod); errors.Is(err, fs.ErrNotExist) {
-		mod := "module " + Module + "\n\ngo 1.26\n\nrequire github.com/fair-go/fair v0.0.0\n\nreplace github.com/fair-go/fair => ./_fair\n"
+		mod := fair.NotebookGoMod(Module)
 		if err := os.WriteFile(gomod, []byte(mod), 0o644); err != nil {
 			return fmt.Errorf("write notebook go.mod: %w", err)
 		}
 	}
-	sdk := filepath.Join(e.dir, "_fair")
-	files := map[string][]byte{"go.mod": []byte("module github.com/fair-go/fair\n\ngo 1.26\n")}
-	err := fs.WalkDir(runtimeFS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasSuffix(p, "_test.go") {
-			return err
-		}
-		b, err := runtimeFS.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if strings.HasPrefix(p, "host/") {
-			files[filepath.Join("..", "host", filepath.Base(p))] = b
-		} else {
-			files[filepath.Join("kernel", p)] = b
-		}
-		return nil
-	})
+	if err := fair.WriteSDK(filepath.Join(e.dir, fair.SDKDir)); err != nil {
+		return err
+	}
+	host, err := hostFS.ReadFile("host/main.go")
 	if err != nil {
 		return err
 	}
-	for name, b := range files {
-		p := filepath.Join(sdk, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, b) {
-			continue // keep mtimes, so the build cache stays warm
-		}
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			return fmt.Errorf("write notebook runtime: %w", err)
-		}
+	p := filepath.Join(e.dir, "host", "main.go")
+	if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, host) {
+		return nil // keep mtimes, so the build cache stays warm
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(p, host, 0o644); err != nil {
+		return fmt.Errorf("write the kernel host: %w", err)
 	}
 	return nil
 }
@@ -302,7 +282,7 @@ func (e *Executor) compile(ctx context.Context, u *cellgen.Unit) error {
 		return err
 	}
 	name := filepath.Join(dir, "cell.go")
-	if err := os.WriteFile(name, fixImports(name, u.Source), 0o644); err != nil {
+	if err := os.WriteFile(name, cellgen.FixImports(name, u.Source), 0o644); err != nil {
 		return err
 	}
 	// The plugin's main package hands the host pointers to the cell's
@@ -325,89 +305,8 @@ func (e *Executor) compile(ctx context.Context, u *cellgen.Unit) error {
 	return nil
 }
 
-// fixImports adds missing imports and removes unused ones with goimports.
-// goimports runs on a copy without the line directives (it may move
-// comments when it edits imports); its import block then replaces the
-// cell's own.
-func fixImports(name string, src []byte) []byte {
-	head, body, ok := bytes.Cut(src, []byte(cellgen.ImportsEnd))
-	if !ok {
-		return src
-	}
-	plain := cellgen.StripLineDirectives(src)
-	if importsOK(plain) {
-		return src // goimports starts the go command; skip it when it has nothing to do
-	}
-	fixed, err := imports.Process(name, plain, &imports.Options{Comments: true, TabIndent: true, TabWidth: 8})
-	if err != nil {
-		return src // the compiler reports the problem against the cell lines
-	}
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, name, fixed, parser.ImportsOnly)
-	if err != nil {
-		return src
-	}
-	var b bytes.Buffer
-	b.WriteString(string(head[:bytes.IndexByte(head, '\n')+1]))
-	for _, im := range f.Imports {
-		if im.Name != nil {
-			fmt.Fprintf(&b, "import %s %s\n", im.Name.Name, im.Path.Value)
-		} else {
-			fmt.Fprintf(&b, "import %s\n", im.Path.Value)
-		}
-	}
-	b.Write(body)
-	return b.Bytes()
-}
-
-// importsOK reports whether every package name used is imported and every
-// import is used, judged syntactically (names of imports are guessed from
-// their paths, so a wrong guess only costs a goimports run).
-func importsOK(src []byte) bool {
-	f, err := parser.ParseFile(token.NewFileSet(), "", src, 0)
-	if err != nil {
-		return false
-	}
-	imported := map[string]bool{}
-	for _, im := range f.Imports {
-		p, _ := strconv.Unquote(im.Path.Value)
-		name := cellgen.ImportName(p)
-		if im.Name != nil {
-			name = im.Name.Name
-		}
-		if name == "_" || name == "." {
-			continue
-		}
-		imported[name] = false
-	}
-	unresolved := map[*ast.Ident]bool{}
-	for _, id := range f.Unresolved {
-		unresolved[id] = true
-	}
-	ok := true
-	ast.Inspect(f, func(n ast.Node) bool {
-		sel, isSel := n.(*ast.SelectorExpr)
-		if !isSel {
-			return true
-		}
-		if id, isID := sel.X.(*ast.Ident); isID && unresolved[id] {
-			if _, known := imported[id.Name]; known {
-				imported[id.Name] = true
-			} else {
-				ok = false // a package that is not imported
-			}
-		}
-		return true
-	})
-	for _, used := range imported {
-		ok = ok && used
-	}
-	return ok
-}
-
 var (
-	qualified = regexp.MustCompile(`\bc\d+\.`)
-	cellPos   = regexp.MustCompile(`(?:^|[\s/])(In\[\d+\]|replay):(\d+)(:\d+)?: (.*)$`)
+	cellPos = regexp.MustCompile(`(?:^|[\s/])(In\[\d+\]|replay):(\d+)(:\d+)?: (.*)$`)
 )
 
 // compileError turns compiler output into a cell error with the cell's own
@@ -419,7 +318,7 @@ func compileError(lines []string) error {
 		if l == "" || strings.HasPrefix(l, "# ") || strings.HasPrefix(l, "go: ") && strings.Contains(l, "fairnb") {
 			continue
 		}
-		l = cleanNames(l)
+		l = cellgen.CleanNames(l, Module)
 		if m := cellPos.FindStringSubmatch(l); m != nil {
 			l = fmt.Sprintf("%s line %s%s: %s", m[1], m[2], m[3], m[4])
 		}
@@ -432,13 +331,6 @@ func compileError(lines []string) error {
 		first = "compilation failed"
 	}
 	return &CellError{Name: "CompileError", Value: first, Traceback: tb}
-}
-
-func cleanNames(s string) string {
-	s = strings.ReplaceAll(s, cellgen.Prefix+"nb.", "nb.")
-	s = qualified.ReplaceAllString(s, "")
-	s = strings.ReplaceAll(s, Module+"/cells/", "")
-	return strings.ReplaceAll(s, cellgen.Prefix, "")
 }
 
 // load runs a compiled cell in the host and relays its output.
@@ -474,7 +366,7 @@ func (e *Executor) load(ctx context.Context, u *cellgen.Unit, out Output, rs *ru
 				interrupted := rs.interrupted
 				e.mu.Unlock()
 				if m.Error != nil {
-					ce := &CellError{Name: m.Error.Name, Value: cleanNames(m.Error.Value), Traceback: m.Error.Traceback}
+					ce := &CellError{Name: m.Error.Name, Value: cellgen.CleanNames(m.Error.Value, Module), Traceback: m.Error.Traceback}
 					if interrupted {
 						ce.Name = "Interrupted"
 					}

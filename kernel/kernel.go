@@ -72,7 +72,8 @@ type Kernel struct {
 
 	mu         sync.Mutex
 	count      int
-	history    []string
+	history    []histEntry
+	magicStop  context.CancelFunc // cancels the running magic on interrupt
 	comms      map[string]*Comm
 	targets    map[string]CommTarget
 	lastParent *Message
@@ -107,7 +108,38 @@ func (k *Kernel) Executor() *Executor { return k.exec }
 func (k *Kernel) History() []string {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return append([]string(nil), k.history...)
+	out := make([]string, len(k.history))
+	for i, h := range k.history {
+		out[i] = h.code
+	}
+	return out
+}
+
+// histEntry is a cell run without error and its execution count.
+type histEntry struct {
+	count int
+	code  string
+}
+
+// historyReply answers a history_request: the cells of this session, all
+// of them or the last n (tail).
+func (k *Kernel) historyReply(content json.RawMessage) []any {
+	var req struct {
+		Access string `json:"hist_access_type"`
+		N      int    `json:"n"`
+	}
+	_ = json.Unmarshal(content, &req)
+	k.mu.Lock()
+	h := append([]histEntry(nil), k.history...)
+	k.mu.Unlock()
+	if req.Access == "tail" && req.N > 0 && req.N < len(h) {
+		h = h[len(h)-req.N:]
+	}
+	out := make([]any, 0, len(h))
+	for _, e := range h {
+		out = append(out, []any{0, e.count, e.code})
+	}
+	return out
 }
 
 // Run serves the kernel until a shutdown request or ctx ends.
@@ -240,7 +272,7 @@ func (k *Kernel) handle(ctx context.Context, sock zmq4.Socket, msg *Message) {
 		_ = json.Unmarshal(msg.Content, &c)
 		k.send(sock, msg, reply, k.inspect(ctx, c.Code, c.CursorPos))
 	case "history_request":
-		k.send(sock, msg, reply, map[string]any{"status": "ok", "history": []any{}})
+		k.send(sock, msg, reply, map[string]any{"status": "ok", "history": k.historyReply(msg.Content)})
 	case "comm_info_request":
 		var c struct {
 			TargetName string `json:"target_name"`
@@ -254,6 +286,12 @@ func (k *Kernel) handle(ctx context.Context, sock zmq4.Socket, msg *Message) {
 	case "comm_close":
 		k.commClose(msg)
 	case "interrupt_request":
+		k.mu.Lock()
+		stop := k.magicStop
+		k.mu.Unlock()
+		if stop != nil {
+			stop()
+		}
 		k.exec.Interrupt()
 		k.send(sock, msg, reply, map[string]any{"status": "ok"})
 	case "shutdown_request":
@@ -415,7 +453,7 @@ func (k *Kernel) execute(ctx context.Context, sock zmq4.Socket, msg *Message) {
 		return
 	}
 	k.mu.Lock()
-	k.history = append(k.history, req.Code)
+	k.history = append(k.history, histEntry{count: n, code: req.Code})
 	k.mu.Unlock()
 	k.send(sock, msg, "execute_reply", map[string]any{"status": "ok", "execution_count": n,
 		"user_expressions": map[string]any{}, "payload": []any{}})
@@ -440,15 +478,19 @@ func (k *Kernel) run(ctx context.Context, code string, n int, out *cellOutput) e
 		}
 		return err
 	}
+	if cell.Magic != nil && cell.Magic.Name == "" {
+		// GoNB's bare %% cell: its body is plain Go.
+		return k.run(ctx, cell.Magic.Body, n, out)
+	}
 	if cell.Magic != nil {
-		return k.runMagic(ctx, out, cell.Magic.Name, cell.Magic.Args, cell.Magic.Body, true)
+		return k.runMagic(ctx, out, n, cell.Magic.Name, cell.Magic.Args, cell.Magic.Body, true)
 	}
 	for _, c := range cell.Of(notebook.LineMagic, notebook.Shell) {
 		var err error
 		if c.Kind == notebook.Shell {
 			err = k.shellCmd(ctx, out, c.Args)
 		} else {
-			err = k.runMagic(ctx, out, c.Keyword, c.Args, "", false)
+			err = k.runMagic(ctx, out, n, c.Keyword, c.Args, "", false)
 		}
 		if err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/fair-go/fair/kernel/nb"
+	"github.com/fair-go/fair/notebook"
 )
 
 // Magic handles a %name line magic or a %%name cell magic.
@@ -26,6 +27,8 @@ type MagicEnv struct {
 	Args string
 	Body string
 	Cell bool
+	// Count is the execution count of the cell running the magic.
+	Count int
 	// Stdout and Stderr stream to the cell's output.
 	Stdout, Stderr io.Writer
 
@@ -53,6 +56,20 @@ func (e *MagicEnv) WorkDir() string { return e.k.exec.Dir() }
 
 // History returns the code of the cells run so far without error.
 func (e *MagicEnv) History() []string { return e.k.History() }
+
+// Cells returns the cells run so far without error, labelled In[n].
+func (e *MagicEnv) Cells() []notebook.Code {
+	e.k.mu.Lock()
+	defer e.k.mu.Unlock()
+	out := make([]notebook.Code, len(e.k.history))
+	for i, h := range e.k.history {
+		out[i] = notebook.Code{Label: fmt.Sprintf("In[%d]", h.count), Source: h.code}
+	}
+	return out
+}
+
+// NotebookDir is the folder the notebook's cells and !commands run in.
+func (e *MagicEnv) NotebookDir() string { return e.k.exec.cellsDir }
 
 // Kernel returns the kernel, e.g. to publish comm messages.
 func (e *MagicEnv) Kernel() *Kernel { return e.k }
@@ -140,13 +157,25 @@ func init() {
 	})
 }
 
-func (k *Kernel) runMagic(ctx context.Context, out *cellOutput, name, args, body string, cell bool) error {
+func (k *Kernel) runMagic(ctx context.Context, out *cellOutput, count int, name, args, body string, cell bool) error {
 	m, ok := k.magics[name]
 	if !ok {
 		msg := fmt.Sprintf("unknown magic %%%s (try %%help)", name)
 		return &CellError{Name: "MagicError", Value: msg, Traceback: []string{msg}}
 	}
-	env := &MagicEnv{Name: name, Args: args, Body: body, Cell: cell,
+	env := &MagicEnv{Name: name, Args: args, Body: body, Cell: cell, Count: count,
 		Stdout: out.Writer("stdout"), Stderr: out.Writer("stderr"), k: k, out: out}
+	// The stop button cancels a magic's context (a %kf train then detaches
+	// from its job, or cancels it if asked to).
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	k.mu.Lock()
+	k.magicStop = cancel
+	k.mu.Unlock()
+	defer func() {
+		k.mu.Lock()
+		k.magicStop = nil
+		k.mu.Unlock()
+	}()
 	return m.Run(ctx, env)
 }

@@ -56,7 +56,7 @@ type Chunk struct {
 }
 
 // Magic is a %%name cell magic: the first line names it and the rest of the
-// cell is its body.
+// cell is its body. Name is empty for a bare %% line.
 type Magic struct {
 	Name string
 	Args string
@@ -108,10 +108,8 @@ func Parse(src string) (*Cell, error) {
 	cell := &Cell{Source: src}
 	if strings.HasPrefix(strings.TrimLeft(src, " \t"), "%%") {
 		first, body, _ := strings.Cut(strings.TrimLeft(src, " \t"), "\n")
+		// A bare %% (GoNB's "run this cell as main") has an empty name.
 		name, args, _ := strings.Cut(strings.TrimSpace(first[2:]), " ")
-		if name == "" {
-			return nil, &Error{Line: 1, Col: 1, Msg: "cell magic without a name"}
-		}
 		cell.Magic = &Magic{Name: name, Args: strings.TrimSpace(args), Body: body}
 		return cell, nil
 	}

@@ -52,8 +52,9 @@ func TestParseCellMagic(t *testing.T) {
 	if c.Magic == nil || c.Magic.Name != "kf" || c.Magic.Args != "train --gpus 1" || c.Magic.Body != "fmt.Println(1)\n" {
 		t.Fatalf("cell magic: %+v", c.Magic)
 	}
-	if _, err := Parse("%%\nx"); err == nil {
-		t.Error("nameless cell magic accepted")
+	// GoNB's bare %%: an empty name, the rest is the body.
+	if c, err := Parse("%%\nx := 1"); err != nil || c.Magic == nil || c.Magic.Name != "" || c.Magic.Body != "x := 1" {
+		t.Errorf("bare %%%%: got %+v, %v", c, err)
 	}
 }
 

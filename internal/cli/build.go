@@ -16,6 +16,7 @@ import (
 	"github.com/fair-go/fair/builder"
 	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/internal/iostreams"
+	"github.com/fair-go/fair/notebook/nbsource"
 )
 
 // buildOpts are the build settings that are not configuration keys.
@@ -23,10 +24,19 @@ type buildOpts struct {
 	ociLayout string
 	tarball   string
 	verbose   bool
+	// verb picks a notebook's entry (train, serve; "" for build).
+	verb string
+	// source, when set, is built instead of the path (the notebook kernel
+	// passes the notebook's cells).
+	source builder.Source
 }
 
-func newBuildCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
+func newBuildCmd(io *iostreams.IOStreams, cfg *config.Config, opts ...runOption) *cobra.Command {
 	var bo buildOpts
+	var ro runOpts
+	for _, o := range opts {
+		o(&ro)
+	}
 	cmd := &cobra.Command{
 		Use:   "build SOURCE",
 		Short: "Build an image from a Go package, a directory or a Dockerfile, without Docker",
@@ -34,15 +44,31 @@ func newBuildCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 
 SOURCE is one of:
   a Go main package       fair build ./cmd/train
+  a Go notebook           fair build train.ipynb --include data.csv
   a directory of any code fair build ./train-py --base my.registry/pytorch:2.5 --cmd "python train.py"
   a Dockerfile project    fair build ./svc --dockerfile Dockerfile --buildkit unix:///run/buildkit/buildkitd.sock
 
 The image goes to --repo (or FAIR_REGISTRY/NAME), --oci-layout DIR or --tarball FILE.
 Builds are reproducible (SOURCE_DATE_EPOCH sets file times, default 0); a rebuild
 with no change uploads nothing.`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref, err := buildWith(cmd.Context(), io, cfg, args[0], bo)
+			src := ""
+			switch {
+			case ro.source != nil && len(args) > 0:
+				return fmt.Errorf("the notebook is the source; unexpected %s", args[0])
+			case ro.source != nil:
+				s, err := ro.source(cfg, "")
+				if err != nil {
+					return err
+				}
+				bo.source, src = s, s.Name()
+			case len(args) == 0:
+				return errors.New("build what? give SOURCE: a Go main package, a folder, a Dockerfile project or a notebook")
+			default:
+				src = args[0]
+			}
+			ref, err := buildWith(cmd.Context(), io, cfg, src, bo)
 			if err != nil {
 				return err
 			}
@@ -78,6 +104,7 @@ func addBuildFlags(cmd *cobra.Command, cfg *config.Config) {
 	cfgFlag(f, cfg, "imageLabels", "image-label", "", "strings", "K=V label on the image config")
 	cfgFlag(f, cfg, "dockerfile", "dockerfile", "", "string", "build with this Dockerfile through BuildKit")
 	cfgFlag(f, cfg, "buildkit", "buildkit", "", "string", "BuildKit daemon address (FAIR_BUILDKIT_ADDR)")
+	cfgFlag(f, cfg, "include", "include", "", "strings", "file or folder shipped with a notebook, under the program's working directory (repeatable)")
 	cfgFlag(f, cfg, "insecureRegistries", "insecure-registry", "", "strings", "registries reached over plain HTTP")
 }
 
@@ -89,9 +116,12 @@ func buildImage(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config
 
 func buildWith(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, srcPath string, bo buildOpts) (string, error) {
 	start := time.Now()
-	src, err := sourceFor(srcPath, cfg)
-	if err != nil {
-		return "", err
+	src := bo.source
+	if src == nil {
+		var err error
+		if src, err = sourceFor(srcPath, cfg, bo.verb); err != nil {
+			return "", err
+		}
 	}
 	b, platforms, err := newBuilder(io, cfg, bo.verbose)
 	if err != nil {
@@ -188,13 +218,19 @@ func newBuilder(io *iostreams.IOStreams, cfg *config.Config, verbose bool) (*bui
 }
 
 // sourceFor picks the kind of source from the path and the configuration.
-func sourceFor(path string, cfg *config.Config) (builder.Source, error) {
+func sourceFor(path string, cfg *config.Config, verb string) (builder.Source, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %v", path, errors.Unwrap(err))
 	}
+	if !st.IsDir() && strings.EqualFold(filepath.Ext(path), ".ipynb") {
+		return nbsource.FromFile(path, verb, nbsource.WithInclude(cfg.Include...))
+	}
+	if len(cfg.Include) > 0 {
+		return nil, errors.New("--include ships files with a notebook source; put them in the source folder instead")
+	}
 	if !st.IsDir() {
-		return nil, fmt.Errorf("source %s: want a directory (a Go main package, a folder of code, or a Dockerfile project)", path)
+		return nil, fmt.Errorf("source %s: want a directory (a Go main package, a folder of code, or a Dockerfile project) or a Go notebook (.ipynb)", path)
 	}
 	switch {
 	case cfg.Dockerfile != "":

@@ -18,16 +18,17 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/internal/iostreams"
 	"github.com/fair-go/fair/kernel"
 )
 
-func newKernelCmd(io *iostreams.IOStreams) *cobra.Command {
+func newKernelCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "kernel",
 		Short: "The Go Jupyter kernel: install its kernelspec or run it",
 	}
-	cmd.AddCommand(newKernelInstallCmd(io), newKernelUninstallCmd(io), newKernelRunCmd(io))
+	cmd.AddCommand(newKernelInstallCmd(io), newKernelUninstallCmd(io), newKernelRunCmd(io, cfg))
 	return cmd
 }
 
@@ -154,7 +155,7 @@ func newKernelUninstallCmd(io *iostreams.IOStreams) *cobra.Command {
 	return cmd
 }
 
-func newKernelRunCmd(io *iostreams.IOStreams) *cobra.Command {
+func newKernelRunCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 	var connFile, workDir string
 	cmd := &cobra.Command{
 		Use:   "run --connection-file FILE",
@@ -179,6 +180,7 @@ func newKernelRunCmd(io *iostreams.IOStreams) *cobra.Command {
 				id := strings.TrimSuffix(filepath.Base(connFile), filepath.Ext(connFile))
 				workDir = filepath.Join(cache, "fair", "kernels", id)
 			}
+			registerMagics(cfg)
 			ex, err := kernel.NewExecutor(workDir)
 			if err != nil {
 				return err

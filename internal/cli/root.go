@@ -30,7 +30,7 @@ func NewRoot(io *iostreams.IOStreams) *cobra.Command {
 	root.SetErr(io.Err)
 	root.AddCommand(
 		newVersionCmd(io),
-		newKernelCmd(io),
+		newKernelCmd(io, cfg),
 		newBuildCmd(io, cfg),
 		newTrainCmd(io, cfg),
 		newServeCmd(io, cfg),

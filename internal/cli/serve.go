@@ -34,7 +34,7 @@ InferenceService when KServe is installed, else a Deployment plus a Service
 how to reach it; --port-forward opens a local port to it and keeps it open
 until Ctrl-C. The program listens on --port (PORT is set in its environment).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			src, progArgs, err := splitSource(cmd, args, sf.image)
+			src, progArgs, err := splitSource(cmd, args, sf.image, ro.source != nil)
 			if err != nil {
 				return err
 			}
@@ -68,7 +68,7 @@ func runServe(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, 
 			def = deployer.KindKServe
 		}
 	}
-	w, err := prepare(ctx, io, cfg, sf.workloadFlags, src, progArgs, def)
+	w, err := prepare(ctx, io, cfg, ro, sf.workloadFlags, src, progArgs, def)
 	if err != nil {
 		return err
 	}

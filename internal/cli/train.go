@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fair-go/fair/builder"
 	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/deployer"
 	"github.com/fair-go/fair/internal/iostreams"
@@ -22,7 +23,16 @@ type runOption func(*runOpts)
 
 type runOpts struct {
 	observer deployer.Observer
+	source   sourceFunc
 }
+
+// sourceFunc makes the source to build once the flags are parsed; verb is
+// train, serve or "" (build).
+type sourceFunc func(cfg *config.Config, verb string) (builder.Source, error)
+
+// withSource builds what fn returns instead of a SOURCE argument (the
+// kernel passes the notebook's cells).
+func withSource(fn sourceFunc) runOption { return func(o *runOpts) { o.source = fn } }
 
 // withObserver sends run events to obs instead of progress lines on stderr.
 func withObserver(obs deployer.Observer) runOption { return func(o *runOpts) { o.observer = obs } }
@@ -55,7 +65,7 @@ v1, --workers N), trainjob (Kubeflow Trainer v2, --runtime NAME).
 Ctrl-C detaches (the job keeps running; fair logs NAME -f re-attaches) or,
 with --on-interrupt cancel, deletes the job.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			src, progArgs, err := splitSource(cmd, args, wf.image)
+			src, progArgs, err := splitSource(cmd, args, wf.image, ro.source != nil)
 			if err != nil {
 				return err
 			}
@@ -105,11 +115,17 @@ func addClusterFlags(cmd *cobra.Command, cfg *config.Config) {
 	cfgFlag(f, cfg, "namespace", "namespace", "n", "string", "namespace (default: the context's)")
 }
 
-func splitSource(cmd *cobra.Command, args []string, image string) (src string, progArgs []string, err error) {
+func splitSource(cmd *cobra.Command, args []string, image string, given bool) (src string, progArgs []string, err error) {
 	if dash := cmd.ArgsLenAtDash(); dash >= 0 {
 		args, progArgs = args[:dash], args[dash:]
 	}
 	switch {
+	case given && len(args) > 0:
+		return "", nil, fmt.Errorf("the notebook is the source; unexpected %s (pass program arguments after --)", strings.Join(args, " "))
+	case given && image != "":
+		return "", nil, errors.New("the notebook is the source; --image does not apply")
+	case given:
+		return "", progArgs, nil
 	case len(args) > 1:
 		return "", nil, fmt.Errorf("want one SOURCE, got %d: %s", len(args), strings.Join(args, " "))
 	case len(args) == 1 && image != "":
@@ -138,14 +154,26 @@ func projectDir(cfg *config.Config) string {
 
 // prepare builds (or takes) the image and maps the configuration onto a
 // workload of kind def.
-func prepare(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, wf workloadFlags, src string, progArgs []string, def deployer.Kind) (*deployer.Workload, error) {
+func prepare(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, ro runOpts, wf workloadFlags, src string, progArgs []string, def deployer.Kind) (*deployer.Workload, error) {
 	image := wf.image
+	verb := "train"
+	if !def.Training() {
+		verb = "serve"
+	}
+	var source builder.Source
+	if ro.source != nil {
+		var err error
+		if source, err = ro.source(cfg, verb); err != nil {
+			return nil, err
+		}
+		src = source.Name()
+	}
 	if src != "" {
 		if wf.dryRun != "" {
 			// A dry run shows the objects without building or pushing.
 			image = deployer.RefScheme + src
 		} else {
-			ref, err := buildImage(ctx, io, cfg, src)
+			ref, err := buildWith(ctx, io, cfg, src, buildOpts{verb: verb, source: source})
 			if err != nil {
 				return nil, err
 			}
@@ -159,7 +187,7 @@ func prepare(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, w
 	w.Args = progArgs
 	if w.Name == "" {
 		from := src
-		if from == "" || from == "." {
+		if src == "" || src == "." {
 			from = image
 			if src == "." {
 				wd, _ := os.Getwd()
@@ -205,7 +233,7 @@ func dryRun(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, w 
 }
 
 func runTrain(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, ro runOpts, wf workloadFlags, src string, progArgs []string) error {
-	w, err := prepare(ctx, io, cfg, wf, src, progArgs, deployer.KindJob)
+	w, err := prepare(ctx, io, cfg, ro, wf, src, progArgs, deployer.KindJob)
 	if err != nil {
 		return err
 	}

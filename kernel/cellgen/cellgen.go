@@ -95,6 +95,10 @@ type Options struct {
 	NoResult bool
 	// File names the cell in positions, e.g. "In[3]".
 	File string
+	// Program generates the cell for a standalone program built from the
+	// notebook, where nothing is displayed: a trailing call runs as a
+	// statement and any other trailing expression is evaluated and dropped.
+	Program bool
 }
 
 // PkgName returns the package name of cell n.
@@ -235,7 +239,12 @@ func (g *gen) run(pulled []string) (*Unit, error) {
 			}
 			continue
 		}
-		if es, ok := si.stmt.(*ast.ExprStmt); ok && last && !g.opt.NoResult && showsResult(es.X) {
+		if es, ok := si.stmt.(*ast.ExprStmt); ok && last && g.opt.Program && isValue(es.X) {
+			closeWrap()
+			fmt.Fprintf(b, "var _ = %s%s\n", g.pos(cellOff), src)
+			continue
+		}
+		if es, ok := si.stmt.(*ast.ExprStmt); ok && last && !g.opt.NoResult && !g.opt.Program && showsResult(es.X) {
 			closeWrap()
 			fmt.Fprintf(b, "var _ = %snb.Result(%s%s)\n", Prefix, g.pos(cellOff), src)
 			continue
@@ -272,6 +281,34 @@ func showsResult(x ast.Expr) bool {
 		return false
 	}
 	return true
+}
+
+// isValue reports whether a trailing expression must be used as a value
+// (a name, an operation, a builtin or a conversion to a built-in type)
+// rather than run as a call statement. Without types a call to a named type
+// (a conversion) looks like a function call; the compiler then says the
+// value is unused.
+func isValue(x ast.Expr) bool {
+	call, ok := ast.Unparen(x).(*ast.CallExpr)
+	if !ok {
+		return true
+	}
+	switch f := ast.Unparen(call.Fun).(type) {
+	case *ast.Ident:
+		switch f.Name {
+		case "len", "cap", "append", "make", "new", "complex", "real", "imag", "min", "max",
+			"bool", "byte", "rune", "string", "int", "int8", "int16", "int32", "int64",
+			"uint", "uint8", "uint16", "uint32", "uint64", "uintptr", "float32", "float64",
+			"complex64", "complex128", "any", "error":
+			return true
+		}
+		return false
+	case *ast.SelectorExpr:
+		return false
+	case *ast.IndexExpr, *ast.IndexListExpr, *ast.FuncLit, *ast.CallExpr:
+		return false // a generic function, a literal called at once, a returned function
+	}
+	return true // []byte(s), map[K]V(m), *T(p) and other conversions
 }
 
 func declNames(text string) (names []string, isMain bool) {

@@ -141,7 +141,13 @@ func setup(t *testing.T) *bed {
 // run executes a notebook with nbconvert and returns its code cells.
 func (b *bed) run(t *testing.T, name string, timeout int, extra ...string) executed {
 	t.Helper()
-	src := filepath.Join(b.root, "examples", "notebooks", name)
+	return b.runFile(t, filepath.Join(b.root, "examples", "notebooks", name), timeout, extra...)
+}
+
+// runFile executes the notebook at src.
+func (b *bed) runFile(t *testing.T, src string, timeout int, extra ...string) executed {
+	t.Helper()
+	name := filepath.Base(src)
 	outDir := filepath.Join(b.dir, "out")
 	args := append([]string{"nbconvert", "--to", "notebook", "--execute", "--allow-errors",
 		"--ExecutePreprocessor.kernel_name=fair", fmt.Sprintf("--ExecutePreprocessor.timeout=%d", timeout),

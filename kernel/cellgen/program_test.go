@@ -1,0 +1,83 @@
+package cellgen
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fair-go/fair"
+	"github.com/fair-go/fair/notebook"
+)
+
+// buildProgram writes the program for cells into a notebook module and
+// runs the go command on it.
+func buildProgram(t *testing.T, cells ...string) (string, error) {
+	t.Helper()
+	var codes []notebook.Code
+	var labels []string
+	for i, c := range cells {
+		l := "cell " + string(rune('1'+i))
+		codes = append(codes, notebook.Code{Label: l, Source: c})
+		labels = append(labels, l)
+	}
+	files, err := Program("fairnb", codes)
+	if err != nil {
+		return "", err
+	}
+	dir := t.TempDir()
+	files["go.mod"] = []byte(fair.NotebookGoMod("fairnb"))
+	for name, b := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := fair.WriteSDK(filepath.Join(dir, fair.SDKDir)); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "run", ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", &Error{File: "build", Msg: strings.Join(ProgramErrors("fairnb", string(out), labels), "\n")}
+	}
+	return string(out), nil
+}
+
+func TestProgramRunsCellsInOrder(t *testing.T) {
+	out, err := buildProgram(t,
+		"import \"fmt\"\nn := 3\nfmt.Println(\"load\", n)",
+		"type model struct{ w float64 }\nfunc (m *model) step() { m.w += 0.5 }\nm := &model{}",
+		"for i := 0; i < n; i++ {\n\tm.step()\n}\nm.w", // trailing value: evaluated, not shown
+		"n := \"redefined with another type\"\nfmt.Println(n, m.w)\nlen(n)",
+		"func show() { fmt.Println(\"show\") }\nshow()",
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "load 3\nredefined with another type 1.5\nshow\n"
+	if out != want {
+		t.Errorf("program printed %q, want %q", out, want)
+	}
+}
+
+func TestProgramCompileErrorNamesTheCell(t *testing.T) {
+	_, err := buildProgram(t,
+		"x := 1\n_ = x",
+		"y := 2\n_ = y",
+		"z := 3\nfmt.Println(z + undefinedName)",
+	)
+	if err == nil {
+		t.Fatal("want a compile error")
+	}
+	t.Log(err)
+	if !strings.Contains(err.Error(), "cell 3 line 2:") || !strings.Contains(err.Error(), "undefined: undefinedName") {
+		t.Errorf("error %q does not point at cell 3 line 2", err)
+	}
+}

@@ -1,0 +1,58 @@
+// Package fair holds the parts of fair that are copied into a notebook's Go
+// module: the cell runtime (kernel/nb), the display package and the serving
+// runtime. A notebook imports them as github.com/fair-go/fair, replaced by a
+// local copy, so cells and programs built from a notebook compile offline and
+// against exactly the runtime of the fair binary that runs them.
+package fair
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+//go:embed kernel/nb/*.go kernel/display/*.go serving/*.go
+var notebookSDK embed.FS
+
+// SDKDir is where a notebook module keeps its copy of the runtime; its
+// go.mod replaces github.com/fair-go/fair with it.
+const SDKDir = "_fair"
+
+// WriteSDK writes the runtime module into dir. Files whose content is
+// unchanged keep their modification time, so the go build cache stays warm.
+func WriteSDK(dir string) error {
+	files := map[string][]byte{"go.mod": []byte("module github.com/fair-go/fair\n\ngo 1.26\n")}
+	err := fs.WalkDir(notebookSDK, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(p, "_test.go") {
+			return err
+		}
+		b, err := notebookSDK.ReadFile(p)
+		files[p] = b
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for name, b := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, b) {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return fmt.Errorf("write the notebook runtime: %w", err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			return fmt.Errorf("write the notebook runtime: %w", err)
+		}
+	}
+	return nil
+}
+
+// NotebookGoMod is the go.mod of a new notebook module.
+func NotebookGoMod(module string) string {
+	return "module " + module + "\n\ngo 1.26\n\nrequire github.com/fair-go/fair v0.0.0\n\nreplace github.com/fair-go/fair => ./" + SDKDir + "\n"
+}

@@ -1,0 +1,192 @@
+package notebooks
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/fair-go/fair/test/testbed"
+)
+
+// onBed points the kernel and the fair CLI at the test bed: images go to
+// the test bed's registry under the test's namespace, jobs into it.
+func onBed(t *testing.T, b *bed, tb *testbed.Bed) *bed {
+	t.Helper()
+	nb := *b
+	nb.env = append(append([]string{}, b.env...),
+		"KUBECONFIG="+testbed.Kubeconfig(),
+		"FAIR_REGISTRY="+tb.Registry+"/"+tb.Namespace,
+		"FAIR_NAMESPACE="+tb.Namespace,
+	)
+	return &nb
+}
+
+// fair runs the CLI built by setup in dir.
+func (b *bed) fair(t *testing.T, dir string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(b.dir, "fair"), args...)
+	cmd.Dir = dir
+	cmd.Env = b.env
+	var o, e strings.Builder
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err = cmd.Run()
+	return o.String(), e.String(), err
+}
+
+func (e executed) stderr(i int) string {
+	var s string
+	for _, o := range e[i-1].Outputs {
+		if o.OutputType == "stream" && o.Name == "stderr" {
+			s += join(o.Text)
+		}
+	}
+	return s
+}
+
+func digestOf(ref string) string {
+	if i := strings.LastIndex(ref, "@"); i >= 0 {
+		return ref[i+1:]
+	}
+	return ""
+}
+
+// TestKfTrainNotebook runs examples/notebooks/train.ipynb: %%kf train
+// --gpus 1 builds the notebook's program, runs it as a job on the test bed
+// and streams its log lines into the cell; fair build of the same file
+// gives the same image digest.
+func TestKfTrainNotebook(t *testing.T) {
+	tb := testbed.Env(t)
+	b := onBed(t, setup(t), tb)
+	nb := b.run(t, "train.ipynb", 600)
+	noErrors(t, nb)
+	expect(t, "local run", nb.result(3), "0.7")
+	out := nb.stdout(4)
+	expect(t, "data set regenerated in the job", out, "[job-0] samples: 400")
+	expect(t, "epochs streamed", out, "[job-0] epoch 10 loss")
+	expect(t, "result", out, "[job-0] trained on the cluster: accuracy 0.8")
+	if strings.Contains(out, "epoch 3 loss 0.4792\n[job-0] epoch 1") || strings.Count(out, "epoch 1 loss") != 1 {
+		t.Errorf("the fair:skip cell ran in the job:\n%s", out)
+	}
+	status := strings.Join(nb.data(4, "text/plain"), "\n")
+	expect(t, "live status", status, "Succeeded")
+	expect(t, "live status GPUs", status, "GPUs 1")
+	expect(t, "live status replicas", status, "replicas 1/1")
+	if n := len(nb.data(4, "text/plain")); n != 1 {
+		t.Errorf("status display shown %d times, want once, updated in place", n)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	jobs, err := tb.Client.BatchV1().Jobs(tb.Namespace).List(ctx, metav1.ListOptions{})
+	if err != nil || len(jobs.Items) != 1 {
+		t.Fatalf("want one job in %s, got %v (%v)", tb.Namespace, len(jobs.Items), err)
+	}
+	c := jobs.Items[0].Spec.Template.Spec.Containers[0]
+	if q := c.Resources.Limits["nvidia.com/gpu"]; q.String() != "1" {
+		t.Errorf("job GPU limit %q, want 1", q.String())
+	}
+	magicDigest := digestOf(c.Image)
+	if magicDigest == "" {
+		t.Fatalf("job image %q has no digest", c.Image)
+	}
+	ref, errOut, err := b.fair(t, filepath.Join(b.root, "examples", "notebooks"), "build", "train.ipynb")
+	if err != nil {
+		t.Fatalf("fair build train.ipynb: %v\n%s", err, errOut)
+	}
+	if got := digestOf(strings.TrimSpace(ref)); got != magicDigest {
+		t.Errorf("fair build train.ipynb gave %s, the magic %s", got, magicDigest)
+	}
+}
+
+// TestKfVerbs runs the other magics against the test bed and checks their
+// errors: detach, logs, status, ps, delete, a compile error in a %%kf
+// cell, help that matches the CLI's, config, a missing registry.
+func TestKfVerbs(t *testing.T) {
+	tb := testbed.Env(t)
+	b := onBed(t, setup(t), tb)
+	nb := b.runFile(t, filepath.Join(b.root, "test", "notebooks", "testdata", "kf_verbs.ipynb"), 600)
+	for i := 1; i <= 6; i++ {
+		if e := nb.err(i); e != nil {
+			t.Errorf("cell %d: %s: %s", i, e.EName, e.EValue)
+		}
+	}
+	expect(t, "--detach prints the name", nb.stdout(2), "kf-verbs")
+	expect(t, "logs -f", nb.stdout(3), "hello from the notebook")
+	expect(t, "status", nb.stdout(4), "kf-verbs")
+	expect(t, "status phase", nb.stdout(4), "Succeeded")
+	expect(t, "ps", nb.stdout(5), "kf-verbs")
+	expect(t, "delete", nb.stdout(6)+nb.stderr(6), "kf-verbs")
+
+	if e := nb.err(7); e == nil {
+		t.Error("a %%kf cell that does not compile gave no error")
+	} else {
+		expect(t, "compile error names the cell and line", e.EValue, "In[7] line 1")
+		expect(t, "compile error message", e.EValue, "undefined: undefinedThing")
+	}
+
+	help := nb.stdout(8)
+	cli, _, err := b.fair(t, b.root, "train", "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flags := func(s string) string {
+		_, f, _ := strings.Cut(s, "Flags:")
+		return f
+	}
+	if flags(help) == "" || flags(help) != flags(cli) {
+		t.Errorf("%%kf train --help and fair train --help disagree:\n--- magic\n%s\n--- cli\n%s", help, cli)
+	}
+
+	expect(t, "config set", nb.stdout(9), "gpus = 2")
+	cfg := strings.Join(nb.data(10, "text/plain"), "")
+	expect(t, "config shows the value", cfg, "pytorchjob")
+	expect(t, "config shows the origin", cfg, "%kf config")
+	expect(t, "config shows env origins", cfg, "FAIR_NAMESPACE")
+	if e := nb.err(12); e == nil {
+		t.Error("%kf build without a registry gave no error")
+	} else {
+		expect(t, "missing registry says how to set one", e.EValue, "%kf config registry=")
+	}
+	if e := nb.err(13); e == nil || !strings.Contains(e.EValue, "%kf help") {
+		t.Errorf("unknown verb: got %+v", e)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	jobs, _ := tb.Client.BatchV1().Jobs(tb.Namespace).List(ctx, metav1.ListOptions{})
+	for _, j := range jobs.Items {
+		if j.DeletionTimestamp == nil {
+			t.Errorf("job %s still there after %%kf delete", j.Name)
+		}
+	}
+}
+
+// TestKfCompileErrorPushesNothing: fair train of a notebook whose cell 3
+// does not compile names cell 3 and its line, and pushes no image.
+func TestKfCompileErrorPushesNothing(t *testing.T) {
+	tb := testbed.Env(t)
+	b := onBed(t, setup(t), tb)
+	_, errOut, err := b.fair(t, filepath.Join(b.root, "test", "notebooks", "testdata"), "train", "broken.ipynb")
+	if err == nil {
+		t.Fatal("fair train broken.ipynb succeeded")
+	}
+	expect(t, "names the cell and line", errOut, "cell 3 line 2:")
+	expect(t, "compiler message", errOut, "undefined: undefinedThing")
+	if strings.Contains(errOut, "go-cell") || strings.Contains(errOut, "Ξ") {
+		t.Errorf("generated names leak into the error:\n%s", errOut)
+	}
+	resp, err := http.Get(fmt.Sprintf("http://%s/v2/%s/broken/tags/list", tb.Registry, tb.Namespace))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("registry has %s/broken after a failed build (HTTP %d)", tb.Namespace, resp.StatusCode)
+	}
+}
