@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log"
 	"net"
 	"os/exec"
@@ -241,6 +242,15 @@ func (c *client) collect(req *Message, timeout time.Duration) execResult {
 	return r
 }
 
+func init() {
+	RegisterMagic("waitstop", Magic{Help: "test: wait until interrupted", Run: func(ctx context.Context, e *MagicEnv) error {
+		fmt.Fprintln(e.Stdout, "waiting")
+		<-ctx.Done()
+		fmt.Fprintln(e.Stdout, "stopped:", ctx.Err())
+		return nil
+	}})
+}
+
 func TestKernelOverZeroMQ(t *testing.T) {
 	c, logs := startKernel(t)
 
@@ -367,6 +377,28 @@ func TestKernelOverZeroMQ(t *testing.T) {
 	r = c.execute("x + 1", time.Minute)
 	if r.result["text/plain"] != "42" {
 		t.Errorf("state after interrupt: %v %v", r.result, r.errMsg)
+	}
+
+	// The stop button reaches a running magic through its context (a %kf
+	// train then detaches from its job).
+	req = c.send(c.shell, "execute_request", map[string]any{"code": "%waitstop"})
+	c.waitStream(req, "waiting", time.Minute)
+	c.send(c.control, "interrupt_request", map[string]any{})
+	r = c.collect(req, time.Minute)
+	if r.stdout != "waiting\nstopped: context canceled\n" || r.reply["status"] != "ok" {
+		t.Errorf("interrupted magic: stdout %q reply %v err %v", r.stdout, r.reply, r.errMsg)
+	}
+	if m := c.recv(c.control); m.Header.MsgType != "interrupt_reply" {
+		t.Errorf("control reply %s", m.Header.MsgType)
+	}
+
+	// history_request returns the cells run without error, with counts.
+	c.send(c.shell, "history_request", map[string]any{"hist_access_type": "tail", "n": 2, "output": false, "raw": true})
+	h := c.recv(c.shell)
+	var hist struct{ History [][]any }
+	_ = json.Unmarshal(h.Content, &hist)
+	if len(hist.History) != 2 || hist.History[1][2] != "%waitstop" {
+		t.Errorf("history_request tail 2: %s", h.Content)
 	}
 
 	// !shell lines and magics run before the cell's Go code.

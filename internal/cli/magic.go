@@ -28,6 +28,7 @@ var kfVerbs = []struct{ name, help string }{
 	{"build", "%kf build [flags]: build the notebook's program into an image and push it"},
 	{"train", "%kf train [flags] / %%kf train [flags]: run the notebook (or the cell) as a training job and stream its logs"},
 	{"serve", "%kf serve [flags] / %%kf serve [flags]: serve the predict functions the cell defines"},
+	{"predict", "%kf predict NAME -d JSON|@FILE: call an endpoint (Open Inference Protocol v2) and print its answer"},
 	{"logs", "%kf logs NAME [-f]: print (or follow) the logs of a run's replicas"},
 	{"status", "%kf status [NAME]: show a run's phase and replicas"},
 	{"ps", "%kf ps: list the runs fair started"},
@@ -41,7 +42,7 @@ var kfVerbs = []struct{ name, help string }{
 func registerMagics(cfg *config.Config) {
 	m := &kfMagic{cfg: cfg}
 	kernel.RegisterMagic("kf", kernel.Magic{
-		Help: "%kf build|train|serve|logs|status|ps|delete|config|help: run the notebook on Kubernetes (%kf help)",
+		Help: "%kf build|train|serve|predict|logs|status|ps|delete|config|help: run the notebook on Kubernetes (%kf help)",
 		Run:  m.run,
 	})
 }
@@ -91,6 +92,8 @@ func (m *kfMagic) run(ctx context.Context, env *kernel.MagicEnv) error {
 		default:
 			cmd = newServeCmd(io, cfg, withSource(source), withObserver(disp.observe))
 		}
+	case "predict":
+		cmd = newPredictCmd(io, cfg)
 	case "logs":
 		cmd = newLogsCmd(io, cfg)
 	case "status":

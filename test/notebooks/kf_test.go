@@ -2,7 +2,9 @@ package notebooks
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -189,4 +191,34 @@ func TestKfCompileErrorPushesNothing(t *testing.T) {
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("registry has %s/broken after a failed build (HTTP %d)", tb.Namespace, resp.StatusCode)
 	}
+}
+
+// TestKfServeNotebook runs examples/notebooks/serve.ipynb: %%kf serve
+// deploys the predict function the cell defines, %kf predict gets the
+// fitted line's values back, %kf delete removes it.
+func TestKfServeNotebook(t *testing.T) {
+	tb := testbed.Env(t)
+	b := onBed(t, setup(t), tb)
+	// The test bed has KServe's CRDs but not its controller.
+	b.env = append(b.env, "FAIR_KIND=deployment")
+	nb := b.run(t, "serve.ipynb", 600)
+	noErrors(t, nb)
+	expect(t, "fit", nb.stdout(1), "y = 1.99 x + 1.04")
+	expect(t, "ready", strings.Join(nb.data(2, "text/plain"), ""), "Ready")
+	var resp struct {
+		Outputs []struct {
+			Name string    `json:"name"`
+			Data []float64 `json:"data"`
+		} `json:"outputs"`
+	}
+	out := nb.stdout(3)
+	if err := json.Unmarshal([]byte(out), &resp); err != nil || len(resp.Outputs) != 1 || len(resp.Outputs[0].Data) != 2 {
+		t.Fatalf("predict: %q (%v)", out, err)
+	}
+	for i, want := range []float64{3.03, 5.02} {
+		if got := resp.Outputs[0].Data[i]; math.Abs(got-want) > 1e-3 {
+			t.Errorf("prediction %d = %v, want %v", i, got, want)
+		}
+	}
+	expect(t, "deleted", nb.stdout(4), "deployment/linear deleted")
 }
