@@ -38,6 +38,9 @@ until Ctrl-C. The program listens on --port (PORT is set in its environment).`,
 			if err != nil {
 				return err
 			}
+			if err := applyNotebookFlags(io, cfg, src, "serve", func(c *config.Config) *cobra.Command { return newServeCmd(io, c) }); err != nil {
+				return err
+			}
 			return runServe(cmd.Context(), io, cfg, ro, sf, src, progArgs)
 		},
 	}

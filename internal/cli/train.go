@@ -69,6 +69,9 @@ with --on-interrupt cancel, deletes the job.`,
 			if err != nil {
 				return err
 			}
+			if err := applyNotebookFlags(io, cfg, src, "train", func(c *config.Config) *cobra.Command { return newTrainCmd(io, c) }); err != nil {
+				return err
+			}
 			return runTrain(cmd.Context(), io, cfg, ro, wf, src, progArgs)
 		},
 	}

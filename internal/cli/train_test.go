@@ -146,3 +146,28 @@ func TestNoClusterIsOneClearLine(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// fair train notebook.ipynb takes the flags of the notebook's %%kf train
+// line; the command line wins over them.
+func TestTrainNotebookTakesCellFlags(t *testing.T) {
+	nb := "../../examples/notebooks/train.ipynb"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, `nvidia.com/gpu: "1"`},
+		{[]string{"--gpus", "3"}, `nvidia.com/gpu: "3"`},
+	} {
+		args := append([]string{"train", nb, "--dry-run", "client", "--namespace", "ns"}, tc.args...)
+		out, errOut, err := runFair(context.Background(), config.Default(), args...)
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, errOut)
+		}
+		if !strings.Contains(out.String(), tc.want) {
+			t.Errorf("%v: want %s in\n%s", tc.args, tc.want, out)
+		}
+		if len(tc.args) == 0 && !strings.Contains(errOut.String(), "using --gpus=1 from the %%kf train cell (cell 5)") {
+			t.Errorf("no note about the notebook's flags: %s", errOut)
+		}
+	}
+}

@@ -1,0 +1,60 @@
+package cli
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/fair-go/fair/config"
+	"github.com/fair-go/fair/internal/iostreams"
+	"github.com/fair-go/fair/notebook"
+)
+
+// OriginNotebook marks values taken from a notebook's %%kf line.
+const OriginNotebook = "notebook %%kf line"
+
+// applyNotebookFlags gives `fair train notebook.ipynb` the flags written on
+// the notebook's %%kf train line (e.g. --gpus 1), parsed by the same flag
+// definitions; flags given on the command line win. Only flags that are
+// configuration keys apply; the rest (--detach, --dry-run) belong to
+// whoever runs the notebook.
+func applyNotebookFlags(io *iostreams.IOStreams, cfg *config.Config, path, verb string, newCmd func(*config.Config) *cobra.Command) error {
+	if !strings.EqualFold(filepath.Ext(path), ".ipynb") {
+		return nil
+	}
+	f, err := notebook.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	sel, err := notebook.Select(f.Codes(), verb, nil)
+	if err != nil || sel.Args == "" {
+		return nil // the build reports a bad notebook with its cell and line
+	}
+	words, err := splitCommand(sel.Args)
+	if err != nil {
+		return fmt.Errorf("%s: %s: %v", filepath.Base(path), sel.Entry, err)
+	}
+	from := cfg.Clone()
+	cmd := newCmd(from)
+	if err := cmd.Flags().Parse(words); err != nil {
+		return fmt.Errorf("%s: %s: %v", filepath.Base(path), sel.Entry, err)
+	}
+	var used []string
+	cmd.Flags().Visit(func(fl *pflag.Flag) {
+		v, ok := fl.Value.(*cfgValue)
+		if !ok || strings.HasPrefix(cfg.Origin(v.key), config.OriginFlag) {
+			return
+		}
+		val, _ := from.Get(v.key)
+		if cfg.Set(v.key, val, OriginNotebook) == nil {
+			used = append(used, "--"+fl.Name+"="+val)
+		}
+	})
+	if len(used) > 0 {
+		fmt.Fprintf(io.Err, "using %s from %s\n", strings.Join(used, " "), sel.Entry)
+	}
+	return nil
+}
