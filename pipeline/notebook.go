@@ -2,12 +2,10 @@ package pipeline
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -26,14 +24,6 @@ const (
 	TagIn    = "in:"    // in:NAME=STEP.OUTPUT feeds an input
 )
 
-type nbCell struct {
-	Type     string          `json:"cell_type"`
-	Source   json.RawMessage `json:"source"`
-	Metadata struct {
-		Tags []string `json:"tags"`
-	} `json:"metadata"`
-}
-
 type nbSection struct {
 	step  *Step
 	cells []string
@@ -43,27 +33,18 @@ type nbSection struct {
 // the first step:NAME tag are shared, each step:NAME cell starts a step, and
 // untagged cells continue the step above them.
 func notebookSections(path string) (name string, shared []string, steps []*nbSection, err error) {
-	data, err := os.ReadFile(path)
+	f, err := notebook.ReadFile(path)
 	if err != nil {
 		return "", nil, nil, err
 	}
-	var nb struct {
-		Cells []nbCell `json:"cells"`
-	}
-	if err := json.Unmarshal(data, &nb); err != nil {
-		return "", nil, nil, fmt.Errorf("%s: not a notebook: %v", path, err)
-	}
 	var cur *nbSection
-	for i, c := range nb.Cells {
+	for _, c := range f.Cells {
 		if c.Type != "code" {
 			continue
 		}
-		src, err := cellSource(c.Source)
-		if err != nil {
-			return "", nil, nil, fmt.Errorf("%s: cell %d: %v", path, i+1, err)
-		}
+		i, src := c.Index-1, c.Source
 		skip := false
-		for _, tag := range c.Metadata.Tags {
+		for _, tag := range c.Tags {
 			tag = strings.TrimSpace(tag)
 			switch {
 			case tag == TagSkip:
@@ -85,7 +66,7 @@ func notebookSections(path string) (name string, shared []string, steps []*nbSec
 		if skip {
 			continue
 		}
-		for _, tag := range c.Metadata.Tags {
+		for _, tag := range c.Tags {
 			tag = strings.TrimSpace(tag)
 			var err error
 			switch {
@@ -127,18 +108,6 @@ func (s *nbSection) tag(tag string) error {
 		s.step.In(n, from)
 	}
 	return nil
-}
-
-func cellSource(raw json.RawMessage) (string, error) {
-	var s string
-	if err := json.Unmarshal(raw, &s); err == nil {
-		return s, nil
-	}
-	var lines []string
-	if err := json.Unmarshal(raw, &lines); err != nil {
-		return "", fmt.Errorf("source is neither a string nor a list of strings")
-	}
-	return strings.Join(lines, ""), nil
 }
 
 func sanitizeName(s string) string {

@@ -29,6 +29,7 @@ var kfVerbs = []struct{ name, help string }{
 	{"train", "%kf train [flags] / %%kf train [flags]: run the notebook (or the cell) as a training job and stream its logs"},
 	{"serve", "%kf serve [flags] / %%kf serve [flags]: serve the predict functions the cell defines"},
 	{"predict", "%kf predict NAME -d JSON|@FILE: call an endpoint (Open Inference Protocol v2) and print its answer"},
+	{"pipeline", "%kf pipeline run|compile|status|logs|delete NOTEBOOK.ipynb ...: pipelines from the saved notebook's step:NAME cell tags"},
 	{"logs", "%kf logs NAME [-f]: print (or follow) the logs of a run's replicas"},
 	{"status", "%kf status [NAME]: show a run's phase and replicas"},
 	{"ps", "%kf ps: list the runs fair started"},
@@ -42,7 +43,7 @@ var kfVerbs = []struct{ name, help string }{
 func registerMagics(cfg *config.Config) {
 	m := &kfMagic{cfg: cfg}
 	kernel.RegisterMagic("kf", kernel.Magic{
-		Help: "%kf build|train|serve|predict|logs|status|ps|delete|config|help: run the notebook on Kubernetes (%kf help)",
+		Help: "%kf build|train|serve|predict|pipeline|logs|status|ps|delete|config|help: run the notebook on Kubernetes (%kf help)",
 		Run:  m.run,
 	})
 }
@@ -94,6 +95,8 @@ func (m *kfMagic) run(ctx context.Context, env *kernel.MagicEnv) error {
 		}
 	case "predict":
 		cmd = newPredictCmd(io, cfg)
+	case "pipeline":
+		cmd = newPipelineCmd(io, cfg)
 	case "logs":
 		cmd = newLogsCmd(io, cfg)
 	case "status":
@@ -104,6 +107,14 @@ func (m *kfMagic) run(ctx context.Context, env *kernel.MagicEnv) error {
 		cmd = newDeleteCmd(io, cfg)
 	default:
 		return env.Error("unknown verb %q (try %%kf help)", verb)
+	}
+	// Paths in arguments (a notebook, @input.json) are the user's, relative
+	// to the notebook's folder; the kernel itself works in its Go module.
+	// Cells run one at a time, so the kernel has nothing else under way.
+	if wd, err := os.Getwd(); err == nil {
+		if err := os.Chdir(env.NotebookDir()); err == nil {
+			defer os.Chdir(wd)
+		}
 	}
 	// The same command, flags and help as fair VERB, under a %kf root.
 	root := &cobra.Command{Use: "%kf", SilenceUsage: true, SilenceErrors: true}

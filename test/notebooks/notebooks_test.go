@@ -263,6 +263,19 @@ func TestNotebooks(t *testing.T) {
 		expect(t, "state kept after compile errors", nb.result(4), "1")
 	})
 
+	t.Run("pipeline", func(t *testing.T) {
+		// The tagged cells run in the notebook too; %kf pipeline reads the
+		// saved file relative to the notebook's folder.
+		nb := b.run(t, "pipeline.ipynb", 600)
+		noErrors(t, nb)
+		expect(t, "skip cell runs in the notebook", nb.stdout(3), "exploring in the notebook only: 9 words")
+		expect(t, "count step", nb.stdout(5), "words: 9")
+		wf := nb.stdout(6)
+		for _, want := range []string{"kind: Workflow", "name: ingest", "name: transform", "name: count", "fair://pipeline.ipynb#count"} {
+			expect(t, "%kf pipeline compile", wf, want)
+		}
+	})
+
 	t.Run("interrupt", func(t *testing.T) {
 		nb := b.run(t, "interrupt.ipynb", 60, "--ExecutePreprocessor.interrupt_on_timeout=True")
 		expect(t, "cooperative cell", nb.stdout(2), "stopped cleanly after an interrupt")
