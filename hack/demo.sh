@@ -7,7 +7,9 @@
 #   trains on the cluster with a GPU request, logs streamed back;
 #   runs a distributed PyTorchJob (1 master + 2 workers) on the real operator;
 #   serves a Go model over the Open Inference Protocol and asks it a prediction
-#   with fair predict.
+#   with fair predict;
+#   runs a Go notebook through Jupyter whose %%kf train cell trains on the
+#   cluster, and builds the same notebook from the CLI.
 # The test bed keeps running afterwards; `make testbed-down` stops it.
 #   FAIR_TESTBED=off  stop after the image builds (no cluster)
 set -euo pipefail
@@ -68,6 +70,17 @@ fair serve ./examples/serve-go --kind deployment --name demo-serve
 
 step "fair predict demo-serve -d @examples/serve-go/input.json   (through a port-forward)"
 fair predict demo-serve -d @examples/serve-go/input.json
+
+step "jupyter nbconvert --execute examples/notebooks/train.ipynb   (%%kf train --gpus 1 from a Go notebook)"
+jp=$(mktemp -d)
+fair kernel install --prefix "$jp" >/dev/null 2>&1
+(cd examples/notebooks && JUPYTER_PATH="$jp/share/jupyter" FAIR_TTL=10m \
+	jupyter nbconvert --to markdown --execute --ExecutePreprocessor.kernel_name=fair \
+	--ExecutePreprocessor.timeout=600 --stdout train.ipynb 2>/dev/null) | sed -n '/^%%kf train/,$p'
+rm -rf "$jp"
+
+step "fair build examples/notebooks/train.ipynb   (the same notebook from the CLI: the same digest as the magic)"
+fair build examples/notebooks/train.ipynb
 
 step "cleaning up the demo's runs"
 fair delete demo-train || true
