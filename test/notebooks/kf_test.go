@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -113,7 +114,16 @@ func TestKfTrainNotebook(t *testing.T) {
 func TestKfVerbs(t *testing.T) {
 	tb := testbed.Env(t)
 	b := onBed(t, setup(t), tb)
-	nb := b.runFile(t, filepath.Join(b.root, "test", "notebooks", "testdata", "kf_verbs.ipynb"), 600)
+	// A copy, so that %kf config --save writes fair.yaml next to it.
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join(b.root, "test", "notebooks", "testdata", "kf_verbs.ipynb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "kf_verbs.ipynb"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	nb := b.runFile(t, filepath.Join(dir, "kf_verbs.ipynb"), 600)
 	for i := 1; i <= 6; i++ {
 		if e := nb.err(i); e != nil {
 			t.Errorf("cell %d: %s: %s", i, e.EName, e.EValue)
@@ -147,16 +157,25 @@ func TestKfVerbs(t *testing.T) {
 	}
 
 	expect(t, "config set", nb.stdout(9), "gpus = 2")
-	cfg := strings.Join(nb.data(10, "text/plain"), "")
+	saved, err := os.ReadFile(filepath.Join(dir, "fair.yaml"))
+	if err != nil {
+		t.Errorf("%%kf config --save: %v", err)
+	}
+	expect(t, "saved config", string(saved), "gpus: 2")
+	expect(t, "saved config", string(saved), "kind: pytorchjob")
+	if strings.Contains(string(saved), "registry") || strings.Contains(string(saved), "namespace") {
+		t.Errorf("fair.yaml holds values from the environment:\n%s", saved)
+	}
+	cfg := strings.Join(nb.data(11, "text/plain"), "")
 	expect(t, "config shows the value", cfg, "pytorchjob")
 	expect(t, "config shows the origin", cfg, "%kf config")
 	expect(t, "config shows env origins", cfg, "FAIR_NAMESPACE")
-	if e := nb.err(12); e == nil {
+	if e := nb.err(13); e == nil {
 		t.Error("%kf build without a registry gave no error")
 	} else {
 		expect(t, "missing registry says how to set one", e.EValue, "%kf config registry=")
 	}
-	if e := nb.err(13); e == nil || !strings.Contains(e.EValue, "%kf help") {
+	if e := nb.err(14); e == nil || !strings.Contains(e.EValue, "%kf help") {
 		t.Errorf("unknown verb: got %+v", e)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
