@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
 	"io"
 	"io/fs"
 	"os"
@@ -239,6 +241,9 @@ func (e *Executor) Run(ctx context.Context, cell *notebook.Cell, count int, out 
 		out.Stream("stderr", n+"\n")
 	}
 
+	if ok, err := e.tryEval(ctx, cell, count, out, rs); ok {
+		return err
+	}
 	file := fmt.Sprintf("In[%d]", count)
 	u, err := e.build(ctx, cell, file, false)
 	if err != nil {
@@ -348,6 +353,33 @@ func (e *Executor) load(ctx context.Context, u *cellgen.Unit, out Output, rs *ru
 	if err := h.send(map[string]any{"op": "load", "cell": u.Cell, "path": so, "vars": u.Vars}); err != nil {
 		return e.crashed(ctx, h, out, "the kernel's Go process is gone: "+err.Error())
 	}
+	m, err := e.await(ctx, h, out, rs)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	interrupted := rs.interrupted
+	e.mu.Unlock()
+	if m.Error != nil {
+		ce := &CellError{Name: m.Error.Name, Value: cellgen.CleanNames(m.Error.Value, Module), Traceback: m.Error.Traceback}
+		if interrupted {
+			ce.Name = "Interrupted"
+		}
+		return ce
+	}
+	e.mu.Lock()
+	e.session.Commit(u)
+	e.session.SetVarTypes(u.Cell, m.Vars)
+	e.session.AddVarImports(strings.Fields(m.Text))
+	e.mu.Unlock()
+	if interrupted {
+		return &CellError{Name: "KeyboardInterrupt", Value: "the cell stopped after an interrupt", Traceback: []string{"KeyboardInterrupt: the cell stopped after an interrupt; the kernel's state is kept"}}
+	}
+	return nil
+}
+
+// await relays a running cell's output until the host reports it done.
+func (e *Executor) await(ctx context.Context, h *hostProc, out Output, rs *runState) (nb.Message, error) {
 	for {
 		select {
 		case m := <-h.events:
@@ -362,25 +394,7 @@ func (e *Executor) load(ctx context.Context, u *cellgen.Unit, out Output, rs *ru
 				_ = h.send(map[string]any{"op": "input", "value": v})
 			case "done":
 				h.waitMarkers(2 * time.Second)
-				e.mu.Lock()
-				interrupted := rs.interrupted
-				e.mu.Unlock()
-				if m.Error != nil {
-					ce := &CellError{Name: m.Error.Name, Value: cellgen.CleanNames(m.Error.Value, Module), Traceback: m.Error.Traceback}
-					if interrupted {
-						ce.Name = "Interrupted"
-					}
-					return ce
-				}
-				e.mu.Lock()
-				e.session.Commit(u)
-				e.session.SetVarTypes(u.Cell, m.Vars)
-				e.session.AddVarImports(strings.Fields(m.Text))
-				e.mu.Unlock()
-				if interrupted {
-					return &CellError{Name: "KeyboardInterrupt", Value: "the cell stopped after an interrupt", Traceback: []string{"KeyboardInterrupt: the cell stopped after an interrupt; the kernel's state is kept"}}
-				}
-				return nil
+				return m, nil
 			}
 		case <-h.done:
 			e.mu.Lock()
@@ -389,11 +403,92 @@ func (e *Executor) load(ctx context.Context, u *cellgen.Unit, out Output, rs *ru
 			if killed {
 				lost := e.restart(ctx, out)
 				msg := "the cell ignored the interrupt, so the kernel restarted its Go process and replayed the notebook's declarations"
-				return &CellError{Name: "KeyboardInterrupt", Value: msg, Traceback: append([]string{"KeyboardInterrupt: " + msg}, lost...)}
+				return nb.Message{}, &CellError{Name: "KeyboardInterrupt", Value: msg, Traceback: append([]string{"KeyboardInterrupt: " + msg}, lost...)}
 			}
-			return e.crashed(ctx, h, out, "the kernel's Go process exited while running the cell: "+h.exitReason())
+			return nb.Message{}, e.crashed(ctx, h, out, "the kernel's Go process exited while running the cell: "+h.exitReason())
 		}
 	}
+}
+
+// tryEval runs a cell that is one simple expression over the notebook's
+// variables (fmt.Println(x), len(data), p.w[0]) in the host without
+// compiling it. ok is false when the cell is not such a cell, and the
+// caller compiles it.
+func (e *Executor) tryEval(ctx context.Context, cell *notebook.Cell, count int, out Output, rs *runState) (ok bool, err error) {
+	src, bind, ok := e.evalCandidate(cell)
+	if !ok {
+		return false, nil
+	}
+	e.mu.Lock()
+	h := e.host
+	rs.loaded = true
+	e.mu.Unlock()
+	budget := &outBudget{left: e.maxOut, out: out}
+	h.setSink(budget)
+	defer h.setSink(nil)
+	if err := h.send(map[string]any{"op": "eval", "cell": count, "value": src, "bind": bind}); err != nil {
+		return true, e.crashed(ctx, h, out, "the kernel's Go process is gone: "+err.Error())
+	}
+	m, err := e.await(ctx, h, out, rs)
+	if err != nil {
+		return true, err
+	}
+	if m.Text == "unsupported" {
+		e.mu.Lock()
+		rs.loaded = false
+		e.mu.Unlock()
+		return false, nil
+	}
+	if m.Error != nil {
+		return true, &CellError{Name: m.Error.Name, Value: cellgen.CleanNames(m.Error.Value, Module), Traceback: m.Error.Traceback}
+	}
+	return true, nil
+}
+
+// evalCandidate says whether a cell is a single expression whose names are
+// all notebook variables (or fmt, len, cap, true, false), and binds each
+// variable to the cell package that defines its newest version.
+func (e *Executor) evalCandidate(cell *notebook.Cell) (string, map[string]string, bool) {
+	stmts := cell.Of(notebook.Stmt)
+	if len(stmts) != 1 || len(cell.Of(notebook.Import, notebook.Decl)) > 0 {
+		return "", nil, false
+	}
+	src := cell.Text(stmts[0])
+	x, err := parser.ParseExpr(src)
+	if err != nil {
+		return "", nil, false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	bind := map[string]string{}
+	ok := true
+	var visit func(n ast.Node) bool
+	visit = func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.SelectorExpr:
+			if id, isID := n.X.(*ast.Ident); isID && id.Name == "fmt" && e.session.Defs["fmt"] == nil {
+				return false
+			}
+			ast.Inspect(n.X, visit)
+			return false // a field name, not a variable
+		case *ast.Ident:
+			if d := e.session.Defs[n.Name]; d != nil {
+				if d.Kind != "var" {
+					ok = false
+				}
+				bind[n.Name] = fmt.Sprintf("%d:%s%s", d.Cell, cellgen.Prefix, n.Name)
+				return false
+			}
+			switch n.Name {
+			case "true", "false", "len", "cap":
+			default:
+				ok = false
+			}
+		}
+		return ok
+	}
+	ast.Inspect(x, visit)
+	return src, bind, ok
 }
 
 func (e *Executor) crashed(ctx context.Context, h *hostProc, out Output, why string) error {

@@ -8,6 +8,7 @@ import (
 	"log"
 	"net"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +25,13 @@ type client struct {
 	iopub                 chan *Message
 	pending               []*Message
 	session               string
+	ex                    *Executor
+}
+
+// plugins counts the cell plugins the kernel has built.
+func (c *client) plugins() int {
+	m, _ := filepath.Glob(filepath.Join(c.ex.Dir(), "bin", "*.so"))
+	return len(m)
 }
 
 func freePorts(t *testing.T, n int) []int {
@@ -81,7 +89,7 @@ func startKernel(t *testing.T) (*client, *syncBuf) {
 
 	cctx, ccancel := context.WithCancel(context.Background())
 	t.Cleanup(ccancel)
-	c := &client{t: t, sig: signer{key: []byte(conn.Key)}, session: newID(), iopub: make(chan *Message, 1000)}
+	c := &client{t: t, sig: signer{key: []byte(conn.Key)}, session: newID(), iopub: make(chan *Message, 1000), ex: ex}
 	c.shell = zmq4.NewDealer(cctx, zmq4.WithID(zmq4.SocketIdentity("client")))
 	c.control = zmq4.NewDealer(cctx, zmq4.WithID(zmq4.SocketIdentity("client-control")))
 	c.stdin = zmq4.NewDealer(cctx, zmq4.WithID(zmq4.SocketIdentity("client")))
@@ -281,6 +289,25 @@ func TestKernelOverZeroMQ(t *testing.T) {
 	r = c.execute("p := pair{a: x, b: 1}\np.a + p.b", time.Minute)
 	if r.reply["status"] != "ok" || r.result["text/plain"] != "42" {
 		t.Fatalf("second cell: reply %v result %v err %v", r.reply, r.result, r.errMsg)
+	}
+
+	// Cells that only look at values are evaluated without a compile, with
+	// the same output and results; anything else still compiles.
+	built := c.plugins()
+	r = c.execute("fmt.Println(x, p.a, len(\"abc\"))", time.Minute)
+	if r.stdout != "41 41 3\n" || r.result != nil {
+		t.Errorf("evaluated print: stdout %q result %v err %v", r.stdout, r.result, r.errMsg)
+	}
+	r = c.execute("p.b", time.Minute)
+	if r.result["text/plain"] != "1" {
+		t.Errorf("evaluated field: result %v err %v", r.result, r.errMsg)
+	}
+	if n := c.plugins(); n != built {
+		t.Errorf("inspection cells built %d plugins, want none", n-built)
+	}
+	r = c.execute("fmt.Println(x + 1)", time.Minute)
+	if r.stdout != "42\n" || c.plugins() != built+1 {
+		t.Errorf("compiled print: stdout %q, plugins %d (was %d)", r.stdout, c.plugins(), built)
 	}
 
 	// Rich display.

@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fair-go/fair/kernel/eval"
 	"github.com/fair-go/fair/kernel/nb"
 )
 
@@ -31,12 +32,21 @@ import (
 const Marker = "\x00fair-cell-end\x00"
 
 type command struct {
-	Op    string   `json:"op"` // load, input
+	Op    string   `json:"op"` // load, eval, input
 	Cell  int      `json:"cell"`
 	Path  string   `json:"path"`
 	Vars  []string `json:"vars"`
 	Value string   `json:"value"`
+	// Bind maps the names an eval expression uses to loaded variables,
+	// "CELL:SYMBOL".
+	Bind map[string]string `json:"bind"`
 }
+
+// cellVars holds, per loaded cell, pointers to its package variables.
+var (
+	cellVarsMu sync.Mutex
+	cellVars   = map[int]map[string]any{}
+)
 
 var stdinW *os.File
 
@@ -60,6 +70,8 @@ func main() {
 		switch c.Op {
 		case "load":
 			go load(c)
+		case "eval":
+			go evaluate(c)
 		case "input":
 			if stdinW != nil {
 				_, _ = stdinW.WriteString(c.Value + "\n")
@@ -146,6 +158,9 @@ func load(c command) {
 		imports := map[string]bool{}
 		if sym, err := p.Lookup("FairVars"); err == nil {
 			if vars, ok := sym.(*map[string]any); ok {
+				cellVarsMu.Lock()
+				cellVars[c.Cell] = *vars
+				cellVarsMu.Unlock()
 				for name, ptr := range *vars {
 					if src, ok := typeSource(reflect.TypeOf(ptr).Elem(), imports); ok {
 						msg.Vars[name] = src
@@ -161,6 +176,48 @@ func load(c command) {
 	os.Stdout.WriteString(Marker)
 	os.Stderr.WriteString(Marker)
 	_ = nb.Emit(msg)
+}
+
+// evaluate runs a simple inspection cell (fmt.Println(x), len(data), a
+// field) without compiling it; an expression eval does not support is
+// answered "unsupported" before anything runs, and the kernel compiles it.
+func evaluate(c command) {
+	msg := nb.Message{Type: "done", Cell: c.Cell}
+	defer func() {
+		os.Stdout.WriteString(Marker)
+		os.Stderr.WriteString(Marker)
+		_ = nb.Emit(msg)
+	}()
+	vars := map[string]any{}
+	cellVarsMu.Lock()
+	for name, at := range c.Bind {
+		cell, sym, _ := strings.Cut(at, ":")
+		var n int
+		fmt.Sscan(cell, &n)
+		if p, ok := cellVars[n][sym]; ok {
+			vars[name] = p
+		}
+	}
+	cellVarsMu.Unlock()
+	e, err := eval.Compile(c.Value, vars)
+	if err != nil {
+		msg.Text = "unsupported"
+		return
+	}
+	nb.BeginCell()
+	defer func() {
+		if r := recover(); r != nil {
+			msg.Error = panicError(r, debug.Stack())
+		}
+	}()
+	v, err := e.Run()
+	if err != nil {
+		msg.Error = &nb.CellError{Name: "panic", Value: err.Error(), Traceback: []string{"panic: " + err.Error(), fmt.Sprintf("In[%d]:1", c.Cell)}}
+		return
+	}
+	if !e.Void {
+		nb.Result(v)
+	}
 }
 
 func panicError(r any, stack []byte) *nb.CellError {
