@@ -3,6 +3,8 @@
 #   - Debian packages (etcd, containerd, runc, CNI plugins, registry, tools)
 #   - coredns and the Kubeflow Training Operator, go-installed into $T/bin
 #   - the all-in-one kube binary built from hack/kube into $T/bin/kube
+#   - Argo's workflow-controller and argoexec built from hack/argo into $T/bin
+#     (FAIR_TESTBED_ARGO=0 skips them)
 # Set FAIR_TESTBED_NO_APT=1 to skip apt (e.g. when the packages come from elsewhere).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -46,4 +48,10 @@ fi
 log "building $T/bin/kube from hack/kube"
 "$HERE/../kube/build.sh" "$T/bin/kube"
 ln -sf kube "$T/bin/kubectl"
+
+# Skips the build when $T/bin/.argo records the same inputs.
+if [ "${FAIR_TESTBED_ARGO:-1}" != 0 ]; then
+	log "building Argo's workflow-controller and argoexec ($ARGO) from hack/argo"
+	"$HERE/../argo/build.sh" "$T/bin"
+fi
 log "done; tools in $T/bin"
