@@ -56,3 +56,31 @@ func WriteSDK(dir string) error {
 func NotebookGoMod(module string) string {
 	return "module " + module + "\n\ngo 1.26\n\nrequire github.com/fair-go/fair v0.0.0\n\nreplace github.com/fair-go/fair => ./" + SDKDir + "\n"
 }
+
+//go:embed go.mod go.sum cmd/fair-step/*.go pipeline/step/*.go pipeline/artifact/*.go
+var stepSource embed.FS
+
+// WriteStepRuntime writes the source of fair's pipeline step runtime
+// (cmd/fair-step and the packages it uses, with fair's go.mod and go.sum)
+// into dir, so that fair builds the runtime image wherever it runs, not
+// only in a checkout; the go command fetches its dependencies as for any
+// module. Unchanged files keep their modification time.
+func WriteStepRuntime(dir string) error {
+	return fs.WalkDir(stepSource, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(p, "_test.go") {
+			return err
+		}
+		b, err := stepSource.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if old, err := os.ReadFile(full); err == nil && bytes.Equal(old, b) {
+			return nil
+		}
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(full, b, 0o644)
+	})
+}

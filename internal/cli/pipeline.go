@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -23,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/fair-go/fair"
 	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/deployer"
 	"github.com/fair-go/fair/internal/iostreams"
@@ -243,7 +243,7 @@ func buildPipeline(ctx context.Context, io *iostreams.IOStreams, cfg *config.Con
 	base.Cmd, base.Dockerfile, base.Repo, base.Tag = "", "", "", ""
 	runtimeRef := pf.runtimeImage
 	if runtimeRef == "" {
-		dir, err := runtimeSource(ctx)
+		dir, err := runtimeSource()
 		if err != nil {
 			return nil, err
 		}
@@ -299,14 +299,19 @@ func buildPipeline(ctx context.Context, io *iostreams.IOStreams, cfg *config.Con
 	return p.Build(ctx, build)
 }
 
-// runtimeSource finds fair's cmd/fair-step package to build the runtime.
-func runtimeSource(ctx context.Context) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "list", "-f", "{{.Dir}}", "github.com/fair-go/fair/cmd/fair-step").Output()
-	dir := strings.TrimSpace(string(out))
-	if err != nil || dir == "" {
-		return "", errors.New("cannot find fair's step runtime source (cmd/fair-step): pass --runtime-image REF, an image built with `fair build ./cmd/fair-step`")
+// runtimeSource writes fair's own step runtime source (cmd/fair-step, as
+// embedded in this binary) into the user cache and returns its package
+// folder, so the runtime image matches the fair that runs the pipeline.
+func runtimeSource() (string, error) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("step runtime: %v", err)
 	}
-	return dir, nil
+	dir := filepath.Join(cache, "fair", "step-runtime")
+	if err := fair.WriteStepRuntime(dir); err != nil {
+		return "", fmt.Errorf("step runtime: write its source: %v", err)
+	}
+	return filepath.Join(dir, "cmd", "fair-step"), nil
 }
 
 // notebookStepDir writes the Go program of a notebook step as a main package.

@@ -241,3 +241,34 @@ func TestKfServeNotebook(t *testing.T) {
 	}
 	expect(t, "deleted", nb.stdout(4), "deployment/linear deleted")
 }
+
+// TestKfPipelineNotebook: %kf pipeline run in a notebook turns the saved
+// pipeline.ipynb's step:NAME cells into an Argo Workflow that runs on the
+// test bed's workflow controller, with each step's logs in the cell.
+func TestKfPipelineNotebook(t *testing.T) {
+	tb := testbed.Env(t)
+	if os.Getenv("FAIR_TESTBED_ARGO") == "0" {
+		t.Skip("FAIR_TESTBED_ARGO=0: the test bed runs no Argo workflow controller")
+	}
+	b := onBed(t, setup(t), tb)
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join(b.root, "examples", "notebooks", "pipeline.ipynb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "pipeline.ipynb"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Step pods reach the test bed's registry on the node's loopback.
+	runner := `{"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "fair", "display_name": "Go (fair)", "language": "go"}},
+	 "cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": null,
+	            "source": "%kf pipeline run pipeline.ipynb --host-network --name kf-pipe"}]}`
+	if err := os.WriteFile(filepath.Join(dir, "run.ipynb"), []byte(runner), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	nb := b.runFile(t, filepath.Join(dir, "run.ipynb"), 900)
+	noErrors(t, nb)
+	out := nb.stdout(1) + nb.stderr(1)
+	expect(t, "count step log", out, "[count] words: 9")
+	expect(t, "pipeline result", out, "Succeeded")
+}
