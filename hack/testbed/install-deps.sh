@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # install-deps.sh: everything hack/testbed/testbed needs, idempotent.
 #   - Debian packages (etcd, containerd, runc, CNI plugins, registry, tools)
-#   - coredns and the Kubeflow Training Operator, go-installed into $T/bin
 #   - the all-in-one kube binary built from hack/kube into $T/bin/kube
+#   - CoreDNS built from hack/coredns, the Kubeflow Training Operator
+#     go-installed, into $T/bin
 #   - Argo's workflow-controller and argoexec built from hack/argo into $T/bin
 #     (FAIR_TESTBED_ARGO=0 skips them)
 # Set FAIR_TESTBED_NO_APT=1 to skip apt (e.g. when the packages come from elsewhere).
@@ -35,19 +36,22 @@ for s in containerd docker-registry etcd; do
 done
 
 mkdir -p "$T/bin"
+# kube first: CoreDNS shares most of its modules (pinned to the same
+# versions) and then comes largely from the Go build cache.
+log "building $T/bin/kube from hack/kube"
+"$HERE/../kube/build.sh" "$T/bin/kube"
+ln -sf kube "$T/bin/kubectl"
+
+log "building $T/bin/coredns from hack/coredns (only the plugins the test bed uses)"
+"$HERE/../coredns/build.sh" "$T/bin/coredns"
+
 stamp=$T/bin/.go-tools
-want="$COREDNS $TRAINING_OPERATOR"
-if [ ! -x "$T/bin/coredns" ] || [ ! -x "$T/bin/training-operator.v1" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-	log "go install $COREDNS"
-	GOBIN=$T/bin CGO_ENABLED=0 GOFLAGS=-mod=mod nice -n 10 go install -trimpath "$COREDNS"
+want="$TRAINING_OPERATOR"
+if [ ! -x "$T/bin/training-operator.v1" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 	log "go install ${TRAINING_OPERATOR%@*}/cmd/training-operator.v1@${TRAINING_OPERATOR#*@}"
 	GOBIN=$T/bin CGO_ENABLED=0 GOFLAGS=-mod=mod nice -n 10 go install -trimpath "${TRAINING_OPERATOR%@*}/cmd/training-operator.v1@${TRAINING_OPERATOR#*@}"
 	echo "$want" >"$stamp"
 fi
-
-log "building $T/bin/kube from hack/kube"
-"$HERE/../kube/build.sh" "$T/bin/kube"
-ln -sf kube "$T/bin/kubectl"
 
 # Skips the build when $T/bin/.argo records the same inputs.
 if [ "${FAIR_TESTBED_ARGO:-1}" != 0 ]; then

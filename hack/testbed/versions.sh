@@ -1,7 +1,7 @@
 # Versions of the parts the test bed takes from the Go module proxy.
-# Sourced by testbed and install-deps.sh; the kube version is in hack/kube/go.mod.
+# Sourced by testbed and install-deps.sh; the kube version is in hack/kube/go.mod,
+# CoreDNS's in hack/coredns/go.mod.
 TRAINING_OPERATOR=github.com/kubeflow/training-operator@v1.9.4
 TRAINER=github.com/kubeflow/trainer/v2@v2.3.0
 ARGO=github.com/argoproj/argo-workflows/v3@v3.7.3
 KSERVE=github.com/kserve/kserve@v0.20.0
-COREDNS=github.com/coredns/coredns@v1.12.1
