@@ -540,7 +540,10 @@ func (g *gen) rewrite(u *Unit, pulled []string) (*Unit, error) {
 	// exports (the plugin's main package refers to it).
 	var tail bytes.Buffer
 	fmt.Fprintf(&tail, "\nconst %sCell = %d\n\nvar _ = %snb.InKernel\n", Prefix, g.n, Prefix)
-	for name, ts := range typeNames {
+	// Sorted: the generated source (and so the compiled program) must not
+	// depend on map order.
+	for _, name := range sortedKeys(typeNames) {
+		ts := typeNames[name]
 		if name == "_" || isExportedName(name) {
 			continue
 		}
@@ -583,8 +586,8 @@ func (g *gen) rewrite(u *Unit, pulled []string) (*Unit, error) {
 	for _, c := range cells {
 		fmt.Fprintf(&imps, "import %s %q\n", PkgName(c), g.s.Module+"/cells/"+PkgName(c))
 	}
-	for name, p := range g.addImports {
-		fmt.Fprintf(&imps, "import %s %q\n", name, p)
+	for _, name := range sortedKeys(g.addImports) {
+		fmt.Fprintf(&imps, "import %s %q\n", name, g.addImports[name])
 	}
 	final := out.Bytes()
 	if imps.Len() > 0 {
@@ -647,6 +650,15 @@ func (g *gen) rewrite(u *Unit, pulled []string) (*Unit, error) {
 		}
 	}
 	return u, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func recvTypeName(x ast.Expr) *ast.Ident {

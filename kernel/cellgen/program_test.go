@@ -81,3 +81,27 @@ func TestProgramCompileErrorNamesTheCell(t *testing.T) {
 		t.Errorf("error %q does not point at cell 3 line 2", err)
 	}
 }
+
+// The same cells always give the same program, byte for byte: the kernel
+// and fair build notebook.ipynb must produce the same image.
+func TestProgramIsDeterministic(t *testing.T) {
+	cells := []notebook.Code{
+		{Label: "cell 1", Source: "import (\n\t\"fmt\"\n\t\"math/rand\"\n\t\"strings\"\n\t\"os\"\n)\nr := rand.New(rand.NewSource(1))\nfmt.Println(strings.ToUpper(\"a\"), os.Getpid() > 0, r.Intn(3))"},
+		{Label: "cell 2", Source: "type a struct{ x int }\ntype b struct{ y int }\ntype c[T any] struct{ v T }\nfunc (p a) get() int { return p.x }\nfmt.Println(strings.Repeat(\"x\", 2), r.Intn(5), os.Args[0] != \"\")"},
+	}
+	first, err := Program("fairnb", cells)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		again, err := Program("fairnb", cells)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, src := range first {
+			if string(again[name]) != string(src) {
+				t.Fatalf("%s differs between two generations:\n%s\n---\n%s", name, src, again[name])
+			}
+		}
+	}
+}
