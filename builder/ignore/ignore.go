@@ -102,6 +102,10 @@ func clean(line string) (string, bool) {
 	}
 	if invert {
 		p = "!" + p
+	} else if strings.HasPrefix(p, "!") {
+		// A name that starts with "!" (written "/!name"): escaped, or the
+		// matcher, like a re-read of the pattern, takes it as a negation.
+		p = `\` + p
 	}
 	return p, true
 }

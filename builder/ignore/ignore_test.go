@@ -126,3 +126,21 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// "/!name" names a file that starts with "!", not a negation.
+func TestLiteralBang(t *testing.T) {
+	ps, err := Parse(strings.NewReader("/!keep.txt\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{"!keep.txt": true, "keep.txt": false} {
+		got, err := m.Excluded(name)
+		if err != nil || got != want {
+			t.Errorf("%s: excluded %v (%v), want %v", name, got, err, want)
+		}
+	}
+}
