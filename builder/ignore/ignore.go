@@ -6,13 +6,13 @@ package ignore
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
+	"unicode"
 
 	"github.com/moby/patternmatcher"
 )
@@ -43,9 +43,6 @@ func Parse(r io.Reader) ([]string, error) {
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Bytes()
-		if n == 1 {
-			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
-		}
 		p, ok := clean(string(line))
 		if !ok {
 			continue
@@ -74,13 +71,13 @@ func check(p string) error {
 // clean normalises one line into a pattern; ok is false for lines that
 // hold none.
 func clean(line string) (string, bool) {
-	if strings.HasPrefix(line, "#") {
+	if strings.HasPrefix(strings.TrimLeft(line, "\ufeff"), "#") {
 		return "", false
 	}
-	p := strings.TrimSpace(line)
+	p := trim(line)
 	invert := strings.HasPrefix(p, "!")
 	if invert {
-		p = strings.TrimSpace(p[1:])
+		p = trim(p[1:])
 	}
 	if p == "" {
 		return "", false
@@ -89,7 +86,7 @@ func clean(line string) (string, bool) {
 	// result is canonical: parsing it again gives itself.
 	p = filepath.ToSlash(p)
 	for {
-		q := strings.TrimSpace(strings.TrimLeft(path.Clean(p), "/"))
+		q := trim(strings.TrimLeft(path.Clean(p), "/"))
 		if q == p {
 			break
 		}
@@ -108,6 +105,14 @@ func clean(line string) (string, bool) {
 		p = `\` + p
 	}
 	return p, true
+}
+
+// trim removes surrounding space and leading byte order marks (an editor
+// may write one at the start of the file; no name starts with one).
+func trim(s string) string {
+	return strings.TrimRightFunc(strings.TrimLeftFunc(s, func(r rune) bool {
+		return unicode.IsSpace(r) || r == '\ufeff'
+	}), unicode.IsSpace)
 }
 
 // Matcher answers whether a path is excluded.
