@@ -569,11 +569,20 @@ func (p *prefixedOut) setStatus(s string) {
 }
 
 func (p *prefixedOut) logLine(step, text string) {
+	if emissaryLine(text) {
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.clear()
 	fmt.Fprintf(p.w, "[%s] %s\n", step, text)
 	p.draw()
+}
+
+// emissaryLine reports a line Argo's executor writes into the step's own
+// log (time="..." level=info msg="..." argo=true): not the user's output.
+func emissaryLine(text string) bool {
+	return strings.HasPrefix(text, `time="`) && strings.HasSuffix(strings.TrimRight(text, "\r"), " argo=true")
 }
 
 func (p *prefixedOut) note(text string) {

@@ -302,3 +302,14 @@ func TestTestbedPipelineRun(t *testing.T) {
 		t.Fatalf("delete: %v %q", err, dout)
 	}
 }
+
+func TestStepLogsLeaveOutArgoExecutorLines(t *testing.T) {
+	var b strings.Builder
+	out := &prefixedOut{w: &b}
+	out.logLine("d", `time="2026-11-29T02:32:05.353Z" level=info msg="capturing logs" argo=true`)
+	out.logLine("d", "sum: 84")
+	out.logLine("d", `time is money argo=true`) // the user's own line, whatever it says
+	if got, want := b.String(), "[d] sum: 84\n[d] time is money argo=true\n"; got != want {
+		t.Errorf("step log %q, want %q", got, want)
+	}
+}
