@@ -12,6 +12,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/fair-go/fair/builder"
 	"github.com/fair-go/fair/config"
@@ -67,6 +68,23 @@ with no change uploads nothing.`,
 				return errors.New("build what? give SOURCE: a Go main package, a folder, a Dockerfile project or a notebook")
 			default:
 				src = args[0]
+				// The build flags on a notebook's %%kf line (--base,
+				// --platform, ...) apply, as they do for the magic.
+				own := map[string]bool{}
+				cmd.Flags().VisitAll(func(f *pflag.Flag) {
+					if v, ok := f.Value.(*cfgValue); ok {
+						own[v.key] = true
+					}
+				})
+				newCmd := func(verb string, c *config.Config) *cobra.Command {
+					if verb == "serve" {
+						return newServeCmd(io, c)
+					}
+					return newTrainCmd(io, c)
+				}
+				if err := applyNotebookFlags(io, cfg, src, "", newCmd, func(key string) bool { return own[key] }); err != nil {
+					return err
+				}
 			}
 			ref, err := buildWith(cmd.Context(), io, cfg, src, bo)
 			if err != nil {

@@ -178,3 +178,24 @@ func TestVersion(t *testing.T) {
 		}
 	}
 }
+
+// fair build notebook.ipynb takes the build flags written on the
+// notebook's %%kf line (here --platform), and only those (not --gpus).
+func TestBuildNotebookTakesLineBuildFlags(t *testing.T) {
+	dir := t.TempDir()
+	nb := `{"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "fair", "display_name": "Go", "language": "go"}},
+	 "cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": null, "source": "x := 2"},
+	           {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": null, "source": "%%kf train --gpus 1 --platform linux/arm64\nprintln(x)"}]}`
+	must(t, os.WriteFile(filepath.Join(dir, "n.ipynb"), []byte(nb), 0o644))
+	layout := filepath.Join(t.TempDir(), "oci")
+	_, errOut, err := run(t, dir, nil, "build", "n.ipynb", "--oci-layout", layout)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errOut)
+	}
+	if !strings.Contains(errOut, "using --platform=linux/arm64 from the %%kf train cell (cell 2)") || strings.Contains(errOut, "gpus") {
+		t.Errorf("notebook flags note: %s", errOut)
+	}
+	if !strings.Contains(errOut, "for linux/arm64") {
+		t.Errorf("not built for linux/arm64:\n%s", errOut)
+	}
+}

@@ -21,7 +21,11 @@ const OriginNotebook = "notebook %%kf line"
 // definitions; flags given on the command line win. Only flags that are
 // configuration keys apply; the rest (--detach, --dry-run) belong to
 // whoever runs the notebook.
-func applyNotebookFlags(io *iostreams.IOStreams, cfg *config.Config, path, verb string, newCmd func(*config.Config) *cobra.Command) error {
+//
+// newCmd makes the command whose flags the line is parsed with (the train
+// or serve command, as the line says); keep, when set, limits the keys
+// taken (fair build takes only the build flags).
+func applyNotebookFlags(io *iostreams.IOStreams, cfg *config.Config, path, verb string, newCmd func(verb string, c *config.Config) *cobra.Command, keep func(key string) bool) error {
 	if !strings.EqualFold(filepath.Ext(path), ".ipynb") {
 		return nil
 	}
@@ -38,14 +42,14 @@ func applyNotebookFlags(io *iostreams.IOStreams, cfg *config.Config, path, verb 
 		return fmt.Errorf("%s: %s: %v", filepath.Base(path), sel.Entry, err)
 	}
 	from := cfg.Clone()
-	cmd := newCmd(from)
+	cmd := newCmd(sel.Verb, from)
 	if err := cmd.Flags().Parse(words); err != nil {
 		return fmt.Errorf("%s: %s: %v", filepath.Base(path), sel.Entry, err)
 	}
 	var used []string
 	cmd.Flags().Visit(func(fl *pflag.Flag) {
 		v, ok := fl.Value.(*cfgValue)
-		if !ok || strings.HasPrefix(cfg.Origin(v.key), config.OriginFlag) {
+		if !ok || strings.HasPrefix(cfg.Origin(v.key), config.OriginFlag) || (keep != nil && !keep(v.key)) {
 			return
 		}
 		val, _ := from.Get(v.key)

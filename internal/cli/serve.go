@@ -38,7 +38,7 @@ until Ctrl-C. The program listens on --port (PORT is set in its environment).`,
 			if err != nil {
 				return err
 			}
-			if err := applyNotebookFlags(io, cfg, src, "serve", func(c *config.Config) *cobra.Command { return newServeCmd(io, c) }); err != nil {
+			if err := applyNotebookFlags(io, cfg, src, "serve", func(_ string, c *config.Config) *cobra.Command { return newServeCmd(io, c) }, nil); err != nil {
 				return err
 			}
 			return runServe(cmd.Context(), io, cfg, ro, sf, src, progArgs)

@@ -69,7 +69,7 @@ with --on-interrupt cancel, deletes the job.`,
 			if err != nil {
 				return err
 			}
-			if err := applyNotebookFlags(io, cfg, src, "train", func(c *config.Config) *cobra.Command { return newTrainCmd(io, c) }); err != nil {
+			if err := applyNotebookFlags(io, cfg, src, "train", func(_ string, c *config.Config) *cobra.Command { return newTrainCmd(io, c) }, nil); err != nil {
 				return err
 			}
 			return runTrain(cmd.Context(), io, cfg, ro, wf, src, progArgs)
