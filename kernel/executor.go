@@ -340,20 +340,8 @@ func compileError(lines []string) error {
 
 // load runs a compiled cell in the host and relays its output.
 func (e *Executor) load(ctx context.Context, u *cellgen.Unit, out Output, rs *runState) error {
-	e.mu.Lock()
-	h := e.host
-	rs.loaded = true
-	e.mu.Unlock()
-
-	budget := &outBudget{left: e.maxOut, out: out}
-	h.setSink(budget)
-	defer h.setSink(nil)
-
 	so := filepath.Join(e.dir, "bin", cellgen.PkgName(u.Cell)+".so")
-	if err := h.send(map[string]any{"op": "load", "cell": u.Cell, "path": so, "vars": u.Vars}); err != nil {
-		return e.crashed(ctx, h, out, "the kernel's Go process is gone: "+err.Error())
-	}
-	m, err := e.await(ctx, h, out, rs)
+	m, err := e.exchange(ctx, out, rs, map[string]any{"op": "load", "cell": u.Cell, "path": so, "vars": u.Vars})
 	if err != nil {
 		return err
 	}
@@ -378,8 +366,19 @@ func (e *Executor) load(ctx context.Context, u *cellgen.Unit, out Output, rs *ru
 	return nil
 }
 
-// await relays a running cell's output until the host reports it done.
-func (e *Executor) await(ctx context.Context, h *hostProc, out Output, rs *runState) (nb.Message, error) {
+// exchange sends the host a command that runs a cell (load, eval) and
+// relays the cell's output until the host reports it done.
+func (e *Executor) exchange(ctx context.Context, out Output, rs *runState, cmd map[string]any) (nb.Message, error) {
+	e.mu.Lock()
+	h := e.host
+	rs.loaded = true
+	e.mu.Unlock()
+	budget := &outBudget{left: e.maxOut, out: out}
+	h.setSink(budget)
+	defer h.setSink(nil)
+	if err := h.send(cmd); err != nil {
+		return nb.Message{}, e.crashed(ctx, h, out, "the kernel's Go process is gone: "+err.Error())
+	}
 	for {
 		select {
 		case m := <-h.events:
@@ -419,17 +418,7 @@ func (e *Executor) tryEval(ctx context.Context, cell *notebook.Cell, count int, 
 	if !ok {
 		return false, nil
 	}
-	e.mu.Lock()
-	h := e.host
-	rs.loaded = true
-	e.mu.Unlock()
-	budget := &outBudget{left: e.maxOut, out: out}
-	h.setSink(budget)
-	defer h.setSink(nil)
-	if err := h.send(map[string]any{"op": "eval", "cell": count, "value": src, "bind": bind}); err != nil {
-		return true, e.crashed(ctx, h, out, "the kernel's Go process is gone: "+err.Error())
-	}
-	m, err := e.await(ctx, h, out, rs)
+	m, err := e.exchange(ctx, out, rs, map[string]any{"op": "eval", "cell": count, "value": src, "bind": bind})
 	if err != nil {
 		return true, err
 	}
