@@ -44,7 +44,7 @@ func NewDir(dir, workdir string, cmd []string) (*DirSource, error) {
 	if !path.IsAbs(workdir) {
 		return nil, fmt.Errorf("--workdir %q must be an absolute path", workdir)
 	}
-	return &DirSource{dir: abs, workdir: path.Clean(workdir), cmd: cmd, name: imageName(filepath.Base(abs))}, nil
+	return &DirSource{dir: abs, workdir: path.Clean(workdir), cmd: cmd, name: ImageName(filepath.Base(abs))}, nil
 }
 
 // Name implements Source.

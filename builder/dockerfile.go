@@ -47,7 +47,7 @@ func NewDockerfile(dir, dockerfile, addr string) (*DockerfileSource, error) {
 	if addr == "" {
 		return nil, fmt.Errorf("a Dockerfile build needs a BuildKit daemon: pass --buildkit or set FAIR_BUILDKIT_ADDR")
 	}
-	return &DockerfileSource{dir: abs, dockerfile: df, addr: addr, name: imageName(filepath.Base(abs))}, nil
+	return &DockerfileSource{dir: abs, dockerfile: df, addr: addr, name: ImageName(filepath.Base(abs))}, nil
 }
 
 // Name implements Source.

@@ -40,7 +40,7 @@ func NewGo(dir string) (*GoSource, error) {
 	if !IsGoMain(abs) {
 		return nil, fmt.Errorf("%s is not a Go main package", dir)
 	}
-	return &GoSource{dir: abs, name: imageName(filepath.Base(abs))}, nil
+	return &GoSource{dir: abs, name: ImageName(filepath.Base(abs))}, nil
 }
 
 // IsGoMain reports whether dir holds a Go package named main.
@@ -167,8 +167,8 @@ func platformEnv(p v1.Platform) []string {
 	return env
 }
 
-// imageName makes a repository path component from a folder name.
-func imageName(s string) string {
+// ImageName makes a repository path component from a folder or file name.
+func ImageName(s string) string {
 	s = strings.ToLower(s)
 	var b strings.Builder
 	for _, r := range s {

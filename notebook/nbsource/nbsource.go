@@ -110,7 +110,7 @@ func New(sel *notebook.Selection, opts ...Option) (*Source, error) {
 	for _, o := range opts {
 		o(s)
 	}
-	s.name = imageName(s.name)
+	s.name = builder.ImageName(s.name)
 	if sel.Verb == "serve" {
 		last := sel.Cells[len(sel.Cells)-1]
 		main, err := serveCell(last)
@@ -320,21 +320,4 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// imageName makes a repository path component from a notebook name.
-func imageName(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
-			b.WriteByte('-')
-		}
-	}
-	if n := strings.Trim(b.String(), "-"); n != "" {
-		return n
-	}
-	return "notebook"
 }
