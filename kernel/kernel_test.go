@@ -1,16 +1,15 @@
 package kernel
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/fair-go/fair/internal/iostreams"
 	"log"
 	"net"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -51,24 +50,7 @@ func freePorts(t *testing.T, n int) []int {
 	return ports
 }
 
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func startKernel(t *testing.T) (*client, *syncBuf) {
+func startKernel(t *testing.T) (*client, *iostreams.SyncBuffer) {
 	t.Helper()
 	if _, err := exec.LookPath("gcc"); err != nil {
 		t.Skip("gcc is needed to build Go plugins (cgo); install gcc")
@@ -80,7 +62,7 @@ func startKernel(t *testing.T) (*client, *syncBuf) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuf{}
+	logs := &iostreams.SyncBuffer{}
 	k := New(conn, ex, WithLogger(log.New(logs, "", 0)))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

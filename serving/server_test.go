@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/fair-go/fair/internal/iostreams"
 	"log/slog"
 	"math"
 	"net"
@@ -548,7 +549,7 @@ func TestGracefulShutdown(t *testing.T) {
 // TestRequestLogging: one line per request at debug level, none at info.
 func TestRequestLogging(t *testing.T) {
 	for _, level := range []slog.Level{slog.LevelDebug, slog.LevelInfo} {
-		var buf syncBuffer
+		var buf iostreams.SyncBuffer
 		log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: level}))
 		_, base := startServer(t, WithModels(&echo{name: "e"}), WithLogger(log))
 		do(t, "POST", base+"/v2/models/e/infer", row(1))
@@ -565,21 +566,4 @@ func TestRequestLogging(t *testing.T) {
 			t.Errorf("level %v: %d request lines, want %d:\n%s", level, lines, want, buf.String())
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

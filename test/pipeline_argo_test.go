@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/fair-go/fair/internal/iostreams"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,24 +25,6 @@ var workflows = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1al
 // noController is what fair pipeline run prints when no Argo workflow
 // controller picks a Workflow up within --controller-timeout.
 const noController = "no Argo workflow controller has picked up"
-
-// syncBuffer collects a command's output while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestArgoRunsDiamondPipeline runs examples/pipeline/diamond with the fair
 // CLI, as a user would, on the test bed's real Argo workflow controller:
@@ -78,7 +60,7 @@ func TestArgoRunsDiamondPipeline(t *testing.T) {
 		"--host-network", "--controller-timeout", "30s")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "FAIR_CACHE_DIR="+filepath.Join(os.TempDir(), "fair-pipeline-test-cache"))
-	var stdout syncBuffer
+	var stdout iostreams.SyncBuffer
 	cmd.Stdout = &stdout
 	stderrPipe, err := cmd.StderrPipe()
 	if err != nil {
@@ -90,7 +72,7 @@ func TestArgoRunsDiamondPipeline(t *testing.T) {
 	}
 	// Read stderr as it comes: without a controller fair would wait for
 	// ever, so its warning ends the run at once.
-	var stderr syncBuffer
+	var stderr iostreams.SyncBuffer
 	missing := make(chan struct{})
 	readDone := make(chan struct{})
 	go func() {

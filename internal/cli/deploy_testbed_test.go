@@ -162,7 +162,7 @@ func TestTestbedTrainGPU(t *testing.T) {
 	// with --on-interrupt cancel deletes the job.
 	cctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	streams := make(chan [2]*syncBuffer, 1)
+	streams := make(chan [2]*iostreams.SyncBuffer, 1)
 	var terr error
 	go func() {
 		_, _, terr = runFairStreams(cctx, bedConfig(t, bed), streams, "train", "--image", img, "--name", "greedy", "--gpus", "64", "--on-interrupt", "cancel")
@@ -262,7 +262,7 @@ func TestTestbedServeDeploymentPortForward(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	done := make(chan error, 1)
-	streams := make(chan [2]*syncBuffer, 1)
+	streams := make(chan [2]*iostreams.SyncBuffer, 1)
 	go func() {
 		_, _, err := runFairStreams(ctx, bedConfig(t, bed), streams, "serve", "--image", img, "--kind", "deployment", "--name", "echo", "--port-forward")
 		done <- err
@@ -367,7 +367,7 @@ func TestTestbedDetachAndReattachLosesNoLine(t *testing.T) {
 	const n = 40
 	cctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	ready := make(chan [2]*syncBuffer, 1)
+	ready := make(chan [2]*iostreams.SyncBuffer, 1)
 	go func() {
 		_, _, err := runFairStreams(cctx, bedConfig(t, bed), ready, "train", "--image", img, "--name", "long", "-e", fmt.Sprintf("LINES=%d", n), "-e", "INTERVAL=100ms")
 		done <- err
@@ -407,7 +407,7 @@ func TestTestbedObserverSeesPhases(t *testing.T) {
 	img := testImage(t, bed, linesDir)
 	ctx := ctxFor(t, 3*time.Minute)
 	var events []deployer.Event
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	stdout, stderr := &iostreams.SyncBuffer{}, &iostreams.SyncBuffer{}
 	io := &iostreams.IOStreams{In: strings.NewReader(""), Out: stdout, Err: stderr}
 	cmd := newTrainCmd(io, bedConfig(t, bed), withObserver(func(e deployer.Event) { events = append(events, e) }))
 	cmd.SetArgs([]string{"--image", img, "--name", "obs", "-e", "LINES=3", "-e", "INTERVAL=500ms"})

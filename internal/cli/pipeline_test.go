@@ -30,7 +30,7 @@ func runPipelineCmd(ctx context.Context, cfg *config.Config, args ...string) (st
 // runPipelineCmdUntil is runPipelineCmd that interrupts the command (as
 // Ctrl-C would) once stop is true of its stderr so far.
 func runPipelineCmdUntil(ctx context.Context, cfg *config.Config, stop func(stderr string) bool, args ...string) (stdout, stderr string, err error) {
-	out, errOut := &syncBuffer{}, &syncBuffer{}
+	out, errOut := &iostreams.SyncBuffer{}, &iostreams.SyncBuffer{}
 	if stop != nil {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithCancel(ctx)

@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -13,24 +11,6 @@ import (
 	"github.com/fair-go/fair/deployer"
 	"github.com/fair-go/fair/internal/iostreams"
 )
-
-// syncBuffer is a bytes.Buffer safe to read while a command writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // deployRoot is a root command holding the deployer's verbs over cfg.
 func deployRoot(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
@@ -43,16 +23,16 @@ func deployRoot(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 }
 
 // runFair runs one fair command line in process.
-func runFair(ctx context.Context, cfg *config.Config, args ...string) (stdout, stderr *syncBuffer, err error) {
+func runFair(ctx context.Context, cfg *config.Config, args ...string) (stdout, stderr *iostreams.SyncBuffer, err error) {
 	return runFairStreams(ctx, cfg, nil, args...)
 }
 
 // runFairStreams is runFair that first hands the stdout and stderr buffers
 // to streams, for tests that read output while the command runs.
-func runFairStreams(ctx context.Context, cfg *config.Config, streams chan<- [2]*syncBuffer, args ...string) (stdout, stderr *syncBuffer, err error) {
-	stdout, stderr = &syncBuffer{}, &syncBuffer{}
+func runFairStreams(ctx context.Context, cfg *config.Config, streams chan<- [2]*iostreams.SyncBuffer, args ...string) (stdout, stderr *iostreams.SyncBuffer, err error) {
+	stdout, stderr = &iostreams.SyncBuffer{}, &iostreams.SyncBuffer{}
 	if streams != nil {
-		streams <- [2]*syncBuffer{stdout, stderr}
+		streams <- [2]*iostreams.SyncBuffer{stdout, stderr}
 	}
 	io := &iostreams.IOStreams{In: strings.NewReader(""), Out: stdout, Err: stderr}
 	root := deployRoot(io, cfg)
