@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/fair-go/fair/internal/yaml12"
 )
 
 // FileName is the name of the project configuration file.
@@ -175,11 +177,11 @@ func (c *Config) loadFile(path string) error {
 	// Decode into a generic map first so that unknown keys are reported and
 	// each present key gets its origin.
 	var raw map[string]any
-	if err := yaml.Unmarshal(data, &raw); err != nil {
+	if err := yaml12.Unmarshal(data, &raw); err != nil {
 		return fmt.Errorf("%s: %v", path, err)
 	}
 	var file Config
-	if err := yaml.UnmarshalStrict(data, &file); err != nil {
+	if err := yaml12.Unmarshal(data, &file); err != nil {
 		return fmt.Errorf("%s: %v", path, err)
 	}
 	src := reflect.ValueOf(&file).Elem()

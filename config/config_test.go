@@ -87,6 +87,29 @@ func TestUnknownKeyInFile(t *testing.T) {
 	}
 }
 
+// YAML 1.1 would make namespace "false" and tag "true".
+func TestFileValuesAreWhatWasWritten(t *testing.T) {
+	dir := t.TempDir()
+	data := "namespace: no\ntag: yes\ncpu: 2\nname: y\nregistry: r.example/t\n\ngpus: 1\n"
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(WithDir(dir), WithEnv(env(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Namespace != "no" || c.Tag != "yes" || c.CPU != "2" || c.Name != "y" || c.GPUs != 1 {
+		t.Fatalf("got namespace %q tag %q cpu %q name %q gpus %d", c.Namespace, c.Tag, c.CPU, c.Name, c.GPUs)
+	}
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte("registry: r\ngpus: lots\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(WithDir(dir), WithEnv(env(nil)))
+	if err == nil || !strings.Contains(err.Error(), "fair.yaml: line 2: gpus") {
+		t.Fatalf("want file, line and key, got %v", err)
+	}
+}
+
 func TestCloneIsDeep(t *testing.T) {
 	c := Default()
 	_ = c.Set("env", "A=1", OriginSet)

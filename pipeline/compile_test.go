@@ -169,3 +169,78 @@ func TestKFPDiamondUnmarshalsIntoPipelineSpec(t *testing.T) {
 		t.Errorf("exec-d args: %s", args)
 	}
 }
+
+// The values example: gen's value n is consumed two steps later by report,
+// beside an artifact input from y. Both compilers must wire it as a value.
+func TestValueConsumedTwoStepsLater(t *testing.T) {
+	p, err := pipeline.Load("../examples/pipeline/values/pipeline.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	imgs, err := p.Build(context.Background(), func(_ context.Context, s pipeline.Source) (pipeline.Built, error) {
+		return pipeline.Built{Ref: "127.0.0.1:5055/step@sha256:" + strings.Repeat("b", 64), Command: []string{"/usr/local/bin/step"}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf, err := pipeline.Argo(p, imgs, testOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	templates, _, _ := unstructured.NestedSlice(wf.Object, "spec", "templates")
+	var report, main map[string]any
+	for _, x := range templates {
+		m := x.(map[string]any)
+		switch m["name"] {
+		case "report":
+			report = m
+		case "main":
+			main = m
+		}
+	}
+	args := strings.Join(str(t, report, "container", "args"), " ")
+	for _, want := range []string{"--in-value n={{inputs.parameters.n}}", "--in squares={{inputs.parameters.squares}}", "--out-value total="} {
+		if !strings.Contains(args, want) {
+			t.Errorf("report args lack %q: %s", want, args)
+		}
+	}
+	tasks, _, _ := unstructured.NestedSlice(main, "dag", "tasks")
+	for _, x := range tasks {
+		task := x.(map[string]any)
+		if task["name"] != "report" {
+			continue
+		}
+		if deps := str(t, task, "dependencies"); strings.Join(deps, ",") != "gen,y" {
+			t.Errorf("report depends on %v, want gen and y", deps)
+		}
+		params, _, _ := unstructured.NestedSlice(task, "arguments", "parameters")
+		got := map[string]string{}
+		for _, p := range params {
+			pm := p.(map[string]any)
+			got[pm["name"].(string)] = pm["value"].(string)
+		}
+		if got["n"] != "{{tasks.gen.outputs.parameters.n}}" || got["squares"] != "{{tasks.y.outputs.parameters.squares}}" {
+			t.Errorf("report's arguments %v", got)
+		}
+	}
+
+	out, err := pipeline.KFP(p, imgs, testOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := yaml.YAMLToJSON(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec pipelinespec.PipelineSpec
+	if err := protojson.Unmarshal(js, &spec); err != nil {
+		t.Fatalf("not a KFP PipelineSpec: %v", err)
+	}
+	in := spec.GetRoot().GetDag().GetTasks()["report"].GetInputs().GetParameters()["n"].GetTaskOutputParameter()
+	if in.GetProducerTask() != "gen" || in.GetOutputParameterKey() != "n" {
+		t.Errorf("KFP report.n fed by %v, want gen.n", in)
+	}
+	if !strings.Contains(string(out), "--in-value") || !strings.Contains(string(out), "n={{$.inputs.parameters['n']}}") {
+		t.Errorf("KFP executor of report does not take n as a value:\n%s", out)
+	}
+}

@@ -36,7 +36,9 @@ func TestParseYAMLErrors(t *testing.T) {
 	for _, tc := range []struct{ yaml, want string }{
 		{"name: p\nsteps:\n- name: a\n  source: ./a\n", `step a: source "./a": want fair://PATH`},
 		{"name: p\nsteps:\n- name: a\n", "step a: no source"},
-		{"name: p\nsteps:\n- name: a\n  image: x\n  gpu: 1\n", `unknown field "gpu"`},
+		{"name: p\nsteps:\n- name: a\n  image: x\n  gpu: 1\n", `line 5: unknown key "gpu"`},
+		// y and n are names, not YAML 1.1 booleans: the cycle is found.
+		{"name: p\nsteps:\n- name: x\n  image: i\n  inputs: {shards: y.squares}\n  outputs: [squares]\n- name: y\n  image: i\n  inputs: {shards: x.squares}\n  outputs: [squares]\n", "cycle: x -> y -> x"},
 		{"name: p\nsteps:\n- name: a\n  image: x\n  inputs: {d: b.out}\n", `input d comes from unknown step "b"`},
 		{"name: p\nsteps:\n- name: a\n  image: x\n  resources: {tolerations: ['k:Sometimes']}\n", "effect must be"},
 	} {
@@ -45,7 +47,14 @@ func TestParseYAMLErrors(t *testing.T) {
 			t.Errorf("%q: err = %v, want %q", tc.yaml, err, tc.want)
 		}
 	}
-	p, err := pipeline.Parse([]byte("name: p\nsteps:\n- name: a\n  source: fair://nb.ipynb#train\n- name: b\n  source: fair://./py\n  command: [python, b.py]\n"), "/src")
+	p, err := pipeline.Parse([]byte("name: p\nsteps:\n- name: y\n  image: i\n  values: [n]\n- name: n\n  image: i\n  inputs: {n: y.n, no: y.n}\n"), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := p.Step("n").Inputs; len(in) != 2 || in[0].Name != "n" || in[0].From != "y.n" || in[1].Name != "no" {
+		t.Errorf("inputs named n and no: %+v", in)
+	}
+	p, err = pipeline.Parse([]byte("name: p\nsteps:\n- name: a\n  source: fair://nb.ipynb#train\n- name: b\n  source: fair://./py\n  command: [python, b.py]\n"), "/src")
 	if err != nil {
 		t.Fatal(err)
 	}

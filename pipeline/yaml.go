@@ -7,9 +7,8 @@ import (
 	"sort"
 	"strings"
 
-	"sigs.k8s.io/yaml"
-
 	"github.com/fair-go/fair/deployer"
+	"github.com/fair-go/fair/internal/yaml12"
 )
 
 // SourceScheme marks a path to build in pipeline.yaml, as ko:// does in ko.
@@ -64,11 +63,8 @@ func Load(path string) (*Pipeline, error) {
 // Parse reads pipeline.yaml content; dir is where relative paths start.
 func Parse(data []byte, dir string) (*Pipeline, error) {
 	var f File
-	if err := yaml.UnmarshalStrict(data, &f); err != nil {
-		msg := firstLine(err.Error())
-		msg = strings.TrimPrefix(msg, "error unmarshaling JSON: ")
-		msg = strings.TrimPrefix(msg, "while decoding JSON: ")
-		return nil, fmt.Errorf("%s", strings.TrimPrefix(msg, "json: "))
+	if err := yaml12.Unmarshal(data, &f); err != nil {
+		return nil, err
 	}
 	p := &Pipeline{Name: f.Name}
 	for i, sf := range f.Steps {

@@ -215,6 +215,31 @@ func TestPipelineDiamondDataThroughRegistry(t *testing.T) {
 	t.Logf("build and compile: %s; four steps in sequence: %s", built.Round(time.Millisecond), total.Round(time.Millisecond))
 }
 
+// TestPipelineValueConsumedLater runs the values example: gen's value n
+// reaches report two steps later as the file $FAIR_IN_n, beside the
+// artifact report reads from y.
+func TestPipelineValueConsumedLater(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds a Go program")
+	}
+	reg := startRegistry(t)
+	cfg := registryConfig(t, reg)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out, errOut, err := runPipelineCmd(ctx, cfg, "compile", "../../examples/pipeline/values/pipeline.yaml")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errOut)
+	}
+	wf, _ := workflowTasks(t, out)
+	steps := runWorkflowLocally(t, wf, "values-local")
+	if got := steps["report"].params["total"]; got != "55" {
+		t.Fatalf("report's total = %q, want 55 (1+4+9+16+25)\n%s", got, steps["report"].output)
+	}
+	if !strings.Contains(steps["report"].output, "n=5 total=55") {
+		t.Errorf("report output:\n%s", steps["report"].output)
+	}
+}
+
 var artifactTime = regexp.MustCompile(`fair-step: (?:pushed|pulled) \w+ \w+ \([^)]*\) in ([0-9.]+)s`)
 
 // BenchmarkPipelineDiamond measures what fair adds to the diamond pipeline:

@@ -1,0 +1,91 @@
+package yaml12
+
+import (
+	"strings"
+	"testing"
+)
+
+type step struct {
+	Name   string            `json:"name"`
+	Inputs map[string]string `json:"inputs,omitempty"`
+	Values []string          `json:"values,omitempty"`
+	CPU    string            `json:"cpu,omitempty"`
+	GPUs   int               `json:"gpus,omitempty"`
+	On     bool              `json:"on,omitempty"`
+}
+
+type file struct {
+	Name  string `json:"name"`
+	Steps []step `json:"steps"`
+}
+
+// YAML 1.1 would read y, n, yes, no, on and off as booleans.
+func TestNamesStayNames(t *testing.T) {
+	var f file
+	err := Unmarshal([]byte(`name: no
+steps:
+- name: y
+  inputs: {n: y.count, yes: off}
+  values: [on, n]
+  cpu: 2
+  gpus: 1
+  on: true
+`), &f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := f.Steps[0]
+	if f.Name != "no" || s.Name != "y" || s.Inputs["n"] != "y.count" || s.Inputs["yes"] != "off" ||
+		strings.Join(s.Values, ",") != "on,n" || s.CPU != "2" || s.GPUs != 1 || !s.On {
+		t.Fatalf("got %+v", f)
+	}
+}
+
+func TestErrorsNameTheLine(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"name: a\nstepz: []\n", `line 2: unknown key "stepz"`},
+		{"name: a\nsteps:\n- name: b\n  gpuz: 1\n", `line 4: unknown key "gpuz"`},
+		{"name: a\nsteps:\n- name: b\n  gpus: many\n", `line 4: steps.gpus: want a whole number, got "many"`},
+		{"name: a\nsteps: {}\n", `line 2: steps: want a list, got a mapping`},
+		{"name: a\nname: b\n", `line 2: key "name" is given twice`},
+		{"name: [\n", "line 1"},
+	} {
+		var f file
+		err := Unmarshal([]byte(tc.in), &f)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: got %v, want %q", tc.in, err, tc.want)
+		}
+	}
+}
+
+func TestAliasBombRefused(t *testing.T) {
+	doc := "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	prev := "a"
+	for i := 0; i < 9; i++ {
+		name := string(rune('b' + i))
+		doc += name + ": &" + name + " [*" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + "]\n"
+		prev = name
+	}
+	var m map[string]any
+	if err := Unmarshal([]byte(doc), &m); err == nil || !strings.Contains(err.Error(), "too large") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestEmptyDocument(t *testing.T) {
+	f := file{Name: "kept"}
+	if err := Unmarshal([]byte("# nothing\n"), &f); err != nil || f.Name != "kept" {
+		t.Fatalf("%v %+v", err, f)
+	}
+}
+
+func FuzzUnmarshal(f *testing.F) {
+	f.Add([]byte("name: y\nsteps: [{name: n, inputs: {n: y.x}}]\n"))
+	f.Add([]byte("a: &a [1]\nb: *a\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var v file
+		_ = Unmarshal(data, &v)
+		var m map[string]any
+		_ = Unmarshal(data, &m)
+	})
+}
