@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -84,6 +85,31 @@ func WorkflowStatus(u *unstructured.Unstructured) RunStatus {
 		}
 	}
 	return r
+}
+
+var exitCode = regexp.MustCompile(`^Error \(exit code (\d+)\)$`)
+
+// Failure says in one line why a finished run did not succeed: the first
+// step that failed and how, else the workflow's own message.
+func (r RunStatus) Failure() string {
+	for _, s := range r.Steps {
+		if s.Phase != "Failed" && s.Phase != "Error" {
+			continue
+		}
+		msg := strings.TrimSpace(s.Message)
+		if m := exitCode.FindStringSubmatch(msg); m != nil {
+			return fmt.Sprintf("step %s exited with status %s", s.Name, m[1])
+		}
+		if msg == "" || strings.EqualFold(msg, s.Phase) {
+			return fmt.Sprintf("step %s %s", s.Name, strings.ToLower(s.Phase))
+		}
+		return fmt.Sprintf("step %s %s: %s", s.Name, strings.ToLower(s.Phase), firstLine(msg))
+	}
+	msg := strings.TrimSpace(r.Message)
+	if msg == "" || strings.EqualFold(msg, r.Phase) {
+		return strings.ToLower(r.Phase)
+	}
+	return firstLine(msg)
 }
 
 func timeAt(obj map[string]any, path ...string) time.Time {

@@ -45,6 +45,22 @@ d     Pending    -
 	if got := st.Line(now); got != "diamond-x1 running: a succeeded 3s · b failed 2s · c running 10s · d pending" {
 		t.Errorf("line %q", got)
 	}
+	if got := st.Failure(); got != "step b exited with status 3" {
+		t.Errorf("failure %q", got)
+	}
+	for _, tc := range []struct {
+		st   pipeline.RunStatus
+		want string
+	}{
+		{pipeline.RunStatus{Phase: "Failed", Message: "failed"}, "failed"},
+		{pipeline.RunStatus{Phase: "Error", Message: "child 'x' errored\nmore"}, "child 'x' errored"},
+		{pipeline.RunStatus{Phase: "Failed", Steps: []pipeline.StepStatus{{Name: "a", Phase: "Succeeded"}, {Name: "b", Phase: "Error", Message: "OOMKilled"}}}, "step b error: OOMKilled"},
+		{pipeline.RunStatus{Phase: "Failed", Steps: []pipeline.StepStatus{{Name: "a", Phase: "Failed", Message: "failed"}}}, "step a failed"},
+	} {
+		if got := tc.st.Failure(); got != tc.want {
+			t.Errorf("%+v: failure %q, want %q", tc.st, got, tc.want)
+		}
+	}
 }
 
 func TestArgoHostNetworkAndErrors(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -519,11 +520,7 @@ func followPipeline(ctx context.Context, io *iostreams.IOStreams, c *deployer.Cl
 				st.Table(io.Err, time.Now())
 			}
 			if st.Phase != "Succeeded" {
-				msg := st.Message
-				if msg == "" {
-					msg = strings.ToLower(st.Phase)
-				}
-				return &ExitError{Code: 1, Err: fmt.Errorf("pipeline %s %s: %s", name, strings.ToLower(st.Phase), msg)}
+				return &ExitError{Code: 1, Err: fmt.Errorf("pipeline %s failed: %s", name, st.Failure())}
 			}
 			fmt.Fprintf(io.Err, "workflow/%s succeeded in %s\n", name, st.Finished.Sub(st.Started).Round(time.Second))
 			return nil
@@ -580,10 +577,19 @@ func (p *prefixedOut) logLine(step, text string) {
 }
 
 // emissaryLine reports a line Argo's executor writes into the step's own
-// log (time="..." level=info msg="..." argo=true): not the user's output.
+// log: logfmt lines carrying the field argo=true (time="..." level=info
+// msg="sub-process exited" argo=true error="<nil>"), and the "Error: exit
+// status N" it prints when the program fails (fair says that once, in the
+// run's failure line).
 func emissaryLine(text string) bool {
-	return strings.HasPrefix(text, `time="`) && strings.HasSuffix(strings.TrimRight(text, "\r"), " argo=true")
+	text = strings.TrimRight(text, "\r")
+	if strings.HasPrefix(text, `time="`) && strings.Contains(text, " level=") {
+		return strings.HasSuffix(text, " argo=true") || strings.Contains(text, " argo=true ")
+	}
+	return emissaryExit.MatchString(text)
 }
+
+var emissaryExit = regexp.MustCompile(`^Error: exit status \d+$`)
 
 func (p *prefixedOut) note(text string) {
 	p.mu.Lock()

@@ -309,7 +309,11 @@ func TestStepLogsLeaveOutArgoExecutorLines(t *testing.T) {
 	out.logLine("d", `time="2026-11-29T02:32:05.353Z" level=info msg="capturing logs" argo=true`)
 	out.logLine("d", "sum: 84")
 	out.logLine("d", `time is money argo=true`) // the user's own line, whatever it says
-	if got, want := b.String(), "[d] sum: 84\n[d] time is money argo=true\n"; got != want {
+	out.logLine("d", `time="2026-11-29T02:32:05.353Z" level=info msg="sub-process exited" argo=true error="<nil>"`)
+	out.logLine("d", `time="2026-11-29T02:32:05.353Z" level=info msg="sub-process exited" argo=true error="exit status 7"`)
+	out.logLine("d", "Error: exit status 7")
+	out.logLine("d", "Error: exit status 7 (my own words)")
+	if got, want := b.String(), "[d] sum: 84\n[d] time is money argo=true\n[d] Error: exit status 7 (my own words)\n"; got != want {
 		t.Errorf("step log %q, want %q", got, want)
 	}
 }
