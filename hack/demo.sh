@@ -76,7 +76,8 @@ jp=$(mktemp -d)
 fair kernel install --prefix "$jp" >/dev/null 2>&1
 (cd examples/notebooks && JUPYTER_PATH="$jp/share/jupyter" FAIR_TTL=10m \
 	jupyter nbconvert --to markdown --execute --ExecutePreprocessor.kernel_name=fair \
-	--ExecutePreprocessor.timeout=600 --stdout train.ipynb 2>/dev/null) | sed -n '/^%%kf train/,$p'
+	--ExecutePreprocessor.timeout=600 --NbConvertBase.display_data_priority="['text/plain']" \
+	--stdout train.ipynb 2>/dev/null) | sed -n '/^%%kf train/,$p'
 rm -rf "$jp"
 
 step "fair build examples/notebooks/train.ipynb   (the same notebook from the CLI: the same digest as the magic)"

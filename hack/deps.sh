@@ -9,7 +9,8 @@ TOOLS=${FAIR_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/fair/tools}
 log() { printf '%s deps: %s\n' "$(date +%T)" "$*" >&2; }
 
 PKGS="make git gcc curl bc docker-registry runc busybox-static ca-certificates
-      jupyter-client python3-nbclient jupyter-nbconvert jupyter-notebook python3-ipykernel"
+      jupyter-client python3-nbclient jupyter-nbconvert jupyter-notebook python3-ipykernel
+      python3-jupyter-kernel-test"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -9,6 +9,7 @@ import (
 	"log"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -117,29 +118,113 @@ func (k *Kernel) History() []string {
 
 // histEntry is a cell run without error and its execution count.
 type histEntry struct {
-	count int
-	code  string
+	count  int
+	code   string
+	output *string // the execute_result's text/plain, if the cell had one
+	hidden bool    // silent, or store_history false: not in history_reply
 }
 
-// historyReply answers a history_request: the cells of this session, all
-// of them or the last n (tail).
+// historyReply answers a history_request as the messaging spec says: the
+// cells of this session (session 0 is the current one) by tail (the last
+// n), range (execution counts start <= n < stop) or search (a glob over
+// the input, optionally unique, the last n matches); with output, each
+// entry's third element is the pair [input, output].
 func (k *Kernel) historyReply(content json.RawMessage) []any {
 	var req struct {
-		Access string `json:"hist_access_type"`
-		N      int    `json:"n"`
+		Output  bool   `json:"output"`
+		Access  string `json:"hist_access_type"`
+		Session int    `json:"session"`
+		Start   int    `json:"start"`
+		Stop    int    `json:"stop"`
+		N       int    `json:"n"`
+		Pattern string `json:"pattern"`
+		Unique  bool   `json:"unique"`
 	}
 	_ = json.Unmarshal(content, &req)
 	k.mu.Lock()
-	h := append([]histEntry(nil), k.history...)
+	var h []histEntry
+	for _, e := range k.history {
+		if !e.hidden {
+			h = append(h, e)
+		}
+	}
 	k.mu.Unlock()
-	if req.Access == "tail" && req.N > 0 && req.N < len(h) {
-		h = h[len(h)-req.N:]
+	last := func(n int) {
+		if n > 0 && n < len(h) {
+			h = h[len(h)-n:]
+		}
+	}
+	switch req.Access {
+	case "tail":
+		last(req.N)
+	case "range":
+		var in []histEntry
+		for _, e := range h {
+			if req.Session == 0 && e.count >= req.Start && (req.Stop <= 0 || e.count < req.Stop) {
+				in = append(in, e)
+			}
+		}
+		h = in
+	case "search":
+		var in []histEntry
+		seen := map[string]bool{}
+		for i := len(h) - 1; i >= 0; i-- {
+			e := h[i]
+			if !glob(req.Pattern, e.code) || (req.Unique && seen[e.code]) {
+				continue
+			}
+			seen[e.code] = true
+			in = append([]histEntry{e}, in...)
+		}
+		h = in
+		last(req.N)
 	}
 	out := make([]any, 0, len(h))
 	for _, e := range h {
-		out = append(out, []any{0, e.count, e.code})
+		var item any = e.code
+		if req.Output {
+			var o any
+			if e.output != nil {
+				o = *e.output
+			}
+			item = []any{e.code, o}
+		}
+		out = append(out, []any{0, e.count, item})
 	}
 	return out
+}
+
+// glob matches s against pattern as IPython's history search does (SQLite
+// GLOB): * is any text, newlines included, ? one character, [...] a class.
+func glob(pattern, s string) bool {
+	var re strings.Builder
+	re.WriteString("(?s)^")
+	for i := 0; i < len(pattern); i++ {
+		switch c := pattern[i]; c {
+		case '*':
+			re.WriteString(".*")
+		case '?':
+			re.WriteString(".")
+		case '[':
+			if j := strings.IndexByte(pattern[i+1:], ']'); j > 0 {
+				class := pattern[i+1 : i+1+j]
+				if class[0] == '^' {
+					class = "^" + regexp.QuoteMeta(class[1:])
+				} else {
+					class = regexp.QuoteMeta(class)
+				}
+				re.WriteString("[" + strings.ReplaceAll(class, `\-`, "-") + "]")
+				i += j + 1
+				continue
+			}
+			re.WriteString(regexp.QuoteMeta("["))
+		default:
+			re.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	re.WriteString("$")
+	m, err := regexp.MatchString(re.String(), s)
+	return err == nil && m
 }
 
 // Run serves the kernel until a shutdown request or ctx ends.
@@ -349,6 +434,7 @@ type cellOutput struct {
 	k      *Kernel
 	parent *Message
 	stdin  bool
+	result *string // text/plain of the execute_result; guarded by k.mu
 }
 
 func (o *cellOutput) Stream(name, text string) {
@@ -361,6 +447,9 @@ func (o *cellOutput) Display(m nb.Message) {
 	case "result":
 		o.k.mu.Lock()
 		n := o.k.count
+		if t, ok := m.Data["text/plain"].(string); ok {
+			o.result = &t
+		}
 		o.k.mu.Unlock()
 		content["execution_count"] = n
 		o.k.publish(o.parent, "execute_result", content)
@@ -453,7 +542,8 @@ func (k *Kernel) execute(ctx context.Context, sock zmq4.Socket, msg *Message) {
 		return
 	}
 	k.mu.Lock()
-	k.history = append(k.history, histEntry{count: n, code: req.Code})
+	hidden := req.Silent || (req.StoreHistory != nil && !*req.StoreHistory)
+	k.history = append(k.history, histEntry{count: n, code: req.Code, output: out.result, hidden: hidden})
 	k.mu.Unlock()
 	k.send(sock, msg, "execute_reply", map[string]any{"status": "ok", "execution_count": n,
 		"user_expressions": map[string]any{}, "payload": []any{}})

@@ -14,7 +14,9 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A closed terminal (SIGHUP) detaches like Ctrl-C instead of killing
+	// fair mid-way, so the exit status says the run is still going.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	io := iostreams.System()
 	if err := cli.NewRoot(io).ExecuteContext(ctx); err != nil {

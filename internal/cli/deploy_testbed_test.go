@@ -381,8 +381,8 @@ func TestTestbedDetachAndReattachLosesNoLine(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	cancel() // Ctrl-C: detach, the job keeps running
-	if err := <-done; err != nil {
-		t.Fatalf("detach: %v", err)
+	if err := <-done; ExitCode(err) != ExitDetached || !strings.Contains(err.Error(), "detached: job/long keeps running; re-attach with: fair logs long -f") {
+		t.Fatalf("detach: %v (exit status %d), want status %d and how to re-attach", err, ExitCode(err), ExitDetached)
 	}
 	if strings.Contains(first.String(), fmt.Sprintf("line %d of", n)) {
 		t.Fatal("the job ended before the detach; the test proves nothing")

@@ -85,6 +85,21 @@ func (m *kfMagic) run(ctx context.Context, env *kernel.MagicEnv) error {
 		source := notebookSource(env, body)
 		disp := newStatusDisplay(env)
 		defer disp.stop()
+		// Progress is not an error: Jupyter paints stderr as one. It goes
+		// to the live display (a build's to plain output); warnings stay
+		// on stderr.
+		progress := &lineSink{fn: func(line string) {
+			switch {
+			case isWarning(line):
+				fmt.Fprintln(env.Stderr, line)
+			case verb == "build":
+				fmt.Fprintln(env.Stdout, line)
+			default:
+				disp.progress(line)
+			}
+		}}
+		defer progress.Flush()
+		io.Err = progress
 		switch verb {
 		case "build":
 			cmd = newBuildCmd(io, cfg, withSource(source))
@@ -150,6 +165,12 @@ func notebookSource(env *kernel.MagicEnv, body *notebook.Code) sourceFunc {
 func magicMessage(err error) string {
 	if errors.Is(err, config.ErrNoRegistry) {
 		return "no registry to push the notebook's image to: set one with %kf config registry=HOST[:PORT]/PATH (or FAIR_REGISTRY before starting Jupyter)"
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) && ee.Code == ExitDetached {
+		// The notebook's way back is the magic, not the CLI.
+		return strings.NewReplacer("fair logs ", "%kf logs ", "fair pipeline logs ", "%kf pipeline logs ",
+			"fair status ", "%kf status ", "fair delete ", "%kf delete ").Replace(err.Error())
 	}
 	return err.Error()
 }
@@ -248,6 +269,64 @@ func newStatusDisplay(env *kernel.MagicEnv) *statusDisplay {
 
 func (d *statusDisplay) stop() { d.once.Do(func() { close(d.done) }) }
 
+// progress shows a line of the command's progress (building, pushing,
+// submitting) as the display's latest event.
+func (d *statusDisplay) progress(line string) {
+	line = strings.TrimSpace(line)
+	if line == "" {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.start.IsZero() {
+		d.start = time.Now()
+	}
+	d.note = line
+	d.show()
+}
+
+// isWarning reports a progress line that is a warning for the user.
+func isWarning(line string) bool {
+	l := strings.ToLower(line)
+	return strings.HasPrefix(l, "warning") || strings.Contains(l, ": warning:")
+}
+
+// lineSink hands what is written to it to fn a line at a time; a carriage
+// return (a terminal's redraw) ends a line too.
+type lineSink struct {
+	mu  sync.Mutex
+	buf []byte
+	fn  func(string)
+}
+
+func (l *lineSink) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(l.buf, p...)
+	for {
+		i := strings.IndexAny(string(l.buf), "\r\n")
+		if i < 0 {
+			break
+		}
+		line := string(l.buf[:i])
+		l.buf = l.buf[i+1:]
+		if strings.TrimSpace(line) != "" {
+			l.fn(line)
+		}
+	}
+	return len(p), nil
+}
+
+// Flush hands on a last line that had no newline.
+func (l *lineSink) Flush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if strings.TrimSpace(string(l.buf)) != "" {
+		l.fn(string(l.buf))
+	}
+	l.buf = nil
+}
+
 func (d *statusDisplay) observe(e deployer.Event) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -280,24 +359,31 @@ func (d *statusDisplay) show() {
 	if i := strings.LastIndex(image, "@"); i >= 0 {
 		image = image[i+1:]
 	}
-	reach := fmt.Sprintf("%%kf logs %s -f", name)
-	if kind != "" {
-		reach += fmt.Sprintf("  |  kubectl -n %s get %s %s", ns, kind, name)
-	}
-	text := fmt.Sprintf("%s/%s  %s  replicas %d/%d  GPUs %d  %s  image %s\n%s", kind, name, phase, ready, total, gpus, elapsed, image, reach)
-	if d.note != "" {
-		text += "\n" + d.note
-	}
 	cell := func(k, v string) string {
 		return "<tr><th style=\"text-align:left\">" + k + "</th><td style=\"text-align:left\">" + html.EscapeString(v) + "</td></tr>"
 	}
-	h := "<table>" + cell("run", kind+"/"+name) + cell("phase", phase) +
-		cell("replicas ready", fmt.Sprintf("%d/%d", ready, total)) + cell("GPUs", fmt.Sprint(gpus)) +
-		cell("elapsed", elapsed.String()) + cell("image", image) + cell("follow", reach)
-	if d.note != "" {
-		h += cell("last event", d.note)
+	var text, h string
+	if name == "" {
+		// Not submitted yet: building and pushing.
+		text = fmt.Sprintf("%s  %s", d.note, elapsed)
+		h = "<table>" + cell("progress", d.note) + cell("elapsed", elapsed.String()) + "</table>"
+	} else {
+		reach := fmt.Sprintf("%%kf logs %s -f", name)
+		if kind != "" {
+			reach += fmt.Sprintf("  |  kubectl -n %s get %s %s", ns, kind, name)
+		}
+		text = fmt.Sprintf("%s/%s  %s  replicas %d/%d  GPUs %d  %s  image %s\n%s", kind, name, phase, ready, total, gpus, elapsed, image, reach)
+		if d.note != "" {
+			text += "\n" + d.note
+		}
+		h = "<table>" + cell("run", kind+"/"+name) + cell("phase", phase) +
+			cell("replicas ready", fmt.Sprintf("%d/%d", ready, total)) + cell("GPUs", fmt.Sprint(gpus)) +
+			cell("elapsed", elapsed.String()) + cell("image", image) + cell("follow", reach)
+		if d.note != "" {
+			h += cell("last event", d.note)
+		}
+		h += "</table>"
 	}
-	h += "</table>"
 	b := map[string]any{"text/plain": text, "text/html": h}
 	if d.shown {
 		d.env.Update(d.id, b)

@@ -531,8 +531,8 @@ func followPipeline(ctx context.Context, io *iostreams.IOStreams, c *deployer.Cl
 		}
 	}
 	out.setStatus("")
-	fmt.Fprintf(io.Err, "\ndetached: workflow/%s keeps running; re-attach with: fair pipeline logs %s -f -n %s\n", name, name, c.Namespace)
-	return nil
+	fmt.Fprintln(io.Err)
+	return detached(fmt.Sprintf("workflow/%s keeps running; re-attach with: fair pipeline logs %s -f -n %s", name, name, c.Namespace))
 }
 
 // prefixedOut writes log lines to w while keeping a status line, redrawn

@@ -268,7 +268,7 @@ func TestTestbedPipelineRun(t *testing.T) {
 	defer cancel()
 	out, errOut, err = runPipelineCmdUntil(runCtx, cfg, func(s string) bool { return strings.Contains(s, "no Argo workflow controller has picked up") },
 		"run", diamondYAML, "--name", "diamond-1", "--controller-timeout", "5s", "--host-network")
-	if err != nil {
+	if err != nil && ExitCode(err) != ExitDetached {
 		t.Fatalf("%v\n%s", err, errOut)
 	}
 	c, err := deployer.Connect(deployer.WithRESTConfig(bed.Config), deployer.WithNamespace(bed.Namespace))

@@ -110,8 +110,8 @@ func runServe(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, 
 	res, err := c.Watch(wctx, run, deployer.WatchOptions{Observer: obs, UntilReady: true, Since: start.Add(-time.Second)})
 	if err != nil {
 		if ctx.Err() != nil {
-			fmt.Fprintf(io.Err, "\ndetached: %s/%s stays deployed; remove it with: fair delete %s\n", run.Kind, run.Name, run.Name)
-			return nil
+			fmt.Fprintln(io.Err)
+			return detached(fmt.Sprintf("%s/%s stays deployed, not ready yet; follow it with fair status %s, remove it with fair delete %s", run.Kind, run.Name, run.Name, run.Name))
 		}
 		if wctx.Err() != nil {
 			hint := ""

@@ -282,13 +282,14 @@ func follow(ctx context.Context, io *iostreams.IOStreams, c *deployer.Client, ru
 				return derr
 			}
 			fmt.Fprintf(io.Err, "\ncancelled: %s/%s deleted\n", run.Kind, run.Name)
-			return &ExitError{Code: 130, Err: fmt.Errorf("%s %s cancelled", run.Kind, run.Name)}
+			return &ExitError{Code: ExitCancelled, Err: fmt.Errorf("%s %s cancelled", run.Kind, run.Name)}
 		}
-		fmt.Fprintf(io.Err, "\ndetached: %s/%s keeps running; re-attach with: fair logs %s -f -n %s\n", run.Kind, run.Name, run.Name, run.Namespace)
-		return nil
+		fmt.Fprintln(io.Err)
+		return detached(fmt.Sprintf("%s/%s keeps running; re-attach with: fair logs %s -f -n %s", run.Kind, run.Name, run.Name, run.Namespace))
 	}
 	if ferr := res.Err(); ferr != nil {
-		if len(res.LastLines) > 0 {
+		// In a notebook the replicas' logs are in the cell already.
+		if len(res.LastLines) > 0 && ro.observer == nil {
 			fmt.Fprintf(io.Err, "--- last lines of %s ---\n%s\n", res.FailedReplica, strings.Join(res.LastLines, "\n"))
 		}
 		code := res.ExitCode

@@ -84,6 +84,11 @@ func TestKfTrainNotebook(t *testing.T) {
 	if n := len(nb.data(4, "text/plain")); n != 1 {
 		t.Errorf("status display shown %d times, want once, updated in place", n)
 	}
+	// Jupyter paints stderr as an error: a run that went well writes none.
+	if e := nb.stderr(4); e != "" {
+		t.Errorf("%%%%kf train wrote progress to stderr, which Jupyter shows as an error:\n%s", e)
+	}
+	expect(t, "the outcome in the live status", status, "succeeded")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

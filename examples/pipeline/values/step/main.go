@@ -6,6 +6,7 @@
 //	square  squares each number of "data" into the artifact "squares"
 //	report  checks "squares" has "n" numbers and writes their sum to the
 //	        value "total"
+//	fail    exits with status 7, to see how a failing step is reported
 package main
 
 import (
@@ -74,6 +75,9 @@ func main() {
 		}
 		out("total", strconv.Itoa(total))
 		fmt.Printf("n=%d total=%d\n", n, total)
+	case "fail":
+		fmt.Println("failing on purpose")
+		os.Exit(7)
 	default:
 		log.Fatalf("unknown role %q", os.Args[1])
 	}

@@ -1,0 +1,133 @@
+package test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fair-go/fair/internal/iostreams"
+	"github.com/fair-go/fair/test/testbed"
+)
+
+// fairBinary builds the fair command as a user installs it.
+func fairBinary(t *testing.T) (bin, root string) {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin = filepath.Join(t.TempDir(), "fair")
+	if out, err := exec.Command("go", "build", "-o", bin, filepath.Join(root, "cmd", "fair")).CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/fair: %v\n%s", err, out)
+	}
+	return bin, root
+}
+
+// pipelineCmd is fair pipeline run FILE on the test bed.
+func pipelineCmd(ctx context.Context, bed *testbed.Bed, fair, root, file, name string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, fair, "pipeline", "run", file,
+		"--kubeconfig", testbed.Kubeconfig(), "--namespace", bed.Namespace,
+		"--registry", bed.Registry+"/fair-test", "--name", name,
+		"--host-network", "--controller-timeout", "60s")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "FAIR_CACHE_DIR="+filepath.Join(os.TempDir(), "fair-pipeline-test-cache"))
+	return cmd
+}
+
+// TestArgoValuesPipeline runs examples/pipeline/values on the real Argo
+// controller: gen's value n reaches report two steps later beside y's
+// artifact, and only the programs' own lines reach the user.
+func TestArgoValuesPipeline(t *testing.T) {
+	if testing.Short() || os.Getenv("FAIR_TESTBED_ARGO") == "0" {
+		t.Skip("needs the test bed's Argo workflow controller")
+	}
+	bed := testbed.Env(t)
+	fair, root := fairBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	var stdout, stderr iostreams.SyncBuffer
+	cmd := pipelineCmd(ctx, bed, fair, root, "examples/pipeline/values/pipeline.yaml", "values-argo")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("fair pipeline run: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	if !strings.Contains(out, "[report] n=5 total=55") {
+		t.Errorf("report did not get n and the squares:\n%s", out)
+	}
+	if strings.Contains(out, "argo=true") || strings.Contains(out, "Error: exit status") {
+		t.Errorf("Argo's executor lines reached the user:\n%s", out)
+	}
+
+	// A failing step: its own line, then one failure line, and status 1.
+	dir := t.TempDir()
+	yaml := "name: failing\nsteps:\n- name: gen\n  source: fair://" + filepath.Join(root, "examples/pipeline/values/step") +
+		"\n  args: [gen]\n  values: [n]\n  outputs: [data]\n- name: boom\n  source: fair://" + filepath.Join(root, "examples/pipeline/values/step") +
+		"\n  args: [fail]\n  inputs: {n: gen.n}\n"
+	file := filepath.Join(dir, "pipeline.yaml")
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var fout, ferr iostreams.SyncBuffer
+	cmd = pipelineCmd(ctx, bed, fair, root, file, "failing-argo")
+	cmd.Stdout, cmd.Stderr = &fout, &ferr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("a failing pipeline: %v, want exit status 1\n%s\n%s", err, fout.String(), ferr.String())
+	}
+	if !strings.Contains(fout.String(), "[boom] failing on purpose") {
+		t.Errorf("the failing step's own output is missing:\n%s", fout.String())
+	}
+	if strings.Contains(fout.String(), "argo=true") || strings.Contains(fout.String(), "Error: exit status") {
+		t.Errorf("Argo's executor lines reached the user:\n%s", fout.String())
+	}
+	const want = "fair: pipeline failing-argo failed: step boom exited with status 7"
+	if n := strings.Count(ferr.String(), "failed"); !strings.Contains(ferr.String(), want+"\n") || n > 2 {
+		t.Errorf("want one failure line %q (the step table may say failed once), got:\n%s", want, ferr.String())
+	}
+}
+
+// TestPipelineDetachExitStatus: a closed terminal (SIGHUP) while following
+// detaches, and the exit status says the run is still going.
+func TestPipelineDetachExitStatus(t *testing.T) {
+	if testing.Short() || os.Getenv("FAIR_TESTBED_ARGO") == "0" {
+		t.Skip("needs the test bed's Argo workflow controller")
+	}
+	bed := testbed.Env(t)
+	fair, root := fairBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := pipelineCmd(ctx, bed, fair, root, "examples/pipeline/values/pipeline.yaml", "values-detach")
+	errPipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	sc := bufio.NewScanner(errPipe)
+	for sc.Scan() {
+		stderr.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "workflow/values-detach submitted") {
+			_ = cmd.Process.Signal(syscall.SIGHUP)
+		}
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 75 {
+		t.Fatalf("detached pipeline: %v, want exit status 75\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "detached: workflow/values-detach keeps running; re-attach with: fair pipeline logs values-detach -f") {
+		t.Errorf("no detach message:\n%s", stderr.String())
+	}
+	_ = exec.Command(fair, "pipeline", "delete", "values-detach", "--kubeconfig", testbed.Kubeconfig(), "--namespace", bed.Namespace).Run()
+}
