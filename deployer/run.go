@@ -2,6 +2,7 @@ package deployer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -10,10 +11,12 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
 )
@@ -52,19 +55,165 @@ type Event struct {
 // Observer receives events; it is called from one goroutine at a time.
 type Observer func(Event)
 
-// Submit renders and applies a workload and returns its run.
-func (c *Client) Submit(ctx context.Context, w *Workload, opts ...RenderOption) (Run, error) {
+// Submitted is a run just submitted, and what stood under its name before.
+type Submitted struct {
+	Run
+	// Previous is the phase of the run of the same name that this one
+	// replaced (a finished training run, deleted first) or updated in
+	// place (an endpoint, which rolls out the new image); empty when the
+	// name was free.
+	Previous Phase
+	// Replaced: the previous run was deleted first (else it was updated).
+	Replaced bool
+}
+
+// ErrNameTaken marks a submission refused because its name is in use by a
+// run that is still going, by another kind, or by an object fair did not
+// create.
+var ErrNameTaken = errors.New("name taken")
+
+type nameTakenError struct{ msg string }
+
+func (e *nameTakenError) Error() string        { return e.msg }
+func (e *nameTakenError) Is(target error) bool { return target == ErrNameTaken }
+
+// replaceTimeout bounds the wait for a finished run's objects and pods to
+// be gone before its name is used again.
+const replaceTimeout = 2 * time.Minute
+
+// Submit renders and applies a workload and returns its run. A name is
+// often reused (a user reruns training all the time): a finished training
+// run of the same name is deleted first, with its pods, so the new run's
+// logs are its own; an endpoint of the same kind is updated in place. A
+// run still going, a run of another kind, or an object fair did not
+// create under that name is refused with ErrNameTaken.
+func (c *Client) Submit(ctx context.Context, w *Workload, opts ...RenderOption) (Submitted, error) {
 	if w.Namespace == "" {
 		w.Namespace = c.Namespace
 	}
 	objs, err := Render(w, opts...)
 	if err != nil {
-		return Run{}, err
+		return Submitted{}, err
+	}
+	run := Run{Name: w.Name, Namespace: w.Namespace, Kind: w.Kind}
+	prev, replaced, err := c.makeRoom(ctx, run)
+	if err != nil {
+		return Submitted{}, err
 	}
 	if _, err := c.Apply(ctx, objs, ApplyOptions{}); err != nil {
-		return Run{}, err
+		return Submitted{}, err
 	}
-	return Run{Name: w.Name, Namespace: w.Namespace, Kind: w.Kind}, nil
+	return Submitted{Run: run, Previous: prev, Replaced: replaced}, nil
+}
+
+// makeRoom checks what stands under run's name and, for a finished
+// training run, deletes it and waits until it and its pods are gone.
+func (c *Client) makeRoom(ctx context.Context, run Run) (prev Phase, replaced bool, err error) {
+	what := fmt.Sprintf("%s %s", run.Kind, run.Name)
+	ri := c.Dynamic.Resource(run.Kind.GVR()).Namespace(run.Namespace)
+	u, err := ri.Get(ctx, run.Name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		u = nil
+	case err != nil:
+		if inst, ierr := c.Installed(run.Kind); ierr == nil && !inst {
+			return "", false, c.missing(kindTable[run.Kind].gvk)
+		}
+		return "", false, c.explain(err, "get "+what)
+	case u.GetLabels()[LabelManagedBy] != ManagedBy:
+		return "", false, &nameTakenError{fmt.Sprintf("%s already exists in namespace %s and was not made by fair: choose another --name (fair will not take it over)", what, run.Namespace)}
+	}
+	// A run of another kind under the same name would share its pods'
+	// run label: the new run would show the old one's logs.
+	runs, objs, err := c.listKinds(ctx, run.Namespace, LabelRun+"="+run.Name)
+	if err != nil {
+		return "", false, err
+	}
+	for _, other := range runs {
+		if other.Kind != run.Kind {
+			ph, _ := objectPhase(other.Kind, objs[other])
+			if !other.Kind.Training() || !ph.Done() {
+				return "", false, &nameTakenError{fmt.Sprintf("%s/%s already runs under the name %s: delete it first (fair delete %s) or choose another --name", other.Kind, other.Name, run.Name, run.Name)}
+			}
+			if u == nil {
+				u = objs[other]
+				run = other
+			}
+		}
+	}
+	if u == nil {
+		return "", false, nil
+	}
+	ph, _ := objectPhase(run.Kind, u)
+	if !run.Kind.Training() {
+		if ph == "" {
+			ph = PhasePending
+		}
+		return ph, false, nil // updated in place by the apply
+	}
+	if !ph.Done() {
+		if ph == "" {
+			ph = PhaseRunning
+		}
+		return "", false, &nameTakenError{fmt.Sprintf("%s is still %s (started %s ago): follow it with fair logs %s -f, stop it with fair delete %s, or choose another --name",
+			what, strings.ToLower(string(ph)), time.Since(u.GetCreationTimestamp().Time).Round(time.Second), run.Name, run.Name)}
+	}
+	return ph, true, c.deleteAndWait(ctx, run)
+}
+
+// deleteAndWait deletes every object of a run in the foreground (owners
+// wait for their pods) and waits until no object or pod of it is left.
+func (c *Client) deleteAndWait(ctx context.Context, run Run) error {
+	name, ns := run.Name, run.Namespace
+	sel := LabelRun + "=" + name
+	fg := metav1.DeletePropagationForeground
+	gvrs := []schema.GroupVersionResource{{Version: "v1", Resource: "services"}}
+	for _, k := range Kinds {
+		gvrs = append(gvrs, k.GVR())
+	}
+	ctx, cancel := context.WithTimeout(ctx, replaceTimeout)
+	defer cancel()
+	for _, gvr := range gvrs {
+		ri := c.Dynamic.Resource(gvr).Namespace(ns)
+		l, err := ri.List(ctx, metav1.ListOptions{LabelSelector: sel})
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return c.explain(err, "list "+gvr.Resource)
+		}
+		for _, o := range l.Items {
+			if o.GetLabels()[LabelManagedBy] != ManagedBy {
+				continue
+			}
+			if err := ri.Delete(ctx, o.GetName(), metav1.DeleteOptions{PropagationPolicy: &fg}); err != nil && !apierrors.IsNotFound(err) {
+				return c.explain(err, "delete "+o.GetKind()+" "+o.GetName())
+			}
+		}
+	}
+	for {
+		left := 0
+		for _, gvr := range gvrs {
+			l, err := c.Dynamic.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: sel})
+			if err == nil {
+				left += len(l.Items)
+			}
+		}
+		for _, ps := range []string{sel, podSelector(run.Kind, name)} {
+			pods, err := c.Core.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: ps})
+			if err == nil {
+				left += len(pods.Items)
+			}
+		}
+		if left == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the finished run %s is still being deleted after %s; try again in a moment", name, replaceTimeout)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // WatchOptions say what Watch reports and when it returns.
@@ -281,19 +430,14 @@ func (w *watcher) report(s Status) {
 		return
 	}
 	w.last = &s
-	w.emit(Event{Type: EventPhase, Status: &s, Message: fmt.Sprintf("%s (%d/%d ready)", s.Phase, s.Ready, s.Total)})
+	w.emit(Event{Type: EventPhase, Status: &s, Message: s.Summary()})
 }
 
 func (w *watcher) podChanged(ctx context.Context, p *corev1.Pod) {
 	w.pods[string(p.UID)] = p
 	r := replicaStatus(w.run.Kind, w.run.Name, p)
 	name := mainContainer(w.run.Kind, p)
-	started := false
-	for _, cs := range p.Status.ContainerStatuses {
-		if cs.Name == name && (cs.State.Running != nil || cs.State.Terminated != nil || cs.RestartCount > 0) {
-			started = true
-		}
-	}
+	started := mainStarted(w.run.Kind, p)
 	// Progress, once per change.
 	msg, typ := "", EventProgress
 	switch {

@@ -52,6 +52,29 @@ type Status struct {
 	Created  time.Time       `json:"created"`
 	Message  string          `json:"message,omitempty"`
 	Replicas []ReplicaStatus `json:"replicas,omitempty"`
+	// NotStarted counts the replicas of a finished training run whose
+	// program never started: a Kubeflow job ends when its master does,
+	// even if workers were still starting. NotStartedNames names those
+	// that had a pod.
+	NotStarted      int      `json:"notStarted,omitempty"`
+	NotStartedNames []string `json:"notStartedNames,omitempty"`
+}
+
+// Summary is the phase with the replicas in a few words: "Running (2/3
+// ready)", or for a finished run how many replicas ran.
+func (s Status) Summary() string {
+	if !s.Phase.Done() {
+		return fmt.Sprintf("%s (%d/%d ready)", s.Phase, s.Ready, s.Total)
+	}
+	ran := s.Total - s.NotStarted
+	if s.NotStarted == 0 {
+		return fmt.Sprintf("%s (%d/%d replicas ran)", s.Phase, ran, s.Total)
+	}
+	who := fmt.Sprintf("%d", s.NotStarted)
+	if len(s.NotStartedNames) == s.NotStarted {
+		who = strings.Join(s.NotStartedNames, ", ")
+	}
+	return fmt.Sprintf("%s, but only %d/%d replicas ran (%s never started)", s.Phase, ran, s.Total, who)
 }
 
 // ReplicaStatus is one pod of a run.
@@ -287,7 +310,32 @@ func status(run Run, u *unstructured.Unstructured, pods []*corev1.Pod) Status {
 	} else if running {
 		s.Phase = PhaseRunning
 	}
+	if s.Phase.Done() {
+		started := 0
+		for _, p := range pods {
+			if mainStarted(run.Kind, p) {
+				started++
+			} else if p.DeletionTimestamp == nil {
+				s.NotStartedNames = append(s.NotStartedNames, ReplicaName(run.Kind, run.Name, p))
+			}
+		}
+		if n := s.Total - started; n > 0 {
+			s.NotStarted = n
+			sort.Strings(s.NotStartedNames)
+		}
+	}
 	return s
+}
+
+// mainStarted reports whether the pod's main container ever started.
+func mainStarted(k Kind, p *corev1.Pod) bool {
+	name := mainContainer(k, p)
+	for _, cs := range p.Status.ContainerStatuses {
+		if cs.Name == name && (cs.State.Running != nil || cs.State.Terminated != nil || cs.RestartCount > 0) {
+			return true
+		}
+	}
+	return false
 }
 
 // listKinds lists each kind's primary objects matching selector, skipping

@@ -66,6 +66,49 @@ status:
 	}
 }
 
+// The Training Operator ends a PyTorchJob when its master ends, even with
+// workers still in their init containers: fair says they never ran.
+func TestMasterFinishedFirst(t *testing.T) {
+	u := obj(t, `apiVersion: kubeflow.org/v1
+kind: PyTorchJob
+metadata: {name: pt, annotations: {fair.dev/gpus: "3"}}
+spec:
+  pytorchReplicaSpecs:
+    Master: {replicas: 1}
+    Worker: {replicas: 2}
+status:
+  conditions:
+  - {type: Succeeded, status: "True", reason: PyTorchJobSucceeded}
+`)
+	l := func(role, idx string) map[string]string {
+		return map[string]string{"training.kubeflow.org/replica-type": role, "training.kubeflow.org/replica-index": idx}
+	}
+	pods := []*corev1.Pod{
+		pod("pt-master-0", l("master", "0"), corev1.PodSucceeded, 0),
+		pod("pt-worker-0", l("worker", "0"), corev1.PodPending, 0),
+		pod("pt-worker-1", l("worker", "1"), corev1.PodPending, 0),
+	}
+	s := status(Run{Name: "pt", Kind: KindPyTorchJob}, u, pods)
+	if got, want := s.Summary(), "Succeeded, but only 1/3 replicas ran (worker-0, worker-1 never started)"; got != want {
+		t.Errorf("summary %q, want %q", got, want)
+	}
+	if s.Ready != 1 || s.GPUs != 3 {
+		t.Errorf("ready %d GPUs %d, want 1 and 3", s.Ready, s.GPUs)
+	}
+	// Every replica ran: the plain summary.
+	for _, p := range pods[1:] {
+		p.Status.Phase = corev1.PodSucceeded
+		p.Status.ContainerStatuses = pods[0].Status.ContainerStatuses
+	}
+	if got, want := status(Run{Name: "pt", Kind: KindPyTorchJob}, u, pods).Summary(), "Succeeded (3/3 replicas ran)"; got != want {
+		t.Errorf("summary %q, want %q", got, want)
+	}
+	// A worker with no pod at all never ran either.
+	if got, want := status(Run{Name: "pt", Kind: KindPyTorchJob}, u, pods[:2]).Summary(), "Succeeded, but only 2/3 replicas ran (1 never started)"; got != want {
+		t.Errorf("summary %q, want %q", got, want)
+	}
+}
+
 func TestJobPhases(t *testing.T) {
 	running := obj(t, "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec: {}\n")
 	done := obj(t, "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nstatus: {conditions: [{type: Complete, status: \"True\"}]}\n")

@@ -352,9 +352,14 @@ func (d *statusDisplay) show() {
 	elapsed := time.Since(d.start).Round(time.Second)
 	kind, name, ns := "", d.run, ""
 	phase, ready, total, gpus, image := "Pending", 0, 0, 0, ""
+	state := "ready"
 	if st := d.st; st != nil {
 		kind, name, ns = string(st.Kind), st.Name, st.Namespace
 		phase, ready, total, gpus, image = string(st.Phase), st.Ready, st.Total, st.GPUs, st.Image
+		if st.Phase.Done() && st.Kind.Training() {
+			// A finished run counts the replicas whose program ran.
+			state, ready = "ran", st.Total-st.NotStarted
+		}
 	}
 	if i := strings.LastIndex(image, "@"); i >= 0 {
 		image = image[i+1:]
@@ -372,12 +377,12 @@ func (d *statusDisplay) show() {
 		if kind != "" {
 			reach += fmt.Sprintf("  |  kubectl -n %s get %s %s", ns, kind, name)
 		}
-		text = fmt.Sprintf("%s/%s  %s  replicas %d/%d  GPUs %d  %s  image %s\n%s", kind, name, phase, ready, total, gpus, elapsed, image, reach)
+		text = fmt.Sprintf("%s/%s  %s  replicas %d/%d %s  GPUs %d  %s  image %s\n%s", kind, name, phase, ready, total, state, gpus, elapsed, image, reach)
 		if d.note != "" {
 			text += "\n" + d.note
 		}
 		h = "<table>" + cell("run", kind+"/"+name) + cell("phase", phase) +
-			cell("replicas ready", fmt.Sprintf("%d/%d", ready, total)) + cell("GPUs", fmt.Sprint(gpus)) +
+			cell("replicas "+state, fmt.Sprintf("%d/%d", ready, total)) + cell("GPUs", fmt.Sprint(gpus)) +
 			cell("elapsed", elapsed.String()) + cell("image", image) + cell("follow", reach)
 		if d.note != "" {
 			h += cell("last event", d.note)

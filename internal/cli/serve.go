@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -92,9 +93,16 @@ func runServe(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, 
 	}
 	w.Timeout = 0 // for serving kinds it bounds the wait, not the pods
 	start := time.Now()
-	run, err := c.Submit(ctx, w, deployer.WithTemplateDir(projectDir(cfg)))
+	sub, err := c.Submit(ctx, w, deployer.WithTemplateDir(projectDir(cfg)))
 	if err != nil {
 		return err
+	}
+	run := sub.Run
+	switch {
+	case sub.Replaced:
+		fmt.Fprintf(io.Err, "replaced the finished run %s (%s) of the same name\n", run.Name, strings.ToLower(string(sub.Previous)))
+	case sub.Previous != "":
+		fmt.Fprintf(io.Err, "%s/%s exists: updated in place, rolling out the new image\n", run.Kind, run.Name)
 	}
 	fmt.Fprintf(io.Err, "%s/%s applied in namespace %s (image %s)\n", run.Kind, run.Name, run.Namespace, w.Image)
 	if sf.detach {

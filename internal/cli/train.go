@@ -251,9 +251,13 @@ func runTrain(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, 
 		return err
 	}
 	start := time.Now()
-	run, err := c.Submit(ctx, w, deployer.WithTemplateDir(projectDir(cfg)))
+	sub, err := c.Submit(ctx, w, deployer.WithTemplateDir(projectDir(cfg)))
 	if err != nil {
 		return err
+	}
+	run := sub.Run
+	if sub.Replaced {
+		fmt.Fprintf(io.Err, "replaced the finished %s/%s (%s) of the same name\n", run.Kind, run.Name, strings.ToLower(string(sub.Previous)))
 	}
 	fmt.Fprintf(io.Err, "%s/%s submitted to namespace %s (image %s)\n", run.Kind, run.Name, run.Namespace, w.Image)
 	if wf.detach {
@@ -297,6 +301,10 @@ func follow(ctx context.Context, io *iostreams.IOStreams, c *deployer.Client, ru
 			code = 1
 		}
 		return &ExitError{Code: code, Err: ferr}
+	}
+	if st := res.Status; st.NotStarted > 0 {
+		fmt.Fprintf(io.Err, "warning: %s/%s %s: it finished when its master did, and the Training Operator does not wait for the other replicas\n",
+			run.Kind, run.Name, strings.ToLower(st.Summary()))
 	}
 	fmt.Fprintf(io.Err, "%s/%s %s\n", run.Kind, run.Name, strings.ToLower(string(res.Status.Phase)))
 	return nil

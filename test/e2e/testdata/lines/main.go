@@ -5,8 +5,8 @@
 // Under a distributed training operator (RANK, WORLD_SIZE, MASTER_ADDR,
 // MASTER_PORT set) it first meets its peers as torch.distributed does: rank
 // 0 listens on MASTER_PORT until every other rank has checked in, so the
-// master does not finish before the workers have started. Each line names
-// the rank.
+// master does not finish before the workers have started (ALONE=1 skips
+// that, as a program that needs no peers would). Each line names the rank.
 package main
 
 import (
@@ -27,9 +27,11 @@ func main() {
 	who := ""
 	if rank := os.Getenv("RANK"); rank != "" {
 		who = " rank " + rank + "/" + os.Getenv("WORLD_SIZE")
-		if err := rendezvous(rank); err != nil {
-			fmt.Fprintln(os.Stderr, "rendezvous:", err)
-			os.Exit(2)
+		if os.Getenv("ALONE") != "1" {
+			if err := rendezvous(rank); err != nil {
+				fmt.Fprintln(os.Stderr, "rendezvous:", err)
+				os.Exit(2)
+			}
 		}
 	}
 	for i := 1; i <= n; i++ {
