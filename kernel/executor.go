@@ -24,7 +24,7 @@ import (
 	"time"
 
 	"github.com/fair-go/fair"
-	"github.com/fair-go/fair/kernel/cellgen"
+	"github.com/fair-go/fair/notebook/cellgen"
 	"github.com/fair-go/fair/kernel/nb"
 	"github.com/fair-go/fair/notebook"
 )

@@ -286,3 +286,29 @@ func (cell *Cell) Position(offset int) (line, col int) {
 	col = offset - (strings.LastIndexByte(before, '\n') + 1) + 1
 	return line, col
 }
+
+// Declarations returns src with only its imports and declarations: every
+// other chunk (statements, line magics, shell lines) is blanked, newlines
+// kept, so positions in what remains are positions in src. A cell magic
+// leaves nothing.
+func Declarations(src string) (string, error) {
+	cell, err := Parse(src)
+	if err != nil {
+		return "", err
+	}
+	if cell.Magic != nil {
+		return "", nil
+	}
+	b := []byte(src)
+	for _, c := range cell.Chunks {
+		if c.Kind == Import || c.Kind == Decl {
+			continue
+		}
+		for i := c.Offset; i < c.End; i++ {
+			if b[i] != '\n' {
+				b[i] = ' '
+			}
+		}
+	}
+	return string(b), nil
+}

@@ -135,6 +135,10 @@ func Select(cells []Code, verb string, body *Code) (*Selection, error) {
 
 // has reports whether c is tagged tag, in its metadata or by a //tag
 // comment on its first line.
+// Skipped reports whether the cell is left out of programs: tagged
+// fair:skip, or starting with a //fair:skip line.
+func (c Code) Skipped() bool { return has(c, TagSkip) }
+
 func has(c Code, tag string) bool {
 	for _, t := range c.Tags {
 		if t == tag {

@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fair-go/fair/builder"
 	"github.com/fair-go/fair/pipeline"
 )
 
@@ -114,21 +116,23 @@ func TestNotebookPipelineRunsLocally(t *testing.T) {
 	out := func(step, name string) string { return filepath.Join(data, step+"."+name) }
 	var last string
 	for _, s := range p.Order() {
-		src, err := pipeline.NotebookProgram(nb, s.Name)
+		src, err := pipeline.NotebookStep(nb, s.Name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.Contains(string(src), "exploring in the notebook only") || strings.Contains(string(src), "%kf") {
-			t.Fatalf("step %s contains a fair:skip cell:\n%s", s.Name, src)
-		}
 		dir := t.TempDir()
-		must(t, os.WriteFile(filepath.Join(dir, "main.go"), src, 0o644))
-		must(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module step\n\ngo 1.26\n"), 0o644))
+		if err := src.Program(dir); err != nil {
+			t.Fatalf("step %s: %v", s.Name, err)
+		}
+		prog := readTree(t, dir)
+		if strings.Contains(prog, "exploring in the notebook only") || strings.Contains(prog, "%kf") {
+			t.Fatalf("step %s contains a fair:skip cell:\n%s", s.Name, prog)
+		}
 		bin := filepath.Join(dir, "step")
 		build := exec.Command("go", "build", "-o", bin, ".")
 		build.Dir = dir
 		if b, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("step %s does not compile: %v\n%s\n%s", s.Name, err, b, src)
+			t.Fatalf("step %s does not compile: %v\n%s\n%s", s.Name, err, b, prog)
 		}
 		run := exec.Command(bin)
 		run.Env = os.Environ()
@@ -153,9 +157,65 @@ func TestNotebookPipelineRunsLocally(t *testing.T) {
 	}
 }
 
+// readTree is every Go file under dir, for messages and checks.
+func readTree(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".go") {
+			data, rerr := os.ReadFile(p)
+			b.WriteString("// " + p + "\n" + string(data) + "\n")
+			return rerr
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A later step reaches a helper an earlier step's cell declares, without
+// running that step's statements; the build uses the kernel's generator, so
+// a compile error names the notebook's cell and line.
+func TestNotebookStepDeclarationsOnly(t *testing.T) {
+	nb := writeNotebook(t, `{"cell_type":"code","metadata":{},"source":"import \"fmt\"\n\nbase := 20"},
+{"cell_type":"code","metadata":{"tags":["step:a"]},"source":"func double(x int) int { return 2 * x }\n\nfmt.Println(\"a ran\")"},
+{"cell_type":"code","metadata":{"tags":["step:b","prev:a"]},"source":"fmt.Println(\"b:\", double(base+1))"}`)
+	src, err := pipeline.NotebookStep(nb, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	must(t, src.Program(dir))
+	run := exec.Command("go", "run", ".")
+	run.Dir = dir
+	out, err := run.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go run: %v\n%s\n%s", err, out, readTree(t, dir))
+	}
+	if string(out) != "b: 42\n" {
+		t.Errorf("step b printed %q, want only its own line", out)
+	}
+
+	// A compile error names the cell and line of the notebook.
+	bad := writeNotebook(t, `{"cell_type":"code","metadata":{"tags":["step:a"]},"source":"x := 1\nundefinedThing(x)"}`)
+	src, err = pipeline.NotebookStep(bad, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := builder.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Build(context.Background(), src); err == nil || !strings.Contains(err.Error(), "cell 1 line 2") {
+		t.Errorf("compile error: %v, want it to name cell 1 line 2", err)
 	}
 }

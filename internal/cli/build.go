@@ -82,8 +82,14 @@ with no change uploads nothing.`,
 					}
 					return newTrainCmd(io, c)
 				}
-				if err := applyNotebookFlags(io, cfg, src, "", newCmd, func(key string) bool { return own[key] }); err != nil {
+				nb, err := applyNotebookFlags(io, cfg, src, "", newCmd, func(key string) bool { return own[key] })
+				if err != nil {
 					return err
+				}
+				if nb != nil {
+					if bo.source, err = nb.source(cfg); err != nil {
+						return err
+					}
 				}
 			}
 			ref, err := buildWith(cmd.Context(), io, cfg, src, bo)

@@ -8,9 +8,11 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/fair-go/fair/builder"
 	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/internal/iostreams"
 	"github.com/fair-go/fair/notebook"
+	"github.com/fair-go/fair/notebook/nbsource"
 )
 
 // OriginNotebook marks values taken from a notebook's %%kf line.
@@ -25,26 +27,34 @@ const OriginNotebook = "notebook %%kf line"
 // newCmd makes the command whose flags the line is parsed with (the train
 // or serve command, as the line says); keep, when set, limits the keys
 // taken (fair build takes only the build flags).
-func applyNotebookFlags(io *iostreams.IOStreams, cfg *config.Config, path, verb string, newCmd func(verb string, c *config.Config) *cobra.Command, keep func(key string) bool) error {
+//
+// The notebook is read and its program selected here, once: the result
+// makes the build source (notebookFile.source), with the includes the
+// line may have added.
+func applyNotebookFlags(io *iostreams.IOStreams, cfg *config.Config, path, verb string, newCmd func(verb string, c *config.Config) *cobra.Command, keep func(key string) bool) (*notebookFile, error) {
 	if !strings.EqualFold(filepath.Ext(path), ".ipynb") {
-		return nil
+		return nil, nil
 	}
 	f, err := notebook.ReadFile(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sel, err := notebook.Select(f.Codes(), verb, nil)
-	if err != nil || sel.Args == "" {
-		return nil // the build reports a bad notebook with its cell and line
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
+	nb := &notebookFile{path: path, sel: sel}
+	if sel.Args == "" {
+		return nb, nil
 	}
 	words, err := splitCommand(sel.Args)
 	if err != nil {
-		return fmt.Errorf("%s: %s: %v", filepath.Base(path), sel.Entry, err)
+		return nil, fmt.Errorf("%s: %s: %v", filepath.Base(path), sel.Entry, err)
 	}
 	from := cfg.Clone()
 	cmd := newCmd(sel.Verb, from)
 	if err := cmd.Flags().Parse(words); err != nil {
-		return fmt.Errorf("%s: %s: %v", filepath.Base(path), sel.Entry, err)
+		return nil, fmt.Errorf("%s: %s: %v", filepath.Base(path), sel.Entry, err)
 	}
 	var used []string
 	cmd.Flags().Visit(func(fl *pflag.Flag) {
@@ -60,5 +70,17 @@ func applyNotebookFlags(io *iostreams.IOStreams, cfg *config.Config, path, verb 
 	if len(used) > 0 {
 		fmt.Fprintf(io.Err, "using %s from %s\n", strings.Join(used, " "), sel.Entry)
 	}
-	return nil
+	return nb, nil
+}
+
+// notebookFile is a notebook given as SOURCE, read and selected once.
+type notebookFile struct {
+	path string
+	sel  *notebook.Selection
+}
+
+// source is the notebook's program as a build source, shipping cfg's
+// includes.
+func (nb *notebookFile) source(cfg *config.Config) (builder.Source, error) {
+	return nbsource.FromSelection(nb.path, nb.sel, nbsource.WithInclude(cfg.Include...))
 }

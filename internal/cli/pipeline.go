@@ -27,6 +27,7 @@ import (
 	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/deployer"
 	"github.com/fair-go/fair/internal/iostreams"
+	"github.com/fair-go/fair/notebook/nbsource"
 	"github.com/fair-go/fair/pipeline"
 )
 
@@ -258,11 +259,6 @@ func buildPipeline(ctx context.Context, io *iostreams.IOStreams, cfg *config.Con
 	if err != nil {
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp("", "fair-pipeline-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(tmp)
 	build := func(ctx context.Context, s pipeline.Source) (pipeline.Built, error) {
 		c := base
 		var ref string
@@ -280,9 +276,9 @@ func buildPipeline(ctx context.Context, io *iostreams.IOStreams, cfg *config.Con
 			}
 			ref, err = buildImage(ctx, io, &c, s.Path)
 		case pipeline.SourceNotebook:
-			var dir string
-			if dir, err = notebookStepDir(tmp, s); err == nil {
-				ref, err = buildImage(ctx, io, &c, dir)
+			var src *nbsource.Source
+			if src, err = pipeline.NotebookStep(s.Path, s.Section); err == nil {
+				ref, err = buildWith(ctx, io, &c, s.Path, buildOpts{source: src})
 			}
 		case pipeline.SourceImage:
 			ref = s.Image
@@ -313,25 +309,6 @@ func runtimeSource() (string, error) {
 		return "", fmt.Errorf("step runtime: write its source: %v", err)
 	}
 	return filepath.Join(dir, "cmd", "fair-step"), nil
-}
-
-// notebookStepDir writes the Go program of a notebook step as a main package.
-func notebookStepDir(tmp string, s pipeline.Source) (string, error) {
-	src, err := pipeline.NotebookProgram(s.Path, s.Section)
-	if err != nil {
-		return "", err
-	}
-	nb := strings.TrimSuffix(filepath.Base(s.Path), ".ipynb")
-	dir := filepath.Join(tmp, deployer.NameFor(nb+"-"+s.Section, time.Unix(0, 0)))
-	dir = strings.TrimSuffix(dir, "-00000")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "main.go"), src, 0o644); err != nil {
-		return "", err
-	}
-	mod := "module " + filepath.Base(dir) + "\n\ngo 1.26\n"
-	return dir, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(mod), 0o644)
 }
 
 func imageBaseName(ref string) string {

@@ -39,9 +39,11 @@ until Ctrl-C. The program listens on --port (PORT is set in its environment).`,
 			if err != nil {
 				return err
 			}
-			if err := applyNotebookFlags(io, cfg, src, "serve", func(_ string, c *config.Config) *cobra.Command { return newServeCmd(io, c) }, nil); err != nil {
+			nb, err := applyNotebookFlags(io, cfg, src, "serve", func(_ string, c *config.Config) *cobra.Command { return newServeCmd(io, c) }, nil)
+			if err != nil {
 				return err
 			}
+			ro.file = nb
 			return runServe(cmd.Context(), io, cfg, ro, sf, src, progArgs)
 		},
 	}

@@ -24,6 +24,7 @@ type runOption func(*runOpts)
 type runOpts struct {
 	observer deployer.Observer
 	source   sourceFunc
+	file     *notebookFile // a notebook given as SOURCE, read once
 }
 
 // sourceFunc makes the source to build once the flags are parsed; verb is
@@ -69,9 +70,11 @@ with --on-interrupt cancel, deletes the job.`,
 			if err != nil {
 				return err
 			}
-			if err := applyNotebookFlags(io, cfg, src, "train", func(_ string, c *config.Config) *cobra.Command { return newTrainCmd(io, c) }, nil); err != nil {
+			nb, err := applyNotebookFlags(io, cfg, src, "train", func(_ string, c *config.Config) *cobra.Command { return newTrainCmd(io, c) }, nil)
+			if err != nil {
 				return err
 			}
+			ro.file = nb
 			return runTrain(cmd.Context(), io, cfg, ro, wf, src, progArgs)
 		},
 	}
@@ -170,6 +173,11 @@ func prepare(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, r
 			return nil, err
 		}
 		src = source.Name()
+	} else if ro.file != nil {
+		var err error
+		if source, err = ro.file.source(cfg); err != nil {
+			return nil, err
+		}
 	}
 	if src != "" {
 		if wf.dryRun != "" {

@@ -24,7 +24,7 @@ import (
 	"github.com/fair-go/fair"
 	"github.com/fair-go/fair/builder"
 	"github.com/fair-go/fair/builder/ignore"
-	"github.com/fair-go/fair/kernel/cellgen"
+	"github.com/fair-go/fair/notebook/cellgen"
 	"github.com/fair-go/fair/notebook"
 )
 
@@ -88,6 +88,13 @@ func FromFile(file, verb string, opts ...Option) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Base(file), err)
 	}
+	return FromSelection(file, sel, opts...)
+}
+
+// FromSelection is FromFile for a notebook already read and selected: the
+// go.mod next to file is used, includes are relative to its folder, and the
+// image is named after it.
+func FromSelection(file string, sel *notebook.Selection, opts ...Option) (*Source, error) {
 	dir := filepath.Dir(file)
 	name := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
 	all := append([]Option{WithModule(dir), WithBaseDir(dir), WithName(name)}, opts...)
