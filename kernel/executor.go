@@ -24,9 +24,9 @@ import (
 	"time"
 
 	"github.com/fair-go/fair"
-	"github.com/fair-go/fair/notebook/cellgen"
 	"github.com/fair-go/fair/kernel/nb"
 	"github.com/fair-go/fair/notebook"
+	"github.com/fair-go/fair/notebook/cellgen"
 )
 
 // The host program is built inside every notebook module (next to the

@@ -24,8 +24,8 @@ import (
 	"github.com/fair-go/fair"
 	"github.com/fair-go/fair/builder"
 	"github.com/fair-go/fair/builder/ignore"
-	"github.com/fair-go/fair/notebook/cellgen"
 	"github.com/fair-go/fair/notebook"
+	"github.com/fair-go/fair/notebook/cellgen"
 )
 
 // Module is the module path of every program built from a notebook, as of
