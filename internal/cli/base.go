@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fair-go/fair/build"
 	"github.com/fair-go/fair/builder"
 	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/internal/iostreams"
@@ -25,7 +26,7 @@ static base into a registry so that other tools can build on it:
   fair base push 127.0.0.1:5000/static --tag latest`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, _, err := newBuilder(io, cfg, false)
+			b, _, err := build.NewBuilder(cfg, io.Err, false)
 			if err != nil {
 				return err
 			}

@@ -151,17 +151,6 @@ func TestBuildDirectoryAndTarball(t *testing.T) {
 	}
 }
 
-func TestSplitCommand(t *testing.T) {
-	got, err := splitCommand(`python -c "print('a b')" x\ y 'c d'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"python", "-c", "print('a b')", "x y", "c d"}
-	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Fatalf("got %q", got)
-	}
-}
-
 func TestVersion(t *testing.T) {
 	// Build the real binary: dependency versions come from its build info.
 	bin := filepath.Join(t.TempDir(), "fair")

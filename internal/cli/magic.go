@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fair-go/fair/build"
 	"github.com/fair-go/fair/builder"
 	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/deployer"
@@ -54,7 +55,7 @@ type kfMagic struct {
 }
 
 func (m *kfMagic) run(ctx context.Context, env *kernel.MagicEnv) error {
-	args, err := splitCommand(env.Args)
+	args, err := build.SplitCommand(env.Args)
 	if err != nil {
 		return env.Error("%v", err)
 	}

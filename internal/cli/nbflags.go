@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/fair-go/fair/build"
 	"github.com/fair-go/fair/builder"
 	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/internal/iostreams"
@@ -47,7 +48,7 @@ func applyNotebookFlags(io *iostreams.IOStreams, cfg *config.Config, path, verb 
 	if sel.Args == "" {
 		return nb, nil
 	}
-	words, err := splitCommand(sel.Args)
+	words, err := build.SplitCommand(sel.Args)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %v", filepath.Base(path), sel.Entry, err)
 	}

@@ -1,0 +1,52 @@
+package build
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/fair-go/fair/config"
+)
+
+func TestSplitCommand(t *testing.T) {
+	got, err := SplitCommand(`python -c "print('a b')" x\ y 'c d'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"python", "-c", "print('a b')", "x y", "c d"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("got %q", got)
+	}
+	if _, err := SplitCommand(`python "unclosed`); err == nil {
+		t.Fatal("an unterminated quote was accepted")
+	}
+}
+
+// SourceFor picks the kind of source from the path and the configuration.
+func TestSourceFor(t *testing.T) {
+	cfg := config.Default()
+	for _, tc := range []struct {
+		path, cmd, dockerfile, want string
+	}{
+		{"../examples/hello", "", "", "hello"},
+		{"../examples/notebooks/train.ipynb", "", "", "train"},
+		{"../examples/train-py", "python3 train.py", "", "train-py"},
+		{"../examples/train-py", "", "", "is not a Go main package"},
+		{"../examples/hello", "", "Dockerfile", "needs a BuildKit daemon"},
+		{"../examples/hello", `python "x`, "", "--cmd"},
+		{"../examples/nowhere", "", "", "source ../examples/nowhere"},
+		{"../examples/hello/main.go", "", "", "want a directory"},
+	} {
+		c := cfg.Clone()
+		c.Cmd, c.Dockerfile = tc.cmd, tc.dockerfile
+		src, err := SourceFor(tc.path, c, "")
+		got := ""
+		if err != nil {
+			got = err.Error()
+		} else {
+			got = src.Name()
+		}
+		if !strings.Contains(got, tc.want) {
+			t.Errorf("%s (cmd %q, dockerfile %q): got %q, want %q", tc.path, tc.cmd, tc.dockerfile, got, tc.want)
+		}
+	}
+}
