@@ -252,3 +252,16 @@ func SplitCommand(s string) ([]string, error) {
 	}
 	return words, nil
 }
+
+// JoinCommand quotes words so that SplitCommand gives them back.
+func JoinCommand(words []string) string {
+	out := make([]string, len(words))
+	for i, w := range words {
+		if w != "" && !strings.ContainsAny(w, " \t\n'\"\\$`") {
+			out[i] = w
+			continue
+		}
+		out[i] = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
+	}
+	return strings.Join(out, " ")
+}

@@ -39,7 +39,7 @@ type podStream struct {
 	c                  *Client
 	ns, pod, container string
 	replica            string
-	out                *lineWriter
+	out                func(text string) // each line, without its timestamp
 	follow             bool
 	tail               int
 	done               chan struct{}
@@ -163,7 +163,7 @@ func (s *podStream) resumeFrom() (time.Time, int) {
 }
 
 func (s *podStream) write(text string) {
-	s.out.line(s.replica, text)
+	s.out(text)
 	s.mu.Lock()
 	s.ring = append(s.ring, text)
 	if len(s.ring) > s.tail {
@@ -176,6 +176,16 @@ func (s *podStream) lastLines() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.ring...)
+}
+
+// ContainerLogs sends the log of one container to each, a line at a time.
+// Following, it keeps streaming until the container has finished (or ctx
+// ends), reconnecting across API server restarts without losing or
+// repeating a line, as Watch does for a run's replicas; otherwise it sends
+// what there is.
+func (c *Client) ContainerLogs(ctx context.Context, ns, pod, container string, follow bool, each func(line string)) {
+	s := &podStream{c: c, ns: ns, pod: pod, container: container, out: each, follow: follow, tail: 1, done: make(chan struct{})}
+	s.run(ctx)
 }
 
 // LogOptions select what Logs prints.
@@ -215,7 +225,8 @@ func (c *Client) Logs(ctx context.Context, name string, out io.Writer, o LogOpti
 			continue
 		}
 		found = true
-		s := &podStream{c: c, ns: p.Namespace, pod: p.Name, container: mainContainer(run.Kind, p), replica: replica, out: lw, tail: 1, done: make(chan struct{})}
+		s := &podStream{c: c, ns: p.Namespace, pod: p.Name, container: mainContainer(run.Kind, p), replica: replica,
+			out: func(text string) { lw.line(replica, text) }, tail: 1, done: make(chan struct{})}
 		s.run(ctx)
 	}
 	if o.Replica != "" && !found {

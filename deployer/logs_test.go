@@ -12,7 +12,8 @@ import (
 // line stamped before the stdout line it follows.
 func TestStreamResumeDropsOnlyWhatWasWritten(t *testing.T) {
 	var buf bytes.Buffer
-	s := &podStream{replica: "worker-0", out: &lineWriter{w: &buf}, tail: 2}
+	lw := &lineWriter{w: &buf}
+	s := &podStream{replica: "worker-0", out: func(text string) { lw.line("worker-0", text) }, tail: 2}
 	file := []string{
 		"2026-11-28T09:59:59.900000000Z zero",
 		"2026-11-28T10:00:00.100000000Z one",

@@ -536,7 +536,7 @@ func (w *watcher) startStream(ctx context.Context, p *corev1.Pod, container, rep
 		return
 	}
 	s := &podStream{c: w.c, ns: p.Namespace, pod: p.Name, container: container, replica: replica,
-		out: w.out, follow: true, tail: w.o.TailLines, done: make(chan struct{})}
+		out: func(text string) { w.out.line(replica, text) }, follow: true, tail: w.o.TailLines, done: make(chan struct{})}
 	w.streams[string(p.UID)] = s
 	w.wg.Add(1)
 	go func() {

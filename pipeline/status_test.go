@@ -82,3 +82,19 @@ func TestArgoHostNetworkAndErrors(t *testing.T) {
 		t.Errorf("no repo: %v", err)
 	}
 }
+
+func TestExecutorLinesLeftOut(t *testing.T) {
+	for line, want := range map[string]bool{
+		`time="2026-11-29T02:32:05.353Z" level=info msg="capturing logs" argo=true`:                           true,
+		`time="2026-11-29T02:32:05.353Z" level=info msg="sub-process exited" argo=true error="<nil>"`:         true,
+		`time="2026-11-29T02:32:05.353Z" level=info msg="sub-process exited" argo=true error="exit status 7"`: true,
+		"Error: exit status 7":                true,
+		"sum: 84":                             false,
+		"time is money argo=true":             false, // the user's own line, whatever it says
+		"Error: exit status 7 (my own words)": false,
+	} {
+		if got := pipeline.ExecutorLine(line); got != want {
+			t.Errorf("ExecutorLine(%q) = %v, want %v", line, got, want)
+		}
+	}
+}

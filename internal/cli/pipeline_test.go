@@ -193,7 +193,7 @@ func TestTestbedPipelineWorkflowsDryRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := argoInstalled(c); err != nil {
+	if err := pipeline.NewRuns(c).Installed(); err != nil {
 		t.Fatalf("test bed: %v (hack/testbed installs the Argo Workflow CRD)", err)
 	}
 	gpu := pipeline.New("gpu",
@@ -275,7 +275,7 @@ func TestTestbedPipelineRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := getWorkflow(context.Background(), c, "diamond-1")
+	u, err := pipeline.NewRuns(c).Get(context.Background(), "diamond-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,20 +300,5 @@ func TestTestbedPipelineRun(t *testing.T) {
 	dout, _, err := runPipelineCmd(context.Background(), cfg, "delete", "diamond-1")
 	if err != nil || strings.TrimSpace(dout) != "workflow/diamond-1 deleted" {
 		t.Fatalf("delete: %v %q", err, dout)
-	}
-}
-
-func TestStepLogsLeaveOutArgoExecutorLines(t *testing.T) {
-	var b strings.Builder
-	out := &prefixedOut{w: &b}
-	out.logLine("d", `time="2026-11-29T02:32:05.353Z" level=info msg="capturing logs" argo=true`)
-	out.logLine("d", "sum: 84")
-	out.logLine("d", `time is money argo=true`) // the user's own line, whatever it says
-	out.logLine("d", `time="2026-11-29T02:32:05.353Z" level=info msg="sub-process exited" argo=true error="<nil>"`)
-	out.logLine("d", `time="2026-11-29T02:32:05.353Z" level=info msg="sub-process exited" argo=true error="exit status 7"`)
-	out.logLine("d", "Error: exit status 7")
-	out.logLine("d", "Error: exit status 7 (my own words)")
-	if got, want := b.String(), "[d] sum: 84\n[d] time is money argo=true\n[d] Error: exit status 7 (my own words)\n"; got != want {
-		t.Errorf("step log %q, want %q", got, want)
 	}
 }
