@@ -7,15 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/internal/iostreams"
+	"github.com/fair-go/fair/serving"
 )
 
 func newPredictCmd(ios *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
@@ -51,16 +50,13 @@ port-forward, and print the response:
 				return err
 			}
 			defer func() { cancel(); <-done }()
+			client := &serving.Client{URL: url}
 			if model == "" {
-				if model, err = onlyModel(ctx, url); err != nil {
+				if model, err = client.OnlyModel(ctx); err != nil {
 					return fmt.Errorf("%s: %v", args[0], err)
 				}
 			}
-			path := "/v2/models/" + model
-			if version != "" {
-				path += "/versions/" + version
-			}
-			out, err := post(ctx, url+path+"/infer", body)
+			out, err := client.Infer(ctx, model, version, body)
 			if err != nil {
 				return fmt.Errorf("%s: %v", args[0], err)
 			}
@@ -100,57 +96,4 @@ func readData(spec string, stdin io.Reader) ([]byte, error) {
 		return nil, errors.New("the request is not valid JSON")
 	}
 	return b, nil
-}
-
-// onlyModel asks the server which models it hosts (the KServe v1 list,
-// which the serving runtime answers) and returns the one there is.
-func onlyModel(ctx context.Context, url string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/v1/models", nil)
-	if err != nil {
-		return "", err
-	}
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	var list struct {
-		Models []string `json:"models"`
-	}
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&list) != nil || len(list.Models) == 0 {
-		return "", errors.New("cannot list its models; pass --model")
-	}
-	if len(list.Models) > 1 {
-		return "", fmt.Errorf("it hosts %d models (%s); pass --model", len(list.Models), strings.Join(list.Models, ", "))
-	}
-	return list.Models[0], nil
-}
-
-var httpClient = &http.Client{Timeout: 2 * time.Minute}
-
-func post(ctx context.Context, url string, body []byte) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode/100 != 2 {
-		var e struct {
-			Error string `json:"error"`
-		}
-		if json.Unmarshal(out, &e) == nil && e.Error != "" {
-			return nil, fmt.Errorf("%s: %s", resp.Status, e.Error)
-		}
-		return nil, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(out)))
-	}
-	return out, nil
 }
