@@ -9,16 +9,15 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/fair-go/fair/build"
 	"github.com/fair-go/fair/builder"
 	"github.com/fair-go/fair/config"
-	"github.com/fair-go/fair/deployer"
 	"github.com/fair-go/fair/internal/iostreams"
 	"github.com/fair-go/fair/kernel"
+	"github.com/fair-go/fair/kernel/rundisplay"
 	"github.com/fair-go/fair/notebook"
 	"github.com/fair-go/fair/notebook/nbsource"
 )
@@ -84,19 +83,19 @@ func (m *kfMagic) run(ctx context.Context, env *kernel.MagicEnv) error {
 			body = &notebook.Code{Label: fmt.Sprintf("In[%d]", env.Count), Source: env.Body}
 		}
 		source := notebookSource(env, body)
-		disp := newStatusDisplay(env)
-		defer disp.stop()
+		disp := rundisplay.New(env)
+		defer disp.Stop()
 		// Progress is not an error: Jupyter paints stderr as one. It goes
 		// to the live display (a build's to plain output); warnings stay
 		// on stderr.
-		progress := &lineSink{fn: func(line string) {
+		progress := &rundisplay.Lines{Each: func(line string) {
 			switch {
-			case isWarning(line):
+			case rundisplay.IsWarning(line):
 				fmt.Fprintln(env.Stderr, line)
 			case verb == "build":
 				fmt.Fprintln(env.Stdout, line)
 			default:
-				disp.progress(line)
+				disp.Progress(line)
 			}
 		}}
 		defer progress.Flush()
@@ -105,9 +104,9 @@ func (m *kfMagic) run(ctx context.Context, env *kernel.MagicEnv) error {
 		case "build":
 			cmd = newBuildCmd(io, cfg, withSource(source))
 		case "train":
-			cmd = newTrainCmd(io, cfg, withSource(source), withObserver(disp.observe))
+			cmd = newTrainCmd(io, cfg, withSource(source), withObserver(disp.Observe))
 		default:
-			cmd = newServeCmd(io, cfg, withSource(source), withObserver(disp.observe))
+			cmd = newServeCmd(io, cfg, withSource(source), withObserver(disp.Observe))
 		}
 	case "predict":
 		cmd = newPredictCmd(io, cfg)
@@ -230,171 +229,4 @@ func (m *kfMagic) showConfig(env *kernel.MagicEnv) {
 		"text/plain": text.String(),
 		"text/html":  "<table><tr><th>key</th><th>value</th><th>from</th></tr>" + rows.String() + "</table>",
 	})
-}
-
-// statusDisplay is the live status of a run, updated in place in the cell
-// as events arrive and once a second for the elapsed time.
-type statusDisplay struct {
-	env   *kernel.MagicEnv
-	id    string
-	mu    sync.Mutex
-	shown bool
-	start time.Time
-	run   string
-	st    *deployer.Status
-	note  string
-	done  chan struct{}
-	once  sync.Once
-}
-
-func newStatusDisplay(env *kernel.MagicEnv) *statusDisplay {
-	d := &statusDisplay{env: env, id: fmt.Sprintf("fair-status-%d-%d", env.Count, time.Now().UnixNano()), done: make(chan struct{})}
-	go func() {
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-d.done:
-				return
-			case <-t.C:
-				d.mu.Lock()
-				if d.shown && (d.st == nil || !d.st.Phase.Done()) {
-					d.show()
-				}
-				d.mu.Unlock()
-			}
-		}
-	}()
-	return d
-}
-
-func (d *statusDisplay) stop() { d.once.Do(func() { close(d.done) }) }
-
-// progress shows a line of the command's progress (building, pushing,
-// submitting) as the display's latest event.
-func (d *statusDisplay) progress(line string) {
-	line = strings.TrimSpace(line)
-	if line == "" {
-		return
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.start.IsZero() {
-		d.start = time.Now()
-	}
-	d.note = line
-	d.show()
-}
-
-// isWarning reports a progress line that is a warning for the user.
-func isWarning(line string) bool {
-	l := strings.ToLower(line)
-	return strings.HasPrefix(l, "warning") || strings.Contains(l, ": warning:")
-}
-
-// lineSink hands what is written to it to fn a line at a time; a carriage
-// return (a terminal's redraw) ends a line too.
-type lineSink struct {
-	mu  sync.Mutex
-	buf []byte
-	fn  func(string)
-}
-
-func (l *lineSink) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.buf = append(l.buf, p...)
-	for {
-		i := strings.IndexAny(string(l.buf), "\r\n")
-		if i < 0 {
-			break
-		}
-		line := string(l.buf[:i])
-		l.buf = l.buf[i+1:]
-		if strings.TrimSpace(line) != "" {
-			l.fn(line)
-		}
-	}
-	return len(p), nil
-}
-
-// Flush hands on a last line that had no newline.
-func (l *lineSink) Flush() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if strings.TrimSpace(string(l.buf)) != "" {
-		l.fn(string(l.buf))
-	}
-	l.buf = nil
-}
-
-func (d *statusDisplay) observe(e deployer.Event) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.start.IsZero() {
-		d.start = time.Now()
-	}
-	d.run = e.Run
-	if e.Status != nil {
-		st := *e.Status
-		d.st = &st
-	}
-	if e.Message != "" {
-		d.note = e.Message
-		if e.Replica != "" {
-			d.note = e.Replica + ": " + e.Message
-		}
-	}
-	d.show()
-}
-
-// show publishes the display; the caller holds d.mu.
-func (d *statusDisplay) show() {
-	elapsed := time.Since(d.start).Round(time.Second)
-	kind, name, ns := "", d.run, ""
-	phase, ready, total, gpus, image := "Pending", 0, 0, 0, ""
-	state := "ready"
-	if st := d.st; st != nil {
-		kind, name, ns = string(st.Kind), st.Name, st.Namespace
-		phase, ready, total, gpus, image = string(st.Phase), st.Ready, st.Total, st.GPUs, st.Image
-		if st.Phase.Done() && st.Kind.Training() {
-			// A finished run counts the replicas whose program ran.
-			state, ready = "ran", st.Total-st.NotStarted
-		}
-	}
-	if i := strings.LastIndex(image, "@"); i >= 0 {
-		image = image[i+1:]
-	}
-	cell := func(k, v string) string {
-		return "<tr><th style=\"text-align:left\">" + k + "</th><td style=\"text-align:left\">" + html.EscapeString(v) + "</td></tr>"
-	}
-	var text, h string
-	if name == "" {
-		// Not submitted yet: building and pushing.
-		text = fmt.Sprintf("%s  %s", d.note, elapsed)
-		h = "<table>" + cell("progress", d.note) + cell("elapsed", elapsed.String()) + "</table>"
-	} else {
-		reach := fmt.Sprintf("%%kf logs %s -f", name)
-		if kind != "" {
-			reach += fmt.Sprintf("  |  kubectl -n %s get %s %s", ns, kind, name)
-		}
-		text = fmt.Sprintf("%s/%s  %s  replicas %d/%d %s  GPUs %d  %s  image %s\n%s", kind, name, phase, ready, total, state, gpus, elapsed, image, reach)
-		if d.note != "" {
-			text += "\n" + d.note
-		}
-		h = "<table>" + cell("run", kind+"/"+name) + cell("phase", phase) +
-			cell("replicas "+state, fmt.Sprintf("%d/%d", ready, total)) + cell("GPUs", fmt.Sprint(gpus)) +
-			cell("elapsed", elapsed.String()) + cell("image", image) + cell("follow", reach)
-		if d.note != "" {
-			h += cell("last event", d.note)
-		}
-		h += "</table>"
-	}
-	b := map[string]any{"text/plain": text, "text/html": h}
-	if d.shown {
-		d.env.Update(d.id, b)
-		return
-	}
-	d.shown = true
-	d.env.Display(d.id, b)
 }

@@ -1,0 +1,187 @@
+// Package rundisplay shows a run started from a notebook cell (%kf train,
+// %kf serve) as one display updated in place: while building, the latest
+// progress line; once submitted, its phase, replicas, GPUs, elapsed time,
+// image digest and how to follow it.
+package rundisplay
+
+import (
+	"fmt"
+	"html"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fair-go/fair/deployer"
+	"github.com/fair-go/fair/kernel"
+)
+
+// Display is the live status of a run, updated in place in the cell as
+// events arrive and once a second for the elapsed time.
+type Display struct {
+	env   *kernel.MagicEnv
+	id    string
+	mu    sync.Mutex
+	shown bool
+	start time.Time
+	run   string
+	st    *deployer.Status
+	note  string
+	done  chan struct{}
+	once  sync.Once
+}
+
+// New starts a display in env's cell; it shows once the first event or
+// progress line arrives.
+func New(env *kernel.MagicEnv) *Display {
+	d := &Display{env: env, id: fmt.Sprintf("fair-status-%d-%d", env.Count, time.Now().UnixNano()), done: make(chan struct{})}
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-d.done:
+				return
+			case <-t.C:
+				d.mu.Lock()
+				if d.shown && (d.st == nil || !d.st.Phase.Done()) {
+					d.show()
+				}
+				d.mu.Unlock()
+			}
+		}
+	}()
+	return d
+}
+
+// Stop ends the display's clock.
+func (d *Display) Stop() { d.once.Do(func() { close(d.done) }) }
+
+// Progress shows a line of the command's progress (building, pushing,
+// submitting) as the display's latest event.
+func (d *Display) Progress(line string) {
+	line = strings.TrimSpace(line)
+	if line == "" {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.start.IsZero() {
+		d.start = time.Now()
+	}
+	d.note = line
+	d.show()
+}
+
+// IsWarning reports a progress line that is a warning for the user.
+func IsWarning(line string) bool {
+	l := strings.ToLower(line)
+	return strings.HasPrefix(l, "warning") || strings.Contains(l, ": warning:")
+}
+
+// Lines is a writer that hands what is written to it to Each a line at a
+// time; a carriage return (a terminal's redraw) ends a line too.
+type Lines struct {
+	Each func(string)
+	mu   sync.Mutex
+	buf  []byte
+}
+
+func (l *Lines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(l.buf, p...)
+	for {
+		i := strings.IndexAny(string(l.buf), "\r\n")
+		if i < 0 {
+			break
+		}
+		line := string(l.buf[:i])
+		l.buf = l.buf[i+1:]
+		if strings.TrimSpace(line) != "" {
+			l.Each(line)
+		}
+	}
+	return len(p), nil
+}
+
+// Flush hands on a last line that had no newline.
+func (l *Lines) Flush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if strings.TrimSpace(string(l.buf)) != "" {
+		l.Each(string(l.buf))
+	}
+	l.buf = nil
+}
+
+// Observe is a deployer.Observer: it shows the run's events.
+func (d *Display) Observe(e deployer.Event) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.start.IsZero() {
+		d.start = time.Now()
+	}
+	d.run = e.Run
+	if e.Status != nil {
+		st := *e.Status
+		d.st = &st
+	}
+	if e.Message != "" {
+		d.note = e.Message
+		if e.Replica != "" {
+			d.note = e.Replica + ": " + e.Message
+		}
+	}
+	d.show()
+}
+
+// show publishes the display; the caller holds d.mu.
+func (d *Display) show() {
+	elapsed := time.Since(d.start).Round(time.Second)
+	kind, name, ns := "", d.run, ""
+	phase, ready, total, gpus, image := "Pending", 0, 0, 0, ""
+	state := "ready"
+	if st := d.st; st != nil {
+		kind, name, ns = string(st.Kind), st.Name, st.Namespace
+		phase, ready, total, gpus, image = string(st.Phase), st.Ready, st.Total, st.GPUs, st.Image
+		if st.Phase.Done() && st.Kind.Training() {
+			// A finished run counts the replicas whose program ran.
+			state, ready = "ran", st.Total-st.NotStarted
+		}
+	}
+	if i := strings.LastIndex(image, "@"); i >= 0 {
+		image = image[i+1:]
+	}
+	cell := func(k, v string) string {
+		return "<tr><th style=\"text-align:left\">" + k + "</th><td style=\"text-align:left\">" + html.EscapeString(v) + "</td></tr>"
+	}
+	var text, h string
+	if name == "" {
+		// Not submitted yet: building and pushing.
+		text = fmt.Sprintf("%s  %s", d.note, elapsed)
+		h = "<table>" + cell("progress", d.note) + cell("elapsed", elapsed.String()) + "</table>"
+	} else {
+		reach := fmt.Sprintf("%%kf logs %s -f", name)
+		if kind != "" {
+			reach += fmt.Sprintf("  |  kubectl -n %s get %s %s", ns, kind, name)
+		}
+		text = fmt.Sprintf("%s/%s  %s  replicas %d/%d %s  GPUs %d  %s  image %s\n%s", kind, name, phase, ready, total, state, gpus, elapsed, image, reach)
+		if d.note != "" {
+			text += "\n" + d.note
+		}
+		h = "<table>" + cell("run", kind+"/"+name) + cell("phase", phase) +
+			cell("replicas "+state, fmt.Sprintf("%d/%d", ready, total)) + cell("GPUs", fmt.Sprint(gpus)) +
+			cell("elapsed", elapsed.String()) + cell("image", image) + cell("follow", reach)
+		if d.note != "" {
+			h += cell("last event", d.note)
+		}
+		h += "</table>"
+	}
+	b := map[string]any{"text/plain": text, "text/html": h}
+	if d.shown {
+		d.env.Update(d.id, b)
+		return
+	}
+	d.shown = true
+	d.env.Display(d.id, b)
+}
