@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -76,7 +74,7 @@ func addManifestFlags(cmd *cobra.Command, cfg *config.Config, mf *manifestFlags)
 func resolveFiles(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, files []string) ([]*unstructured.Unstructured, error) {
 	var objs []*unstructured.Unstructured
 	for _, f := range files {
-		got, err := readManifests(io, f)
+		got, err := deployer.ReadManifests(f, io.In)
 		if err != nil {
 			return nil, err
 		}
@@ -110,61 +108,4 @@ func resolveFiles(ctx context.Context, io *iostreams.IOStreams, cfg *config.Conf
 		}
 	}
 	return objs, nil
-}
-
-func readManifests(io *iostreams.IOStreams, name string) ([]*unstructured.Unstructured, error) {
-	if name == "-" {
-		data, err := readAll(io.In)
-		if err != nil {
-			return nil, err
-		}
-		return decode("stdin", data)
-	}
-	st, err := os.Stat(name)
-	if err != nil {
-		return nil, fmt.Errorf("-f %s: %v", name, errors.Unwrap(err))
-	}
-	var paths []string
-	if st.IsDir() {
-		ents, err := os.ReadDir(name)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range ents {
-			switch filepath.Ext(e.Name()) {
-			case ".yaml", ".yml", ".json":
-				paths = append(paths, filepath.Join(name, e.Name()))
-			}
-		}
-	} else {
-		paths = []string{name}
-	}
-	var out []*unstructured.Unstructured
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return nil, err
-		}
-		objs, err := decode(p, data)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, objs...)
-	}
-	return out, nil
-}
-
-func decode(name string, data []byte) ([]*unstructured.Unstructured, error) {
-	objs, err := deployer.DecodeYAML(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", name, err)
-	}
-	return objs, nil
-}
-
-func readAll(r io.Reader) ([]byte, error) {
-	if r == nil {
-		return nil, errors.New("no standard input")
-	}
-	return io.ReadAll(r)
 }
