@@ -102,8 +102,14 @@ func (c *Client) missing(gvk schema.GroupVersionKind) error {
 // Installed reports whether the API server serves the kind's primary
 // object (a CRD may be missing).
 func (c *Client) Installed(k Kind) (bool, error) {
-	i := kindTable[k]
-	rl, err := c.Discovery.ServerResourcesForGroupVersion(i.gvk.GroupVersion().String())
+	return c.Serves(k.GVR())
+}
+
+// Serves reports whether the API server serves the resource: discovery
+// knows its group, version and name. A CRD that is not installed is false;
+// an unreachable server is an error.
+func (c *Client) Serves(gvr schema.GroupVersionResource) (bool, error) {
+	rl, err := c.Discovery.ServerResourcesForGroupVersion(gvr.GroupVersion().String())
 	if apierrors.IsNotFound(err) {
 		return false, nil
 	}
@@ -111,7 +117,7 @@ func (c *Client) Installed(k Kind) (bool, error) {
 		return false, c.explain(err, "discovery")
 	}
 	for _, r := range rl.APIResources {
-		if r.Name == i.resource {
+		if r.Name == gvr.Resource {
 			return true, nil
 		}
 	}

@@ -264,23 +264,7 @@ func NameFor(src string, now time.Time) string {
 	if i := strings.Index(base, ":"); i >= 0 {
 		base = base[:i]
 	}
-	base = strings.TrimSuffix(base, ".ipynb")
-	var b strings.Builder
-	for _, r := range strings.ToLower(base) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
-			b.WriteByte('-')
-		}
-	}
-	name := strings.Trim(b.String(), "-")
-	if name == "" || name == "." {
-		name = "run"
-	}
-	if len(name) > 40 {
-		name = strings.Trim(name[:40], "-")
-	}
+	name := DNSLabel(strings.TrimSuffix(base, ".ipynb"), "run")
 	const digits = "0123456789abcdefghijklmnopqrstuvwxyz"
 	n := uint64(now.UnixNano())
 	suffix := make([]byte, 5)
@@ -289,4 +273,27 @@ func NameFor(src string, now time.Time) string {
 		n /= 36
 	}
 	return name + "-" + string(suffix)
+}
+
+// DNSLabel makes s a name Kubernetes accepts for most objects: lower-case
+// letters and digits, other runs of characters as one '-', at most 40
+// characters (room for a suffix), fallback when nothing is left.
+func DNSLabel(s, fallback string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+	}
+	name := strings.Trim(b.String(), "-")
+	if len(name) > 40 {
+		name = strings.Trim(name[:40], "-")
+	}
+	if name == "" || name == "." {
+		name = fallback
+	}
+	return name
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/fair-go/fair/deployer"
 	"github.com/fair-go/fair/notebook"
 	"github.com/fair-go/fair/notebook/nbsource"
 )
@@ -80,7 +81,7 @@ func notebookSections(path string) (name string, cells []nbCell, steps []*nbSect
 		cells = append(cells, nbCell{code: c, step: owner})
 	}
 	name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	return sanitizeName(name), cells, steps, nil
+	return deployer.DNSLabel(name, "pipeline"), cells, steps, nil
 }
 
 func (s *nbSection) tag(tag string) error {
@@ -101,25 +102,6 @@ func (s *nbSection) tag(tag string) error {
 	return nil
 }
 
-func sanitizeName(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
-			b.WriteByte('-')
-		}
-	}
-	n := strings.Trim(b.String(), "-")
-	if len(n) > 40 {
-		n = strings.Trim(n[:40], "-")
-	}
-	if n == "" {
-		n = "pipeline"
-	}
-	return n
-}
 
 // FromNotebook reads a notebook whose code cells are tagged step:NAME (plus
 // prev:NAME, in:NAME=STEP.OUT, out:NAME, value:NAME, fair:skip) into a

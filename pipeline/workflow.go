@@ -36,19 +36,14 @@ func NewRuns(c *deployer.Client) *Runs { return &Runs{c: c} }
 
 // Installed gives a clear error when the cluster has no Workflow CRD.
 func (r *Runs) Installed() error {
-	c := r.c
-	rl, err := c.Discovery.ServerResourcesForGroupVersion(WorkflowGVR.GroupVersion().String())
-	if err == nil {
-		for _, res := range rl.APIResources {
-			if res.Name == WorkflowGVR.Resource {
-				return nil
-			}
-		}
+	ok, err := r.c.Serves(WorkflowGVR)
+	if err != nil {
+		return err
 	}
-	if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("cannot reach the cluster at %s: %v", c.Config.Host, err)
+	if !ok {
+		return fmt.Errorf("context %s has no Argo Workflows (no argoproj.io/v1alpha1 Workflow resource): install it, or write a KFP pipeline with fair pipeline compile --format kfp", r.c.Context)
 	}
-	return fmt.Errorf("context %s has no Argo Workflows (no argoproj.io/v1alpha1 Workflow resource): install it, or write a KFP pipeline with fair pipeline compile --format kfp", c.Context)
+	return nil
 }
 
 // Submit creates the Workflow; with dryRun the API server only validates it.
