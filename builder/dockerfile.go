@@ -1,7 +1,6 @@
 package builder
 
 import (
-	"archive/tar"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -21,6 +20,7 @@ import (
 	"github.com/tonistiigi/fsutil"
 
 	"github.com/fair-go/fair/builder/ignore"
+	"github.com/fair-go/fair/internal/untar"
 )
 
 // DockerfileSource is a directory built from a Dockerfile by a BuildKit
@@ -158,7 +158,7 @@ func (b *Builder) keepLayout(tarPath string) (string, error) {
 		return "", err
 	}
 	defer os.RemoveAll(tmp)
-	if err := untar(tarPath, tmp); err != nil {
+	if err := untarLayout(tarPath, tmp); err != nil {
 		return "", err
 	}
 	index, err := os.ReadFile(filepath.Join(tmp, "index.json"))
@@ -179,43 +179,13 @@ func (b *Builder) keepLayout(tarPath string) (string, error) {
 	return dir, nil
 }
 
-// untar unpacks an OCI layout tarball, refusing paths that leave dir.
-func untar(file, dir string) error {
+// untarLayout unpacks an OCI layout tarball, refusing anything that would
+// land outside dir.
+func untarLayout(file, dir string) error {
 	f, err := os.Open(file)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dir, filepath.Clean("/"+h.Name))
-		switch h.Typeflag {
-		case tar.TypeDir:
-			if err := os.MkdirAll(target, 0o755); err != nil {
-				return err
-			}
-		case tar.TypeReg:
-			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-				return err
-			}
-			out, err := os.Create(target)
-			if err != nil {
-				return err
-			}
-			if _, err := io.Copy(out, tr); err != nil {
-				out.Close()
-				return err
-			}
-			if err := out.Close(); err != nil {
-				return err
-			}
-		}
-	}
+	return untar.Extract(f, dir)
 }

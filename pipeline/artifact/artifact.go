@@ -15,7 +15,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -23,6 +22,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/fair-go/fair/internal/untar"
 )
 
 // AnnotationFile names the single file an artifact holds; without it the
@@ -133,9 +134,9 @@ func Pull(ctx context.Context, ref, dest string, o Options) error {
 	}
 	defer rc.Close()
 	if file := m.Annotations[AnnotationFile]; file != "" {
-		return extractFile(tar.NewReader(rc), file, dest)
+		return untar.File(rc, file, dest)
 	}
-	return extractDir(tar.NewReader(rc), dest)
+	return untar.Extract(rc, dest, untar.WithSymlinks())
 }
 
 func addDir(tw *tar.Writer, root string) error {
@@ -185,73 +186,6 @@ func addFile(tw *tar.Writer, p, name string, info fs.FileInfo) error {
 	defer f.Close()
 	_, err = io.Copy(tw, f)
 	return err
-}
-
-func extractFile(tr *tar.Reader, file, dest string) error {
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			return fmt.Errorf("artifact has no file %s", file)
-		}
-		if err != nil {
-			return err
-		}
-		if hdr.Name != file || hdr.Typeflag != tar.TypeReg {
-			continue
-		}
-		return writeFile(tr, dest, hdr.FileInfo().Mode().Perm())
-	}
-}
-
-func extractDir(tr *tar.Reader, dest string) error {
-	if err := os.MkdirAll(dest, 0o755); err != nil {
-		return err
-	}
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		clean := filepath.Clean(filepath.FromSlash(hdr.Name))
-		if filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
-			return fmt.Errorf("artifact entry %q leaves its directory", hdr.Name)
-		}
-		target := filepath.Join(dest, clean)
-		switch hdr.Typeflag {
-		case tar.TypeDir:
-			err = os.MkdirAll(target, 0o755)
-		case tar.TypeReg:
-			if err = os.MkdirAll(filepath.Dir(target), 0o755); err == nil {
-				err = writeFile(tr, target, hdr.FileInfo().Mode().Perm())
-			}
-		case tar.TypeSymlink:
-			if filepath.IsAbs(hdr.Linkname) || strings.HasPrefix(filepath.Clean(filepath.Join(filepath.Dir(clean), hdr.Linkname)), "..") {
-				return fmt.Errorf("artifact link %q points outside its directory", hdr.Name)
-			}
-			err = os.Symlink(hdr.Linkname, target)
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-func writeFile(r io.Reader, dest string, perm fs.FileMode) error {
-	if perm == 0 {
-		perm = 0o644
-	}
-	f, err := os.OpenFile(dest, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, perm)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, r); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // fileLayer is an uncompressed tar on disk, hashed once while written.
