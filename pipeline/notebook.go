@@ -102,7 +102,6 @@ func (s *nbSection) tag(tag string) error {
 	return nil
 }
 
-
 // FromNotebook reads a notebook whose code cells are tagged step:NAME (plus
 // prev:NAME, in:NAME=STEP.OUT, out:NAME, value:NAME, fair:skip) into a
 // pipeline named after the file. Each step is built from its own cells plus
