@@ -27,6 +27,7 @@ type buildOpts struct {
 }
 
 func newBuildCmd(io *iostreams.IOStreams, cfg *config.Config, opts ...runOption) *cobra.Command {
+	var trustNotebook bool
 	var bo buildOpts
 	var ro runOpts
 	for _, o := range opts {
@@ -76,7 +77,7 @@ with no change uploads nothing.`,
 					}
 					return newTrainCmd(io, c)
 				}
-				nb, err := applyNotebookFlags(io, cfg, src, "", newCmd, func(key string) bool { return own[key] })
+				nb, err := applyNotebookFlags(io, cfg, src, "", trustNotebook, newCmd, func(key string) bool { return own[key] })
 				if err != nil {
 					return err
 				}
@@ -103,6 +104,7 @@ with no change uploads nothing.`,
 	f.StringVar(&bo.ociLayout, "oci-layout", "", "write the image into this OCI layout directory instead of a registry")
 	f.StringVar(&bo.tarball, "tarball", "", "write the image into this tarball (docker load) instead of a registry")
 	f.BoolVarP(&bo.verbose, "verbose", "v", false, "show more progress, such as each excluded file")
+	cmd.Flags().BoolVar(&trustNotebook, "trust-notebook", false, "take every flag on a notebook's %kf line, even those deciding where credentials go (registry, cluster, secrets)")
 	return cmd
 }
 

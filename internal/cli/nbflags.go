@@ -32,7 +32,11 @@ const OriginNotebook = "notebook %%kf line"
 // The notebook is read and its program selected here, once: the result
 // makes the build source (notebookFile.source), with the includes the
 // line may have added.
-func applyNotebookFlags(io *iostreams.IOStreams, cfg *config.Config, path, verb string, newCmd func(verb string, c *config.Config) *cobra.Command, keep func(key string) bool) (*notebookFile, error) {
+//
+// A notebook may come from anyone: unless trust is set, its line may shape
+// the run (GPUs, kind, workers, resources, base, environment) but not
+// decide where credentials go or what leaves the machine (see untrusted).
+func applyNotebookFlags(io *iostreams.IOStreams, cfg *config.Config, path, verb string, trust bool, newCmd func(verb string, c *config.Config) *cobra.Command, keep func(key string) bool) (*notebookFile, error) {
 	if !strings.EqualFold(filepath.Ext(path), ".ipynb") {
 		return nil, nil
 	}
@@ -57,21 +61,54 @@ func applyNotebookFlags(io *iostreams.IOStreams, cfg *config.Config, path, verb 
 	if err := cmd.Flags().Parse(words); err != nil {
 		return nil, fmt.Errorf("%s: %s: %v", filepath.Base(path), sel.Entry, err)
 	}
-	var used []string
+	var used, refused []string
 	cmd.Flags().Visit(func(fl *pflag.Flag) {
 		v, ok := fl.Value.(*cfgValue)
 		if !ok || strings.HasPrefix(cfg.Origin(v.key), config.OriginFlag) || (keep != nil && !keep(v.key)) {
 			return
 		}
 		val, _ := from.Get(v.key)
+		if !trust {
+			if why := untrusted(v.key, val); why != "" {
+				refused = append(refused, "--"+fl.Name+" ("+why+")")
+				return
+			}
+		}
 		if cfg.Set(v.key, val, OriginNotebook) == nil {
 			used = append(used, "--"+fl.Name+"="+val)
 		}
 	})
+	if len(refused) > 0 {
+		return nil, fmt.Errorf("%s: %s sets %s, which a notebook may not decide: give it on the command line, or pass --trust-notebook if you trust this notebook",
+			filepath.Base(path), sel.Entry, strings.Join(refused, ", "))
+	}
 	if len(used) > 0 {
 		fmt.Fprintf(io.Err, "using %s from %s\n", strings.Join(used, " "), sel.Entry)
 	}
 	return nb, nil
+}
+
+// untrusted says why a notebook's %%kf line may not set key to val, or
+// returns "" when it may.
+func untrusted(key, val string) string {
+	switch key {
+	case "registry", "repo", "insecureRegistries":
+		return "where the image and your registry credentials go"
+	case "kubeconfig", "context":
+		return "which cluster and credentials are used; a kubeconfig can run commands"
+	case "namespace", "serviceAccount", "imagePullSecrets", "envFromSecrets", "volumes":
+		return "what the job may read in your cluster"
+	case "buildkit":
+		return "a BuildKit daemon would receive your registry credentials"
+	case "include":
+		for _, p := range strings.Split(val, ",") {
+			p = strings.TrimSpace(p)
+			if filepath.IsAbs(p) || p == ".." || strings.HasPrefix(filepath.Clean(p), ".."+string(filepath.Separator)) || strings.HasPrefix(p, "~") {
+				return "files outside the notebook's folder would leave the machine"
+			}
+		}
+	}
+	return ""
 }
 
 // notebookFile is a notebook given as SOURCE, read and selected once.

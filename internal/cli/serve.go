@@ -21,6 +21,7 @@ type serveFlags struct {
 }
 
 func newServeCmd(io *iostreams.IOStreams, cfg *config.Config, opts ...runOption) *cobra.Command {
+	var trustNotebook bool
 	var sf serveFlags
 	var ro runOpts
 	for _, o := range opts {
@@ -39,7 +40,7 @@ until Ctrl-C. The program listens on --port (PORT is set in its environment).`,
 			if err != nil {
 				return err
 			}
-			nb, err := applyNotebookFlags(io, cfg, src, "serve", func(_ string, c *config.Config) *cobra.Command { return newServeCmd(io, c) }, nil)
+			nb, err := applyNotebookFlags(io, cfg, src, "serve", trustNotebook, func(_ string, c *config.Config) *cobra.Command { return newServeCmd(io, c) }, nil)
 			if err != nil {
 				return err
 			}
@@ -55,6 +56,7 @@ until Ctrl-C. The program listens on --port (PORT is set in its environment).`,
 	cfgFlag(f, cfg, "timeout", "timeout", "", "string", "how long to wait for the endpoint to be ready (default 5m)")
 	f.BoolVar(&sf.portForward, "port-forward", false, "forward a local port to the endpoint and print its URL")
 	f.IntVar(&sf.localPort, "local-port", 0, "local port for --port-forward (default: a free one)")
+	cmd.Flags().BoolVar(&trustNotebook, "trust-notebook", false, "take every flag on a notebook's %kf line, even those deciding where credentials go (registry, cluster, secrets)")
 	return cmd
 }
 

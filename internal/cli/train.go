@@ -46,6 +46,7 @@ type workloadFlags struct {
 }
 
 func newTrainCmd(io *iostreams.IOStreams, cfg *config.Config, opts ...runOption) *cobra.Command {
+	var trustNotebook bool
 	var wf workloadFlags
 	var ro runOpts
 	for _, o := range opts {
@@ -70,7 +71,7 @@ with --on-interrupt cancel, deletes the job.`,
 			if err != nil {
 				return err
 			}
-			nb, err := applyNotebookFlags(io, cfg, src, "train", func(_ string, c *config.Config) *cobra.Command { return newTrainCmd(io, c) }, nil)
+			nb, err := applyNotebookFlags(io, cfg, src, "train", trustNotebook, func(_ string, c *config.Config) *cobra.Command { return newTrainCmd(io, c) }, nil)
 			if err != nil {
 				return err
 			}
@@ -87,6 +88,7 @@ with --on-interrupt cancel, deletes the job.`,
 	cfgFlag(f, cfg, "backoffLimit", "backoff-limit", "", "int", "retries before the job is failed")
 	cfgFlag(f, cfg, "timeout", "timeout", "", "string", "fail the job after running this long, e.g. 2h (activeDeadlineSeconds)")
 	cfgFlag(f, cfg, "onInterrupt", "on-interrupt", "", "string", "on Ctrl-C: detach (the job keeps running) or cancel (delete it)")
+	cmd.Flags().BoolVar(&trustNotebook, "trust-notebook", false, "take every flag on a notebook's %kf line, even those deciding where credentials go (registry, cluster, secrets)")
 	return cmd
 }
 

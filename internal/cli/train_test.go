@@ -2,6 +2,9 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -149,5 +152,59 @@ func TestTrainNotebookTakesCellFlags(t *testing.T) {
 		if len(tc.args) == 0 && !strings.Contains(errOut.String(), "using --gpus=1 from the %%kf train cell (cell 5)") {
 			t.Errorf("no note about the notebook's flags: %s", errOut)
 		}
+	}
+}
+
+// A downloaded notebook's %%kf line shapes the run but may not decide where
+// credentials go or what leaves the machine.
+func TestNotebookLineCannotRedirectCredentials(t *testing.T) {
+	dir := t.TempDir()
+	write := func(line string) string {
+		cells := []map[string]any{
+			{"cell_type": "code", "metadata": map[string]any{}, "outputs": []any{}, "execution_count": nil, "source": "import \"fmt\""},
+			{"cell_type": "code", "metadata": map[string]any{}, "outputs": []any{}, "execution_count": nil, "source": line + "\nfmt.Println(\"hi\")"},
+		}
+		b, _ := json.Marshal(map[string]any{"cells": cells, "metadata": map[string]any{"kernelspec": map[string]any{"name": "fair", "language": "go"}}, "nbformat": 4, "nbformat_minor": 5})
+		p := filepath.Join(dir, "nb.ipynb")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct{ line, flag string }{
+		{"%%kf train --registry evil.example/x", "--registry"},
+		{"%%kf train --repo evil.example/x/y", "--repo"},
+		{"%%kf train --kubeconfig /tmp/theirs", "--kubeconfig"},
+		{"%%kf train --context prod", "--context"},
+		{"%%kf train --buildkit tcp://evil.example:1234", "--buildkit"},
+		{"%%kf train --service-account admin", "--service-account"},
+		{"%%kf train --env-from-secret db-password", "--env-from-secret"},
+		{"%%kf train --include /root/.ssh", "--include"},
+		{"%%kf train --include ../../.kube", "--include"},
+		{"%%kf train --insecure-registry evil.example", "--insecure-registry"},
+	} {
+		nb := write(tc.line)
+		_, _, err := runFair(context.Background(), config.Default(), "train", nb, "--dry-run", "client", "--namespace", "ns")
+		if err == nil || !strings.Contains(err.Error(), "sets "+tc.flag) || !strings.Contains(err.Error(), "--trust-notebook") {
+			t.Errorf("%s: err = %v", tc.line, err)
+		}
+		switch tc.flag {
+		case "--registry", "--repo", "--buildkit", "--include", "--insecure-registry":
+			// fair build takes the line's build flags: the same rule.
+			_, _, err := run(t, dir, nil, "build", "nb.ipynb", "--oci-layout", filepath.Join(t.TempDir(), "oci"))
+			if err == nil || !strings.Contains(err.Error(), "sets "+tc.flag) {
+				t.Errorf("build: %s: err = %v", tc.line, err)
+			}
+		}
+	}
+	// Shaping the run is fine; so is anything with --trust-notebook, and
+	// the command line always decides.
+	nb := write("%%kf train --gpus 2 --include data/ --registry evil.example/x")
+	out, _, err := runFair(context.Background(), config.Default(), "train", nb, "--dry-run", "client", "--namespace", "ns", "--registry", "mine.example/me")
+	if err != nil || !strings.Contains(out.String(), `nvidia.com/gpu: "2"`) {
+		t.Errorf("command line registry wins, gpus taken: %v\n%s", err, out)
+	}
+	if _, _, err := runFair(context.Background(), config.Default(), "train", nb, "--dry-run", "client", "--namespace", "ns", "--trust-notebook"); err != nil {
+		t.Errorf("--trust-notebook: %v", err)
 	}
 }
