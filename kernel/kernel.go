@@ -10,9 +10,11 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-zeromq/zmq4"
 
@@ -194,6 +196,20 @@ func (k *Kernel) historyReply(content json.RawMessage) []any {
 	return out
 }
 
+// cursorIn clamps a cursor position (code points, as the protocol counts
+// them) from a frontend to the code: negative is the start, past the end is
+// the end.
+func cursorIn(code string, pos int) int {
+	n := utf8.RuneCountInString(code)
+	switch {
+	case pos < 0:
+		return 0
+	case pos > n:
+		return n
+	}
+	return pos
+}
+
 // glob matches s against pattern as IPython's history search does (SQLite
 // GLOB): * is any text, newlines included, ? one character, [...] a class.
 func glob(pattern, s string) bool {
@@ -333,6 +349,17 @@ func (k *Kernel) handle(ctx context.Context, sock zmq4.Socket, msg *Message) {
 	k.publish(msg, "status", map[string]any{"execution_state": "busy"})
 	defer k.publish(msg, "status", map[string]any{"execution_state": "idle"})
 	reply := strings.TrimSuffix(t, "_request") + "_reply"
+	// A request that trips a bug answers with an error; it does not take
+	// the kernel, and the user's state, down with it.
+	defer func() {
+		if r := recover(); r != nil {
+			k.log.Printf("%s: panic: %v\n%s", t, r, debug.Stack())
+			if strings.HasSuffix(t, "_request") {
+				k.send(sock, msg, reply, map[string]any{"status": "error", "ename": "InternalError",
+					"evalue": fmt.Sprintf("the kernel could not answer %s: %v", t, r), "traceback": []string{}})
+			}
+		}
+	}()
 	switch t {
 	case "kernel_info_request":
 		k.send(sock, msg, reply, kernelInfo())
@@ -348,14 +375,14 @@ func (k *Kernel) handle(ctx context.Context, sock zmq4.Socket, msg *Message) {
 			CursorPos int    `json:"cursor_pos"`
 		}
 		_ = json.Unmarshal(msg.Content, &c)
-		k.send(sock, msg, reply, k.complete(c.Code, c.CursorPos))
+		k.send(sock, msg, reply, k.complete(c.Code, cursorIn(c.Code, c.CursorPos)))
 	case "inspect_request":
 		var c struct {
 			Code      string `json:"code"`
 			CursorPos int    `json:"cursor_pos"`
 		}
 		_ = json.Unmarshal(msg.Content, &c)
-		k.send(sock, msg, reply, k.inspect(ctx, c.Code, c.CursorPos))
+		k.send(sock, msg, reply, k.inspect(ctx, c.Code, cursorIn(c.Code, c.CursorPos)))
 	case "history_request":
 		k.send(sock, msg, reply, map[string]any{"status": "ok", "history": k.historyReply(msg.Content)})
 	case "comm_info_request":

@@ -340,6 +340,19 @@ func TestKernelOverZeroMQ(t *testing.T) {
 		t.Errorf("inspect: %s", m.Content)
 	}
 
+	// Hostile cursor positions get an answer, and the kernel lives on.
+	for _, pos := range []int{-5, 1 << 30} {
+		for _, typ := range []string{"complete_request", "inspect_request"} {
+			c.send(c.shell, typ, map[string]any{"code": "pa", "cursor_pos": pos, "detail_level": 0})
+			if m := c.recv(c.shell); !strings.Contains(string(m.Content), `"status":"ok"`) {
+				t.Errorf("%s at %d: %s", typ, pos, m.Content)
+			}
+		}
+	}
+	if r := c.execute("pair{}", time.Minute); r.errMsg != nil {
+		t.Fatalf("kernel state after hostile cursors: %v", r.errMsg)
+	}
+
 	// The fair comm target.
 	c.send(c.shell, "comm_open", map[string]any{"comm_id": "comm-1", "target_name": "fair", "data": map[string]any{}})
 	if !c.waitIOPub("comm_msg", "hello", 10*time.Second) {
