@@ -64,7 +64,7 @@ func (c *Connection) addr(port int) string {
 // Kernel is a running Jupyter kernel.
 type Kernel struct {
 	conn    *Connection
-	sig     signer
+	sig     *signer
 	session string
 	exec    *Executor
 	log     *log.Logger
@@ -91,7 +91,7 @@ func WithLogger(l *log.Logger) Option { return func(k *Kernel) { k.log = l } }
 
 // New returns a kernel for a connection using an executor.
 func New(conn *Connection, ex *Executor, opts ...Option) *Kernel {
-	k := &Kernel{conn: conn, sig: signer{key: []byte(conn.Key)}, session: newID(), exec: ex,
+	k := &Kernel{conn: conn, sig: newSigner(conn.Key), session: newID(), exec: ex,
 		log: log.New(os.Stderr, "fair kernel: ", log.LstdFlags), magics: map[string]Magic{},
 		comms: map[string]*Comm{}, targets: map[string]CommTarget{}}
 	for name, m := range registry() {
@@ -248,6 +248,9 @@ func (k *Kernel) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	k.stop = cancel
+	if k.conn.Key == "" {
+		k.log.Printf("warning: the connection file has no key: messages are not signed, so anything that can reach the kernel's ports can run code in it")
+	}
 	k.shell = zmq4.NewRouter(ctx, zmq4.WithID(zmq4.SocketIdentity("fair-shell")))
 	k.control = zmq4.NewRouter(ctx, zmq4.WithID(zmq4.SocketIdentity("fair-control")))
 	k.stdin = zmq4.NewRouter(ctx, zmq4.WithID(zmq4.SocketIdentity("fair-stdin")))

@@ -19,7 +19,7 @@ import (
 // client talks to a kernel over ZeroMQ the way a Jupyter frontend does.
 type client struct {
 	t                     *testing.T
-	sig                   signer
+	sig                   *signer
 	shell, control, stdin zmq4.Socket
 	iopub                 chan *Message
 	pending               []*Message
@@ -71,7 +71,7 @@ func startKernel(t *testing.T) (*client, *iostreams.SyncBuffer) {
 
 	cctx, ccancel := context.WithCancel(context.Background())
 	t.Cleanup(ccancel)
-	c := &client{t: t, sig: signer{key: []byte(conn.Key)}, session: newID(), iopub: make(chan *Message, 1000), ex: ex}
+	c := &client{t: t, sig: newSigner(conn.Key), session: newID(), iopub: make(chan *Message, 1000), ex: ex}
 	c.shell = zmq4.NewDealer(cctx, zmq4.WithID(zmq4.SocketIdentity("client")))
 	c.control = zmq4.NewDealer(cctx, zmq4.WithID(zmq4.SocketIdentity("client-control")))
 	c.stdin = zmq4.NewDealer(cctx, zmq4.WithID(zmq4.SocketIdentity("client")))
@@ -253,7 +253,7 @@ func TestKernelOverZeroMQ(t *testing.T) {
 	}
 
 	// A forged message (signed with another key) is rejected, never run.
-	forger := &client{t: t, sig: signer{key: []byte("wrong-key")}, session: newID()}
+	forger := &client{t: t, sig: newSigner("wrong-key"), session: newID()}
 	forger.send(c.shell, "execute_request", map[string]any{"code": `fmt.Println("forged")`})
 	c.send(c.shell, "kernel_info_request", map[string]any{})
 	if m := c.recv(c.shell); m.Header.MsgType != "kernel_info_reply" {
@@ -489,7 +489,7 @@ func toStrings(v any) []string {
 }
 
 func TestSignature(t *testing.T) {
-	s := signer{key: []byte("k")}
+	s := newSigner("k")
 	m, _ := newMessage("s", "kernel_info_request", nil, map[string]any{})
 	frames, err := s.encode(m)
 	if err != nil {
@@ -497,6 +497,9 @@ func TestSignature(t *testing.T) {
 	}
 	if _, err := s.decode(frames); err != nil {
 		t.Fatalf("valid message rejected: %v", err)
+	}
+	if _, err := s.decode(frames); err != ErrReplay {
+		t.Fatalf("the same message again: err %v, want ErrReplay", err)
 	}
 	frames[len(frames)-1] = []byte(`{"code":"tampered"}`)
 	if _, err := s.decode(frames); err != ErrSignature {

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/go-zeromq/zmq4"
@@ -45,10 +46,26 @@ type Message struct {
 // ErrSignature is returned for a message whose signature does not match.
 var ErrSignature = errors.New("message signature does not match")
 
-// signer signs and verifies messages with HMAC-SHA256.
-type signer struct{ key []byte }
+// ErrReplay is returned for a signed message seen before: a captured
+// message sent again is refused, as jupyter_client's Session does.
+var ErrReplay = errors.New("message already received (replayed)")
 
-func (s signer) sign(parts ...[]byte) []byte {
+// replayWindow is how many recent signatures are remembered.
+const replayWindow = 1 << 16
+
+// signer signs and verifies messages with HMAC-SHA256, and refuses a
+// signed message it has already seen.
+type signer struct {
+	key []byte
+
+	mu    sync.Mutex
+	seen  map[string]struct{}
+	order []string
+}
+
+func newSigner(key string) *signer { return &signer{key: []byte(key)} }
+
+func (s *signer) sign(parts ...[]byte) []byte {
 	if len(s.key) == 0 {
 		return nil
 	}
@@ -60,7 +77,7 @@ func (s signer) sign(parts ...[]byte) []byte {
 }
 
 // decode parses and verifies a multipart message.
-func (s signer) decode(frames [][]byte) (*Message, error) {
+func (s *signer) decode(frames [][]byte) (*Message, error) {
 	i := 0
 	for i < len(frames) && string(frames[i]) != delim {
 		i++
@@ -69,8 +86,13 @@ func (s signer) decode(frames [][]byte) (*Message, error) {
 		return nil, errors.New("malformed message: missing delimiter or parts")
 	}
 	sig, header, parent, meta, content := frames[i+1], frames[i+2], frames[i+3], frames[i+4], frames[i+5]
-	if len(s.key) > 0 && !hmac.Equal(sig, s.sign(header, parent, meta, content)) {
-		return nil, ErrSignature
+	if len(s.key) > 0 {
+		if !hmac.Equal(sig, s.sign(header, parent, meta, content)) {
+			return nil, ErrSignature
+		}
+		if !s.first(string(sig)) {
+			return nil, ErrReplay
+		}
 	}
 	m := &Message{Identities: frames[:i], Parent: parent, Metadata: meta, Content: content, Buffers: frames[i+6:]}
 	if err := json.Unmarshal(header, &m.Header); err != nil {
@@ -79,8 +101,27 @@ func (s signer) decode(frames [][]byte) (*Message, error) {
 	return m, nil
 }
 
+// first records sig and reports whether it is new.
+func (s *signer) first(sig string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seen == nil {
+		s.seen = map[string]struct{}{}
+	}
+	if _, ok := s.seen[sig]; ok {
+		return false
+	}
+	s.seen[sig] = struct{}{}
+	s.order = append(s.order, sig)
+	if len(s.order) > replayWindow {
+		delete(s.seen, s.order[0])
+		s.order = s.order[1:]
+	}
+	return true
+}
+
 // encode signs a message into frames.
-func (s signer) encode(m *Message) ([][]byte, error) {
+func (s *signer) encode(m *Message) ([][]byte, error) {
 	header, err := json.Marshal(m.Header)
 	if err != nil {
 		return nil, err
