@@ -7,6 +7,10 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -58,6 +62,32 @@ func (w *Workload) Validate() error {
 	if err := checkName(w.Name); err != nil {
 		return err
 	}
+	// Values that reach a manifest are checked here, so none can carry a
+	// line break or a second key into it.
+	if errs := validation.IsDNS1123Label(w.Namespace); len(errs) > 0 {
+		return fmt.Errorf("namespace %q: %s", w.Namespace, errs[0])
+	}
+	if w.Runtime != "" {
+		if errs := validation.IsDNS1123Subdomain(w.Runtime); len(errs) > 0 {
+			return fmt.Errorf("runtime %q: %s", w.Runtime, errs[0])
+		}
+	}
+	if err := checkImage(w.Image); err != nil {
+		return err
+	}
+	if w.GPUResource != "" {
+		if errs := validation.IsQualifiedName(w.GPUResource); len(errs) > 0 {
+			return fmt.Errorf("gpu-resource %q: %s", w.GPUResource, errs[0])
+		}
+	}
+	for k, v := range w.Labels {
+		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+			return fmt.Errorf("label %q: %s", k, errs[0])
+		}
+		if errs := validation.IsValidLabelValue(v); len(errs) > 0 {
+			return fmt.Errorf("label %s=%q: %s", k, v, errs[0])
+		}
+	}
 	if w.GPUs < 0 || w.Workers < 0 || w.Replicas < 0 || w.BackoffLimit < 0 {
 		return errors.New("gpus, workers, replicas and backoff-limit must not be negative")
 	}
@@ -66,6 +96,21 @@ func (w *Workload) Validate() error {
 	}
 	if w.Workers > 1 && (w.Kind == KindJob || !w.Kind.Training()) {
 		return fmt.Errorf("--workers %d needs a distributed kind (pytorchjob, tfjob, xgboostjob, jaxjob, trainjob), not %s", w.Workers, w.Kind)
+	}
+	return nil
+}
+
+// checkImage accepts an image reference (or a fair:// source placeholder of
+// a client dry run) and nothing that could break out of a YAML value.
+func checkImage(ref string) error {
+	if strings.ContainsFunc(ref, func(r rune) bool { return r < 0x20 || r == 0x7f || r == ' ' }) {
+		return fmt.Errorf("image %q: spaces and control characters are not allowed", ref)
+	}
+	if strings.HasPrefix(ref, RefScheme) {
+		return nil
+	}
+	if _, err := name.ParseReference(ref); err != nil {
+		return fmt.Errorf("image %q: %v", ref, err)
 	}
 	return nil
 }

@@ -34,7 +34,7 @@ func nested(t *testing.T, u *unstructured.Unstructured, path ...string) any {
 func TestRenderEveryKind(t *testing.T) {
 	for _, k := range Kinds {
 		t.Run(string(k), func(t *testing.T) {
-			w := &Workload{Kind: k, Name: "r1", Namespace: "ns", Image: "reg/img@sha256:00", GPUs: 2}
+			w := &Workload{Kind: k, Name: "r1", Namespace: "ns", Image: "reg/img@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", GPUs: 2}
 			if k.Training() && k != KindJob {
 				w.Workers = 3
 			}
@@ -284,4 +284,50 @@ func TestDecodeYAMLErrors(t *testing.T) {
 			t.Errorf("%q: no error", in)
 		}
 	}
+}
+
+// Values that reach a manifest cannot add keys or objects to it.
+func TestRenderRefusesInjection(t *testing.T) {
+	digest := "reg/img@sha256:" + strings.Repeat("a", 64)
+	for _, w := range []Workload{
+		{Kind: KindJob, Name: "r", Namespace: "ns\nkind: Secret", Image: digest},
+		{Kind: KindTrainJob, Name: "r", Namespace: "ns", Runtime: "torch\r\n  extra: key", Image: digest},
+		{Kind: KindTrainJob, Name: "r", Namespace: "ns", Image: "img\n    command: [sh]"},
+		{Kind: KindJob, Name: "r", Namespace: "ns", Image: "img latest"},
+		{Kind: KindJob, Name: "r", Namespace: "ns", Image: digest, Labels: map[string]string{"team": "a\nb"}},
+		{Kind: KindJob, Name: "r", Namespace: "ns", Image: digest, GPUResource: "nvidia.com/gpu\n"},
+	} {
+		if _, err := Render(&w); err == nil {
+			t.Errorf("rendered %+v", w)
+		}
+	}
+}
+
+func FuzzRender(f *testing.F) {
+	f.Add("ns", "torch-distributed", "reg/img:1", "team", "a")
+	f.Add("ns\nkind: Secret", "x\r\ny: z", "img\n  a: b", "k", "v\n")
+	f.Fuzz(func(t *testing.T, ns, runtime, image, lk, lv string) {
+		for _, k := range []Kind{KindJob, KindTrainJob, KindPyTorchJob, KindKServe, KindDeployment} {
+			w := &Workload{Kind: k, Name: "r", Namespace: ns, Runtime: runtime, Image: image, Labels: map[string]string{lk: lv}}
+			if k != KindTrainJob {
+				w.Runtime = ""
+			}
+			objs, err := Render(w)
+			if err != nil {
+				continue
+			}
+			want := ns
+			if want == "" {
+				want = "default"
+			}
+			for _, u := range objs {
+				if u.GetNamespace() != want || u.GetName() != "r" && !strings.HasPrefix(u.GetName(), "r-") {
+					t.Fatalf("%s: object %s/%s from namespace %q", k, u.GetNamespace(), u.GetName(), ns)
+				}
+				if u.GetKind() == "Secret" || u.GetKind() == "ConfigMap" {
+					t.Fatalf("%s: a %s appeared", k, u.GetKind())
+				}
+			}
+		}
+	})
 }

@@ -45,7 +45,7 @@ func runFairStreams(ctx context.Context, cfg *config.Config, streams chan<- [2]*
 
 func TestTrainDryRunMapsEveryFlag(t *testing.T) {
 	cfg := config.Default()
-	out, _, err := runFair(context.Background(), cfg, "train", "--image", "reg/x@sha256:1", "--dry-run", "client",
+	out, _, err := runFair(context.Background(), cfg, "train", "--image", "reg/x@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "--dry-run", "client",
 		"--name", "exp1", "-n", "team", "--kind", "pytorchjob", "--workers", "2", "--gpus", "2", "--gpu-resource", "amd.com/gpu",
 		"--cpu", "4", "--memory", "8Gi", "--node-selector", "pool=gpu", "--toleration", "spot=yes:NoSchedule",
 		"-e", "A=1", "--env", "B=2", "--env-from-secret", "creds", "--volume", "pvc:data:/mnt/data",
