@@ -185,7 +185,7 @@ spec:
 func TestFromConfig(t *testing.T) {
 	cfg := config.Default()
 	for k, v := range map[string]string{
-		"kind": "PyTorchJob", "gpus": "2", "workers": "4", "env": "A=1,B=x=y", "nodeSelector": "pool=gpu",
+		"kind": "PyTorchJob", "gpus": "2", "workers": "4", "env": "A=0,B=x=y,A=1", "nodeSelector": "pool=gpu",
 		"tolerations": "spot:NoSchedule", "volumes": "pvc:data:/mnt/data:ro", "labels": "team=ml", "ttl": "1h", "timeout": "30m",
 		"envFromSecrets": "creds", "imagePullSecrets": "pull", "serviceAccount": "trainer",
 	} {
@@ -200,7 +200,7 @@ func TestFromConfig(t *testing.T) {
 	if w.Kind != KindPyTorchJob || w.GPUs != 2 || w.Workers != 4 || w.GPUResource != "nvidia.com/gpu" {
 		t.Errorf("workload = %+v", w)
 	}
-	if len(w.Env) != 2 || w.Env[1] != (EnvVar{"B", "x=y"}) {
+	if len(w.Env) != 2 || w.Env[0] != (EnvVar{"A", "1"}) || w.Env[1] != (EnvVar{"B", "x=y"}) {
 		t.Errorf("env = %v", w.Env)
 	}
 	if w.Tolerations[0] != (Toleration{Key: "spot", Operator: "Exists", Effect: "NoSchedule"}) {

@@ -151,11 +151,19 @@ func FromConfig(cfg *config.Config, image string, def Kind) (*Workload, error) {
 	if w.Labels, err = keyValues("label", cfg.Labels); err != nil {
 		return nil, err
 	}
+	at := map[string]int{}
 	for _, e := range cfg.Env {
 		k, v, ok := strings.Cut(e, "=")
 		if !ok || k == "" {
 			return nil, fmt.Errorf("env: want K=V, got %q", e)
 		}
+		// The last value of a name wins (as docker run -e does): a
+		// container may not list a name twice.
+		if i, seen := at[k]; seen {
+			w.Env[i].Value = v
+			continue
+		}
+		at[k] = len(w.Env)
 		w.Env = append(w.Env, EnvVar{k, v})
 	}
 	for _, t := range cfg.Tolerations {

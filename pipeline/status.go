@@ -87,7 +87,9 @@ func WorkflowStatus(u *unstructured.Unstructured) RunStatus {
 	return r
 }
 
-var exitCode = regexp.MustCompile(`^Error \(exit code (\d+)\)$`)
+// exitCode matches how Argo says a step's container failed: "Error (exit
+// code 7)", with the container's name in front in current versions.
+var exitCode = regexp.MustCompile(`^(?:[\w-]+: )?Error \(exit code (\d+)\)$`)
 
 // Failure says in one line why a finished run did not succeed: the first
 // step that failed and how, else the workflow's own message.

@@ -56,6 +56,8 @@ d     Pending    -
 		{pipeline.RunStatus{Phase: "Error", Message: "child 'x' errored\nmore"}, "child 'x' errored"},
 		{pipeline.RunStatus{Phase: "Failed", Steps: []pipeline.StepStatus{{Name: "a", Phase: "Succeeded"}, {Name: "b", Phase: "Error", Message: "OOMKilled"}}}, "step b error: OOMKilled"},
 		{pipeline.RunStatus{Phase: "Failed", Steps: []pipeline.StepStatus{{Name: "a", Phase: "Failed", Message: "failed"}}}, "step a failed"},
+		// Argo 3.7 names the container.
+		{pipeline.RunStatus{Phase: "Failed", Steps: []pipeline.StepStatus{{Name: "boom", Phase: "Failed", Message: "main: Error (exit code 7)"}}}, "step boom exited with status 7"},
 	} {
 		if got := tc.st.Failure(); got != tc.want {
 			t.Errorf("%+v: failure %q, want %q", tc.st, got, tc.want)
