@@ -269,7 +269,7 @@ func TestTestbedPipelineRun(t *testing.T) {
 	out, errOut, err = runPipelineCmdUntil(runCtx, cfg, func(s string) bool { return strings.Contains(s, "no Argo workflow controller has picked up") },
 		"run", diamondYAML, "--name", "diamond-1", "--controller-timeout", "5s", "--host-network")
 	if err != nil && ExitCode(err) != ExitDetached {
-		t.Fatalf("%v\n%s", err, errOut)
+		t.Fatalf("%v\nstdout (the steps' logs):\n%s\nstderr:\n%s", err, out, errOut)
 	}
 	c, err := deployer.Connect(deployer.WithRESTConfig(bed.Config), deployer.WithNamespace(bed.Namespace))
 	if err != nil {
