@@ -315,6 +315,11 @@ func TestDirectorySourceShipsNoSecrets(t *testing.T) {
 	write(t, filepath.Join(dir, ".git", "config"), "[core]\n")
 	write(t, filepath.Join(dir, "ignored.log"), "log\n")
 	write(t, filepath.Join(dir, ".fairignore"), "*.log\n")
+	write(t, filepath.Join(dir, "notes.tmp"), "scratch\n")
+	write(t, filepath.Join(dir, ".dockerignore"), "*.tmp\n")
+	for _, f := range []string{".ssh/id_ed25519", "id_ecdsa", ".aws/credentials", ".git-credentials", ".npmrc", ".pypirc", "cert.p12", "infra/terraform.tfstate", ".config/gcloud/credentials.db"} {
+		write(t, filepath.Join(dir, f), "secret\n")
+	}
 
 	// The base comes from the registry, as a framework image would.
 	base := publish(t, build(t, mustGo(t)), reg.Host+"/framework", "1.0")
@@ -337,7 +342,8 @@ func TestDirectorySourceShipsNoSecrets(t *testing.T) {
 		}
 	}
 	for p := range fs {
-		for _, secret := range []string{".env", "id_rsa", "kubeconfig", ".kube", "tls.key", ".git", "ignored.log"} {
+		for _, secret := range []string{".env", "id_rsa", "kubeconfig", ".kube", "tls.key", ".git", "ignored.log", "notes.tmp",
+			".ssh", "id_ed25519", "id_ecdsa", ".aws", ".git-credentials", ".npmrc", ".pypirc", "cert.p12", "terraform.tfstate", "gcloud"} {
 			if filepath.Base(p) == secret || strings.Contains(p, "/"+secret+"/") {
 				t.Errorf("secret or ignored file %s shipped in the image", p)
 			}
@@ -352,6 +358,38 @@ func TestDirectorySourceShipsNoSecrets(t *testing.T) {
 		t.Errorf("annotations %v", m.Annotations)
 	}
 	_ = base
+
+	// A source that is a link to a folder ships the folder.
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	src, err = builder.NewDir(link, "/workspace", []string{"python", "train.py"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res = publish(t, build(t, src, builder.WithBase(reg.Host+"/framework:1.0")), reg.Host+"/train-py", "link")
+	if img, err = remote.Image(mustRef(t, res.Ref)); err != nil {
+		t.Fatal(err)
+	}
+	if files(t, img)["workspace/train.py"] == nil {
+		t.Error("a linked source folder built an image without its files")
+	}
+
+	// A source that is a folder where credentials live is refused whole.
+	kube := filepath.Join(t.TempDir(), ".kube")
+	write(t, filepath.Join(kube, "config"), "apiVersion: v1\n")
+	src, err = builder.NewDir(kube, "/workspace", []string{"cat", "config"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := builder.New(builder.WithBase(reg.Host+"/framework:1.0"), builder.WithInsecureRegistries(reg.Host))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Build(context.Background(), src); err == nil || !strings.Contains(err.Error(), "where credentials live") {
+		t.Errorf("building ~/.kube: %v", err)
+	}
 }
 
 func mustGo(t *testing.T) builder.Source {

@@ -85,6 +85,13 @@ func (s *DirSource) Build(ctx context.Context, bc *Context, p v1.Platform) (v1.I
 // DirLayer makes a layer of dir's files (less those .fairignore and the
 // secret defaults exclude) under target.
 func DirLayer(bc *Context, dir, target string) (v1.Layer, error) {
+	if why := ignore.SecretPath(dir); why != "" {
+		return nil, fmt.Errorf("%s: fair does not ship it", why)
+	}
+	// A source that is a link to a folder ships the folder.
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
 	m, err := ignore.Load(dir)
 	if err != nil {
 		return nil, err

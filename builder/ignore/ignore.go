@@ -20,17 +20,71 @@ import (
 // FileName is the ignore file read from the root of a source directory.
 const FileName = ".fairignore"
 
-// Defaults are excluded at any depth unless re-included with "!PATTERN".
+// DockerFileName is read too, before FileName, so a project that already
+// has one needs no second list.
+const DockerFileName = ".dockerignore"
+
+// Defaults are excluded at any depth unless re-included with "!PATTERN":
+// where credentials usually live.
 var Defaults = []string{
 	"**/.git",
 	"**/.env*",
 	"**/*.pem",
 	"**/*.key",
+	"**/*.p12",
+	"**/*.pfx",
+	"**/*.jks",
 	"**/id_rsa*",
+	"**/id_dsa*",
+	"**/id_ecdsa*",
+	"**/id_ed25519*",
+	"**/.ssh",
+	"**/.gnupg",
 	"**/kubeconfig",
 	"**/.kube",
 	"**/.docker/config.json",
 	"**/.netrc",
+	"**/.git-credentials",
+	"**/.npmrc",
+	"**/.pypirc",
+	"**/.pgpass",
+	"**/.vault-token",
+	"**/.aws",
+	"**/.azure",
+	"**/.config/gcloud",
+	"**/*.tfstate",
+	"**/*.tfstate.backup",
+	"**/.terraform",
+}
+
+// secretDirs are folders that hold credentials and nothing a program
+// needs: a source or an include inside one is refused whole.
+var secretDirs = []string{".ssh", ".gnupg", ".kube", ".docker", ".aws", ".azure", ".config/gcloud", ".git"}
+
+// SecretPath says why the file or folder at path (any form) must not be
+// shipped at all: it is, or lies in, a folder where credentials live, or it
+// is itself a file the defaults exclude. It returns "" otherwise. The
+// defaults only look below a source's root; this looks at the root.
+func SecretPath(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return ""
+	}
+	slash := filepath.ToSlash(abs)
+	for _, d := range secretDirs {
+		if strings.Contains(slash+"/", "/"+d+"/") {
+			return fmt.Sprintf("%s is in %s, where credentials live", p, d)
+		}
+	}
+	if st, err := os.Stat(abs); err == nil && !st.IsDir() {
+		m, err := patternmatcher.New(Defaults)
+		if err == nil {
+			if hit, _ := m.MatchesOrParentMatches(filepath.Base(abs)); hit {
+				return fmt.Sprintf("%s looks like a credentials file", p)
+			}
+		}
+	}
+	return ""
 }
 
 // Parse reads ignore patterns, one a line: blank lines and lines starting
@@ -130,19 +184,23 @@ func New(patterns []string) (*Matcher, error) {
 	return &Matcher{pm: pm}, nil
 }
 
-// Load reads dir/.fairignore, if present, and returns its matcher.
+// Load reads dir/.dockerignore and dir/.fairignore, those present, in that
+// order (so .fairignore has the last word), and returns their matcher.
 func Load(dir string) (*Matcher, error) {
 	var patterns []string
-	f, err := os.Open(filepath.Join(dir, FileName))
-	switch {
-	case err == nil:
-		defer f.Close()
-		patterns, err = Parse(f)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", filepath.Join(dir, FileName), err)
+	for _, name := range []string{DockerFileName, FileName} {
+		f, err := os.Open(filepath.Join(dir, name))
+		switch {
+		case err == nil:
+			ps, err := Parse(f)
+			f.Close()
+			if err != nil {
+				return nil, fmt.Errorf("%s: %v", filepath.Join(dir, name), err)
+			}
+			patterns = append(patterns, ps...)
+		case !os.IsNotExist(err):
+			return nil, err
 		}
-	case !os.IsNotExist(err):
-		return nil, err
 	}
 	return New(patterns)
 }

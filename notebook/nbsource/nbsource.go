@@ -229,6 +229,9 @@ func (s *Source) includeLayer(bc *builder.Context, inc string) (v1.Layer, error)
 	if err != nil {
 		return nil, fmt.Errorf("--include %s: %v", inc, errors.Unwrap(err))
 	}
+	if why := ignore.SecretPath(full); why != "" {
+		return nil, fmt.Errorf("--include %s: %s; pass secrets with --env-from-secret instead", inc, why)
+	}
 	rel := filepath.ToSlash(filepath.Clean(inc))
 	if filepath.IsAbs(inc) || rel == ".." || strings.HasPrefix(rel, "../") {
 		rel = filepath.Base(full)
@@ -236,13 +239,6 @@ func (s *Source) includeLayer(bc *builder.Context, inc string) (v1.Layer, error)
 	target := path.Join(WorkDir, rel)
 	if st.IsDir() {
 		return builder.DirLayer(bc, full, target)
-	}
-	m, err := ignore.New(nil)
-	if err != nil {
-		return nil, err
-	}
-	if skip, _ := m.Excluded(filepath.Base(full)); skip {
-		return nil, fmt.Errorf("--include %s: the file looks like a secret (.fairignore defaults); pass secrets with --env-from-secret instead", inc)
 	}
 	f, err := os.Open(full)
 	if err != nil {

@@ -169,8 +169,21 @@ func TestSecretFileInclude(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Build(context.Background(), src); err == nil || !strings.Contains(err.Error(), "looks like a secret") {
+	if _, err := b.Build(context.Background(), src); err == nil || !strings.Contains(err.Error(), "looks like a credentials file") {
 		t.Errorf("including id_rsa: got %v", err)
+	}
+	// A folder where credentials live is refused whole, not filtered:
+	// the defaults only look below the folder given.
+	kube := filepath.Join(dir, "home", ".kube")
+	write(t, filepath.Join(kube, "config"), "apiVersion: v1")
+	for _, inc := range []string{filepath.Join("home", ".kube"), filepath.Join("home", ".kube", "config")} {
+		src, err := FromFile(filepath.Join(dir, "n.ipynb"), "", WithInclude(inc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Build(context.Background(), src); err == nil || !strings.Contains(err.Error(), "where credentials live") {
+			t.Errorf("including %s: got %v", inc, err)
+		}
 	}
 }
 
