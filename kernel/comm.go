@@ -126,25 +126,13 @@ func (k *Kernel) commClose(msg *Message) {
 // started, for the "fair" comm. The %kf magics set it.
 type RunSource func() []any
 
-var (
-	runsMu sync.Mutex
-	runs   RunSource
-)
-
-// SetRunSource sets what the "fair" comm lists.
-func SetRunSource(f RunSource) {
-	runsMu.Lock()
-	runs = f
-	runsMu.Unlock()
-}
-
 // fairTarget is the "fair" comm target used by the notebook extension.
 // Requests: {"request": "runs"} answers {"runs": [...]}; {"request":
 // "kernel"} answers the kernel's work folder and cell count.
 type fairTarget struct{ k *Kernel }
 
 func (f *fairTarget) Open(c *Comm, data json.RawMessage) {
-	c.Send(map[string]any{"event": "hello", "runs": listRuns()})
+	c.Send(map[string]any{"event": "hello", "runs": f.k.listRuns()})
 }
 
 func (f *fairTarget) Message(c *Comm, data json.RawMessage) {
@@ -154,7 +142,7 @@ func (f *fairTarget) Message(c *Comm, data json.RawMessage) {
 	_ = json.Unmarshal(data, &req)
 	switch req.Request {
 	case "runs":
-		c.Send(map[string]any{"event": "runs", "runs": listRuns()})
+		c.Send(map[string]any{"event": "runs", "runs": f.k.listRuns()})
 	case "kernel":
 		c.Send(map[string]any{"event": "kernel", "workdir": f.k.exec.Dir(), "cells": len(f.k.History())})
 	default:
@@ -164,12 +152,9 @@ func (f *fairTarget) Message(c *Comm, data json.RawMessage) {
 
 func (f *fairTarget) Close(c *Comm, data json.RawMessage) {}
 
-func listRuns() []any {
-	runsMu.Lock()
-	f := runs
-	runsMu.Unlock()
-	if f == nil {
+func (k *Kernel) listRuns() []any {
+	if k.runs == nil {
 		return []any{}
 	}
-	return f()
+	return k.runs()
 }

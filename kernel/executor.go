@@ -73,6 +73,9 @@ type Executor struct {
 	host    *hostProc
 	running *runState
 	notes   []string // things to tell the user with the next output
+
+	// background receives stream output that arrives while no cell runs.
+	background atomic.Value // func(name, text string)
 }
 
 type runState struct {
@@ -197,7 +200,7 @@ func (e *Executor) startLocked(ctx context.Context) error {
 	if out, err := e.goCmd(ctx, "build", "-o", bin, "./host"); err != nil {
 		return fmt.Errorf("build the kernel host: %v\n%s", err, out)
 	}
-	h, err := startHost(bin, e.cellsDir)
+	h, err := startHost(bin, e.cellsDir, &e.background)
 	if err != nil {
 		return err
 	}
@@ -640,11 +643,12 @@ func (b *outBudget) write(name string, p []byte) {
 
 // hostProc is a running host process.
 type hostProc struct {
-	cmd    *exec.Cmd
-	cmdW   *os.File
-	events chan nb.Message
-	done   chan struct{}
-	stderr *tailBuffer
+	cmd        *exec.Cmd
+	cmdW       *os.File
+	events     chan nb.Message
+	done       chan struct{}
+	stderr     *tailBuffer
+	background *atomic.Value // the executor's; output between cells
 
 	mu      sync.Mutex
 	sink    *outBudget
@@ -652,7 +656,7 @@ type hostProc struct {
 	waitErr error
 }
 
-func startHost(bin, dir string) (*hostProc, error) {
+func startHost(bin, dir string, background *atomic.Value) (*hostProc, error) {
 	cmdR, cmdW, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -676,7 +680,7 @@ func startHost(bin, dir string) (*hostProc, error) {
 		f.Close()
 	}
 	h := &hostProc{cmd: cmd, cmdW: cmdW, events: make(chan nb.Message, 64), done: make(chan struct{}),
-		markers: make(chan string, 4), stderr: &tailBuffer{max: 4096}}
+		markers: make(chan string, 4), stderr: &tailBuffer{max: 4096}, background: background}
 	go h.readEvents(evR)
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -811,7 +815,7 @@ func (h *hostProc) emit(name string, p []byte) {
 	h.mu.Unlock()
 	if s != nil {
 		s.write(name, p)
-	} else if lastSink := background.Load(); lastSink != nil {
+	} else if lastSink := h.background.Load(); lastSink != nil {
 		// Output of goroutines between cells goes to the kernel's
 		// background writer (the last cell).
 		lastSink.(func(string, string))(name, string(p))
@@ -839,8 +843,5 @@ func (t *tailBuffer) String() string {
 	return string(t.b)
 }
 
-// background receives stream output that arrives while no cell runs.
-var background atomic.Value
-
 // SetBackground sets where output written between cells goes.
-func SetBackground(f func(name, text string)) { background.Store(f) }
+func (e *Executor) SetBackground(f func(name, text string)) { e.background.Store(f) }

@@ -69,6 +69,8 @@ type Kernel struct {
 	exec    *Executor
 	log     *log.Logger
 	magics  map[string]Magic
+	version string    // implementation version in kernel_info
+	runs    RunSource // what the "fair" comm lists
 
 	shell, control, stdin, iopub, hb zmq4.Socket
 	iopubMu, stdinMu                 sync.Mutex
@@ -93,8 +95,8 @@ func WithLogger(l *log.Logger) Option { return func(k *Kernel) { k.log = l } }
 func New(conn *Connection, ex *Executor, opts ...Option) *Kernel {
 	k := &Kernel{conn: conn, sig: newSigner(conn.Key), session: newID(), exec: ex,
 		log: log.New(os.Stderr, "fair kernel: ", log.LstdFlags), magics: map[string]Magic{},
-		comms: map[string]*Comm{}, targets: map[string]CommTarget{}}
-	for name, m := range registry() {
+		comms: map[string]*Comm{}, targets: map[string]CommTarget{}, version: "dev"}
+	for name, m := range builtins {
 		k.magics[name] = m
 	}
 	k.targets["fair"] = &fairTarget{k: k}
@@ -266,7 +268,7 @@ func (k *Kernel) Run(ctx context.Context) error {
 		}
 		defer s.s.Close()
 	}
-	SetBackground(func(name, text string) {
+	k.exec.SetBackground(func(name, text string) {
 		k.mu.Lock()
 		p := k.lastParent
 		k.mu.Unlock()
@@ -365,7 +367,7 @@ func (k *Kernel) handle(ctx context.Context, sock zmq4.Socket, msg *Message) {
 	}()
 	switch t {
 	case "kernel_info_request":
-		k.send(sock, msg, reply, kernelInfo())
+		k.send(sock, msg, reply, kernelInfo(k.version))
 	case "execute_request":
 		k.execute(ctx, sock, msg)
 	case "is_complete_request":
@@ -433,12 +435,12 @@ func (k *Kernel) handle(ctx context.Context, sock zmq4.Socket, msg *Message) {
 	}
 }
 
-func kernelInfo() map[string]any {
+func kernelInfo(version string) map[string]any {
 	return map[string]any{
 		"status":                 "ok",
 		"protocol_version":       ProtocolVersion,
 		"implementation":         "fair",
-		"implementation_version": Version,
+		"implementation_version": version,
 		"language_info": map[string]any{
 			"name": "go", "version": goVersion(), "mimetype": "text/x-go",
 			"file_extension": ".go", "pygments_lexer": "go", "codemirror_mode": "go",
@@ -448,8 +450,11 @@ func kernelInfo() map[string]any {
 	}
 }
 
-// Version is reported in kernel_info; the CLI sets it.
-var Version = "dev"
+// WithVersion sets the implementation version kernel_info reports.
+func WithVersion(v string) Option { return func(k *Kernel) { k.version = v } }
+
+// WithRunSource sets what the "fair" comm lists as the notebook's runs.
+func WithRunSource(f RunSource) Option { return func(k *Kernel) { k.runs = f } }
 
 func goVersion() string {
 	out, err := exec.Command("go", "env", "GOVERSION").Output()

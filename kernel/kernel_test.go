@@ -63,7 +63,7 @@ func startKernel(t *testing.T) (*client, *iostreams.SyncBuffer) {
 		t.Fatal(err)
 	}
 	logs := &iostreams.SyncBuffer{}
-	k := New(conn, ex, WithLogger(log.New(logs, "", 0)))
+	k := New(conn, ex, WithLogger(log.New(logs, "", 0)), waitstop, WithVersion("test"))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = k.Run(ctx); close(done) }()
@@ -232,14 +232,13 @@ func (c *client) collect(req *Message, timeout time.Duration) execResult {
 	return r
 }
 
-func init() {
-	RegisterMagic("waitstop", Magic{Help: "test: wait until interrupted", Run: func(ctx context.Context, e *MagicEnv) error {
-		fmt.Fprintln(e.Stdout, "waiting")
-		<-ctx.Done()
-		fmt.Fprintln(e.Stdout, "stopped:", ctx.Err())
-		return nil
-	}})
-}
+// waitstop is a magic that waits until the cell is interrupted.
+var waitstop = WithMagic("waitstop", Magic{Help: "test: wait until interrupted", Run: func(ctx context.Context, e *MagicEnv) error {
+	fmt.Fprintln(e.Stdout, "waiting")
+	<-ctx.Done()
+	fmt.Fprintln(e.Stdout, "stopped:", ctx.Err())
+	return nil
+}})
 
 func TestKernelOverZeroMQ(t *testing.T) {
 	c, logs := startKernel(t)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/fair-go/fair/kernel/nb"
 	"github.com/fair-go/fair/notebook"
@@ -80,31 +79,17 @@ func (e *MagicEnv) Error(format string, args ...any) error {
 	return &CellError{Name: "MagicError", Value: msg, Traceback: []string{"%" + e.Name + ": " + msg}}
 }
 
-var (
-	regMu sync.Mutex
-	reg   = map[string]Magic{}
-)
+// builtins are the magics every kernel has; New adds those given with
+// WithMagic.
+var builtins = map[string]Magic{}
 
-// RegisterMagic makes %name (and %%name) available in every kernel started
-// afterwards. Packages register their magics from init.
-func RegisterMagic(name string, m Magic) {
-	regMu.Lock()
-	defer regMu.Unlock()
-	reg[name] = m
-}
-
-func registry() map[string]Magic {
-	regMu.Lock()
-	defer regMu.Unlock()
-	out := map[string]Magic{}
-	for k, v := range reg {
-		out[k] = v
-	}
-	return out
+// WithMagic makes %name (and %%name) available in the kernel.
+func WithMagic(name string, m Magic) Option {
+	return func(k *Kernel) { k.magics[name] = m }
 }
 
 func init() {
-	RegisterMagic("go", Magic{
+	builtins["go"] = Magic{
 		Help: "%go get MODULE@VERSION | %go mod tidy | ...: run the go command in the notebook's module",
 		Run: func(ctx context.Context, e *MagicEnv) error {
 			args := strings.Fields(e.Args)
@@ -116,8 +101,8 @@ func init() {
 			}
 			return nil
 		},
-	})
-	RegisterMagic("help", Magic{
+	}
+	builtins["help"] = Magic{
 		Help: "%help: list the magics",
 		Run: func(ctx context.Context, e *MagicEnv) error {
 			names := make([]string, 0, len(e.k.magics))
@@ -131,8 +116,8 @@ func init() {
 			fmt.Fprintln(e.Stdout, "!cmd      run a shell command in the notebook's folder")
 			return nil
 		},
-	})
-	RegisterMagic("who", Magic{
+	}
+	builtins["who"] = Magic{
 		Help: "%who: list the notebook's declarations and the cell that defines each",
 		Run: func(ctx context.Context, e *MagicEnv) error {
 			s := e.k.exec.Session()
@@ -147,14 +132,14 @@ func init() {
 			}
 			return nil
 		},
-	})
-	RegisterMagic("workdir", Magic{
+	}
+	builtins["workdir"] = Magic{
 		Help: "%workdir: print the notebook's Go module folder",
 		Run: func(ctx context.Context, e *MagicEnv) error {
 			fmt.Fprintln(e.Stdout, e.WorkDir())
 			return nil
 		},
-	})
+	}
 }
 
 func (k *Kernel) runMagic(ctx context.Context, out *cellOutput, count int, name, args, body string, cell bool) error {

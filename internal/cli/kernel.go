@@ -105,7 +105,6 @@ func newKernelRunCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command
 				id := strings.TrimSuffix(filepath.Base(connFile), filepath.Ext(connFile))
 				workDir = filepath.Join(cache, "fair", "kernels", id)
 			}
-			registerMagics(cfg)
 			ex, err := kernel.NewExecutor(workDir)
 			if err != nil {
 				return err
@@ -120,8 +119,7 @@ func newKernelRunCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command
 			signal.Ignore(os.Interrupt)
 			ctx, stop := signal.NotifyContext(context.WithoutCancel(cmd.Context()), syscall.SIGTERM)
 			defer stop()
-			kernel.Version = version()
-			return kernel.New(conn, ex).Run(ctx)
+			return kernel.New(conn, ex, kfMagicOption(cfg), kernel.WithVersion(version())).Run(ctx)
 		},
 	}
 	cmd.Flags().StringVar(&connFile, "connection-file", "", "Jupyter connection file")

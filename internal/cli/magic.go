@@ -37,12 +37,12 @@ var kfVerbs = []struct{ name, help string }{
 	{"help", "%kf help: this list; %kf VERB --help shows the verb's flags (as fair VERB --help)"},
 }
 
-// registerMagics makes %kf available in kernels started afterwards. cfg is
-// the kernel's configuration (defaults, fair.yaml, FAIR_*); %kf config
-// changes it for the rest of the session.
-func registerMagics(cfg *config.Config) {
+// kfMagicOption gives a kernel %kf. cfg is the kernel's configuration
+// (defaults, fair.yaml, FAIR_*); %kf config changes it for the rest of the
+// session.
+func kfMagicOption(cfg *config.Config) kernel.Option {
 	m := &kfMagic{cfg: cfg}
-	kernel.RegisterMagic("kf", kernel.Magic{
+	return kernel.WithMagic("kf", kernel.Magic{
 		Help: "%kf build|train|serve|predict|pipeline|logs|status|ps|delete|config|help: run the notebook on Kubernetes (%kf help)",
 		Run:  m.run,
 	})
