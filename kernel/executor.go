@@ -1,17 +1,11 @@
 package kernel
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"go/ast"
-	"go/parser"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,10 +14,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
-	"github.com/fair-go/fair"
 	"github.com/fair-go/fair/kernel/nb"
 	"github.com/fair-go/fair/notebook"
 	"github.com/fair-go/fair/notebook/cellgen"
@@ -132,57 +124,6 @@ func (e *Executor) Session() *cellgen.Session {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.session
-}
-
-func (e *Executor) writeModule() error {
-	if err := os.MkdirAll(e.dir, 0o755); err != nil {
-		return fmt.Errorf("create kernel work folder: %w", err)
-	}
-	gomod := filepath.Join(e.dir, "go.mod")
-	if _, err := os.Stat(gomod); errors.Is(err, fs.ErrNotExist) {
-		mod := fair.NotebookGoMod(Module)
-		if err := os.WriteFile(gomod, []byte(mod), 0o644); err != nil {
-			return fmt.Errorf("write notebook go.mod: %w", err)
-		}
-	}
-	if err := fair.WriteSDK(filepath.Join(e.dir, fair.SDKDir)); err != nil {
-		return err
-	}
-	host, err := hostFS.ReadFile("host/main.go")
-	if err != nil {
-		return err
-	}
-	p := filepath.Join(e.dir, "host", "main.go")
-	if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, host) {
-		return nil // keep mtimes, so the build cache stays warm
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	if err := os.WriteFile(p, host, 0o644); err != nil {
-		return fmt.Errorf("write the kernel host: %w", err)
-	}
-	return nil
-}
-
-// goCmd runs the go command in the notebook module.
-func (e *Executor) goCmd(ctx context.Context, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, e.goBin, args...)
-	cmd.Dir = e.dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=1", "GOWORK=off")
-	return cmd.CombinedOutput()
-}
-
-// Go runs a go subcommand (e.g. "get", "mod tidy") in the notebook module.
-func (e *Executor) Go(ctx context.Context, w io.Writer, args ...string) error {
-	cmd := exec.CommandContext(ctx, e.goBin, args...)
-	cmd.Dir = e.dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=1", "GOWORK=off")
-	cmd.Stdout, cmd.Stderr = w, w
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go %s: %w", strings.Join(args, " "), err)
-	}
-	return nil
 }
 
 // Start builds and starts the host process if it is not running.
@@ -412,77 +353,6 @@ func (e *Executor) exchange(ctx context.Context, out Output, rs *runState, cmd m
 	}
 }
 
-// tryEval runs a cell that is one simple expression over the notebook's
-// variables (fmt.Println(x), len(data), p.w[0]) in the host without
-// compiling it. ok is false when the cell is not such a cell, and the
-// caller compiles it.
-func (e *Executor) tryEval(ctx context.Context, cell *notebook.Cell, count int, out Output, rs *runState) (ok bool, err error) {
-	src, bind, ok := e.evalCandidate(cell)
-	if !ok {
-		return false, nil
-	}
-	m, err := e.exchange(ctx, out, rs, map[string]any{"op": "eval", "cell": count, "value": src, "bind": bind})
-	if err != nil {
-		return true, err
-	}
-	if m.Text == "unsupported" {
-		e.mu.Lock()
-		rs.loaded = false
-		e.mu.Unlock()
-		return false, nil
-	}
-	if m.Error != nil {
-		return true, &CellError{Name: m.Error.Name, Value: cellgen.CleanNames(m.Error.Value, Module), Traceback: m.Error.Traceback}
-	}
-	return true, nil
-}
-
-// evalCandidate says whether a cell is a single expression whose names are
-// all notebook variables (or fmt, len, cap, true, false), and binds each
-// variable to the cell package that defines its newest version.
-func (e *Executor) evalCandidate(cell *notebook.Cell) (string, map[string]string, bool) {
-	stmts := cell.Of(notebook.Stmt)
-	if len(stmts) != 1 || len(cell.Of(notebook.Import, notebook.Decl)) > 0 {
-		return "", nil, false
-	}
-	src := cell.Text(stmts[0])
-	x, err := parser.ParseExpr(src)
-	if err != nil {
-		return "", nil, false
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	bind := map[string]string{}
-	ok := true
-	var visit func(n ast.Node) bool
-	visit = func(n ast.Node) bool {
-		switch n := n.(type) {
-		case *ast.SelectorExpr:
-			if id, isID := n.X.(*ast.Ident); isID && id.Name == "fmt" && e.session.Defs["fmt"] == nil {
-				return false
-			}
-			ast.Inspect(n.X, visit)
-			return false // a field name, not a variable
-		case *ast.Ident:
-			if d := e.session.Defs[n.Name]; d != nil {
-				if d.Kind != "var" {
-					ok = false
-				}
-				bind[n.Name] = fmt.Sprintf("%d:%s%s", d.Cell, cellgen.Prefix, n.Name)
-				return false
-			}
-			switch n.Name {
-			case "true", "false", "len", "cap":
-			default:
-				ok = false
-			}
-		}
-		return ok
-	}
-	ast.Inspect(x, visit)
-	return src, bind, ok
-}
-
 func (e *Executor) crashed(ctx context.Context, h *hostProc, out Output, why string) error {
 	lost := e.restart(ctx, out)
 	return &CellError{Name: "KernelCrash", Value: why, Traceback: append([]string{why, "The notebook's declarations were replayed into a new process."}, lost...)}
@@ -615,233 +485,6 @@ type discard struct{}
 func (discard) Stream(string, string)              {}
 func (discard) Display(nb.Message)                 {}
 func (discard) Input(string, bool) (string, error) { return "", io.EOF }
-
-// outBudget caps a cell's stream output.
-type outBudget struct {
-	mu     sync.Mutex
-	left   int64
-	warned bool
-	out    Output
-}
-
-func (b *outBudget) write(name string, p []byte) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.left <= 0 {
-		if !b.warned {
-			b.warned = true
-			b.out.Stream("stderr", "\n[fair: output limit reached; further output of this cell is dropped]\n")
-		}
-		return
-	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	b.left -= int64(len(p))
-	b.out.Stream(name, string(p))
-}
-
-// hostProc is a running host process.
-type hostProc struct {
-	cmd        *exec.Cmd
-	cmdW       *os.File
-	events     chan nb.Message
-	done       chan struct{}
-	stderr     *tailBuffer
-	background *atomic.Value // the executor's; output between cells
-
-	mu      sync.Mutex
-	sink    *outBudget
-	markers chan string
-	waitErr error
-}
-
-func startHost(bin, dir string, background *atomic.Value) (*hostProc, error) {
-	cmdR, cmdW, err := os.Pipe()
-	if err != nil {
-		return nil, err
-	}
-	evR, evW, err := os.Pipe()
-	if err != nil {
-		return nil, err
-	}
-	outR, outW, _ := os.Pipe()
-	errR, errW, _ := os.Pipe()
-	cmd := exec.Command(bin)
-	cmd.Dir = dir
-	cmd.ExtraFiles = []*os.File{cmdR, evW}
-	cmd.Stdout, cmd.Stderr = outW, errW
-	cmd.Env = append(os.Environ(), nb.FDEnv+"=4")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start the kernel host: %w", err)
-	}
-	for _, f := range []*os.File{cmdR, evW, outW, errW} {
-		f.Close()
-	}
-	h := &hostProc{cmd: cmd, cmdW: cmdW, events: make(chan nb.Message, 64), done: make(chan struct{}),
-		markers: make(chan string, 4), stderr: &tailBuffer{max: 4096}, background: background}
-	go h.readEvents(evR)
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); h.readStream("stdout", outR) }()
-	go func() { defer wg.Done(); h.readStream("stderr", errR) }()
-	go func() {
-		err := cmd.Wait()
-		wg.Wait()
-		h.mu.Lock()
-		h.waitErr = err
-		h.mu.Unlock()
-		close(h.done)
-	}()
-	return h, nil
-}
-
-func (h *hostProc) exited() bool {
-	select {
-	case <-h.done:
-		return true
-	default:
-		return false
-	}
-}
-
-func (h *hostProc) exitReason() string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	s := fmt.Sprint(h.waitErr)
-	if t := strings.TrimSpace(h.stderr.String()); t != "" {
-		s += "\n" + t
-	}
-	return s
-}
-
-func (h *hostProc) stop() {
-	_ = h.cmd.Process.Kill()
-	<-h.done
-	h.cmdW.Close()
-}
-
-func (h *hostProc) send(v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	_, err = h.cmdW.Write(append(b, '\n'))
-	return err
-}
-
-func (h *hostProc) setSink(s *outBudget) {
-	h.mu.Lock()
-	h.sink = s
-	h.mu.Unlock()
-	// Drop markers left from an earlier cell.
-	for {
-		select {
-		case <-h.markers:
-		default:
-			return
-		}
-	}
-}
-
-func (h *hostProc) waitMarkers(d time.Duration) {
-	deadline := time.After(d)
-	for seen := 0; seen < 2; seen++ {
-		select {
-		case <-h.markers:
-		case <-deadline:
-			return
-		}
-	}
-}
-
-func (h *hostProc) readEvents(r io.ReadCloser) {
-	defer r.Close()
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 1<<28)
-	for sc.Scan() {
-		var m nb.Message
-		if err := json.Unmarshal(sc.Bytes(), &m); err == nil {
-			h.events <- m
-		}
-	}
-}
-
-// readStream forwards a host stream to the current cell, cutting out the
-// end-of-cell markers.
-func (h *hostProc) readStream(name string, r io.ReadCloser) {
-	defer r.Close()
-	buf := make([]byte, 32<<10)
-	var pending []byte
-	for {
-		n, err := r.Read(buf)
-		if n > 0 {
-			pending = append(pending, buf[:n]...)
-			for {
-				i := bytes.Index(pending, []byte(hostMarker))
-				if i < 0 {
-					break
-				}
-				h.emit(name, pending[:i])
-				pending = pending[i+len(hostMarker):]
-				h.markers <- name
-			}
-			keep := 0
-			if j := bytes.LastIndexByte(pending, 0); j >= 0 && bytes.HasPrefix([]byte(hostMarker), pending[j:]) {
-				keep = len(pending) - j
-			}
-			h.emit(name, pending[:len(pending)-keep])
-			pending = append([]byte(nil), pending[len(pending)-keep:]...)
-		}
-		if err != nil {
-			h.emit(name, pending)
-			return
-		}
-	}
-}
-
-func (h *hostProc) emit(name string, p []byte) {
-	if len(p) == 0 {
-		return
-	}
-	if name == "stderr" {
-		h.stderr.Write(p)
-	}
-	h.mu.Lock()
-	s := h.sink
-	h.mu.Unlock()
-	if s != nil {
-		s.write(name, p)
-	} else if lastSink := h.background.Load(); lastSink != nil {
-		// Output of goroutines between cells goes to the kernel's
-		// background writer (the last cell).
-		lastSink.(func(string, string))(name, string(p))
-	}
-}
-
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	b   []byte
-}
-
-func (t *tailBuffer) Write(p []byte) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if len(t.b) > t.max {
-		t.b = t.b[len(t.b)-t.max:]
-	}
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.b)
-}
 
 // SetBackground sets where output written between cells goes.
 func (e *Executor) SetBackground(f func(name, text string)) { e.background.Store(f) }

@@ -1,0 +1,248 @@
+package kernel
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/fair-go/fair/kernel/nb"
+)
+
+// The host process: the long-lived program that loads each compiled cell
+// as a plugin and runs it, and the pipes between it and the kernel.
+
+// outBudget caps a cell's stream output.
+type outBudget struct {
+	mu     sync.Mutex
+	left   int64
+	warned bool
+	out    Output
+}
+
+func (b *outBudget) write(name string, p []byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.left <= 0 {
+		if !b.warned {
+			b.warned = true
+			b.out.Stream("stderr", "\n[fair: output limit reached; further output of this cell is dropped]\n")
+		}
+		return
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	b.left -= int64(len(p))
+	b.out.Stream(name, string(p))
+}
+
+// hostProc is a running host process.
+type hostProc struct {
+	cmd        *exec.Cmd
+	cmdW       *os.File
+	events     chan nb.Message
+	done       chan struct{}
+	stderr     *tailBuffer
+	background *atomic.Value // the executor's; output between cells
+
+	mu      sync.Mutex
+	sink    *outBudget
+	markers chan string
+	waitErr error
+}
+
+func startHost(bin, dir string, background *atomic.Value) (*hostProc, error) {
+	cmdR, cmdW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	evR, evW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	outR, outW, _ := os.Pipe()
+	errR, errW, _ := os.Pipe()
+	cmd := exec.Command(bin)
+	cmd.Dir = dir
+	cmd.ExtraFiles = []*os.File{cmdR, evW}
+	cmd.Stdout, cmd.Stderr = outW, errW
+	cmd.Env = append(os.Environ(), nb.FDEnv+"=4")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start the kernel host: %w", err)
+	}
+	for _, f := range []*os.File{cmdR, evW, outW, errW} {
+		f.Close()
+	}
+	h := &hostProc{cmd: cmd, cmdW: cmdW, events: make(chan nb.Message, 64), done: make(chan struct{}),
+		markers: make(chan string, 4), stderr: &tailBuffer{max: 4096}, background: background}
+	go h.readEvents(evR)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); h.readStream("stdout", outR) }()
+	go func() { defer wg.Done(); h.readStream("stderr", errR) }()
+	go func() {
+		err := cmd.Wait()
+		wg.Wait()
+		h.mu.Lock()
+		h.waitErr = err
+		h.mu.Unlock()
+		close(h.done)
+	}()
+	return h, nil
+}
+
+func (h *hostProc) exited() bool {
+	select {
+	case <-h.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (h *hostProc) exitReason() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := fmt.Sprint(h.waitErr)
+	if t := strings.TrimSpace(h.stderr.String()); t != "" {
+		s += "\n" + t
+	}
+	return s
+}
+
+func (h *hostProc) stop() {
+	_ = h.cmd.Process.Kill()
+	<-h.done
+	h.cmdW.Close()
+}
+
+func (h *hostProc) send(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, err = h.cmdW.Write(append(b, '\n'))
+	return err
+}
+
+func (h *hostProc) setSink(s *outBudget) {
+	h.mu.Lock()
+	h.sink = s
+	h.mu.Unlock()
+	// Drop markers left from an earlier cell.
+	for {
+		select {
+		case <-h.markers:
+		default:
+			return
+		}
+	}
+}
+
+func (h *hostProc) waitMarkers(d time.Duration) {
+	deadline := time.After(d)
+	for seen := 0; seen < 2; seen++ {
+		select {
+		case <-h.markers:
+		case <-deadline:
+			return
+		}
+	}
+}
+
+func (h *hostProc) readEvents(r io.ReadCloser) {
+	defer r.Close()
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<28)
+	for sc.Scan() {
+		var m nb.Message
+		if err := json.Unmarshal(sc.Bytes(), &m); err == nil {
+			h.events <- m
+		}
+	}
+}
+
+// readStream forwards a host stream to the current cell, cutting out the
+// end-of-cell markers.
+func (h *hostProc) readStream(name string, r io.ReadCloser) {
+	defer r.Close()
+	buf := make([]byte, 32<<10)
+	var pending []byte
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			pending = append(pending, buf[:n]...)
+			for {
+				i := bytes.Index(pending, []byte(hostMarker))
+				if i < 0 {
+					break
+				}
+				h.emit(name, pending[:i])
+				pending = pending[i+len(hostMarker):]
+				h.markers <- name
+			}
+			keep := 0
+			if j := bytes.LastIndexByte(pending, 0); j >= 0 && bytes.HasPrefix([]byte(hostMarker), pending[j:]) {
+				keep = len(pending) - j
+			}
+			h.emit(name, pending[:len(pending)-keep])
+			pending = append([]byte(nil), pending[len(pending)-keep:]...)
+		}
+		if err != nil {
+			h.emit(name, pending)
+			return
+		}
+	}
+}
+
+func (h *hostProc) emit(name string, p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	if name == "stderr" {
+		h.stderr.Write(p)
+	}
+	h.mu.Lock()
+	s := h.sink
+	h.mu.Unlock()
+	if s != nil {
+		s.write(name, p)
+	} else if lastSink := h.background.Load(); lastSink != nil {
+		// Output of goroutines between cells goes to the kernel's
+		// background writer (the last cell).
+		lastSink.(func(string, string))(name, string(p))
+	}
+}
+
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > t.max {
+		t.b = t.b[len(t.b)-t.max:]
+	}
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.b)
+}
