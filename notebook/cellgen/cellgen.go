@@ -344,6 +344,10 @@ type edit struct {
 	with   string
 }
 
+// rewrite turns the generated cell source into the cell's package: names
+// of this cell get the package prefix, names of earlier cells are
+// qualified with their package, imports are added, and what the cell
+// defines is recorded for Commit.
 func (g *gen) rewrite(u *Unit, pulled []string) (*Unit, error) {
 	src := g.b.Bytes()
 	fset := token.NewFileSet()
@@ -352,9 +356,30 @@ func (g *gen) rewrite(u *Unit, pulled []string) (*Unit, error) {
 		return nil, g.genSyntaxError(fset, err)
 	}
 	tf := fset.File(f.Pos())
-	offset := func(p token.Pos) int { return tf.Offset(p) }
+	c := &cellFile{f: f, src: src, offset: func(p token.Pos) int { return tf.Offset(p) }}
 
-	// Import names of this cell.
+	g.importNames(c)
+	if pulled == nil {
+		if need := g.pulledTypes(c); len(need) > 0 {
+			return g.run(need)
+		}
+	}
+	edits, typeNames := g.renames(c)
+	u.Source = g.apply(c, edits, g.aliases(c, typeNames))
+	g.record(u, c)
+	return u, nil
+}
+
+// cellFile is the parsed source of a cell being rewritten.
+type cellFile struct {
+	f      *ast.File
+	src    []byte
+	offset func(token.Pos) int
+}
+
+// importNames records the import names of this cell.
+func (g *gen) importNames(c *cellFile) {
+	f := c.f
 	g.userImps = map[string]string{}
 	for _, im := range f.Imports {
 		p, _ := strconv.Unquote(im.Path.Value)
@@ -364,37 +389,42 @@ func (g *gen) rewrite(u *Unit, pulled []string) (*Unit, error) {
 		}
 		g.userImps[name] = p
 	}
-	// Methods on types declared in earlier cells: pull the type (and its
-	// methods) into this cell, since Go only allows methods in the type's
-	// own package.
-	if pulled == nil {
-		var need []string
-		for _, d := range f.Decls {
-			fd, ok := d.(*ast.FuncDecl)
-			if !ok || fd.Recv == nil || len(fd.Recv.List) == 0 {
-				continue
-			}
-			tn := recvTypeName(fd.Recv.List[0].Type)
-			if tn == nil || tn.Obj != nil {
-				continue
-			}
-			if def, ok := g.s.Defs[tn.Name]; ok && def.Kind == "type" && def.Text != "" {
-				need = append(need, def.Text)
-				need = append(need, def.Methods...)
-			}
+}
+
+// pulledTypes returns the types (with their methods) of earlier cells that
+// this cell declares methods on: they move into this cell, since Go only
+// allows methods in the type's own package.
+func (g *gen) pulledTypes(c *cellFile) []string {
+	var need []string
+	for _, d := range c.f.Decls {
+		fd, ok := d.(*ast.FuncDecl)
+		if !ok || fd.Recv == nil || len(fd.Recv.List) == 0 {
+			continue
 		}
-		if len(need) > 0 {
-			return g.run(need)
+		tn := recvTypeName(fd.Recv.List[0].Type)
+		if tn == nil || tn.Obj != nil {
+			continue
+		}
+		if def, ok := g.s.Defs[tn.Name]; ok && def.Kind == "type" && def.Text != "" {
+			need = append(need, def.Text)
+			need = append(need, def.Methods...)
 		}
 	}
+	return need
+}
 
+func isExportedName(s string) bool {
+	r := []rune(s)
+	return len(r) > 0 && unicode.IsUpper(r[0])
+}
+
+// renames are the edits that give this cell's names the package prefix
+// and qualify names of earlier cells; it also returns the cell's types.
+func (g *gen) renames(c *cellFile) ([]edit, map[string]*ast.TypeSpec) {
+	f, offset := c.f, c.offset
 	var edits []edit
 	rename := func(id *ast.Ident, name string) {
 		edits = append(edits, edit{offset(id.Pos()), len(id.Name), name})
-	}
-	isExportedName := func(s string) bool {
-		r := []rune(s)
-		return len(r) > 0 && unicode.IsUpper(r[0])
 	}
 	needsPrefix := func(name string) bool { return name != "_" && !isExportedName(name) }
 
@@ -536,8 +566,13 @@ func (g *gen) rewrite(u *Unit, pulled []string) (*Unit, error) {
 		return true
 	})
 
-	// Exported aliases for this cell's types, and a name every cell
-	// exports (the plugin's main package refers to it).
+	return edits, typeNames
+}
+
+// aliases are the exported aliases of this cell's types, and a name every
+// cell exports (the plugin's main package refers to it).
+func (g *gen) aliases(c *cellFile, typeNames map[string]*ast.TypeSpec) []byte {
+	src, offset := c.src, c.offset
 	var tail bytes.Buffer
 	fmt.Fprintf(&tail, "\nconst %sCell = %d\n\nvar _ = %snb.InKernel\n", Prefix, g.n, Prefix)
 	// Sorted: the generated source (and so the compiled program) must not
@@ -561,7 +596,13 @@ func (g *gen) rewrite(u *Unit, pulled []string) (*Unit, error) {
 		fmt.Fprintf(&tail, "type %s%s[%s] = %s[%s]\n", Prefix, name, strings.Join(params, ", "), name, strings.Join(args, ", "))
 	}
 
-	// Apply the edits.
+	return tail.Bytes()
+}
+
+// apply applies the edits, appends tail and puts the imports of earlier
+// cells and of remembered packages right after the package clause.
+func (g *gen) apply(c *cellFile, edits []edit, tail []byte) []byte {
+	src := c.src
 	sort.Slice(edits, func(i, j int) bool { return edits[i].off < edits[j].off })
 	var out bytes.Buffer
 	last := 0
@@ -574,7 +615,7 @@ func (g *gen) rewrite(u *Unit, pulled []string) (*Unit, error) {
 		last = e.off + e.n
 	}
 	out.Write(src[last:])
-	out.Write(tail.Bytes())
+	out.Write(tail)
 	// Imports of earlier cells and of remembered packages, right after the
 	// package clause.
 	var imps bytes.Buffer
@@ -594,9 +635,13 @@ func (g *gen) rewrite(u *Unit, pulled []string) (*Unit, error) {
 		i := bytes.IndexByte(final, '\n') + 1
 		final = append(append(append([]byte{}, final[:i]...), imps.Bytes()...), final[i:]...)
 	}
-	u.Source = final
+	return final
 
-	// Record what the cell defines, for Commit.
+}
+
+// record notes what the cell defines, for Commit.
+func (g *gen) record(u *Unit, c *cellFile) {
+	f, src, offset := c.f, c.src, c.offset
 	u.imports = map[string]string{}
 	for k, v := range g.userImps {
 		u.imports[k] = v
@@ -649,7 +694,6 @@ func (g *gen) rewrite(u *Unit, pulled []string) (*Unit, error) {
 			}
 		}
 	}
-	return u, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {
