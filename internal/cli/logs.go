@@ -67,7 +67,7 @@ func followLogs(ctx context.Context, io *iostreams.IOStreams, c *deployer.Client
 		return err
 	}
 	// Ctrl-C while re-attached only detaches.
-	err := follow(ctx, io, c, run, ro, wo, "detach")
+	err := follow(ctx, io, c, run, ro.observer, wo, "detach")
 	if err != nil && strings.Contains(err.Error(), "was deleted") {
 		return fmt.Errorf("run %s was deleted", run.Name)
 	}

@@ -44,8 +44,9 @@ until Ctrl-C. The program listens on --port (PORT is set in its environment).`,
 			if err != nil {
 				return err
 			}
-			ro.file = nb
-			return runServe(cmd.Context(), io, cfg, ro, sf, src, progArgs)
+			r := newRunner(io, cfg, ro, sf.workloadFlags, src, progArgs)
+			r.file = nb
+			return r.serve(cmd.Context(), sf)
 		},
 	}
 	addWorkloadFlags(cmd, cfg, &sf.workloadFlags)
@@ -60,12 +61,13 @@ until Ctrl-C. The program listens on --port (PORT is set in its environment).`,
 	return cmd
 }
 
-func runServe(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, ro runOpts, sf serveFlags, src string, progArgs []string) error {
+func (r *runner) serve(ctx context.Context, sf serveFlags) error {
+	io, cfg := r.io, r.cfg
 	var c *deployer.Client
 	def := deployer.KindDeployment
 	if cfg.Kind == "" && sf.dryRun != "client" {
 		var err error
-		if c, err = connect(cfg); err != nil {
+		if c, err = r.connect(cfg); err != nil {
 			return err
 		}
 		ok, err := c.Installed(deployer.KindKServe)
@@ -76,7 +78,7 @@ func runServe(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, 
 			def = deployer.KindKServe
 		}
 	}
-	w, err := prepare(ctx, io, cfg, ro, sf.workloadFlags, src, progArgs, def)
+	w, err := r.prepare(ctx, def)
 	if err != nil {
 		return err
 	}
@@ -84,10 +86,10 @@ func runServe(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, 
 		return fmt.Errorf("kind %s is a training kind; use fair train", w.Kind)
 	}
 	if sf.dryRun != "" {
-		return dryRun(ctx, io, cfg, w, sf.dryRun)
+		return r.dryRun(ctx, w, sf.dryRun)
 	}
 	if c == nil {
-		if c, err = connect(cfg); err != nil {
+		if c, err = r.connect(cfg); err != nil {
 			return err
 		}
 	}
@@ -113,7 +115,7 @@ func runServe(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, 
 		fmt.Fprintln(io.Out, run.Name)
 		return nil
 	}
-	obs := ro.observer
+	obs := r.opts.observer
 	if obs == nil {
 		obs = progressPrinter(io, run)
 	}

@@ -75,8 +75,9 @@ with --on-interrupt cancel, deletes the job.`,
 			if err != nil {
 				return err
 			}
-			ro.file = nb
-			return runTrain(cmd.Context(), io, cfg, ro, wf, src, progArgs)
+			r := newRunner(io, cfg, ro, wf, src, progArgs)
+			r.file = nb
+			return r.train(cmd.Context())
 		},
 	}
 	addWorkloadFlags(cmd, cfg, &wf)
@@ -150,6 +151,27 @@ func connect(cfg *config.Config) (*deployer.Client, error) {
 	return deployer.Connect(deployer.WithKubeconfig(cfg.Kubeconfig), deployer.WithContext(cfg.Context), deployer.WithNamespace(cfg.Namespace))
 }
 
+// runner is what train and serve run with once their flags are parsed: the
+// streams and configuration, how to reach the cluster and how to build
+// (fields, so a test or another front door can put its own in), the front
+// door's options and the flags that are not configuration keys.
+type runner struct {
+	io      *iostreams.IOStreams
+	cfg     *config.Config
+	connect func(*config.Config) (*deployer.Client, error)
+	build   func(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, src string, bo buildOpts) (string, error)
+
+	opts     runOpts       // the kernel's observer and cells
+	file     *notebookFile // a .ipynb SOURCE, read once
+	flags    workloadFlags // image, detach, dry run
+	src      string        // SOURCE
+	progArgs []string      // after --
+}
+
+func newRunner(io *iostreams.IOStreams, cfg *config.Config, ro runOpts, wf workloadFlags, src string, progArgs []string) *runner {
+	return &runner{io: io, cfg: cfg, connect: connect, build: buildWith, opts: ro, flags: wf, src: src, progArgs: progArgs}
+}
+
 // projectDir is where .fair/templates is looked for: the folder of
 // fair.yaml, else the working directory.
 func projectDir(cfg *config.Config) string {
@@ -162,7 +184,8 @@ func projectDir(cfg *config.Config) string {
 
 // prepare builds (or takes) the image and maps the configuration onto a
 // workload of kind def.
-func prepare(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, ro runOpts, wf workloadFlags, src string, progArgs []string, def deployer.Kind) (*deployer.Workload, error) {
+func (r *runner) prepare(ctx context.Context, def deployer.Kind) (*deployer.Workload, error) {
+	io, cfg, ro, wf, src, progArgs := r.io, r.cfg, r.opts, r.flags, r.src, r.progArgs
 	image := wf.image
 	verb := "train"
 	if !def.Training() {
@@ -175,9 +198,9 @@ func prepare(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, r
 			return nil, err
 		}
 		src = source.Name()
-	} else if ro.file != nil {
+	} else if r.file != nil {
 		var err error
-		if source, err = ro.file.source(cfg); err != nil {
+		if source, err = r.file.source(cfg); err != nil {
 			return nil, err
 		}
 	}
@@ -186,7 +209,7 @@ func prepare(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, r
 			// A dry run shows the objects without building or pushing.
 			image = deployer.RefScheme + src
 		} else {
-			ref, err := buildWith(ctx, io, cfg, src, buildOpts{verb: verb, source: source})
+			ref, err := r.build(ctx, io, cfg, src, buildOpts{verb: verb, source: source})
 			if err != nil {
 				return nil, err
 			}
@@ -214,14 +237,15 @@ func prepare(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, r
 
 // dryRun prints the objects of w, validated by the API server when mode is
 // "server".
-func dryRun(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, w *deployer.Workload, mode string) error {
+func (r *runner) dryRun(ctx context.Context, w *deployer.Workload, mode string) error {
+	io, cfg := r.io, r.cfg
 	if mode != "client" && mode != "server" {
 		return fmt.Errorf("--dry-run: want client or server, got %q", mode)
 	}
 	var c *deployer.Client
 	if mode == "server" || w.Namespace == "" {
 		var err error
-		if c, err = connect(cfg); err != nil && mode == "server" {
+		if c, err = r.connect(cfg); err != nil && mode == "server" {
 			return err
 		}
 		if c != nil && w.Namespace == "" {
@@ -245,8 +269,9 @@ func dryRun(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, w 
 	return err
 }
 
-func runTrain(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, ro runOpts, wf workloadFlags, src string, progArgs []string) error {
-	w, err := prepare(ctx, io, cfg, ro, wf, src, progArgs, deployer.KindJob)
+func (r *runner) train(ctx context.Context) error {
+	io, cfg, wf := r.io, r.cfg, r.flags
+	w, err := r.prepare(ctx, deployer.KindJob)
 	if err != nil {
 		return err
 	}
@@ -254,9 +279,9 @@ func runTrain(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, 
 		return fmt.Errorf("kind %s serves; use fair serve", w.Kind)
 	}
 	if wf.dryRun != "" {
-		return dryRun(ctx, io, cfg, w, wf.dryRun)
+		return r.dryRun(ctx, w, wf.dryRun)
 	}
-	c, err := connect(cfg)
+	c, err := r.connect(cfg)
 	if err != nil {
 		return err
 	}
@@ -274,13 +299,13 @@ func runTrain(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, 
 		fmt.Fprintf(io.Out, "%s\n", run.Name)
 		return nil
 	}
-	return follow(ctx, io, c, run, ro, deployer.WatchOptions{Logs: io.Out, Since: start.Add(-time.Second)}, cfg.OnInterrupt)
+	return follow(ctx, io, c, run, r.opts.observer, deployer.WatchOptions{Logs: io.Out, Since: start.Add(-time.Second)}, cfg.OnInterrupt)
 }
 
 // follow watches a training run to its end and turns the outcome into the
 // command's exit status.
-func follow(ctx context.Context, io *iostreams.IOStreams, c *deployer.Client, run deployer.Run, ro runOpts, wo deployer.WatchOptions, onInterrupt string) error {
-	wo.Observer = ro.observer
+func follow(ctx context.Context, io *iostreams.IOStreams, c *deployer.Client, run deployer.Run, obs deployer.Observer, wo deployer.WatchOptions, onInterrupt string) error {
+	wo.Observer = obs
 	if wo.Observer == nil {
 		wo.Observer = progressPrinter(io, run)
 	}
@@ -303,7 +328,7 @@ func follow(ctx context.Context, io *iostreams.IOStreams, c *deployer.Client, ru
 	}
 	if ferr := res.Err(); ferr != nil {
 		// In a notebook the replicas' logs are in the cell already.
-		if len(res.LastLines) > 0 && ro.observer == nil {
+		if len(res.LastLines) > 0 && obs == nil {
 			fmt.Fprintf(io.Err, "--- last lines of %s ---\n%s\n", res.FailedReplica, strings.Join(res.LastLines, "\n"))
 		}
 		code := res.ExitCode
