@@ -27,8 +27,10 @@ func pod(name string, labels map[string]string, phase corev1.PodPhase, exit int3
 	return p
 }
 
-func TestStatusOfAPyTorchJob(t *testing.T) {
-	u := obj(t, `apiVersion: kubeflow.org/v1
+// pytorchJob is a PyTorchJob of a master and two workers asking for three
+// GPUs in all, with the given status conditions.
+func pytorchJob(t *testing.T, conditions string) *unstructured.Unstructured {
+	return obj(t, `apiVersion: kubeflow.org/v1
 kind: PyTorchJob
 metadata: {name: pt, annotations: {fair.dev/gpus: "3"}}
 spec:
@@ -37,13 +39,19 @@ spec:
     Worker: {replicas: 2}
 status:
   conditions:
-  - {type: Created, status: "True"}
+`+conditions)
+}
+
+// l labels a pod as the Training Operator does.
+func l(role, idx string) map[string]string {
+	return map[string]string{"training.kubeflow.org/replica-type": role, "training.kubeflow.org/replica-index": idx}
+}
+
+func TestStatusOfAPyTorchJob(t *testing.T) {
+	u := pytorchJob(t, `  - {type: Created, status: "True"}
   - {type: Running, status: "False"}
   - {type: Failed, status: "True", reason: PyTorchJobFailed, message: "worker 1 failed"}
 `)
-	l := func(role, idx string) map[string]string {
-		return map[string]string{"training.kubeflow.org/replica-type": role, "training.kubeflow.org/replica-index": idx}
-	}
 	pods := []*corev1.Pod{
 		pod("pt-worker-1", l("worker", "1"), corev1.PodFailed, 137),
 		pod("pt-master-0", l("master", "0"), corev1.PodSucceeded, 0),
@@ -69,20 +77,8 @@ status:
 // The Training Operator ends a PyTorchJob when its master ends, even with
 // workers still in their init containers: fair says they never ran.
 func TestMasterFinishedFirst(t *testing.T) {
-	u := obj(t, `apiVersion: kubeflow.org/v1
-kind: PyTorchJob
-metadata: {name: pt, annotations: {fair.dev/gpus: "3"}}
-spec:
-  pytorchReplicaSpecs:
-    Master: {replicas: 1}
-    Worker: {replicas: 2}
-status:
-  conditions:
-  - {type: Succeeded, status: "True", reason: PyTorchJobSucceeded}
+	u := pytorchJob(t, `  - {type: Succeeded, status: "True", reason: PyTorchJobSucceeded}
 `)
-	l := func(role, idx string) map[string]string {
-		return map[string]string{"training.kubeflow.org/replica-type": role, "training.kubeflow.org/replica-index": idx}
-	}
 	pods := []*corev1.Pod{
 		pod("pt-master-0", l("master", "0"), corev1.PodSucceeded, 0),
 		pod("pt-worker-0", l("worker", "0"), corev1.PodPending, 0),
