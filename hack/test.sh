@@ -10,42 +10,62 @@ export PATH=/usr/local/go/bin:$PATH
 TOOLS=${FAIR_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/fair/tools}
 export FAIR_TOOLS=$TOOLS
 log() { printf '%s test: %s\n' "$(date +%T)" "$*" >&2; }
+source hack/timing.sh
+export FAIR_TIMINGS
+FAIR_TIMINGS=$(mktemp)
+gotest=$(mktemp)
 
-hack/deps.sh
 started_testbed=
 cleanup() {
 	if [ -n "$started_testbed" ]; then
 		log "stopping the test bed"
 		hack/testbed/testbed down || true
 	fi
+	# Where the time went: each step, then each test package.
+	awk '/^(ok|FAIL)[ \t]+github.com\/fair-go\/fair/ && $NF ~ /s$/ { t = $NF; sub(/s$/, "", t); sub(/github.com\/fair-go\/fair\/?/, "", $2); printf "go test %s\t%s\n", ($2 == "" ? "." : $2), t }' "$gotest" >>"$FAIR_TIMINGS" 2>/dev/null || true
+	echo "where the time went:" >&2
+	timings >&2
+	rm -f "$FAIR_TIMINGS" "$gotest"
 }
 trap cleanup EXIT
+timed "apt and Go tools (hack/deps.sh)" hack/deps.sh
 if [ "${FAIR_TESTBED:-}" != off ] && [ -x hack/testbed/testbed ]; then
 	hack/testbed/install-deps.sh
 	log "starting the test bed"
-	hack/testbed/testbed up
+	timed "test bed: up" hack/testbed/testbed up
 	started_testbed=1
 	eval "$(hack/testbed/testbed env)"
 fi
 
 log "go vet and staticcheck"
-go vet ./...
-"$TOOLS/bin/staticcheck" ./...
-unformatted=$(gofmt -l $(git ls-files '*.go'))
-if [ -n "$unformatted" ]; then
-	log "gofmt would change: $unformatted"
-	exit 1
-fi
+# Inside a function called as timed's command, set -e does not stop at a
+# failing line: each step says || return.
+lint() {
+	go vet ./... || return
+	"$TOOLS/bin/staticcheck" ./... || return
+	local unformatted
+	unformatted=$(gofmt -l $(git ls-files '*.go'))
+	if [ -n "$unformatted" ]; then
+		log "gofmt would change: $unformatted"
+		return 1
+	fi
+}
+timed "go vet, staticcheck, gofmt" lint
 
 log "go test"
 # -p 1: packages share the test bed; each package still runs its own tests in parallel.
-go test -p 1 -count=1 -timeout 40m ./...
+set -o pipefail
+go test -p 1 -count=1 -timeout 40m ./... 2>&1 | tee "$gotest"
 
 log "fuzzing briefly"
-go test -run '^$' -fuzz '^FuzzParse$' -fuzztime 15s ./builder/ignore
-for target in $(grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^./builder/ignore/' | xargs -r -n1 dirname | sort -u); do
-	for f in $(grep -h '^func Fuzz' "$target"/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do
-		go test -run '^$' -fuzz "^$f\$" -fuzztime 15s "$target"
+fuzz() {
+	go test -run '^$' -fuzz '^FuzzParse$' -fuzztime 15s ./builder/ignore || return
+	local target f
+	for target in $(grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^./builder/ignore/' | xargs -r -n1 dirname | sort -u); do
+		for f in $(grep -h '^func Fuzz' "$target"/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do
+			go test -run '^$' -fuzz "^$f\$" -fuzztime 15s "$target" || return
+		done
 	done
-done
+}
+timed "fuzzing (15 s a target)" fuzz
 log "all tests passed"

@@ -12,6 +12,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 T=${FAIR_TESTBED_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/fair/testbed}
 source "$HERE/versions.sh"
 log() { printf '%s install-deps: %s\n' "$(date +%T)" "$*" >&2; }
+source "$HERE/../timing.sh"
 
 PKGS="etcd-server containerd runc containernetworking-plugins docker-registry iptables conntrack
       socat ebtables ethtool openssl curl bc iproute2 kmod procps"
@@ -24,8 +25,11 @@ if [ "${FAIR_TESTBED_NO_APT:-}" != 1 ]; then
 		log "apt-get install$missing"
 		export DEBIAN_FRONTEND=noninteractive
 		# shellcheck disable=SC2086
-		apt-get install -y --no-install-recommends $missing >/dev/null ||
-			{ apt-get update >/dev/null && apt-get install -y --no-install-recommends $missing >/dev/null; }
+		aptget() {
+			apt-get install -y --no-install-recommends "$@" >/dev/null ||
+				{ apt-get update >/dev/null && apt-get install -y --no-install-recommends "$@" >/dev/null; }
+		}
+		timed "test bed: apt-get install" aptget $missing
 	fi
 fi
 # Debian starts these as services on install; the test bed runs its own.
@@ -39,23 +43,24 @@ mkdir -p "$T/bin"
 # kube first: CoreDNS shares most of its modules (pinned to the same
 # versions) and then comes largely from the Go build cache.
 log "building $T/bin/kube from hack/kube"
-"$HERE/../kube/build.sh" "$T/bin/kube"
+timed "test bed: kube (compile, or the cached binary)" "$HERE/../kube/build.sh" "$T/bin/kube"
 ln -sf kube "$T/bin/kubectl"
 
 log "building $T/bin/coredns from hack/coredns (only the plugins the test bed uses)"
-"$HERE/../coredns/build.sh" "$T/bin/coredns"
+timed "test bed: CoreDNS" "$HERE/../coredns/build.sh" "$T/bin/coredns"
 
 stamp=$T/bin/.go-tools
 want="$TRAINING_OPERATOR"
 if [ ! -x "$T/bin/training-operator.v1" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 	log "go install ${TRAINING_OPERATOR%@*}/cmd/training-operator.v1@${TRAINING_OPERATOR#*@}"
-	GOBIN=$T/bin CGO_ENABLED=0 GOFLAGS=-mod=mod nice -n 10 go install -trimpath "${TRAINING_OPERATOR%@*}/cmd/training-operator.v1@${TRAINING_OPERATOR#*@}"
+	GOBIN=$T/bin CGO_ENABLED=0 GOFLAGS=-mod=mod timed "test bed: Training Operator (download and compile)" \
+		nice -n 10 go install -trimpath "${TRAINING_OPERATOR%@*}/cmd/training-operator.v1@${TRAINING_OPERATOR#*@}"
 	echo "$want" >"$stamp"
 fi
 
 # Skips the build when $T/bin/.argo records the same inputs.
 if [ "${FAIR_TESTBED_ARGO:-1}" != 0 ]; then
 	log "building Argo's workflow-controller and argoexec ($ARGO) from hack/argo"
-	"$HERE/../argo/build.sh" "$T/bin"
+	timed "test bed: Argo workflow-controller and argoexec" "$HERE/../argo/build.sh" "$T/bin"
 fi
 log "done; tools in $T/bin"
