@@ -24,7 +24,6 @@ type runOption func(*runOpts)
 type runOpts struct {
 	observer deployer.Observer
 	source   sourceFunc
-	file     *notebookFile // a notebook given as SOURCE, read once
 }
 
 // sourceFunc makes the source to build once the flags are parsed; verb is
