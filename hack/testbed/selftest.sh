@@ -4,7 +4,10 @@
 #      keeps every PID;
 #   2. down leaves none of our processes (nor containerd shims) and none of
 #      our mounts;
-#   3. up again brings the node back to Ready (a warm start).
+#   3. up again brings the node back to Ready (a warm start);
+#   4. FAIR_SELFTEST_CYCLES (default 10) down/up cycles in a row, with pods
+#      left running across them: every up's verdict matches status, and a
+#      new pod runs on the node after each.
 # It leaves the test bed up if it was up before, down otherwise.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -39,9 +42,23 @@ mounts=$(awk -v t="$T/" 'index($2, t)==1 || index($2, "/run/fair-testbed/")==1 {
 [ -z "$mounts" ] || fail "mounts left after down: $mounts"
 echo "selftest: ok: down left no process and no mount of ours"
 
-if [ $was_up = 1 ]; then
+kc() { "$T/bin/kube" kubectl --kubeconfig "$T/admin.kubeconfig" "$@"; }
+cycles=${FAIR_SELFTEST_CYCLES:-10}
+pause=$(cat "$T/images/pause")
+for i in $(seq 1 "$cycles"); do
 	start=$(date +%s.%N)
-	"$TB" up
-	echo "selftest: warm up took $(echo "$(date +%s.%N) - $start" | bc)s in all; node Ready after $(cat "$T/run/node-ready-seconds")s"
+	"$TB" up 2>"$T/logs/selftest-cycle.log" || fail "cycle $i: up failed: $(tail -3 "$T/logs/selftest-cycle.log")"
+	took=$(echo "$(date +%s.%N) - $start" | bc)
+	"$TB" status >/dev/null || fail "cycle $i: up said all up, status disagrees: $("$TB" status)"
+	kc -n default run "cycle-$i" --image="$pause" --restart=Never >/dev/null
+	kc -n default wait --for=condition=Ready --timeout=60s "pod/cycle-$i" >/dev/null ||
+		fail "cycle $i: a new pod did not run: $(kc -n default get pod "cycle-$i" -o wide)"
+	echo "selftest: ok: cycle $i: up in ${took}s (node Ready after $(cat "$T/run/node-ready-seconds")s), status agrees, a new pod runs"
+	[ "$i" = "$cycles" ] || "$TB" down >/dev/null 2>&1
+done
+for i in $(seq 1 "$cycles"); do kc -n default delete pod "cycle-$i" --ignore-not-found --wait=false >/dev/null 2>&1 || true; done
+
+if [ $was_up = 0 ]; then
+	"$TB" down >/dev/null 2>&1
 fi
 echo "selftest: PASS"
