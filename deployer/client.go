@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/discovery"
@@ -28,7 +29,8 @@ type Client struct {
 	Namespace string // default namespace (from -n, the kubeconfig context, or "default")
 	Context   string // kubeconfig context name, for messages
 
-	mapper *lazyMapper
+	mapper             *lazyMapper
+	portForwardTimeout time.Duration // default 30 s; tests shorten it
 }
 
 // ConnectOption configures Connect.

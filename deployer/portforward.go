@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -53,17 +54,30 @@ func (c *Client) PortForward(ctx context.Context, run Run, localPort, remotePort
 		errc <- fw.ForwardPorts()
 		close(finished)
 	}()
+	// stop is closed once: when ctx ends, or at once on a timeout (ctx
+	// ending later must not close it again: that panicked, and took the
+	// notebook kernel down during %kf predict).
+	var once sync.Once
+	halt := func() { once.Do(func() { close(stop) }) }
 	go func() {
-		<-ctx.Done()
-		close(stop)
+		select {
+		case <-ctx.Done():
+			halt()
+		case <-finished:
+		}
 	}()
+	timeout := c.portForwardTimeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
 	select {
 	case <-ready:
 	case err := <-errc:
+		halt()
 		return "", nil, c.explain(err, "port-forward to "+pod.Name)
-	case <-time.After(30 * time.Second):
-		close(stop)
-		return "", nil, fmt.Errorf("port-forward to %s: not ready after 30s", pod.Name)
+	case <-time.After(timeout):
+		halt()
+		return "", nil, fmt.Errorf("port-forward to %s: not ready after %s", pod.Name, timeout)
 	}
 	ports, err := fw.GetPorts()
 	if err != nil || len(ports) == 0 {
