@@ -31,7 +31,7 @@ var kfVerbs = []struct{ name, help string }{
 	{"predict", "%kf predict NAME -d JSON|@FILE: call an endpoint (Open Inference Protocol v2) and print its answer"},
 	{"pipeline", "%kf pipeline run|compile|status|logs|delete NOTEBOOK.ipynb ...: pipelines from the saved notebook's step:NAME cell tags"},
 	{"logs", "%kf logs NAME [-f]: print (or follow) the logs of a run's replicas"},
-	{"status", "%kf status [NAME]: show a run's phase and replicas"},
+	{"status", "%kf status NAME: show a run's phase and replicas"},
 	{"ps", "%kf ps: list the runs fair started"},
 	{"delete", "%kf delete NAME: delete a run"},
 	{"help", "%kf help: this list; %kf VERB --help shows the verb's flags (as fair VERB --help)"},
