@@ -188,3 +188,20 @@ func TestBuildNotebookTakesLineBuildFlags(t *testing.T) {
 		t.Errorf("not built for linux/arm64:\n%s", errOut)
 	}
 }
+
+// A malformed fair.yaml stops the commands that use it, with its file,
+// line and key; version and --version still answer.
+func TestBrokenFairYAML(t *testing.T) {
+	dir := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(dir, "fair.yaml"), []byte("registry: r\ngpus: many\n"), 0o644))
+	if out, _, err := run(t, dir, nil, "version"); err != nil || !strings.Contains(out, "fair") {
+		t.Errorf("version: %v %q", err, out)
+	}
+	if out, _, err := run(t, dir, nil, "--version"); err != nil || !strings.HasPrefix(out, "fair ") {
+		t.Errorf("--version: %v %q", err, out)
+	}
+	_, _, err := run(t, dir, nil, "build", ".")
+	if err == nil || !strings.Contains(err.Error(), "fair.yaml: line 2: gpus") {
+		t.Errorf("build with a broken fair.yaml: %v", err)
+	}
+}

@@ -24,7 +24,15 @@ func NewRoot(io *iostreams.IOStreams) *cobra.Command {
 	if cfg == nil {
 		cfg = config.Default()
 	}
-	root.PersistentPreRunE = func(*cobra.Command, []string) error { return cfgErr }
+	// A broken fair.yaml stops only the commands that use it.
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if cmd.Name() == "version" || cmd.Name() == "completion" || (cmd.Parent() != nil && cmd.Parent().Name() == "completion") {
+			return nil
+		}
+		return cfgErr
+	}
+	root.Version = version()
+	root.SetVersionTemplate("fair {{.Version}}\n")
 	root.SetIn(io.In)
 	root.SetOut(io.Out)
 	root.SetErr(io.Err)

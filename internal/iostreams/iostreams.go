@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"io"
 	"os"
+
+	"golang.org/x/term"
 )
 
 // IOStreams are the streams a command reads and writes.
@@ -32,10 +34,11 @@ func Test() (s *IOStreams, in, out, errOut *bytes.Buffer) {
 	return &IOStreams{In: in, Out: out, Err: errOut}, in, out, errOut
 }
 
+// isTerminal asks the terminal driver (a character device such as
+// /dev/null is not a terminal); TERM=dumb turns redraws off.
 func isTerminal(f *os.File) bool {
 	if os.Getenv("TERM") == "dumb" {
 		return false
 	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return term.IsTerminal(int(f.Fd()))
 }
