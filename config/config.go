@@ -150,16 +150,28 @@ func Load(opts ...Option) (*Config, error) {
 	return c, nil
 }
 
-// Find walks up from dir to the file system root looking for fair.yaml.
+// Find walks up from dir looking for fair.yaml, and stops at the first
+// folder that is a repository's root (it has .git), at the user's home
+// folder, or at the file system root: a fair.yaml above the project, which
+// anyone with write access there could have planted, is not read (it could
+// name a kubeconfig, whose exec plugins run commands, or a BuildKit daemon,
+// which would receive registry credentials).
 func Find(dir string) (string, bool) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return "", false
 	}
+	home, _ := os.UserHomeDir()
 	for {
 		p := filepath.Join(dir, FileName)
 		if st, err := os.Stat(p); err == nil && !st.IsDir() {
 			return p, true
+		}
+		if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
+			return "", false
+		}
+		if home != "" && dir == filepath.Clean(home) {
+			return "", false
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {

@@ -142,3 +142,32 @@ func TestSaveRoundTrip(t *testing.T) {
 		t.Fatalf("round trip lost values: %+v\n%s", back, data)
 	}
 }
+
+// The search for fair.yaml stops at a repository's root and at the home
+// folder: a file planted above them is not read.
+func TestFindStopsAtRepositoryAndHome(t *testing.T) {
+	top := t.TempDir()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.WriteFile(filepath.Join(top, FileName), []byte("buildkit: tcp://planted.example:1234\n"), 0o644))
+	repo := filepath.Join(top, "repo")
+	must(os.MkdirAll(filepath.Join(repo, ".git"), 0o755))
+	must(os.MkdirAll(filepath.Join(repo, "cmd", "train"), 0o755))
+	if p, ok := Find(filepath.Join(repo, "cmd", "train")); ok {
+		t.Errorf("found %s above the repository", p)
+	}
+	must(os.WriteFile(filepath.Join(repo, FileName), []byte("registry: r\n"), 0o644))
+	if p, ok := Find(filepath.Join(repo, "cmd", "train")); !ok || p != filepath.Join(repo, FileName) {
+		t.Errorf("the repository's own fair.yaml: %q %v", p, ok)
+	}
+	home := filepath.Join(top, "home")
+	must(os.MkdirAll(filepath.Join(home, "proj"), 0o755))
+	t.Setenv("HOME", home)
+	if p, ok := Find(filepath.Join(home, "proj")); ok {
+		t.Errorf("found %s above the home folder", p)
+	}
+}

@@ -331,3 +331,19 @@ func FuzzRender(f *testing.F) {
 		}
 	})
 }
+
+// A manifest from elsewhere cannot make fair build a folder outside the
+// project: nothing is built when one reference leaves it.
+func TestResolveRefusesPathsOutside(t *testing.T) {
+	for _, ref := range []string{"fair:///home/me/.ssh", "fair://../other", "fair://./a/../../b", "fair://"} {
+		objs, err := DecodeYAML([]byte("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - {name: ok, image: \"fair://./cmd/a\"}\n  - {name: b, image: \"" + ref + "\"}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		built := 0
+		err = Resolve(context.Background(), objs, func(context.Context, string) (string, error) { built++; return "x", nil })
+		if err == nil || built != 0 {
+			t.Errorf("%s: err %v, %d builds", ref, err, built)
+		}
+	}
+}

@@ -3,6 +3,8 @@ package deployer
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -35,11 +37,33 @@ func Refs(objs []*unstructured.Unstructured) []string {
 	return out
 }
 
+// SourcePath checks the path of a fair:// reference: relative, and inside
+// the folder it is relative to. A manifest from elsewhere must not make
+// fair build (and push) a folder outside the project.
+func SourcePath(path string) error {
+	if path == "" {
+		return fmt.Errorf("%s with no path", RefScheme)
+	}
+	if filepath.IsAbs(path) || strings.HasPrefix(path, "/") {
+		return fmt.Errorf("%s%s: the path must be relative to the project", RefScheme, path)
+	}
+	if c := filepath.Clean(filepath.FromSlash(path)); c == ".." || strings.HasPrefix(c, ".."+string(filepath.Separator)) {
+		return fmt.Errorf("%s%s: the path leaves the project", RefScheme, path)
+	}
+	return nil
+}
+
 // Resolve builds every distinct fair:// reference once and puts the
 // resulting image reference in its place, in every object.
 func Resolve(ctx context.Context, objs []*unstructured.Unstructured, build Builder) error {
 	built := map[string]string{}
-	for _, ref := range Refs(objs) {
+	refs := Refs(objs)
+	for _, ref := range refs {
+		if err := SourcePath(strings.TrimPrefix(ref, RefScheme)); err != nil {
+			return err
+		}
+	}
+	for _, ref := range refs {
 		img, err := build(ctx, strings.TrimPrefix(ref, RefScheme))
 		if err != nil {
 			return err

@@ -39,6 +39,8 @@ func TestParseYAMLErrors(t *testing.T) {
 		{"name: p\nsteps:\n- name: a\n  source: ./a\n", `step a: source "./a": want fair://PATH`},
 		{"name: p\nsteps:\n- name: a\n", "step a: no source"},
 		{"name: p\nsteps:\n- name: a\n  image: x\n  gpu: 1\n", `line 5: unknown key "gpu"`},
+		{"name: p\nsteps:\n- name: a\n  source: fair:///home/me/.ssh\n  command: [cat]\n", "must be relative"},
+		{"name: p\nsteps:\n- name: a\n  source: fair://../../elsewhere\n  command: [cat]\n", "leaves the project"},
 		// y and n are names, not YAML 1.1 booleans: the cycle is found.
 		{"name: p\nsteps:\n- name: x\n  image: i\n  inputs: {shards: y.squares}\n  outputs: [squares]\n- name: y\n  image: i\n  inputs: {shards: x.squares}\n  outputs: [squares]\n", "cycle: x -> y -> x"},
 		{"name: p\nsteps:\n- name: a\n  image: x\n  inputs: {d: b.out}\n", `input d comes from unknown step "b"`},

@@ -93,9 +93,11 @@ func (sf StepFile) step(dir string) (*Step, error) {
 		if !ok {
 			return nil, fmt.Errorf("source %q: want %sPATH (a ready image goes under image:)", sf.Source, SourceScheme)
 		}
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(dir, path)
+		file, _, _ := strings.Cut(path, "#")
+		if err := deployer.SourcePath(file); err != nil {
+			return nil, fmt.Errorf("%v (relative to the pipeline's folder)", err)
 		}
+		path = filepath.Join(dir, path)
 		file, section, _ := strings.Cut(path, "#")
 		switch {
 		case strings.HasSuffix(file, ".ipynb"):

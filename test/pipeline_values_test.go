@@ -67,14 +67,7 @@ func TestArgoValuesPipeline(t *testing.T) {
 	}
 
 	// A failing step: its own line, then one failure line, and status 1.
-	dir := t.TempDir()
-	yaml := "name: failing\nsteps:\n- name: gen\n  source: fair://" + filepath.Join(root, "examples/pipeline/values/step") +
-		"\n  args: [gen]\n  values: [n]\n  outputs: [data]\n- name: boom\n  source: fair://" + filepath.Join(root, "examples/pipeline/values/step") +
-		"\n  args: [fail]\n  inputs: {n: gen.n}\n"
-	file := filepath.Join(dir, "pipeline.yaml")
-	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := "examples/pipeline/values/failing.yaml"
 	var fout, ferr iostreams.SyncBuffer
 	cmd = pipelineCmd(ctx, bed, fair, root, file, "failing-argo")
 	cmd.Stdout, cmd.Stderr = &fout, &ferr

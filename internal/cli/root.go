@@ -4,6 +4,10 @@
 package cli
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+
 	"github.com/spf13/cobra"
 
 	"github.com/fair-go/fair/config"
@@ -28,6 +32,12 @@ func NewRoot(io *iostreams.IOStreams) *cobra.Command {
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if cmd.Name() == "version" || cmd.Name() == "completion" || (cmd.Parent() != nil && cmd.Parent().Name() == "completion") {
 			return nil
+		}
+		if cfgErr == nil && cfg.File != "" {
+			// Say which file applies when it is not in this folder.
+			if wd, err := os.Getwd(); err == nil && filepath.Dir(cfg.File) != wd {
+				fmt.Fprintf(io.Err, "fair: using %s\n", cfg.File)
+			}
 		}
 		return cfgErr
 	}
