@@ -167,7 +167,7 @@ func (c *Client) deleteAndWait(ctx context.Context, run Run) error {
 	name, ns := run.Name, run.Namespace
 	sel := LabelRun + "=" + name
 	fg := metav1.DeletePropagationForeground
-	gvrs := []schema.GroupVersionResource{{Version: "v1", Resource: "services"}}
+	gvrs := append([]schema.GroupVersionResource{}, runExtras...)
 	for _, k := range Kinds {
 		gvrs = append(gvrs, k.GVR())
 	}

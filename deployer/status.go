@@ -474,6 +474,14 @@ func (c *Client) pods(ctx context.Context, run Run) ([]*corev1.Pod, error) {
 	return out, nil
 }
 
+// runExtras are the other kinds a run may own (a fair deploy manifest's
+// ConfigMaps and Secrets, an endpoint's Service): deleted with it.
+var runExtras = []schema.GroupVersionResource{
+	{Version: "v1", Resource: "services"},
+	{Version: "v1", Resource: "configmaps"},
+	{Version: "v1", Resource: "secrets"},
+}
+
 // Delete removes every object of the run called name (pods go with them).
 // It returns the objects deleted, as kind/name.
 func (c *Client) Delete(ctx context.Context, name string) ([]string, error) {
@@ -484,7 +492,7 @@ func (c *Client) Delete(ctx context.Context, name string) ([]string, error) {
 	for _, k := range Kinds {
 		gvrs = append(gvrs, k.GVR())
 	}
-	gvrs = append(gvrs, schema.GroupVersionResource{Version: "v1", Resource: "services"})
+	gvrs = append(gvrs, runExtras...)
 	for _, gvr := range gvrs {
 		ri := c.Dynamic.Resource(gvr).Namespace(c.Namespace)
 		l, err := ri.List(ctx, metav1.ListOptions{LabelSelector: sel})

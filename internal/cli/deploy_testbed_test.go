@@ -325,6 +325,16 @@ spec:
       restartPolicy: Never
       containers:
       - {name: a, image: "fair://./`+linesDir+`"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: two-settings}
+data: {mode: fast}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: two-token}
+stringData: {token: not-a-real-one}
 `), 0o644)
 	wd, _ := os.Getwd()
 	if err := os.Chdir(root); err != nil {
@@ -341,9 +351,21 @@ spec:
 	if n := strings.Count(errOut.String(), "resolving fair://./"+echoDir); n != 1 {
 		t.Errorf("echo built %d times:\n%s", n, errOut)
 	}
-	if out.String() != "job/a applied\njob/b applied\n" {
+	if out.String() != "job/a applied\njob/b applied\nconfigmap/two-settings applied\nsecret/two-token applied\n" {
 		t.Errorf("stdout:\n%s", out)
 	}
+	// fair delete removes everything the run made, ConfigMaps and Secrets too.
+	defer func() {
+		if _, _, err := runFair(ctx, bedConfig(t, bed), "delete", "two"); err != nil {
+			t.Errorf("delete: %v", err)
+		}
+		if _, err := bed.Client.CoreV1().ConfigMaps(bed.Namespace).Get(ctx, "two-settings", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Errorf("ConfigMap left after fair delete: %v", err)
+		}
+		if _, err := bed.Client.CoreV1().Secrets(bed.Namespace).Get(ctx, "two-token", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Errorf("Secret left after fair delete: %v", err)
+		}
+	}()
 	for _, name := range []string{"a", "b"} {
 		j, err := bed.Client.BatchV1().Jobs(bed.Namespace).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
