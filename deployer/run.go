@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -273,6 +274,20 @@ func (c *Client) Watch(ctx context.Context, run Run, o WatchOptions) (*Result, e
 	if o.TailLines == 0 {
 		o.TailLines = 20
 	}
+	// Following needs to read the object and its pods: without the rights
+	// the informers would retry for ever, so ask once first.
+	if _, err := c.Dynamic.Resource(run.Kind.GVR()).Namespace(run.Namespace).Get(ctx, run.Name, metav1.GetOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		return nil, fmt.Errorf("%s/%s cannot be followed: %v", run.Kind, run.Name, c.explain(err, "get "+string(run.Kind)))
+	}
+	if _, err := c.Core.CoreV1().Pods(run.Namespace).List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
+		return nil, fmt.Errorf("%s/%s cannot be followed (fair needs to get, list and watch pods): %v", run.Kind, run.Name, c.explain(err, "list pods"))
+	}
+	if o.Logs != nil && !c.mayReadLogs(ctx, run.Namespace) {
+		if o.Observer != nil {
+			o.Observer(Event{Time: time.Now(), Type: EventWarning, Run: run.Name, Message: "the logs cannot be read (no right to get pods/log): following the status only"})
+		}
+		o.Logs = nil
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -388,6 +403,16 @@ func (c *Client) Watch(ctx context.Context, run Run, o WatchOptions) (*Result, e
 			return w.result(), nil
 		}
 	}
+}
+
+// mayReadLogs asks the API server whether the user may read pod logs in ns;
+// when it cannot tell, it assumes so.
+func (c *Client) mayReadLogs(ctx context.Context, ns string) bool {
+	r, err := c.Core.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{
+		Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authorizationv1.ResourceAttributes{
+			Namespace: ns, Verb: "get", Resource: "pods", Subresource: "log"}},
+	}, metav1.CreateOptions{})
+	return err != nil || r.Status.Allowed
 }
 
 type watcher struct {

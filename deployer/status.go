@@ -371,6 +371,24 @@ func (c *Client) listKinds(ctx context.Context, namespace, selector string) ([]R
 		}()
 	}
 	wg.Wait()
+	// A kind the user may not list is left out (RBAC often grants a few
+	// kinds); only when no kind can be listed is that an error.
+	var denied error
+	allowed := 0
+	for i, r := range out {
+		switch {
+		case r.err != nil && apierrors.IsForbidden(r.err):
+			if denied == nil {
+				denied = c.explain(r.err, "list "+string(r.kind))
+			}
+			out[i].err = nil
+		case r.err == nil:
+			allowed++
+		}
+	}
+	if allowed == 0 && denied != nil {
+		return nil, nil, denied
+	}
 	var runs []Run
 	objs := map[Run]*unstructured.Unstructured{}
 	for _, r := range out {
