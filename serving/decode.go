@@ -239,14 +239,36 @@ func parseData(raw []byte, dt Datatype, want int) (data any, dims []int64, flat 
 	return data, dims, flat, err
 }
 
+// elemSize is the bytes one element of dt takes in its Go slice.
+func elemSize(dt Datatype) int {
+	switch dt {
+	case BOOL, UINT8, INT8:
+		return 1
+	case UINT16, INT16:
+		return 2
+	case UINT32, INT32, FP32, FP16, BF16: // half types are held as float32
+		return 4
+	case BYTES:
+		return 24
+	}
+	return 8
+}
+
 // data parses a tensor's data array at the scanner's position.
 func (s *scanner) data(dt Datatype, want int) (data any, dims []int64, flat bool, err error) {
 	if s.peek() != '[' {
 		return nil, nil, false, fmt.Errorf("data must be an array")
 	}
 	// Each element takes at least two bytes ("1,"), so a shape larger than
-	// the body cannot make us allocate much.
-	if lim := (len(s.b)-s.i)/2 + 1; want > lim {
+	// the body cannot make us allocate much; and a hint never reserves more
+	// than the body's remaining bytes (a 24-byte []byte header per
+	// BYTES element would otherwise turn 4 MiB into 50). Past the hint,
+	// slices grow with the data actually there.
+	rest := len(s.b) - s.i
+	if lim := rest/2 + 1; want > lim {
+		want = lim
+	}
+	if lim := rest/elemSize(dt) + 1; want > lim {
 		want = lim
 	}
 	w := &dataWalker{s: s}

@@ -243,8 +243,10 @@ func (s *Server) readBody(r *http.Request, buf *[]byte) error {
 		return Errorf(http.StatusRequestEntityTooLarge, "request body of %d bytes exceeds the limit of %d", r.ContentLength, s.maxBody)
 	}
 	b := (*buf)[:0]
-	if r.ContentLength > 0 && int64(cap(b)) < r.ContentLength {
-		b = make([]byte, 0, r.ContentLength)
+	// The declared length is a hint, not a promise: reserve at most 1 MiB
+	// before the bytes arrive, then grow with what comes.
+	if want := min(r.ContentLength, 1<<20); want > 0 && int64(cap(b)) < want {
+		b = make([]byte, 0, want)
 	}
 	rd := io.LimitReader(r.Body, s.maxBody+1)
 	for {
@@ -301,6 +303,15 @@ func (s *Server) inferBody(r *http.Request, e *entry, v1 bool, in, out *[]byte) 
 	}
 	if !e.ready.Load() {
 		return http.StatusServiceUnavailable, fmt.Errorf("model %s is not ready", e.md.Name)
+	}
+	// At most maxConcurrent requests read and decode at once, so the
+	// server's memory is bounded by that many bodies; the others wait here
+	// holding only their connection.
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	case <-r.Context().Done():
+		return http.StatusServiceUnavailable, fmt.Errorf("client went away while the server was busy")
 	}
 	if e.queue != nil {
 		// A batched request counts as arriving from here until enqueue

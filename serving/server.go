@@ -25,6 +25,7 @@ type Server struct {
 	addr            string
 	log             *slog.Logger
 	maxBody         int64
+	slots           chan struct{} // one per request being read and served
 	shutdownTimeout time.Duration
 	models          []Model
 
@@ -64,6 +65,11 @@ func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 // WithMaxBodyBytes bounds request bodies (default 32 MiB); larger ones get 413.
 func WithMaxBodyBytes(n int64) Option { return func(s *Server) { s.maxBody = n } }
 
+// WithMaxConcurrent bounds the inference requests read and served at once
+// (default 64); more wait for a slot. With WithMaxBodyBytes it bounds the
+// memory requests can take: n bodies.
+func WithMaxConcurrent(n int) Option { return func(s *Server) { s.slots = make(chan struct{}, max(n, 1)) } }
+
 // WithShutdownTimeout bounds how long Run waits for in-flight requests
 // after its context ends (default 25s, inside Kubernetes' default 30s
 // termination grace period).
@@ -83,6 +89,9 @@ func New(opts ...Option) (*Server, error) {
 	}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.slots == nil {
+		s.slots = make(chan struct{}, 64)
 	}
 	if s.addr == "" {
 		s.addr = ":8080"
@@ -233,7 +242,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       5 * time.Minute, // a client trickling a body cannot hold a handler forever
+		ReadTimeout:       time.Minute, // a client trickling a body cannot hold a handler long
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
