@@ -68,7 +68,9 @@ func WithMaxBodyBytes(n int64) Option { return func(s *Server) { s.maxBody = n }
 // WithMaxConcurrent bounds the inference requests read and served at once
 // (default 64); more wait for a slot. With WithMaxBodyBytes it bounds the
 // memory requests can take: n bodies.
-func WithMaxConcurrent(n int) Option { return func(s *Server) { s.slots = make(chan struct{}, max(n, 1)) } }
+func WithMaxConcurrent(n int) Option {
+	return func(s *Server) { s.slots = make(chan struct{}, max(n, 1)) }
+}
 
 // WithShutdownTimeout bounds how long Run waits for in-flight requests
 // after its context ends (default 25s, inside Kubernetes' default 30s
