@@ -58,7 +58,11 @@ func (c *Connection) addr(port int) string {
 	if c.Transport == "ipc" {
 		return fmt.Sprintf("ipc://%s-%d", c.IP, port)
 	}
-	return fmt.Sprintf("%s://%s:%d", c.Transport, c.IP, port)
+	t := c.Transport
+	if t == "tcp" {
+		t = boundedTCP // the same, with frame sizes bounded
+	}
+	return fmt.Sprintf("%s://%s:%d", t, c.IP, port)
 }
 
 // Kernel is a running Jupyter kernel.

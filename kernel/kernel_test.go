@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/fair-go/fair/internal/iostreams"
+	"io"
 	"log"
 	"net"
 	"os/exec"
@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fair-go/fair/internal/iostreams"
 
 	"github.com/go-zeromq/zmq4"
 )
@@ -25,6 +27,7 @@ type client struct {
 	pending               []*Message
 	session               string
 	ex                    *Executor
+	conn                  *Connection
 }
 
 // plugins counts the cell plugins the kernel has built.
@@ -71,7 +74,7 @@ func startKernel(t *testing.T) (*client, *iostreams.SyncBuffer) {
 
 	cctx, ccancel := context.WithCancel(context.Background())
 	t.Cleanup(ccancel)
-	c := &client{t: t, sig: newSigner(conn.Key), session: newID(), iopub: make(chan *Message, 1000), ex: ex}
+	c := &client{t: t, sig: newSigner(conn.Key), session: newID(), iopub: make(chan *Message, 1000), ex: ex, conn: conn}
 	c.shell = zmq4.NewDealer(cctx, zmq4.WithID(zmq4.SocketIdentity("client")))
 	c.control = zmq4.NewDealer(cctx, zmq4.WithID(zmq4.SocketIdentity("client-control")))
 	c.stdin = zmq4.NewDealer(cctx, zmq4.WithID(zmq4.SocketIdentity("client")))
@@ -506,5 +509,29 @@ func TestSignature(t *testing.T) {
 	}
 	if _, err := s.decode([][]byte{[]byte("x")}); err == nil {
 		t.Fatal("malformed message accepted")
+	}
+}
+
+// A peer that declares a frame of exabytes, before any message can be
+// authenticated, is disconnected; the kernel lives on and answers.
+func TestHugeFrameRefused(t *testing.T) {
+	c, logs := startKernel(t)
+	raw, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", c.conn.ShellPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	greeting := make([]byte, 64)
+	greeting[0], greeting[9], greeting[10] = 0xff, 0x7f, 3
+	copy(greeting[12:], "NULL")
+	frame := []byte{0x06, 0x40, 0, 0, 0, 0, 0, 0, 0} // a long command frame of 2^62 bytes
+	if _, err := raw.Write(append(greeting, frame...)); err != nil {
+		t.Fatal(err)
+	}
+	raw.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _ = io.Copy(io.Discard, raw) // the kernel closes the connection
+	c.send(c.shell, "kernel_info_request", map[string]any{})
+	if m := c.recv(c.shell); m.Header.MsgType != "kernel_info_reply" {
+		t.Fatalf("after a huge frame: %s\n%s", m.Header.MsgType, logs)
 	}
 }
