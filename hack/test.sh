@@ -15,6 +15,13 @@ export FAIR_TIMINGS
 FAIR_TIMINGS=$(mktemp)
 gotest=$(mktemp)
 
+# packages adds each test package's time to the table, once.
+packages() {
+	[ -s "$gotest" ] || return 0
+	awk '/^(ok|FAIL)[ \t]+github.com\/fair-go\/fair/ && $NF ~ /s$/ { t = $NF; sub(/s$/, "", t); sub(/github.com\/fair-go\/fair\/?/, "", $2); printf "go test %s\t%s\n", ($2 == "" ? "." : $2), t }' "$gotest" >>"$FAIR_TIMINGS" 2>/dev/null || true
+	: >"$gotest"
+}
+
 started_testbed=
 cleanup() {
 	if [ -n "$started_testbed" ]; then
@@ -22,7 +29,7 @@ cleanup() {
 		hack/testbed/testbed down || true
 	fi
 	# Where the time went: each step, then each test package.
-	awk '/^(ok|FAIL)[ \t]+github.com\/fair-go\/fair/ && $NF ~ /s$/ { t = $NF; sub(/s$/, "", t); sub(/github.com\/fair-go\/fair\/?/, "", $2); printf "go test %s\t%s\n", ($2 == "" ? "." : $2), t }' "$gotest" >>"$FAIR_TIMINGS" 2>/dev/null || true
+	packages
 	echo "where the time went:" >&2
 	timings >&2
 	rm -f "$FAIR_TIMINGS" "$gotest"
@@ -56,16 +63,17 @@ log "go test"
 # -p 1: packages share the test bed; each package still runs its own tests in parallel.
 set -o pipefail
 go test -p 1 -count=1 -timeout 40m ./... 2>&1 | tee "$gotest"
+packages
 
 log "fuzzing briefly"
 fuzz() {
-	go test -run '^$' -fuzz '^FuzzParse$' -fuzztime 15s ./builder/ignore || return
+	go test -run '^$' -fuzz '^FuzzParse$' -fuzztime 10s ./builder/ignore || return
 	local target f
 	for target in $(grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^./builder/ignore/' | xargs -r -n1 dirname | sort -u); do
 		for f in $(grep -h '^func Fuzz' "$target"/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do
-			go test -run '^$' -fuzz "^$f\$" -fuzztime 15s "$target" || return
+			go test -run '^$' -fuzz "^$f\$" -fuzztime 10s "$target" || return
 		done
 	done
 }
-timed "fuzzing (15 s a target)" fuzz
+timed "fuzzing (10 s a target)" fuzz
 log "all tests passed"
