@@ -45,18 +45,19 @@ echo "selftest: ok: down left no process and no mount of ours"
 kc() { "$T/bin/kube" kubectl --kubeconfig "$T/admin.kubeconfig" "$@"; }
 cycles=${FAIR_SELFTEST_CYCLES:-10}
 pause=$(cat "$T/images/pause")
+run=$(date +%s) # pod names of this run; an earlier run's pods are left running too
 for i in $(seq 1 "$cycles"); do
 	start=$(date +%s.%N)
 	"$TB" up 2>"$T/logs/selftest-cycle.log" || fail "cycle $i: up failed: $(tail -3 "$T/logs/selftest-cycle.log")"
 	took=$(echo "$(date +%s.%N) - $start" | bc)
 	"$TB" status >/dev/null || fail "cycle $i: up said all up, status disagrees: $("$TB" status)"
-	kc -n default run "cycle-$i" --image="$pause" --restart=Never >/dev/null
-	kc -n default wait --for=condition=Ready --timeout=60s "pod/cycle-$i" >/dev/null ||
-		fail "cycle $i: a new pod did not run: $(kc -n default get pod "cycle-$i" -o wide)"
+	kc -n default run "cycle-$run-$i" --image="$pause" --restart=Never >/dev/null
+	kc -n default wait --for=condition=Ready --timeout=60s "pod/cycle-$run-$i" >/dev/null ||
+		fail "cycle $i: a new pod did not run: $(kc -n default get pod "cycle-$run-$i" -o wide)"
 	echo "selftest: ok: cycle $i: up in ${took}s (node Ready after $(cat "$T/run/node-ready-seconds")s), status agrees, a new pod runs"
 	[ "$i" = "$cycles" ] || "$TB" down >/dev/null 2>&1
 done
-for i in $(seq 1 "$cycles"); do kc -n default delete pod "cycle-$i" --ignore-not-found --wait=false >/dev/null 2>&1 || true; done
+for i in $(seq 1 "$cycles"); do kc -n default delete pod "cycle-$run-$i" --ignore-not-found --wait=false >/dev/null 2>&1 || true; done
 
 if [ $was_up = 0 ]; then
 	"$TB" down >/dev/null 2>&1
