@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/fair-go/fair/kernel/nb"
@@ -388,7 +389,7 @@ func (e *Executor) Interrupt() {
 			}
 			e.mu.Unlock()
 			if still {
-				_ = h.cmd.Process.Kill()
+				_ = syscall.Kill(-h.cmd.Process.Pid, syscall.SIGKILL) // the host and its children
 			}
 		}
 	}()

@@ -92,7 +92,18 @@ func startHost(bin, dir string, background *atomic.Value) (*hostProc, error) {
 	go func() { defer wg.Done(); h.readStream("stderr", errR) }()
 	go func() {
 		err := cmd.Wait()
-		wg.Wait()
+		// A child the host started (with setsid, out of its group) may
+		// still hold the output pipes: give the readers a moment to
+		// drain, then close them, so a dead host is seen as dead.
+		drained := make(chan struct{})
+		go func() { wg.Wait(); close(drained) }()
+		select {
+		case <-drained:
+		case <-time.After(2 * time.Second):
+			outR.Close()
+			errR.Close()
+			<-drained
+		}
 		h.mu.Lock()
 		h.waitErr = err
 		h.mu.Unlock()
@@ -120,7 +131,10 @@ func (h *hostProc) exitReason() string {
 	return s
 }
 
+// stop kills the host and everything in its process group (the children
+// a cell started, such as !shell commands or programs it ran).
 func (h *hostProc) stop() {
+	_ = syscall.Kill(-h.cmd.Process.Pid, syscall.SIGKILL)
 	_ = h.cmd.Process.Kill()
 	<-h.done
 	h.cmdW.Close()

@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -631,12 +632,42 @@ func (k *Kernel) run(ctx context.Context, code string, n int, out *cellOutput) e
 	return k.exec.Run(ctx, cell, n, out)
 }
 
-// shellCmd runs a !command with sh in the notebook's folder.
+// shellCmd runs a !command with sh in the notebook's folder. The stop
+// button interrupts it (its whole process group, then kills it after a
+// grace period), and a background child that keeps its output open does
+// not hold the cell.
 func (k *Kernel) shellCmd(ctx context.Context, out *cellOutput, command string) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	k.mu.Lock()
+	k.magicStop = cancel
+	k.mu.Unlock()
+	defer func() {
+		k.mu.Lock()
+		k.magicStop = nil
+		k.mu.Unlock()
+	}()
 	cmd := exec.CommandContext(ctx, "sh", "-c", command)
 	cmd.Dir = k.exec.cellsDir
 	cmd.Stdout, cmd.Stderr = out.Writer("stdout"), out.Writer("stderr")
-	if err := cmd.Run(); err != nil {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+		go func() {
+			time.Sleep(k.exec.grace)
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		}()
+		return nil
+	}
+	cmd.WaitDelay = 2 * time.Second
+	err := cmd.Run()
+	if errors.Is(err, exec.ErrWaitDelay) {
+		err = nil // sh is done; a child it left in the background keeps the output
+	}
+	if ctx.Err() != nil && err != nil {
+		return &CellError{Name: "KeyboardInterrupt", Value: "!" + command + ": interrupted", Traceback: []string{"!" + command + ": interrupted"}}
+	}
+	if err != nil {
 		return &CellError{Name: "ShellError", Value: fmt.Sprintf("!%s: %v", command, err), Traceback: []string{fmt.Sprintf("!%s: %v", command, err)}}
 	}
 	return nil

@@ -535,3 +535,42 @@ func TestHugeFrameRefused(t *testing.T) {
 		t.Fatalf("after a huge frame: %s\n%s", m.Header.MsgType, logs)
 	}
 }
+
+// Children that outlive their command or cell cannot wedge the kernel: a
+// !shell line is interrupted, a background child keeping the cell's output
+// does not hold it, and a host that dies while a child (in a session of its
+// own) still holds its stdout is seen dead and replaced within seconds.
+func TestKernelSurvivesChildren(t *testing.T) {
+	c, logs := startKernel(t)
+
+	req := c.send(c.shell, "execute_request", map[string]any{"code": "!echo begun; sleep 60"})
+	c.waitStream(req, "begun", time.Minute)
+	start := time.Now()
+	c.send(c.control, "interrupt_request", map[string]any{})
+	r := c.collect(req, time.Minute)
+	if r.errMsg == nil || r.errMsg["ename"] != "KeyboardInterrupt" || time.Since(start) > 15*time.Second {
+		t.Errorf("interrupted !sleep: err %v after %s", r.errMsg, time.Since(start))
+	}
+	c.recv(c.control)
+
+	start = time.Now()
+	r = c.execute("!(sleep 60 &); echo detached", time.Minute)
+	if r.errMsg != nil || !strings.Contains(r.stdout, "detached") || time.Since(start) > 15*time.Second {
+		t.Errorf("!shell leaving a child: %q %v after %s", r.stdout, r.errMsg, time.Since(start))
+	}
+
+	r = c.execute("import (\n\t\"os\"\n\t\"os/exec\"\n\t\"syscall\"\n)\n\nchild := exec.Command(\"sleep\", \"60\")\nchild.Stdout = os.Stdout\nchild.SysProcAttr = &syscall.SysProcAttr{Setsid: true}\nerr := child.Start()\nfmt.Println(\"child started\", err)", 2*time.Minute)
+	if !strings.Contains(r.stdout, "child started <nil>") {
+		t.Fatalf("starting a child: %q %v\n%s", r.stdout, r.errMsg, logs)
+	}
+	t.Cleanup(func() { exec.Command("pkill", "-f", "^sleep 60$").Run() })
+	start = time.Now()
+	r = c.execute("os.Exit(3)", 2*time.Minute)
+	if r.errMsg == nil {
+		t.Errorf("os.Exit gave no error")
+	}
+	r = c.execute("1 + 1", 2*time.Minute)
+	if r.result["text/plain"] != "2" || time.Since(start) > time.Minute {
+		t.Errorf("after the host died with a child holding its output: %v %v after %s\n%s", r.result, r.errMsg, time.Since(start), logs)
+	}
+}
