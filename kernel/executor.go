@@ -329,7 +329,7 @@ func (e *Executor) exchange(ctx context.Context, out Output, rs *runState, cmd m
 		case m := <-h.events:
 			switch m.Type {
 			case "display", "update", "result":
-				out.Display(m)
+				budget.display(m)
 			case "input":
 				v, err := out.Input("", false)
 				if err != nil {

@@ -28,6 +28,32 @@ type outBudget struct {
 	out    Output
 }
 
+// display sends a display message, counted against the same budget as
+// the cell's streams.
+func (b *outBudget) display(m nb.Message) {
+	size := int64(len(m.DisplayID) + 64)
+	for k, v := range m.Data {
+		size += int64(len(k))
+		if s, ok := v.(string); ok {
+			size += int64(len(s))
+		} else if raw, err := json.Marshal(v); err == nil {
+			size += int64(len(raw))
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if size > b.left {
+		b.left = 0
+		if !b.warned {
+			b.warned = true
+			b.out.Stream("stderr", "\n[fair: output limit reached; further output of this cell is dropped]\n")
+		}
+		return
+	}
+	b.left -= size
+	b.out.Display(m)
+}
+
 func (b *outBudget) write(name string, p []byte) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -54,10 +80,12 @@ type hostProc struct {
 	stderr     *tailBuffer
 	background *atomic.Value // the executor's; output between cells
 
-	mu      sync.Mutex
-	sink    *outBudget
-	markers chan string
-	waitErr error
+	mu       sync.Mutex
+	sink     *outBudget
+	bgLeft   int64 // background output allowed until the next cell
+	bgWarned bool
+	markers  chan string
+	waitErr  error
 }
 
 func startHost(bin, dir string, background *atomic.Value) (*hostProc, error) {
@@ -84,7 +112,7 @@ func startHost(bin, dir string, background *atomic.Value) (*hostProc, error) {
 		f.Close()
 	}
 	h := &hostProc{cmd: cmd, cmdW: cmdW, events: make(chan nb.Message, 64), done: make(chan struct{}),
-		markers: make(chan string, 4), stderr: &tailBuffer{max: 4096}, background: background}
+		markers: make(chan string, 4), stderr: &tailBuffer{max: 4096}, background: background, bgLeft: backgroundLimit}
 	go h.readEvents(evR)
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -154,6 +182,9 @@ func (h *hostProc) send(v any) error {
 func (h *hostProc) setSink(s *outBudget) {
 	h.mu.Lock()
 	h.sink = s
+	if s != nil {
+		h.bgLeft, h.bgWarned = backgroundLimit, false
+	}
 	h.mu.Unlock()
 	// Drop markers left from an earlier cell.
 	for {
@@ -233,12 +264,36 @@ func (h *hostProc) emit(name string, p []byte) {
 	h.mu.Unlock()
 	if s != nil {
 		s.write(name, p)
-	} else if lastSink := h.background.Load(); lastSink != nil {
-		// Output of goroutines between cells goes to the kernel's
-		// background writer (the last cell).
+		return
+	}
+	lastSink := h.background.Load()
+	if lastSink == nil {
+		return
+	}
+	// Output of goroutines between cells goes to the kernel's background
+	// writer (the last cell), up to backgroundLimit bytes until the next
+	// cell runs: a goroutine printing in a loop cannot flood the notebook.
+	h.mu.Lock()
+	left := h.bgLeft
+	if int64(len(p)) > left {
+		p = p[:max(left, 0)]
+	}
+	h.bgLeft -= int64(len(p))
+	note := h.bgLeft <= 0 && !h.bgWarned
+	if note {
+		h.bgWarned = true
+	}
+	h.mu.Unlock()
+	if len(p) > 0 {
 		lastSink.(func(string, string))(name, string(p))
 	}
+	if note {
+		lastSink.(func(string, string))("stderr", "\n[fair: background output limit reached; more is dropped until the next cell runs]\n")
+	}
 }
+
+// backgroundLimit bounds the output goroutines write between two cells.
+const backgroundLimit = 1 << 20
 
 type tailBuffer struct {
 	mu  sync.Mutex

@@ -574,3 +574,41 @@ func TestKernelSurvivesChildren(t *testing.T) {
 		t.Errorf("after the host died with a child holding its output: %v %v after %s\n%s", r.result, r.errMsg, time.Since(start), logs)
 	}
 }
+
+// Output has bounds: displays count against a cell's output limit, and
+// goroutines printing between cells are cut at 1 MiB until the next cell.
+func TestOutputBounds(t *testing.T) {
+	c, _ := startKernel(t)
+	r := c.execute("import (\n\t\"strings\"\n\n\t\"github.com/fair-go/fair/kernel/display\"\n)\n\nfor i := 0; i < 20; i++ {\n\tdisplay.HTML(strings.Repeat(\"x\", 1<<20))\n}", 2*time.Minute)
+	if n := len(r.data); n == 0 || n > 16 || !strings.Contains(r.stderr, "output limit reached") {
+		t.Errorf("20 displays of 1 MiB with a 16 MiB limit: %d shown, stderr %q, err %v", n, r.stderr, r.errMsg)
+	}
+
+	r = c.execute("go func() {\n\ttime.Sleep(300 * time.Millisecond)\n\tfor i := 0; i < 5000; i++ {\n\t\tfmt.Println(strings.Repeat(\"y\", 999))\n\t}\n}()", 2*time.Minute)
+	if r.errMsg != nil {
+		t.Fatal(r.errMsg)
+	}
+	total, noted := 0, false
+	deadline := time.After(5 * time.Second)
+	for done := false; !done; {
+		select {
+		case m := <-c.iopub:
+			if m.Header.MsgType != "stream" {
+				continue
+			}
+			var content map[string]any
+			_ = json.Unmarshal(m.Content, &content)
+			text, _ := content["text"].(string)
+			total += strings.Count(text, "y")
+			noted = noted || strings.Contains(text, "background output limit reached")
+		case <-deadline:
+			done = true
+		}
+	}
+	if total == 0 || total > 1<<20 || !noted {
+		t.Errorf("5 MB printed between cells: %d bytes reached the notebook, note %v", total, noted)
+	}
+	if r := c.execute("1 + 2", time.Minute); r.result["text/plain"] != "3" {
+		t.Errorf("after the flood: %v %v", r.result, r.errMsg)
+	}
+}
