@@ -359,6 +359,28 @@ func TestDirectorySourceShipsNoSecrets(t *testing.T) {
 	}
 	_ = base
 
+	// A file its owner keeps private stays private in the image.
+	private := t.TempDir()
+	write(t, filepath.Join(private, "run.py"), "print(1)\n")
+	write(t, filepath.Join(private, "notes.txt"), "mine\n")
+	if err := os.Chmod(filepath.Join(private, "notes.txt"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src, err = builder.NewDir(private, "/workspace", []string{"python", "run.py"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res = publish(t, build(t, src, builder.WithBase(reg.Host+"/framework:1.0")), reg.Host+"/private", "x")
+	if img, err = remote.Image(mustRef(t, res.Ref)); err != nil {
+		t.Fatal(err)
+	}
+	if h := files(t, img)["workspace/notes.txt"]; h == nil || h.Mode&0o077 != 0 {
+		t.Errorf("a 0600 file shipped as %v", h)
+	}
+	if h := files(t, img)["workspace/run.py"]; h == nil || h.Mode&0o777 != 0o644 {
+		t.Errorf("a 0644 file shipped as %v", h)
+	}
+
 	// A source that is a link to a folder ships the folder.
 	link := filepath.Join(t.TempDir(), "link")
 	if err := os.Symlink(dir, link); err != nil {

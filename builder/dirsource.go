@@ -96,7 +96,7 @@ func DirLayer(bc *Context, dir, target string) (v1.Layer, error) {
 	if err != nil {
 		return nil, err
 	}
-	var skipped []string
+	var skipped, private []string
 	layer, err := bc.Layer(func(t *Tar) error {
 		if err := t.Dir(target, 0o755); err != nil {
 			return err
@@ -124,10 +124,15 @@ func DirLayer(bc *Context, dir, target string) (v1.Layer, error) {
 					return err
 				}
 				// Only the executable bit survives: the same checkout gives
-				// the same layer whatever the umask.
+				// the same layer whatever the umask. A file its owner keeps
+				// to themselves (no read for group and others) stays so.
 				mode := int64(0o644)
 				if st.Mode()&0o111 != 0 {
 					mode = 0o755
+				}
+				if st.Mode()&0o044 == 0 {
+					mode &= 0o700
+					private = append(private, rel)
 				}
 				return t.File(name, mode, st.Size(), f)
 			default:
@@ -137,6 +142,9 @@ func DirLayer(bc *Context, dir, target string) (v1.Layer, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if len(private) > 0 {
+		bc.Logf("warning: %d files readable by their owner only are shipped so (root in the image; a non-root user cannot read them), e.g. %s: exclude them with .fairignore, or make them readable", len(private), private[0])
 	}
 	if len(skipped) > 0 {
 		if bc.Verbose() {

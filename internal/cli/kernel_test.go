@@ -76,3 +76,14 @@ func TestKernelFlagErrors(t *testing.T) {
 		}
 	}
 }
+
+// %kf config shows environment variables by name: its output is saved in
+// the notebook.
+func TestConfigShowsEnvNamesOnly(t *testing.T) {
+	if got := shown("env", "TOKEN=s3cret,MODE=fast"); got != "TOKEN=…,MODE=…" {
+		t.Errorf("env shown as %q", got)
+	}
+	if got := shown("registry", "r.example/team"); got != "r.example/team" {
+		t.Errorf("registry shown as %q", got)
+	}
+}

@@ -201,7 +201,7 @@ func (m *kfMagic) config(env *kernel.MagicEnv, args []string) error {
 	if len(show) > 0 {
 		for _, k := range show {
 			v, _ := m.cfg.Get(k)
-			fmt.Fprintf(env.Stdout, "%s = %s\n", k, v)
+			fmt.Fprintf(env.Stdout, "%s = %s\n", k, shown(k, v))
 		}
 	} else if !save {
 		m.showConfig(env)
@@ -219,11 +219,27 @@ func (m *kfMagic) config(env *kernel.MagicEnv, args []string) error {
 	return nil
 }
 
+// shown is a configuration value as %kf config shows it: environment
+// variables by name only, since the output is saved in the notebook, which
+// people share.
+func shown(key, value string) string {
+	if key != "env" || value == "" {
+		return value
+	}
+	var names []string
+	for _, kv := range strings.Split(value, ",") {
+		k, _, _ := strings.Cut(kv, "=")
+		names = append(names, k+"=…")
+	}
+	return strings.Join(names, ",")
+}
+
 func (m *kfMagic) showConfig(env *kernel.MagicEnv) {
 	var text, rows strings.Builder
 	for _, e := range m.cfg.Entries() {
-		fmt.Fprintf(&text, "%-20s %-40s %s\n", e.Key, e.Value, e.Origin)
-		fmt.Fprintf(&rows, "<tr><td><code>%s</code></td><td>%s</td><td>%s</td></tr>", html.EscapeString(e.Key), html.EscapeString(e.Value), html.EscapeString(e.Origin))
+		v := shown(e.Key, e.Value)
+		fmt.Fprintf(&text, "%-20s %-40s %s\n", e.Key, v, e.Origin)
+		fmt.Fprintf(&rows, "<tr><td><code>%s</code></td><td>%s</td><td>%s</td></tr>", html.EscapeString(e.Key), html.EscapeString(v), html.EscapeString(e.Origin))
 	}
 	env.Display("", map[string]any{
 		"text/plain": text.String(),

@@ -23,8 +23,10 @@ import (
 )
 
 // MaxValue is the largest value output passed as a workflow parameter;
-// bigger data belongs in an artifact output.
-const MaxValue = 256 << 10
+// bigger data belongs in an artifact output. A value reaches the next step
+// as one command-line argument, and Linux allows 128 KiB for one: 64 KiB
+// leaves room for its flag and any escaping.
+const MaxValue = 64 << 10
 
 // Input is an input of the step: an artifact reference by digest, or a
 // small value.

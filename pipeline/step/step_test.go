@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -147,6 +148,28 @@ func BenchmarkArtifact100MB(b *testing.B) {
 		dest := filepath.Join(b.TempDir(), "out")
 		if err := artifact.Pull(ctx, ref, dest, opts); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// A value reaches the next step as one command-line argument (Linux allows
+// 128 KiB for one): a value larger than MaxValue is refused, naming the
+// artifact output to use instead; one of MaxValue passes.
+func TestValueSizeLimit(t *testing.T) {
+	for _, tc := range []struct {
+		size int
+		ok   bool
+	}{{step.MaxValue, true}, {step.MaxValue + 1, false}} {
+		dir := t.TempDir()
+		t.Setenv("SIZE", strconv.Itoa(tc.size))
+		err := step.Run(context.Background(), step.Config{
+			Repo: "unused.example/x", Run: "r", Step: "s", Dir: dir,
+			Outputs: []step.Output{{Name: "v", Value: true}},
+			Command: []string{"sh", "-c", `head -c "$SIZE" /dev/zero | tr '\0' 'x' > "$FAIR_OUT_v"`},
+			Stdout:  os.Stdout, Stderr: os.Stderr,
+		})
+		if tc.ok != (err == nil) || !tc.ok && !strings.Contains(err.Error(), "declare it as an artifact output") {
+			t.Errorf("value of %d bytes: %v", tc.size, err)
 		}
 	}
 }
