@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -610,5 +611,36 @@ func TestOutputBounds(t *testing.T) {
 	}
 	if r := c.execute("1 + 2", time.Minute); r.result["text/plain"] != "3" {
 		t.Errorf("after the flood: %v %v", r.result, r.errMsg)
+	}
+}
+
+// The host killed (kill -9) in the middle of a cell: the cell fails, and the
+// kernel answers the next request within seconds.
+func TestHostKilledMidCell(t *testing.T) {
+	c, logs := startKernel(t)
+	if r := c.execute("k := 7", 2*time.Minute); r.errMsg != nil {
+		t.Fatal(r.errMsg)
+	}
+	req := c.send(c.shell, "execute_request", map[string]any{"code": "fmt.Println(\"looping\")\nfor {\n\ttime.Sleep(time.Millisecond)\n}"})
+	c.waitStream(req, "looping", 2*time.Minute)
+	c.ex.mu.Lock()
+	pid := c.ex.host.cmd.Process.Pid
+	c.ex.mu.Unlock()
+	start := time.Now()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	r := c.collect(req, time.Minute)
+	if r.errMsg == nil {
+		t.Errorf("the killed cell reported no error")
+	}
+	// As after any forced restart, declarations come back and values are
+	// reset to their zero value, and the kernel says which.
+	next := c.execute("k + 1", time.Minute)
+	if next.result["text/plain"] != "1" || time.Since(start) > 30*time.Second {
+		t.Errorf("after the host was killed: %v %v after %s\n%s", next.result, next.errMsg, time.Since(start), logs)
+	}
+	if notes := r.stderr + fmt.Sprint(r.errMsg) + next.stderr; !strings.Contains(notes, "Values lost") || !strings.Contains(notes, "k") {
+		t.Errorf("no word about the values lost: %q", notes)
 	}
 }
