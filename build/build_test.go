@@ -50,3 +50,20 @@ func TestSourceFor(t *testing.T) {
 		}
 	}
 }
+
+// Splitting a command line never panics, and joining the words splits back
+// to the same words.
+func FuzzSplitCommand(f *testing.F) {
+	f.Add(`python -c "print('a b')" x\ y 'c d'`)
+	f.Add(`"unclosed`)
+	f.Fuzz(func(t *testing.T, line string) {
+		words, err := SplitCommand(line)
+		if err != nil {
+			return
+		}
+		again, err := SplitCommand(JoinCommand(words))
+		if err != nil || strings.Join(again, "\x00") != strings.Join(words, "\x00") {
+			t.Fatalf("%q: split %q, joined and split again %q (%v)", line, words, again, err)
+		}
+	})
+}

@@ -67,13 +67,13 @@ packages
 
 log "fuzzing briefly"
 fuzz() {
-	go test -run '^$' -fuzz '^FuzzParse$' -fuzztime 10s ./builder/ignore || return
+	go test -run '^$' -fuzz '^FuzzParse$' -fuzztime 6s ./builder/ignore || return
 	local target f
 	for target in $(grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^./builder/ignore/' | xargs -r -n1 dirname | sort -u); do
 		for f in $(grep -h '^func Fuzz' "$target"/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do
-			go test -run '^$' -fuzz "^$f\$" -fuzztime 10s "$target" || return
+			go test -run '^$' -fuzz "^$f\$" -fuzztime 6s "$target" || return
 		done
 	done
 }
-timed "fuzzing (10 s a target)" fuzz
+timed "fuzzing (6 s a target)" fuzz
 log "all tests passed"

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fair-go/fair/internal/iostreams"
+	"github.com/fair-go/fair/notebook/cellgen"
 
 	"github.com/go-zeromq/zmq4"
 )
@@ -643,4 +645,39 @@ func TestHostKilledMidCell(t *testing.T) {
 	if notes := r.stderr + fmt.Sprint(r.errMsg) + next.stderr; !strings.Contains(notes, "Values lost") || !strings.Contains(notes, "k") {
 		t.Errorf("no word about the values lost: %q", notes)
 	}
+}
+
+// Messages from the network: decoding never panics, and only a message
+// signed with the key passes.
+func FuzzDecodeMessage(f *testing.F) {
+	s := newSigner("k")
+	m, _ := newMessage("s", "execute_request", nil, map[string]any{"code": "1"})
+	frames, _ := s.encode(m)
+	f.Add(bytes.Join(frames, []byte{0}))
+	f.Add([]byte("<IDS|MSG>\x00sig\x00{}\x00{}\x00{}\x00{}"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		frames := bytes.Split(data, []byte{0})
+		_, err := newSigner("k").decode(frames)
+		if err == nil {
+			// It verified: then it must be what the key signs.
+			i := 0
+			for i < len(frames) && string(frames[i]) != delim {
+				i++
+			}
+			if !bytes.Equal(frames[i+1], s.sign(frames[i+2], frames[i+3], frames[i+4], frames[i+5])) {
+				t.Fatalf("accepted a message with a wrong signature")
+			}
+		}
+	})
+}
+
+// Completion takes any code and any cursor.
+func FuzzComplete(f *testing.F) {
+	k := &Kernel{exec: &Executor{session: cellgen.NewSession(Module)}}
+	f.Add("fmt.Sprin", 9)
+	f.Add("x := strings.ToU", -4)
+	f.Add("ü\\xff", 1<<20)
+	f.Fuzz(func(t *testing.T, code string, pos int) {
+		_ = k.complete(code, cursorIn(code, pos))
+	})
 }

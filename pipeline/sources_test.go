@@ -221,3 +221,18 @@ func TestNotebookStepDeclarationsOnly(t *testing.T) {
 		t.Errorf("compile error: %v, want it to name cell 1 line 2", err)
 	}
 }
+
+// Any pipeline.yaml is read without a panic; one that is read is valid.
+func FuzzParse(f *testing.F) {
+	b, _ := os.ReadFile("../examples/pipeline/values/pipeline.yaml")
+	f.Add(b)
+	f.Add([]byte("name: x\nsteps:\n- name: y\n  image: i\n  inputs: {n: y.n}\n  values: [n]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := pipeline.Parse(data, t.TempDir())
+		if err == nil {
+			if err := p.Validate(); err != nil {
+				t.Fatalf("parsed but not valid: %v", err)
+			}
+		}
+	})
+}
