@@ -251,6 +251,9 @@ func (b *Builder) Build(ctx context.Context, src Source) (Artifact, error) {
 			if _, err := img.Digest(); err != nil {
 				return err
 			}
+			if err := b.scanSecrets(gctx, img, p); err != nil {
+				return err
+			}
 			imgs[i] = img
 			return nil
 		})

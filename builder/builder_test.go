@@ -592,3 +592,31 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// With FAIR_SCAN_SECRETS=1 (as make test runs every test), a build whose
+// own layers hold a file the secret defaults exclude fails: here one a
+// .fairignore brought back with "!".
+func TestSecretScan(t *testing.T) {
+	t.Setenv(builder.ScanEnv, "1")
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "run.sh"), "echo hi\n")
+	write(t, filepath.Join(dir, "deploy.pem"), "-----BEGIN PRIVATE KEY-----\n")
+	write(t, filepath.Join(dir, ".fairignore"), "!deploy.pem\n")
+	src, err := builder.NewDir(dir, "/app", []string{"sh", "run.sh"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := builder.New(builder.WithCacheDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Build(context.Background(), src); err == nil || !strings.Contains(err.Error(), "deploy.pem") {
+		t.Errorf("scan: %v", err)
+	}
+	if err := os.Remove(filepath.Join(dir, ".fairignore")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Build(context.Background(), src); err != nil {
+		t.Errorf("without the secret: %v", err)
+	}
+}

@@ -98,6 +98,7 @@ func (r *runner) serve(ctx context.Context, sf serveFlags) error {
 		wait = w.Timeout
 	}
 	w.Timeout = 0 // for serving kinds it bounds the wait, not the pods
+	templateNote(io, cfg, w.Kind)
 	start := time.Now()
 	sub, err := c.Submit(ctx, w, deployer.WithTemplateDir(projectDir(cfg)))
 	if err != nil {

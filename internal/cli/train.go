@@ -15,6 +15,7 @@ import (
 	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/deployer"
 	"github.com/fair-go/fair/internal/iostreams"
+	"github.com/fair-go/fair/templates"
 )
 
 // runOption adjusts the deploying commands for a front door other than the
@@ -171,6 +172,15 @@ func newRunner(io *iostreams.IOStreams, cfg *config.Config, ro runOpts, wf workl
 	return &runner{io: io, cfg: cfg, connect: connect, build: buildWith, opts: ro, flags: wf, src: src, progArgs: progArgs}
 }
 
+// templateNote says, once per command, when a run uses the project's own
+// template instead of fair's: a template from a cloned repository decides
+// what the pods may do (volumes, privileges), so the user should know.
+func templateNote(io *iostreams.IOStreams, cfg *config.Config, k deployer.Kind) {
+	if _, from, err := templates.Source(projectDir(cfg), deployer.TemplateName(k)); err == nil && !strings.HasPrefix(from, "builtin:") {
+		fmt.Fprintf(io.Err, "using the project's template %s for %s\n", from, k)
+	}
+}
+
 // projectDir is where .fair/templates is looked for: the folder of
 // fair.yaml, else the working directory.
 func projectDir(cfg *config.Config) string {
@@ -284,6 +294,7 @@ func (r *runner) train(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	templateNote(io, cfg, w.Kind)
 	start := time.Now()
 	sub, err := c.Submit(ctx, w, deployer.WithTemplateDir(projectDir(cfg)))
 	if err != nil {

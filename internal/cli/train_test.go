@@ -235,3 +235,18 @@ func TestRunnerUsesInjectedBuildAndCluster(t *testing.T) {
 		t.Errorf("workload %+v, %v", w, err)
 	}
 }
+
+// A run that uses the project's own template says so.
+func TestTemplateOverrideIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(dir, ".fair", "templates"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, ".fair", "templates", "job.yaml"), []byte("kind: Job\n"), 0o644))
+	cfg := config.Default()
+	cfg.File = filepath.Join(dir, "fair.yaml")
+	var errOut iostreams.SyncBuffer
+	templateNote(&iostreams.IOStreams{Err: &errOut}, cfg, deployer.KindJob)
+	templateNote(&iostreams.IOStreams{Err: &errOut}, cfg, deployer.KindPyTorchJob)
+	if got := errOut.String(); got != "using the project's template "+filepath.Join(dir, ".fair/templates/job.yaml")+" for job\n" {
+		t.Errorf("note %q", got)
+	}
+}
