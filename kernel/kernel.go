@@ -637,16 +637,8 @@ func (k *Kernel) run(ctx context.Context, code string, n int, out *cellOutput) e
 // grace period), and a background child that keeps its output open does
 // not hold the cell.
 func (k *Kernel) shellCmd(ctx context.Context, out *cellOutput, command string) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	k.mu.Lock()
-	k.magicStop = cancel
-	k.mu.Unlock()
-	defer func() {
-		k.mu.Lock()
-		k.magicStop = nil
-		k.mu.Unlock()
-	}()
+	ctx, done := k.stoppable(ctx)
+	defer done()
 	cmd := exec.CommandContext(ctx, "sh", "-c", command)
 	cmd.Dir = k.exec.cellsDir
 	cmd.Stdout, cmd.Stderr = out.Writer("stdout"), out.Writer("stderr")

@@ -152,15 +152,23 @@ func (k *Kernel) runMagic(ctx context.Context, out *cellOutput, count int, name,
 		Stdout: out.Writer("stdout"), Stderr: out.Writer("stderr"), k: k, out: out}
 	// The stop button cancels a magic's context (a %kf train then detaches
 	// from its job, or cancels it if asked to).
+	ctx, done := k.stoppable(ctx)
+	defer done()
+	return m.Run(ctx, env)
+}
+
+// stoppable returns a context the stop button cancels (an interrupt
+// request) until done is called: for magics and !shell lines, which run in
+// the kernel rather than in the host.
+func (k *Kernel) stoppable(ctx context.Context) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	k.mu.Lock()
 	k.magicStop = cancel
 	k.mu.Unlock()
-	defer func() {
+	return ctx, func() {
 		k.mu.Lock()
 		k.magicStop = nil
 		k.mu.Unlock()
-	}()
-	return m.Run(ctx, env)
+		cancel()
+	}
 }

@@ -34,22 +34,7 @@ func TestTestbedAccessErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kubeconfig := func(name, server, token string) *config.Config {
-		kc := clientcmdapi.NewConfig()
-		kc.Clusters["bed"] = &clientcmdapi.Cluster{Server: server, CertificateAuthorityData: bed.Config.CAData, CertificateAuthority: bed.Config.CAFile}
-		kc.AuthInfos["user"] = &clientcmdapi.AuthInfo{Token: token}
-		kc.Contexts[name] = &clientcmdapi.Context{Cluster: "bed", AuthInfo: "user", Namespace: bed.Namespace}
-		kc.CurrentContext = name
-		path := filepath.Join(t.TempDir(), "kubeconfig")
-		if err := clientcmd.WriteToFile(*kc, path); err != nil {
-			t.Fatal(err)
-		}
-		cfg := bedConfig(t, bed)
-		if err := cfg.Set("kubeconfig", path, "test"); err != nil {
-			t.Fatal(err)
-		}
-		return cfg
-	}
+	kubeconfig := func(name, server, token string) *config.Config { return tokenConfig(t, bed, name, server, token) }
 
 	cases := []struct {
 		name string
@@ -104,20 +89,7 @@ func TestTestbedNarrowRBAC(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		kc := clientcmdapi.NewConfig()
-		kc.Clusters["bed"] = &clientcmdapi.Cluster{Server: bed.Config.Host, CertificateAuthorityData: bed.Config.CAData, CertificateAuthority: bed.Config.CAFile}
-		kc.AuthInfos["user"] = &clientcmdapi.AuthInfo{Token: tok.Status.Token}
-		kc.Contexts[name] = &clientcmdapi.Context{Cluster: "bed", AuthInfo: "user", Namespace: bed.Namespace}
-		kc.CurrentContext = name
-		path := filepath.Join(t.TempDir(), "kubeconfig")
-		if err := clientcmd.WriteToFile(*kc, path); err != nil {
-			t.Fatal(err)
-		}
-		cfg := bedConfig(t, bed)
-		if err := cfg.Set("kubeconfig", path, "test"); err != nil {
-			t.Fatal(err)
-		}
-		return cfg
+		return tokenConfig(t, bed, name, bed.Config.Host, tok.Status.Token)
 	}
 	jobs := rbacv1.PolicyRule{APIGroups: []string{"batch"}, Resources: []string{"jobs"}, Verbs: []string{"get", "list", "watch", "create", "patch", "delete"}}
 	pods := rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods", "events"}, Verbs: []string{"get", "list", "watch"}}
@@ -138,4 +110,24 @@ func TestTestbedNarrowRBAC(t *testing.T) {
 	if err != nil || !strings.Contains(errOut.String(), "the logs cannot be read") || !strings.Contains(errOut.String(), "job/quiet succeeded") || out.String() != "" {
 		t.Errorf("no-logs: %v\nstdout %q\nstderr:\n%s", err, out, errOut)
 	}
+}
+
+// tokenConfig is the test bed's configuration with a kubeconfig whose
+// context name reaches server with a bearer token.
+func tokenConfig(t *testing.T, bed *testbed.Bed, name, server, token string) *config.Config {
+	t.Helper()
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["bed"] = &clientcmdapi.Cluster{Server: server, CertificateAuthorityData: bed.Config.CAData, CertificateAuthority: bed.Config.CAFile}
+	kc.AuthInfos["user"] = &clientcmdapi.AuthInfo{Token: token}
+	kc.Contexts[name] = &clientcmdapi.Context{Cluster: "bed", AuthInfo: "user", Namespace: bed.Namespace}
+	kc.CurrentContext = name
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*kc, path); err != nil {
+		t.Fatal(err)
+	}
+	cfg := bedConfig(t, bed)
+	if err := cfg.Set("kubeconfig", path, "test"); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
