@@ -322,12 +322,13 @@ func (c *Config) Clone() *Config {
 }
 
 // Save writes the values that did not come from defaults or the
-// environment into path (fair.yaml), keeping nothing secret out of it since
-// no key holds a secret.
+// environment into path (fair.yaml). Environment variables for the job
+// (env) are not written: their values may be secrets, and fair.yaml is
+// usually committed.
 func (c *Config) Save(path string) error {
 	keep := map[string]any{}
 	for _, e := range c.Entries() {
-		if e.Origin == OriginDefault || strings.HasPrefix(e.Origin, OriginEnv) {
+		if e.Origin == OriginDefault || strings.HasPrefix(e.Origin, OriginEnv) || e.Key == "env" {
 			continue
 		}
 		f, _ := lookup(e.Key)

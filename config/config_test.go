@@ -126,12 +126,13 @@ func TestSaveRoundTrip(t *testing.T) {
 	_ = c.Set("registry", "r.example/x", OriginSet)
 	_ = c.Set("gpus", "1", OriginFlag)
 	_ = c.Set("kubeconfig", "/secret/path", "env KUBECONFIG")
+	_ = c.Set("env", "TOKEN=s3cret", OriginSet)
 	p := filepath.Join(t.TempDir(), FileName)
 	if err := c.Save(p); err != nil {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile(p)
-	if strings.Contains(string(data), "kubeconfig") || strings.Contains(string(data), "workdir") {
+	if strings.Contains(string(data), "kubeconfig") || strings.Contains(string(data), "workdir") || strings.Contains(string(data), "s3cret") {
 		t.Errorf("saved environment or default values:\n%s", data)
 	}
 	back, err := Load(WithDir(filepath.Dir(p)), WithEnv(env(nil)))

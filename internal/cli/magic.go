@@ -215,6 +215,9 @@ func (m *kfMagic) config(env *kernel.MagicEnv, args []string) error {
 			return env.Error("save %s: %v", path, err)
 		}
 		fmt.Fprintf(env.Stdout, "saved %s\n", path)
+		if len(m.cfg.Env) > 0 {
+			fmt.Fprintln(env.Stdout, "(env is not saved: its values may be secrets, and fair.yaml is usually committed)")
+		}
 	}
 	return nil
 }
