@@ -6,7 +6,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -88,8 +87,7 @@ func TestTestbedTrainExitStatus(t *testing.T) {
 	}
 
 	out, errOut, err = runFair(ctx, bedConfig(t, bed), "train", "--image", img, "--name", "three", "-e", "LINES=2", "-e", "EXIT=3")
-	var ee *ExitError
-	if !errors.As(err, &ee) || ee.Code != 3 {
+	if ExitCode(err) != 3 {
 		t.Fatalf("train of a job exiting 3: err = %v (want exit code 3)\n%s", err, errOut)
 	}
 	if ExitCode(err) != 3 || !strings.Contains(err.Error(), "job-0 exited with code 3") {

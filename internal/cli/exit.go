@@ -1,6 +1,10 @@
 package cli
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/fair-go/fair/launch"
+)
 
 // Exit statuses of fair, documented in docs/deployer.md. A run that fails
 // gives its program's own exit status, so a script sees what the program
@@ -32,8 +36,16 @@ func (e *ExitError) Unwrap() error { return e.Err }
 // ExitCode maps an error returned by a command to the process exit status.
 func ExitCode(err error) int {
 	var ee *ExitError
-	if errors.As(err, &ee) && ee.Code != 0 {
+	var rf *launch.RunFailed
+	switch {
+	case errors.As(err, &ee) && ee.Code != 0:
 		return ee.Code
+	case errors.Is(err, launch.ErrDetached):
+		return ExitDetached
+	case errors.Is(err, launch.ErrCancelled):
+		return ExitCancelled
+	case errors.As(err, &rf):
+		return rf.ExitCode()
 	}
 	return ExitFailure
 }

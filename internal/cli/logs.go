@@ -10,6 +10,7 @@ import (
 	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/deployer"
 	"github.com/fair-go/fair/internal/iostreams"
+	"github.com/fair-go/fair/launch"
 )
 
 func newLogsCmd(io *iostreams.IOStreams, cfg *config.Config, opts ...runOption) *cobra.Command {
@@ -57,7 +58,7 @@ func followLogs(ctx context.Context, io *iostreams.IOStreams, c *deployer.Client
 		// Serving runs never finish: follow until Ctrl-C.
 		obs := ro.observer
 		if obs == nil {
-			obs = progressPrinter(io, run)
+			obs = launch.ProgressPrinter(io.Err, run)
 		}
 		wo.Observer = obs
 		_, err := c.Watch(ctx, run, wo)
@@ -67,7 +68,7 @@ func followLogs(ctx context.Context, io *iostreams.IOStreams, c *deployer.Client
 		return err
 	}
 	// Ctrl-C while re-attached only detaches.
-	err := follow(ctx, io, c, run, ro.observer, wo, "detach")
+	err := launch.Follow(ctx, c, run, launch.Options{Out: io.Out, Progress: io.Err, Observer: ro.observer}, wo, "detach")
 	if err != nil && strings.Contains(err.Error(), "was deleted") {
 		return fmt.Errorf("run %s was deleted", run.Name)
 	}

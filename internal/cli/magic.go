@@ -166,8 +166,7 @@ func magicMessage(err error) string {
 	if errors.Is(err, config.ErrNoRegistry) {
 		return "no registry to push the notebook's image to: set one with %kf config registry=HOST[:PORT]/PATH (or FAIR_REGISTRY before starting Jupyter)"
 	}
-	var ee *ExitError
-	if errors.As(err, &ee) && ee.Code == ExitDetached {
+	if ExitCode(err) == ExitDetached {
 		// The notebook's way back is the magic, not the CLI.
 		return strings.NewReplacer("fair logs ", "%kf logs ", "fair pipeline logs ", "%kf pipeline logs ",
 			"fair status ", "%kf status ", "fair delete ", "%kf delete ").Replace(err.Error())

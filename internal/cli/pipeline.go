@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/deployer"
@@ -187,42 +186,15 @@ func newPipelineDeleteCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Co
 	return cmd
 }
 
-// buildPipeline builds every distinct step source once and adds the step
-// runtime to each image.
-func buildPipeline(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, pf pipelineFlags, p *pipeline.Pipeline) (map[string]pipeline.Built, error) {
-	return pipeline.BuildImages(ctx, cfg, p, pipeline.BuildOptions{RuntimeImage: pf.runtimeImage, Progress: io.Err, TTY: io.ErrTTY})
+// buildOptions are how the steps are built: the runtime image flag and
+// progress on stderr.
+func buildOptions(io *iostreams.IOStreams, pf pipelineFlags) pipeline.BuildOptions {
+	return pipeline.BuildOptions{RuntimeImage: pf.runtimeImage, Progress: io.Err, TTY: io.ErrTTY}
 }
 
 func compilePipeline(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, pf pipelineFlags, path string) error {
-	if pf.format != "argo" && pf.format != "kfp" {
-		return fmt.Errorf("--format: want argo or kfp, got %q", pf.format)
-	}
-	p, err := pipeline.Open(path)
-	if err != nil {
-		return err
-	}
-	repo := pf.artifactRepo
-	if repo == "" && pf.noBuild && cfg.Registry == "" {
-		repo = "REGISTRY/fair-artifacts"
-	} else if repo, err = pipeline.ArtifactRepo(cfg, pf.artifactRepo); err != nil {
-		return err
-	}
-	var imgs map[string]pipeline.Built
-	if pf.noBuild {
-		imgs = p.Placeholders()
-	} else if imgs, err = buildPipeline(ctx, io, cfg, pf, p); err != nil {
-		return err
-	}
-	o := pipeline.Options{ArtifactRepo: repo, Insecure: pipeline.InsecureHost(cfg, repo), Namespace: cfg.Namespace, HostNetwork: pf.hostNetwork}
-	var out []byte
-	if pf.format == "kfp" {
-		out, err = pipeline.KFP(p, imgs, o)
-	} else {
-		var wf *unstructured.Unstructured
-		if wf, err = pipeline.Argo(p, imgs, o); err == nil {
-			out, err = deployer.EncodeYAML([]*unstructured.Unstructured{wf})
-		}
-	}
+	out, err := pipeline.Compile(ctx, cfg, path, pipeline.CompileOptions{Format: pf.format, NoBuild: pf.noBuild,
+		ArtifactRepo: pf.artifactRepo, HostNetwork: pf.hostNetwork, Build: buildOptions(io, pf)})
 	if err != nil {
 		return err
 	}
@@ -238,49 +210,28 @@ func runPipeline(ctx context.Context, io *iostreams.IOStreams, cfg *config.Confi
 	if err != nil {
 		return err
 	}
-	repo, err := pipeline.ArtifactRepo(cfg, pf.artifactRepo)
-	if err != nil {
+	if _, err := pipeline.ArtifactRepo(cfg, pf.artifactRepo); err != nil {
 		return err
 	}
 	c, err := connect(cfg)
 	if err != nil {
 		return err
 	}
-	runs := pipeline.NewRuns(c)
-	if err := runs.Installed(); err != nil {
-		return err
-	}
-	start := time.Now()
-	imgs, err := buildPipeline(ctx, io, cfg, pf, p)
+	st, err := pipeline.NewRuns(c).Start(ctx, cfg, p, pipeline.StartOptions{ArtifactRepo: pf.artifactRepo,
+		HostNetwork: pf.hostNetwork, DryRun: pf.dryRun, Build: buildOptions(io, pf)})
 	if err != nil {
-		return err
-	}
-	built := time.Since(start)
-	name := cfg.Name
-	if name == "" {
-		name = deployer.NameFor(p.Name, time.Now())
-	}
-	wf, err := pipeline.Argo(p, imgs, pipeline.Options{
-		ArtifactRepo: repo, Insecure: pipeline.InsecureHost(cfg, repo), Namespace: c.Namespace, Name: name,
-		ServiceAccount: cfg.ServiceAccount, ImagePullSecrets: cfg.ImagePullSecrets, HostNetwork: pf.hostNetwork,
-	})
-	if err != nil {
-		return err
-	}
-	submitStart := time.Now()
-	if err := runs.Submit(ctx, wf, pf.dryRun); err != nil {
 		return err
 	}
 	if pf.dryRun {
-		fmt.Fprintf(io.Out, "workflow/%s valid (server dry run)\n", name)
+		fmt.Fprintf(io.Out, "workflow/%s valid (server dry run)\n", st.Name)
 		return nil
 	}
-	fmt.Fprintf(io.Err, "workflow/%s submitted to namespace %s (build %.1fs, submit %.1fs)\n", name, c.Namespace, built.Seconds(), time.Since(submitStart).Seconds())
+	fmt.Fprintf(io.Err, "workflow/%s submitted to namespace %s (build %.1fs, submit %.1fs)\n", st.Name, c.Namespace, st.Build.Seconds(), st.Submit.Seconds())
 	if pf.detach {
-		fmt.Fprintln(io.Out, name)
+		fmt.Fprintln(io.Out, st.Name)
 		return nil
 	}
-	return followPipeline(ctx, io, c, name, pf, true)
+	return followPipeline(ctx, io, c, st.Name, pf, true)
 }
 
 // followPipeline follows the run, drawing the step table (a live line on a

@@ -1,13 +1,9 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,7 +11,7 @@ import (
 	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/deployer"
 	"github.com/fair-go/fair/internal/iostreams"
-	"github.com/fair-go/fair/templates"
+	"github.com/fair-go/fair/launch"
 )
 
 // runOption adjusts the deploying commands for a front door other than the
@@ -75,9 +71,7 @@ with --on-interrupt cancel, deletes the job.`,
 			if err != nil {
 				return err
 			}
-			r := newRunner(io, cfg, ro, wf, src, progArgs)
-			r.file = nb
-			return r.train(cmd.Context())
+			return launch.Train(cmd.Context(), launchOptions(io, cfg, ro, nb, wf, src, progArgs))
 		},
 	}
 	addWorkloadFlags(cmd, cfg, &wf)
@@ -147,226 +141,16 @@ func splitSource(cmd *cobra.Command, args []string, image string, given bool) (s
 	return "", progArgs, nil
 }
 
-func connect(cfg *config.Config) (*deployer.Client, error) {
-	return deployer.Connect(deployer.WithKubeconfig(cfg.Kubeconfig), deployer.WithContext(cfg.Context), deployer.WithNamespace(cfg.Namespace))
-}
+func connect(cfg *config.Config) (*deployer.Client, error) { return launch.Connect(cfg) }
 
-// runner is what train and serve run with once their flags are parsed: the
-// streams and configuration, how to reach the cluster and how to build
-// (fields, so a test or another front door can put its own in), the front
-// door's options and the flags that are not configuration keys.
-type runner struct {
-	io      *iostreams.IOStreams
-	cfg     *config.Config
-	connect func(*config.Config) (*deployer.Client, error)
-	build   func(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, src string, bo buildOpts) (string, error)
-
-	opts     runOpts       // the kernel's observer and cells
-	file     *notebookFile // a .ipynb SOURCE, read once
-	flags    workloadFlags // image, detach, dry run
-	src      string        // SOURCE
-	progArgs []string      // after --
-}
-
-func newRunner(io *iostreams.IOStreams, cfg *config.Config, ro runOpts, wf workloadFlags, src string, progArgs []string) *runner {
-	return &runner{io: io, cfg: cfg, connect: connect, build: buildWith, opts: ro, flags: wf, src: src, progArgs: progArgs}
-}
-
-// templateNote says, once per command, when a run uses the project's own
-// template instead of fair's: a template from a cloned repository decides
-// what the pods may do (volumes, privileges), so the user should know.
-func templateNote(io *iostreams.IOStreams, cfg *config.Config, k deployer.Kind) {
-	if _, from, err := templates.Source(projectDir(cfg), deployer.TemplateName(k)); err == nil && !strings.HasPrefix(from, "builtin:") {
-		fmt.Fprintf(io.Err, "using the project's template %s for %s\n", from, k)
+// launchOptions are what a train or serve command hands to package launch:
+// its streams, configuration and flags, and the front door's own source
+// (the kernel's cells, or a notebook SOURCE read once) and observer.
+func launchOptions(io *iostreams.IOStreams, cfg *config.Config, ro runOpts, nb *notebookFile, wf workloadFlags, src string, progArgs []string) launch.Options {
+	o := launch.Options{Config: cfg, Path: src, Image: wf.image, Args: progArgs, Detach: wf.detach, DryRun: wf.dryRun,
+		Out: io.Out, Progress: io.Err, TTY: io.ErrTTY, Observer: ro.observer, Source: ro.source}
+	if nb != nil {
+		o.Source = func(c *config.Config, _ string) (builder.Source, error) { return nb.source(c) }
 	}
-}
-
-// projectDir is where .fair/templates is looked for: the folder of
-// fair.yaml, else the working directory.
-func projectDir(cfg *config.Config) string {
-	if cfg.File != "" {
-		return filepath.Dir(cfg.File)
-	}
-	wd, _ := os.Getwd()
-	return wd
-}
-
-// prepare builds (or takes) the image and maps the configuration onto a
-// workload of kind def.
-func (r *runner) prepare(ctx context.Context, def deployer.Kind) (*deployer.Workload, error) {
-	io, cfg, ro, wf, src, progArgs := r.io, r.cfg, r.opts, r.flags, r.src, r.progArgs
-	image := wf.image
-	verb := "train"
-	if !def.Training() {
-		verb = "serve"
-	}
-	var source builder.Source
-	if ro.source != nil {
-		var err error
-		if source, err = ro.source(cfg, verb); err != nil {
-			return nil, err
-		}
-		src = source.Name()
-	} else if r.file != nil {
-		var err error
-		if source, err = r.file.source(cfg); err != nil {
-			return nil, err
-		}
-	}
-	if src != "" {
-		if wf.dryRun != "" {
-			// A dry run shows the objects without building or pushing.
-			image = deployer.RefScheme + src
-		} else {
-			ref, err := r.build(ctx, io, cfg, src, buildOpts{verb: verb, source: source})
-			if err != nil {
-				return nil, err
-			}
-			image = ref
-		}
-	}
-	w, err := deployer.FromConfig(cfg, image, def)
-	if err != nil {
-		return nil, err
-	}
-	w.Args = progArgs
-	if w.Name == "" {
-		from := src
-		if src == "" || src == "." {
-			from = image
-			if src == "." {
-				wd, _ := os.Getwd()
-				from = filepath.Base(wd)
-			}
-		}
-		w.Name = deployer.NameFor(from, time.Now())
-	}
-	return w, nil
-}
-
-// dryRun prints the objects of w, validated by the API server when mode is
-// "server".
-func (r *runner) dryRun(ctx context.Context, w *deployer.Workload, mode string) error {
-	io, cfg := r.io, r.cfg
-	if mode != "client" && mode != "server" {
-		return fmt.Errorf("--dry-run: want client or server, got %q", mode)
-	}
-	var c *deployer.Client
-	if mode == "server" || w.Namespace == "" {
-		var err error
-		if c, err = r.connect(cfg); err != nil && mode == "server" {
-			return err
-		}
-		if c != nil && w.Namespace == "" {
-			w.Namespace = c.Namespace
-		}
-	}
-	objs, err := deployer.Render(w, deployer.WithTemplateDir(projectDir(cfg)))
-	if err != nil {
-		return err
-	}
-	if mode == "server" {
-		if objs, err = c.Apply(ctx, objs, deployer.ApplyOptions{DryRun: true}); err != nil {
-			return err
-		}
-	}
-	out, err := deployer.EncodeYAML(objs)
-	if err != nil {
-		return err
-	}
-	_, err = io.Out.Write(out)
-	return err
-}
-
-func (r *runner) train(ctx context.Context) error {
-	io, cfg, wf := r.io, r.cfg, r.flags
-	w, err := r.prepare(ctx, deployer.KindJob)
-	if err != nil {
-		return err
-	}
-	if !w.Kind.Training() {
-		return fmt.Errorf("kind %s serves; use fair serve", w.Kind)
-	}
-	if wf.dryRun != "" {
-		return r.dryRun(ctx, w, wf.dryRun)
-	}
-	c, err := r.connect(cfg)
-	if err != nil {
-		return err
-	}
-	templateNote(io, cfg, w.Kind)
-	start := time.Now()
-	sub, err := c.Submit(ctx, w, deployer.WithTemplateDir(projectDir(cfg)))
-	if err != nil {
-		return err
-	}
-	run := sub.Run
-	if sub.Replaced {
-		fmt.Fprintf(io.Err, "replaced the finished %s/%s (%s) of the same name\n", run.Kind, run.Name, strings.ToLower(string(sub.Previous)))
-	}
-	fmt.Fprintf(io.Err, "%s/%s submitted to namespace %s (image %s)\n", run.Kind, run.Name, run.Namespace, w.Image)
-	if wf.detach {
-		fmt.Fprintf(io.Out, "%s\n", run.Name)
-		return nil
-	}
-	return follow(ctx, io, c, run, r.opts.observer, deployer.WatchOptions{Logs: io.Out, Since: start.Add(-time.Second)}, cfg.OnInterrupt)
-}
-
-// follow watches a training run to its end and turns the outcome into the
-// command's exit status.
-func follow(ctx context.Context, io *iostreams.IOStreams, c *deployer.Client, run deployer.Run, obs deployer.Observer, wo deployer.WatchOptions, onInterrupt string) error {
-	wo.Observer = obs
-	if wo.Observer == nil {
-		wo.Observer = progressPrinter(io, run)
-	}
-	res, err := c.Watch(ctx, run, wo)
-	if err != nil {
-		if ctx.Err() == nil {
-			return err
-		}
-		if onInterrupt == "cancel" {
-			dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			if _, derr := c.Delete(dctx, run.Name); derr != nil {
-				return derr
-			}
-			fmt.Fprintf(io.Err, "\ncancelled: %s/%s deleted\n", run.Kind, run.Name)
-			return &ExitError{Code: ExitCancelled, Err: fmt.Errorf("%s %s cancelled", run.Kind, run.Name)}
-		}
-		fmt.Fprintln(io.Err)
-		return detached(fmt.Sprintf("%s/%s keeps running; re-attach with: fair logs %s -f -n %s", run.Kind, run.Name, run.Name, run.Namespace))
-	}
-	if ferr := res.Err(); ferr != nil {
-		// In a notebook the replicas' logs are in the cell already.
-		if len(res.LastLines) > 0 && obs == nil {
-			fmt.Fprintf(io.Err, "--- last lines of %s ---\n%s\n", res.FailedReplica, strings.Join(res.LastLines, "\n"))
-		}
-		code := res.ExitCode
-		if code == 0 {
-			code = 1
-		}
-		return &ExitError{Code: code, Err: ferr}
-	}
-	if st := res.Status; st.NotStarted > 0 {
-		fmt.Fprintf(io.Err, "warning: %s/%s %s: it finished when its master did, and the Training Operator does not wait for the other replicas\n",
-			run.Kind, run.Name, strings.ToLower(st.Summary()))
-	}
-	fmt.Fprintf(io.Err, "%s/%s %s\n", run.Kind, run.Name, strings.ToLower(string(res.Status.Phase)))
-	return nil
-}
-
-// progressPrinter writes run events as lines on stderr.
-func progressPrinter(io *iostreams.IOStreams, run deployer.Run) deployer.Observer {
-	return func(e deployer.Event) {
-		who := fmt.Sprintf("%s/%s", run.Kind, run.Name)
-		if e.Replica != "" {
-			who += " " + e.Replica
-		}
-		switch e.Type {
-		case deployer.EventWarning:
-			fmt.Fprintf(io.Err, "%s: warning: %s\n", who, e.Message)
-		default:
-			fmt.Fprintf(io.Err, "%s: %s\n", who, e.Message)
-		}
-	}
+	return o
 }

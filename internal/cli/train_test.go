@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -207,46 +206,5 @@ func TestNotebookLineCannotRedirectCredentials(t *testing.T) {
 	}
 	if _, _, err := runFair(context.Background(), config.Default(), "train", nb, "--dry-run", "client", "--namespace", "ns", "--trust-notebook"); err != nil {
 		t.Errorf("--trust-notebook: %v", err)
-	}
-}
-
-// train past its flags: the build and the cluster are fields of the runner,
-// so a front door (or this test) gives its own.
-func TestRunnerUsesInjectedBuildAndCluster(t *testing.T) {
-	io := &iostreams.IOStreams{In: strings.NewReader(""), Out: &iostreams.SyncBuffer{}, Err: &iostreams.SyncBuffer{}}
-	cfg := config.Default()
-	must(t, cfg.Set("gpus", "2", "test"))
-	r := newRunner(io, cfg, runOpts{}, workloadFlags{}, "../../examples/train-go", []string{"--epochs", "3"})
-	var built string
-	r.build = func(_ context.Context, _ *iostreams.IOStreams, c *config.Config, src string, bo buildOpts) (string, error) {
-		built = src
-		return "reg.example/train@sha256:" + strings.Repeat("b", 64), nil
-	}
-	noCluster := errors.New("no cluster in this test")
-	r.connect = func(*config.Config) (*deployer.Client, error) { return nil, noCluster }
-	if err := r.train(context.Background()); !errors.Is(err, noCluster) {
-		t.Fatalf("train: %v, want the injected cluster's error", err)
-	}
-	if built != "../../examples/train-go" {
-		t.Errorf("built %q", built)
-	}
-	w, err := r.prepare(context.Background(), deployer.KindJob)
-	if err != nil || w.GPUs != 2 || strings.Join(w.Args, " ") != "--epochs 3" || !strings.HasPrefix(w.Image, "reg.example/train@") {
-		t.Errorf("workload %+v, %v", w, err)
-	}
-}
-
-// A run that uses the project's own template says so.
-func TestTemplateOverrideIsNamed(t *testing.T) {
-	dir := t.TempDir()
-	must(t, os.MkdirAll(filepath.Join(dir, ".fair", "templates"), 0o755))
-	must(t, os.WriteFile(filepath.Join(dir, ".fair", "templates", "job.yaml"), []byte("kind: Job\n"), 0o644))
-	cfg := config.Default()
-	cfg.File = filepath.Join(dir, "fair.yaml")
-	var errOut iostreams.SyncBuffer
-	templateNote(&iostreams.IOStreams{Err: &errOut}, cfg, deployer.KindJob)
-	templateNote(&iostreams.IOStreams{Err: &errOut}, cfg, deployer.KindPyTorchJob)
-	if got := errOut.String(); got != "using the project's template "+filepath.Join(dir, ".fair/templates/job.yaml")+" for job\n" {
-		t.Errorf("note %q", got)
 	}
 }

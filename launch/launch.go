@@ -1,0 +1,426 @@
+// Package launch starts runs: it builds a source into an image (package
+// build), or takes one, maps fair's configuration onto a workload, submits
+// it and follows it to its end (package deployer). The command line, the
+// notebook's %kf magics, the notebook panel and IDE run configurations all
+// start runs through Train and Serve, so a run starts the same way from
+// every front door; those only parse, call and print.
+package launch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/fair-go/fair/build"
+	"github.com/fair-go/fair/builder"
+	"github.com/fair-go/fair/config"
+	"github.com/fair-go/fair/deployer"
+	"github.com/fair-go/fair/templates"
+)
+
+// ErrDetached marks a follow that ended because its context did (Ctrl-C, a
+// closed terminal, the notebook's stop button) while the run goes on.
+var ErrDetached = errors.New("detached")
+
+// ErrCancelled marks a run deleted because its follow was interrupted and
+// the configuration says onInterrupt: cancel.
+var ErrCancelled = errors.New("cancelled")
+
+// RunFailed is a run that ended in failure; ExitCode is its failing
+// replica's exit status (1 when it has none).
+type RunFailed struct {
+	Result *deployer.Result
+}
+
+func (e *RunFailed) Error() string { return e.Result.Err().Error() }
+
+// ExitCode is the status a command should exit with.
+func (e *RunFailed) ExitCode() int {
+	if e.Result.ExitCode != 0 {
+		return e.Result.ExitCode
+	}
+	return 1
+}
+
+// Options say what to run and where its output goes.
+type Options struct {
+	Config *config.Config
+
+	// Path is the source to build (a Go package, a folder, a Dockerfile
+	// project, a notebook); empty with Image, or with Source alone.
+	Path string
+	// Source, when set, makes the source to build instead of Path (the
+	// notebook kernel's cells, a notebook file read once); verb is train
+	// or serve.
+	Source func(cfg *config.Config, verb string) (builder.Source, error)
+	// Image runs a ready image instead of building.
+	Image string
+	// Args are passed to the program.
+	Args []string
+	// Detach returns once the run is submitted (its name goes to Out).
+	Detach bool
+	// DryRun, "client" or "server", writes the objects to Out instead of
+	// submitting them (server: validated by the API server).
+	DryRun string
+
+	// Out receives results: the replicas' logs (prefixed [replica]), a
+	// dry run's objects, a detached run's name, an endpoint's URL.
+	Out io.Writer
+	// Progress receives progress lines; TTY redraws them in place.
+	Progress io.Writer
+	TTY      bool
+	// Observer receives the run's events instead of progress lines (the
+	// notebook's live display); the last lines of a failed replica are
+	// then not repeated on Progress either.
+	Observer deployer.Observer
+
+	// Connect reaches the cluster and Build builds; nil uses the
+	// configuration's cluster and build.Image. Tests and other front
+	// doors put their own here.
+	Connect func(*config.Config) (*deployer.Client, error)
+	Build   func(ctx context.Context, cfg *config.Config, o build.Options) (string, error)
+}
+
+func (o *Options) defaults() {
+	if o.Connect == nil {
+		o.Connect = Connect
+	}
+	if o.Build == nil {
+		o.Build = build.Image
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+}
+
+// Connect reaches the cluster the configuration names.
+func Connect(cfg *config.Config) (*deployer.Client, error) {
+	return deployer.Connect(deployer.WithKubeconfig(cfg.Kubeconfig), deployer.WithContext(cfg.Context), deployer.WithNamespace(cfg.Namespace))
+}
+
+// ProjectDir is where .fair/templates is looked for: the folder of
+// fair.yaml, else the working directory.
+func ProjectDir(cfg *config.Config) string {
+	if cfg.File != "" {
+		return filepath.Dir(cfg.File)
+	}
+	wd, _ := os.Getwd()
+	return wd
+}
+
+// templateNote says when a run uses the project's own template instead of
+// fair's: a template from a cloned repository decides what the pods may
+// do (volumes, privileges), so the user should know.
+func templateNote(w io.Writer, cfg *config.Config, k deployer.Kind) {
+	if _, from, err := templates.Source(ProjectDir(cfg), deployer.TemplateName(k)); err == nil && !strings.HasPrefix(from, "builtin:") {
+		fmt.Fprintf(w, "using the project's template %s for %s\n", from, k)
+	}
+}
+
+// Prepare builds (or takes) the image and maps the configuration onto a
+// workload, of kind def unless the configuration names one.
+func Prepare(ctx context.Context, o Options, def deployer.Kind) (*deployer.Workload, error) {
+	o.defaults()
+	cfg, src, image := o.Config, o.Path, o.Image
+	verb := "train"
+	if !def.Training() {
+		verb = "serve"
+	}
+	var source builder.Source
+	if o.Source != nil {
+		var err error
+		if source, err = o.Source(cfg, verb); err != nil {
+			return nil, err
+		}
+		if src == "" {
+			src = source.Name()
+		}
+	}
+	if src != "" {
+		if o.DryRun != "" {
+			// A dry run shows the objects without building or pushing.
+			image = deployer.RefScheme + src
+		} else {
+			ref, err := o.Build(ctx, cfg, build.Options{Path: src, Source: source, Verb: verb, Progress: o.Progress, TTY: o.TTY})
+			if err != nil {
+				return nil, err
+			}
+			image = ref
+		}
+	}
+	w, err := deployer.FromConfig(cfg, image, def)
+	if err != nil {
+		return nil, err
+	}
+	w.Args = o.Args
+	if w.Name == "" {
+		from := src
+		if src == "" || src == "." {
+			from = image
+			if src == "." {
+				wd, _ := os.Getwd()
+				from = filepath.Base(wd)
+			}
+		}
+		w.Name = deployer.NameFor(from, time.Now())
+	}
+	return w, nil
+}
+
+// dryRun writes the objects of w to Out, validated by the API server when
+// mode is "server".
+func dryRun(ctx context.Context, o Options, w *deployer.Workload) error {
+	mode := o.DryRun
+	if mode != "client" && mode != "server" {
+		return fmt.Errorf("--dry-run: want client or server, got %q", mode)
+	}
+	var c *deployer.Client
+	if mode == "server" || w.Namespace == "" {
+		var err error
+		if c, err = o.Connect(o.Config); err != nil && mode == "server" {
+			return err
+		}
+		if c != nil && w.Namespace == "" {
+			w.Namespace = c.Namespace
+		}
+	}
+	objs, err := deployer.Render(w, deployer.WithTemplateDir(ProjectDir(o.Config)))
+	if err != nil {
+		return err
+	}
+	if mode == "server" {
+		if objs, err = c.Apply(ctx, objs, deployer.ApplyOptions{DryRun: true}); err != nil {
+			return err
+		}
+	}
+	out, err := deployer.EncodeYAML(objs)
+	if err != nil {
+		return err
+	}
+	_, err = o.Out.Write(out)
+	return err
+}
+
+// Train builds (or takes) the image, submits it as a training run and
+// follows it to its end: the replicas' logs to Out, progress to Progress
+// (or Observer). A failed run is a *RunFailed; an interrupted follow is
+// ErrDetached (or ErrCancelled, when the configuration says so).
+func Train(ctx context.Context, o Options) error {
+	o.defaults()
+	cfg := o.Config
+	w, err := Prepare(ctx, o, deployer.KindJob)
+	if err != nil {
+		return err
+	}
+	if !w.Kind.Training() {
+		return fmt.Errorf("kind %s serves; use fair serve", w.Kind)
+	}
+	if o.DryRun != "" {
+		return dryRun(ctx, o, w)
+	}
+	c, err := o.Connect(cfg)
+	if err != nil {
+		return err
+	}
+	templateNote(o.Progress, cfg, w.Kind)
+	start := time.Now()
+	sub, err := c.Submit(ctx, w, deployer.WithTemplateDir(ProjectDir(cfg)))
+	if err != nil {
+		return err
+	}
+	run := sub.Run
+	if sub.Replaced {
+		fmt.Fprintf(o.Progress, "replaced the finished %s/%s (%s) of the same name\n", run.Kind, run.Name, strings.ToLower(string(sub.Previous)))
+	}
+	fmt.Fprintf(o.Progress, "%s/%s submitted to namespace %s (image %s)\n", run.Kind, run.Name, run.Namespace, w.Image)
+	if o.Detach {
+		fmt.Fprintf(o.Out, "%s\n", run.Name)
+		return nil
+	}
+	return Follow(ctx, c, run, o, deployer.WatchOptions{Logs: o.Out, Since: start.Add(-time.Second)}, cfg.OnInterrupt)
+}
+
+// Follow watches a training run to its end. onInterrupt "cancel" deletes
+// the run when ctx ends first; anything else detaches.
+func Follow(ctx context.Context, c *deployer.Client, run deployer.Run, o Options, wo deployer.WatchOptions, onInterrupt string) error {
+	o.defaults()
+	wo.Observer = o.Observer
+	if wo.Observer == nil {
+		wo.Observer = ProgressPrinter(o.Progress, run)
+	}
+	res, err := c.Watch(ctx, run, wo)
+	if err != nil {
+		if ctx.Err() == nil {
+			return err
+		}
+		if onInterrupt == "cancel" {
+			dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if _, derr := c.Delete(dctx, run.Name); derr != nil {
+				return derr
+			}
+			fmt.Fprintf(o.Progress, "\ncancelled: %s/%s deleted\n", run.Kind, run.Name)
+			return fmt.Errorf("%s %s %w", run.Kind, run.Name, ErrCancelled)
+		}
+		fmt.Fprintln(o.Progress)
+		return fmt.Errorf("%w: %s/%s keeps running; re-attach with: fair logs %s -f -n %s", ErrDetached, run.Kind, run.Name, run.Name, run.Namespace)
+	}
+	if res.Err() != nil {
+		// In a notebook the replicas' logs are in the cell already.
+		if len(res.LastLines) > 0 && o.Observer == nil {
+			fmt.Fprintf(o.Progress, "--- last lines of %s ---\n%s\n", res.FailedReplica, strings.Join(res.LastLines, "\n"))
+		}
+		return &RunFailed{Result: res}
+	}
+	if st := res.Status; st.NotStarted > 0 {
+		fmt.Fprintf(o.Progress, "warning: %s/%s %s: it finished when its master did, and the Training Operator does not wait for the other replicas\n",
+			run.Kind, run.Name, strings.ToLower(st.Summary()))
+	}
+	fmt.Fprintf(o.Progress, "%s/%s %s\n", run.Kind, run.Name, strings.ToLower(string(res.Status.Phase)))
+	return nil
+}
+
+// ProgressPrinter writes a run's events as lines.
+func ProgressPrinter(w io.Writer, run deployer.Run) deployer.Observer {
+	return func(e deployer.Event) {
+		who := fmt.Sprintf("%s/%s", run.Kind, run.Name)
+		if e.Replica != "" {
+			who += " " + e.Replica
+		}
+		switch e.Type {
+		case deployer.EventWarning:
+			fmt.Fprintf(w, "%s: warning: %s\n", who, e.Message)
+		default:
+			fmt.Fprintf(w, "%s: %s\n", who, e.Message)
+		}
+	}
+}
+
+// ServeOptions are what Serve does once the endpoint is ready.
+type ServeOptions struct {
+	// PortForward keeps a local port open to the endpoint until ctx ends
+	// (LocalPort, 0 for any free one) and writes its URL to Out.
+	PortForward bool
+	LocalPort   int
+}
+
+// Serve builds (or takes) the image, deploys it as an endpoint (KServe when
+// installed, else a Deployment and a Service, unless the configuration
+// names the kind), waits until it is ready and writes where it answers to
+// Out. A follow interrupted before it is ready is ErrDetached.
+func Serve(ctx context.Context, o Options, so ServeOptions) error {
+	o.defaults()
+	cfg := o.Config
+	var c *deployer.Client
+	def := deployer.KindDeployment
+	if cfg.Kind == "" && o.DryRun != "client" {
+		var err error
+		if c, err = o.Connect(cfg); err != nil {
+			return err
+		}
+		ok, err := c.Installed(deployer.KindKServe)
+		if err != nil {
+			return err
+		}
+		if ok {
+			def = deployer.KindKServe
+		}
+	}
+	w, err := Prepare(ctx, o, def)
+	if err != nil {
+		return err
+	}
+	if w.Kind.Training() {
+		return fmt.Errorf("kind %s is a training kind; use fair train", w.Kind)
+	}
+	if o.DryRun != "" {
+		return dryRun(ctx, o, w)
+	}
+	if c == nil {
+		if c, err = o.Connect(cfg); err != nil {
+			return err
+		}
+	}
+	wait := 5 * time.Minute
+	if w.Timeout > 0 {
+		wait = w.Timeout
+	}
+	w.Timeout = 0 // for serving kinds it bounds the wait, not the pods
+	templateNote(o.Progress, cfg, w.Kind)
+	start := time.Now()
+	sub, err := c.Submit(ctx, w, deployer.WithTemplateDir(ProjectDir(cfg)))
+	if err != nil {
+		return err
+	}
+	run := sub.Run
+	switch {
+	case sub.Replaced:
+		fmt.Fprintf(o.Progress, "replaced the finished run %s (%s) of the same name\n", run.Name, strings.ToLower(string(sub.Previous)))
+	case sub.Previous != "":
+		fmt.Fprintf(o.Progress, "%s/%s exists: updated in place, rolling out the new image\n", run.Kind, run.Name)
+	}
+	fmt.Fprintf(o.Progress, "%s/%s applied in namespace %s (image %s)\n", run.Kind, run.Name, run.Namespace, w.Image)
+	if o.Detach {
+		fmt.Fprintln(o.Out, run.Name)
+		return nil
+	}
+	obs := o.Observer
+	if obs == nil {
+		obs = ProgressPrinter(o.Progress, run)
+	}
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	res, err := c.Watch(wctx, run, deployer.WatchOptions{Observer: obs, UntilReady: true, Since: start.Add(-time.Second)})
+	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(o.Progress)
+			return fmt.Errorf("%w: %s/%s stays deployed, not ready yet; follow it with fair status %s, remove it with fair delete %s", ErrDetached, run.Kind, run.Name, run.Name, run.Name)
+		}
+		if wctx.Err() != nil {
+			hint := ""
+			if run.Kind == deployer.KindKServe {
+				hint = " (is the KServe controller running? --kind deployment works without it)"
+			}
+			return fmt.Errorf("%s/%s not ready after %s%s; see fair status %s", run.Kind, run.Name, wait, hint, run.Name)
+		}
+		return err
+	}
+	if res.Err() != nil {
+		return &RunFailed{Result: res}
+	}
+	fmt.Fprintf(o.Progress, "%s/%s ready\n", run.Kind, run.Name)
+	if !so.PortForward {
+		fmt.Fprintln(o.Out, endpointURL(ctx, c, run, w.Port))
+		return nil
+	}
+	url, done, err := c.PortForward(ctx, run, so.LocalPort, w.Port)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(o.Out, url)
+	fmt.Fprintln(o.Progress, "forwarding; Ctrl-C stops")
+	<-done
+	return nil
+}
+
+// endpointURL says where the endpoint answers inside the cluster.
+func endpointURL(ctx context.Context, c *deployer.Client, run deployer.Run, port int) string {
+	if run.Kind == deployer.KindKServe {
+		if _, u, err := c.Find(ctx, run.Name); err == nil {
+			if s, _, _ := unstructured.NestedString(u.Object, "status", "url"); s != "" {
+				return s
+			}
+		}
+	}
+	return fmt.Sprintf("http://%s.%s.svc:%d", run.Name, run.Namespace, port)
+}

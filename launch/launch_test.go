@@ -1,0 +1,73 @@
+package launch
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fair-go/fair/build"
+	"github.com/fair-go/fair/config"
+	"github.com/fair-go/fair/deployer"
+)
+
+// A run past its front door: the build and the cluster are options, so a
+// front door (or this test) gives its own.
+func TestInjectedBuildAndCluster(t *testing.T) {
+	cfg := config.Default()
+	if err := cfg.Set("gpus", "2", "test"); err != nil {
+		t.Fatal(err)
+	}
+	var built string
+	noCluster := errors.New("no cluster in this test")
+	o := Options{Config: cfg, Path: "../examples/train-go", Args: []string{"--epochs", "3"},
+		Build: func(_ context.Context, _ *config.Config, bo build.Options) (string, error) {
+			built = bo.Path + " " + bo.Verb
+			return "reg.example/train@sha256:" + strings.Repeat("b", 64), nil
+		},
+		Connect: func(*config.Config) (*deployer.Client, error) { return nil, noCluster },
+	}
+	if err := Train(context.Background(), o); !errors.Is(err, noCluster) {
+		t.Fatalf("train: %v, want the injected cluster's error", err)
+	}
+	if built != "../examples/train-go train" {
+		t.Errorf("built %q", built)
+	}
+	w, err := Prepare(context.Background(), o, deployer.KindJob)
+	if err != nil || w.GPUs != 2 || strings.Join(w.Args, " ") != "--epochs 3" || !strings.HasPrefix(w.Image, "reg.example/train@") || !strings.HasPrefix(w.Name, "train-go-") {
+		t.Errorf("workload %+v, %v", w, err)
+	}
+	// A client dry run builds nothing and needs no cluster.
+	var out bytes.Buffer
+	built = ""
+	o.DryRun, o.Out = "client", &out
+	must(t, cfg.Set("namespace", "ns", "test"))
+	if err := Train(context.Background(), o); err != nil || built != "" || !strings.Contains(out.String(), "image: fair://../examples/train-go") {
+		t.Errorf("dry run: %v, built %q\n%s", err, built, out.String())
+	}
+}
+
+// A run that uses the project's own template says so.
+func TestTemplateOverrideIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(dir, ".fair", "templates"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, ".fair", "templates", "job.yaml"), []byte("kind: Job\n"), 0o644))
+	cfg := config.Default()
+	cfg.File = filepath.Join(dir, "fair.yaml")
+	var b bytes.Buffer
+	templateNote(&b, cfg, deployer.KindJob)
+	templateNote(&b, cfg, deployer.KindPyTorchJob)
+	if got := b.String(); got != "using the project's template "+filepath.Join(dir, ".fair/templates/job.yaml")+" for job\n" {
+		t.Errorf("note %q", got)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

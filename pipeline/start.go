@@ -1,0 +1,105 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/fair-go/fair/config"
+	"github.com/fair-go/fair/deployer"
+)
+
+// CompileOptions say how Compile writes a pipeline.
+type CompileOptions struct {
+	Format       string // argo (default) or kfp
+	NoBuild      bool   // leave fair://SOURCE placeholders instead of building
+	ArtifactRepo string // default: next to the configured registry
+	HostNetwork  bool
+	Build        BuildOptions
+}
+
+// Compile reads the pipeline at path, builds its steps (unless NoBuild)
+// and returns it as an Argo Workflow or a KFP PipelineSpec, in YAML.
+func Compile(ctx context.Context, cfg *config.Config, path string, o CompileOptions) ([]byte, error) {
+	if o.Format == "" {
+		o.Format = "argo"
+	}
+	if o.Format != "argo" && o.Format != "kfp" {
+		return nil, fmt.Errorf("--format: want argo or kfp, got %q", o.Format)
+	}
+	p, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	repo := o.ArtifactRepo
+	if repo == "" && o.NoBuild && cfg.Registry == "" {
+		repo = "REGISTRY/fair-artifacts"
+	} else if repo, err = ArtifactRepo(cfg, o.ArtifactRepo); err != nil {
+		return nil, err
+	}
+	var imgs map[string]Built
+	if o.NoBuild {
+		imgs = p.Placeholders()
+	} else if imgs, err = BuildImages(ctx, cfg, p, o.Build); err != nil {
+		return nil, err
+	}
+	opts := Options{ArtifactRepo: repo, Insecure: InsecureHost(cfg, repo), Namespace: cfg.Namespace, HostNetwork: o.HostNetwork}
+	if o.Format == "kfp" {
+		return KFP(p, imgs, opts)
+	}
+	wf, err := Argo(p, imgs, opts)
+	if err != nil {
+		return nil, err
+	}
+	return deployer.EncodeYAML([]*unstructured.Unstructured{wf})
+}
+
+// StartOptions say how Start submits a pipeline.
+type StartOptions struct {
+	ArtifactRepo string // default: next to the configured registry
+	HostNetwork  bool
+	DryRun       bool // the API server validates the Workflow, nothing is stored
+	Build        BuildOptions
+}
+
+// Started is a submitted pipeline run.
+type Started struct {
+	Name          string
+	Build, Submit time.Duration
+}
+
+// Start builds the pipeline's steps and submits it as an Argo Workflow named
+// cfg.Name (or after the pipeline, with a suffix).
+func (r *Runs) Start(ctx context.Context, cfg *config.Config, p *Pipeline, o StartOptions) (Started, error) {
+	repo, err := ArtifactRepo(cfg, o.ArtifactRepo)
+	if err != nil {
+		return Started{}, err
+	}
+	if err := r.Installed(); err != nil {
+		return Started{}, err
+	}
+	start := time.Now()
+	imgs, err := BuildImages(ctx, cfg, p, o.Build)
+	if err != nil {
+		return Started{}, err
+	}
+	s := Started{Name: cfg.Name, Build: time.Since(start)}
+	if s.Name == "" {
+		s.Name = deployer.NameFor(p.Name, time.Now())
+	}
+	wf, err := Argo(p, imgs, Options{
+		ArtifactRepo: repo, Insecure: InsecureHost(cfg, repo), Namespace: r.c.Namespace, Name: s.Name,
+		ServiceAccount: cfg.ServiceAccount, ImagePullSecrets: cfg.ImagePullSecrets, HostNetwork: o.HostNetwork,
+	})
+	if err != nil {
+		return Started{}, err
+	}
+	submit := time.Now()
+	if err := r.Submit(ctx, wf, o.DryRun); err != nil {
+		return Started{}, err
+	}
+	s.Submit = time.Since(submit)
+	return s, nil
+}
