@@ -172,3 +172,19 @@ func TestFindStopsAtRepositoryAndHome(t *testing.T) {
 		t.Errorf("found %s above the home folder", p)
 	}
 }
+
+func TestFromNotebook(t *testing.T) {
+	for _, tc := range []struct {
+		key, val string
+		ok       bool
+	}{
+		{"gpus", "2", true}, {"kind", "pytorchjob", true}, {"include", "data/", true}, {"base", "my.reg/torch:2", true},
+		{"registry", "evil.example", false}, {"kubeconfig", "/x", false}, {"namespace", "prod", false},
+		{"buildkit", "tcp://x:1", false}, {"envFromSecrets", "db", false},
+		{"include", "/root/.ssh", false}, {"include", "data,../../secret", false}, {"include", "~/x", false},
+	} {
+		if why := FromNotebook(tc.key, tc.val); (why == "") != tc.ok {
+			t.Errorf("%s=%s: %q", tc.key, tc.val, why)
+		}
+	}
+}

@@ -128,12 +128,6 @@ func addBuildFlags(cmd *cobra.Command, cfg *config.Config) {
 	cfgFlag(f, cfg, "insecureRegistries", "insecure-registry", "", "strings", "registries reached over plain HTTP")
 }
 
-// buildImage builds src with cfg and pushes it to the configured registry;
-// it is what train, serve and deploy call before they submit.
-func buildImage(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, src string) (string, error) {
-	return buildWith(ctx, io, cfg, src, buildOpts{})
-}
-
 func buildWith(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, srcPath string, bo buildOpts) (string, error) {
 	return build.Image(ctx, cfg, build.Options{
 		Path: srcPath, Source: bo.source, Verb: bo.verb,

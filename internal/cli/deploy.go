@@ -2,11 +2,8 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -14,6 +11,7 @@ import (
 	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/deployer"
 	"github.com/fair-go/fair/internal/iostreams"
+	"github.com/fair-go/fair/launch"
 )
 
 type manifestFlags struct {
@@ -72,40 +70,5 @@ func addManifestFlags(cmd *cobra.Command, cfg *config.Config, mf *manifestFlags)
 // resolveFiles reads the manifests, builds their fair:// references (each
 // once) and labels the objects.
 func resolveFiles(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, files []string) ([]*unstructured.Unstructured, error) {
-	var objs []*unstructured.Unstructured
-	for _, f := range files {
-		got, err := deployer.ReadManifests(f, io.In)
-		if err != nil {
-			return nil, err
-		}
-		objs = append(objs, got...)
-	}
-	if len(objs) == 0 {
-		return nil, errors.New("no objects in " + strings.Join(files, ", "))
-	}
-	run := cfg.Name
-	if run == "" {
-		base := filepath.Base(files[0])
-		if files[0] == "-" {
-			base = "stdin"
-		}
-		run = deployer.NameFor(strings.TrimSuffix(base, filepath.Ext(base)), time.Now())
-	}
-	if refs := deployer.Refs(objs); len(refs) > 1 && cfg.Repo != "" {
-		return nil, fmt.Errorf("%d fair:// references cannot share --repo %s: set --registry instead", len(refs), cfg.Repo)
-	}
-	err := deployer.Resolve(ctx, objs, func(ctx context.Context, path string) (string, error) {
-		fmt.Fprintf(io.Err, "resolving %s%s\n", deployer.RefScheme, path)
-		return buildImage(ctx, io, cfg, path)
-	})
-	if err != nil {
-		return nil, err
-	}
-	for _, u := range objs {
-		deployer.Label(u, run)
-		if u.GetNamespace() == "" && cfg.Namespace != "" {
-			u.SetNamespace(cfg.Namespace)
-		}
-	}
-	return objs, nil
+	return launch.Manifests(ctx, launch.Options{Config: cfg, Progress: io.Err, TTY: io.ErrTTY}, files, io.In)
 }

@@ -69,7 +69,7 @@ func applyNotebookFlags(io *iostreams.IOStreams, cfg *config.Config, path, verb 
 		}
 		val, _ := from.Get(v.key)
 		if !trust {
-			if why := untrusted(v.key, val); why != "" {
+			if why := config.FromNotebook(v.key, val); why != "" {
 				refused = append(refused, "--"+fl.Name+" ("+why+")")
 				return
 			}
@@ -86,29 +86,6 @@ func applyNotebookFlags(io *iostreams.IOStreams, cfg *config.Config, path, verb 
 		fmt.Fprintf(io.Err, "using %s from %s\n", strings.Join(used, " "), sel.Entry)
 	}
 	return nb, nil
-}
-
-// untrusted says why a notebook's %%kf line may not set key to val, or
-// returns "" when it may.
-func untrusted(key, val string) string {
-	switch key {
-	case "registry", "repo", "insecureRegistries":
-		return "where the image and your registry credentials go"
-	case "kubeconfig", "context":
-		return "which cluster and credentials are used; a kubeconfig can run commands"
-	case "namespace", "serviceAccount", "imagePullSecrets", "envFromSecrets", "volumes":
-		return "what the job may read in your cluster"
-	case "buildkit":
-		return "a BuildKit daemon would receive your registry credentials"
-	case "include":
-		for _, p := range strings.Split(val, ",") {
-			p = strings.TrimSpace(p)
-			if filepath.IsAbs(p) || p == ".." || strings.HasPrefix(filepath.Clean(p), ".."+string(filepath.Separator)) || strings.HasPrefix(p, "~") {
-				return "files outside the notebook's folder would leave the machine"
-			}
-		}
-	}
-	return ""
 }
 
 // notebookFile is a notebook given as SOURCE, read and selected once.
