@@ -49,9 +49,3 @@ func ExitCode(err error) int {
 	}
 	return ExitFailure
 }
-
-// detached is the error of a command interrupted while it followed a run
-// that keeps going; what says how to get back to it.
-func detached(what string) error {
-	return &ExitError{Code: ExitDetached, Err: errors.New("detached: " + what)}
-}

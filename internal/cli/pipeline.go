@@ -15,6 +15,7 @@ import (
 	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/deployer"
 	"github.com/fair-go/fair/internal/iostreams"
+	"github.com/fair-go/fair/launch"
 	"github.com/fair-go/fair/pipeline"
 )
 
@@ -266,7 +267,7 @@ func followPipeline(ctx context.Context, io *iostreams.IOStreams, c *deployer.Cl
 			return err
 		}
 		fmt.Fprintln(io.Err)
-		return detached(fmt.Sprintf("workflow/%s keeps running; re-attach with: fair pipeline logs %s -f -n %s", name, name, c.Namespace))
+		return fmt.Errorf("%w: workflow/%s keeps running; re-attach with: fair pipeline logs %s -f -n %s", launch.ErrDetached, name, name, c.Namespace)
 	}
 	if table {
 		st.Table(io.Err, time.Now())
