@@ -200,6 +200,11 @@ func (c *Client) applyError(u *unstructured.Unstructured, err error) error {
 	if apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) {
 		return fmt.Errorf("%s rejected by the API server: %s", what, invalidDetails(err))
 	}
+	// A webhook's denial comes as Forbidden, but it is about the object,
+	// not the user's rights.
+	if msg := statusMessage(err); apierrors.IsForbidden(err) && strings.HasPrefix(msg, "admission webhook ") {
+		return fmt.Errorf("%s rejected: %s", what, firstLine(msg))
+	}
 	return c.explain(err, "apply "+what)
 }
 

@@ -126,13 +126,20 @@ func (w *Workload) Values() map[string]any {
 	labels[LabelKind] = string(w.Kind)
 
 	var env []map[string]string
-	hasPort := false
+	set := map[string]bool{}
 	for _, e := range w.Env {
 		env = append(env, map[string]string{"name": e.Name, "value": e.Value})
-		hasPort = hasPort || e.Name == "PORT"
+		set[e.Name] = true
 	}
-	if !w.Kind.Training() && !hasPort {
+	if !w.Kind.Training() && !set["PORT"] {
 		env = append(env, map[string]string{"name": "PORT", "value": strconv.Itoa(w.Port)})
+	}
+	// A TrainJob's runtime knows each node's rank (its Job completion
+	// index) but not how many nodes there are; a runtime without a
+	// framework launcher (no torchrun) leaves WORLD_SIZE to fair, as the
+	// Training Operator sets it for PyTorchJobs.
+	if w.Kind == KindTrainJob && !set["WORLD_SIZE"] {
+		env = append(env, map[string]string{"name": "WORLD_SIZE", "value": strconv.Itoa(w.Workers)})
 	}
 
 	requests, limits := map[string]string{}, map[string]string{}

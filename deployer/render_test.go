@@ -121,6 +121,14 @@ func TestRenderTrainJob(t *testing.T) {
 	if nested(t, objs[0], "spec", "runtimeRef", "name") != "torch-distributed" {
 		t.Error("default runtime not set")
 	}
+	// WORLD_SIZE is the node count unless the user set it.
+	if env := tr["env"].([]any); len(env) != 2 || env[1].(map[string]any)["name"] != "WORLD_SIZE" || env[1].(map[string]any)["value"] != "2" {
+		t.Errorf("env = %v", tr["env"])
+	}
+	objs = render(t, &Workload{Kind: KindTrainJob, Name: "tj", Image: "i", Workers: 3, Env: []EnvVar{{"WORLD_SIZE", "9"}}})
+	if env := nested(t, objs[0], "spec", "trainer", "env").([]any); len(env) != 1 || env[0].(map[string]any)["value"] != "9" {
+		t.Errorf("env with the user's WORLD_SIZE = %v", env)
+	}
 }
 
 func TestRenderServingSetsPort(t *testing.T) {

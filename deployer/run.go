@@ -97,6 +97,9 @@ func (c *Client) Submit(ctx context.Context, w *Workload, opts ...RenderOption) 
 		return Submitted{}, err
 	}
 	run := Run{Name: w.Name, Namespace: w.Namespace, Kind: w.Kind}
+	if err := c.checkRuntime(ctx, w); err != nil {
+		return Submitted{}, err
+	}
 	prev, replaced, err := c.makeRoom(ctx, run)
 	if err != nil {
 		return Submitted{}, err

@@ -2,8 +2,8 @@
 # install-deps.sh: everything hack/testbed/testbed needs, idempotent.
 #   - Debian packages (etcd, containerd, runc, CNI plugins, registry, tools)
 #   - the all-in-one kube binary built from hack/kube into $T/bin/kube
-#   - CoreDNS built from hack/coredns, the Kubeflow Training Operator
-#     go-installed, into $T/bin
+#   - CoreDNS built from hack/coredns, and the Kubeflow controllers (Training
+#     Operator, Trainer v2, JobSet) built from hack/kubeflow, into $T/bin
 #   - Argo's workflow-controller and argoexec built from hack/argo into $T/bin
 #     (FAIR_TESTBED_ARGO=0 skips them)
 # Set FAIR_TESTBED_NO_APT=1 to skip apt (e.g. when the packages come from elsewhere).
@@ -49,14 +49,12 @@ ln -sf kube "$T/bin/kubectl"
 log "building $T/bin/coredns from hack/coredns (only the plugins the test bed uses)"
 timed "test bed: CoreDNS" "$HERE/../coredns/build.sh" "$T/bin/coredns"
 
-stamp=$T/bin/.go-tools
-want="$TRAINING_OPERATOR"
-if [ ! -x "$T/bin/training-operator.v1" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-	log "go install ${TRAINING_OPERATOR%@*}/cmd/training-operator.v1@${TRAINING_OPERATOR#*@}"
-	GOBIN=$T/bin CGO_ENABLED=0 GOFLAGS=-mod=mod timed "test bed: Training Operator (download and compile)" \
-		nice -n 10 go install -trimpath "${TRAINING_OPERATOR%@*}/cmd/training-operator.v1@${TRAINING_OPERATOR#*@}"
-	echo "$want" >"$stamp"
-fi
+# The Training Operator, Trainer v2 and JobSet from one module: they share
+# most compiled packages. Skips the build when $T/bin/.kubeflow records the
+# same inputs.
+log "building the Training Operator, Trainer v2 and JobSet controllers from hack/kubeflow"
+timed "test bed: Kubeflow controllers (Training Operator, Trainer v2, JobSet)" "$HERE/../kubeflow/build.sh" "$T/bin"
+rm -f "$T/bin/.go-tools" # the stamp of the former go install
 
 # Skips the build when $T/bin/.argo records the same inputs.
 if [ "${FAIR_TESTBED_ARGO:-1}" != 0 ]; then

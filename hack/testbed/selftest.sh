@@ -20,9 +20,10 @@ was_up=0
 "$TB" status >/dev/null 2>&1 && was_up=1
 
 # registry, etcd, containerd, the five Kubernetes components, CoreDNS, the
-# Training Operator, and Argo's workflow controller unless left out.
-want=11
-[ "${FAIR_TESTBED_ARGO:-1}" != 0 ] || want=10
+# Training Operator, JobSet, Trainer v2, and Argo's workflow controller
+# unless left out.
+want=13
+[ "${FAIR_TESTBED_ARGO:-1}" != 0 ] || want=12
 "$TB" up
 first=$(pids)
 [ "$(echo "$first" | wc -w)" = "$want" ] || fail "want $want processes after up, have: $first"
