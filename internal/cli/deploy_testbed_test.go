@@ -215,9 +215,13 @@ func TestTestbedCRDSchemas(t *testing.T) {
 			cmd = "serve"
 		}
 		args := []string{cmd, "--image", "reg.example/m@sha256:" + strings.Repeat("a", 64), "--kind", kind, "--name", "v", "--gpus", "1", "--dry-run", "server"}
+		rt := []string{}
 		if kind == "trainjob" {
+			// Trainer's webhook wants a runtime that exists.
+			rt = []string{"--runtime", "fair-go"}
 			args = append(args, "--workers", "2")
 		}
+		args = append(args, rt...)
 		out, _, err := runFair(ctx, bedConfig(t, bed), args...)
 		if err != nil {
 			t.Errorf("%s: server dry run: %v", kind, err)
@@ -227,7 +231,7 @@ func TestTestbedCRDSchemas(t *testing.T) {
 			t.Errorf("%s: not what the server returned:\n%s", kind, out)
 		}
 		// An invalid quantity is rejected by the real schema, in one line.
-		_, _, err = runFair(ctx, bedConfig(t, bed), cmd, "--image", "i", "--kind", kind, "--name", "v", "--memory", "lots", "--dry-run", "server")
+		_, _, err = runFair(ctx, bedConfig(t, bed), append([]string{cmd, "--image", "i", "--kind", kind, "--name", "v", "--memory", "lots", "--dry-run", "server"}, rt...)...)
 		if err == nil || !strings.Contains(err.Error(), "rejected by the API server") || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%s --memory lots: err = %v", kind, err)
 		}
