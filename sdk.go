@@ -7,7 +7,9 @@ package fair
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"os"
@@ -57,7 +59,7 @@ func NotebookGoMod(module string) string {
 	return "module " + module + "\n\ngo 1.26\n\nrequire github.com/fair-go/fair v0.0.0\n\nreplace github.com/fair-go/fair => ./" + SDKDir + "\n"
 }
 
-//go:embed go.mod go.sum cmd/fair-step/*.go pipeline/step/*.go pipeline/artifact/*.go internal/untar/*.go
+//go:embed go.mod go.sum cmd/fair-step/*.go pipeline/step/*.go pipeline/artifact/*.go internal/untar/*.go models/*.go
 var stepSource embed.FS
 
 // WriteStepRuntime writes the source of fair's pipeline step runtime
@@ -83,4 +85,24 @@ func WriteStepRuntime(dir string) error {
 		}
 		return os.WriteFile(full, b, 0o644)
 	})
+}
+
+// StepRuntimeHash identifies the embedded runtime source: fair writes it
+// into a folder of that name, so that two versions of fair on one machine
+// never build from each other's files.
+func StepRuntimeHash() string {
+	h := sha256.New()
+	_ = fs.WalkDir(stepSource, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := stepSource.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s %d\n", p, len(b))
+		h.Write(b)
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }

@@ -73,6 +73,7 @@ type Config struct {
 	BackoffLimit     int      `json:"backoffLimit,omitempty"`
 	Timeout          string   `json:"timeout,omitempty"`
 	OnInterrupt      string   `json:"onInterrupt,omitempty"`
+	Model            string   `json:"model,omitempty"` // train: the name its model is saved under; serve: the model to serve (NAME[:TAG] or a reference)
 
 	// File is the fair.yaml the values were read from, if any.
 	File string `json:"-"`

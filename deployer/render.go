@@ -134,6 +134,9 @@ func (w *Workload) Values() map[string]any {
 	if !w.Kind.Training() && !set["PORT"] {
 		env = append(env, map[string]string{"name": "PORT", "value": strconv.Itoa(w.Port)})
 	}
+	if w.ModelPull != nil && !set["FAIR_MODEL_DIR"] {
+		env = append(env, map[string]string{"name": "FAIR_MODEL_DIR", "value": ModelDir})
+	}
 	// A TrainJob's runtime knows each node's rank (its Job completion
 	// index) but not how many nodes there are; a runtime without a
 	// framework launcher (no torchrun) leaves WORLD_SIZE to fair, as the
@@ -185,6 +188,9 @@ func (w *Workload) Values() map[string]any {
 			}
 			mounts = append(mounts, m)
 		}
+		if w.ModelPull != nil {
+			mounts = append(mounts, map[string]any{"name": modelVolume, "mountPath": ModelDir, "readOnly": true})
+		}
 		if mounts != nil {
 			c["volumeMounts"] = mounts
 		}
@@ -208,6 +214,19 @@ func (w *Workload) Values() map[string]any {
 	var vols []any
 	for i, v := range w.Volumes {
 		vols = append(vols, map[string]any{"name": volName(i), "persistentVolumeClaim": map[string]any{"claimName": v.Claim, "readOnly": v.ReadOnly}})
+	}
+	if mp := w.ModelPull; mp != nil {
+		vols = append(vols, map[string]any{"name": modelVolume, "emptyDir": map[string]any{}})
+		args := []string{"pull"}
+		if mp.Insecure {
+			args = append(args, "--insecure")
+		}
+		pod["initContainers"] = []any{map[string]any{
+			"name":         "fair-model",
+			"image":        mp.Image,
+			"args":         append(args, mp.Ref, ModelDir),
+			"volumeMounts": []any{map[string]any{"name": modelVolume, "mountPath": ModelDir}},
+		}}
 	}
 	if vols != nil {
 		pod["volumes"] = vols
@@ -251,6 +270,9 @@ func (w *Workload) Values() map[string]any {
 		"DeadlineSeconds": int64(w.Timeout.Seconds()),
 	}
 }
+
+// modelVolume holds a server's model, pulled by its init container.
+const modelVolume = "fair-model"
 
 func resources(requests, limits map[string]string) map[string]any {
 	r := map[string]any{}

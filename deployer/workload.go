@@ -64,6 +64,17 @@ const (
 	FieldManager   = "fair"
 )
 
+// ModelDir is where a server finds its model's files (KServe's convention).
+const ModelDir = "/mnt/models"
+
+// ModelPull is the init container that pulls a model: fair's pod runtime
+// image (Image) runs "fair-step pull Ref ModelDir".
+type ModelPull struct {
+	Ref      string // by digest, as pods reach the registry
+	Image    string
+	Insecure bool // plain HTTP registry
+}
+
 // Volume mounts a PersistentVolumeClaim.
 type Volume struct {
 	Claim, MountPath string
@@ -95,11 +106,14 @@ type Workload struct {
 	Replicas int    // serving replicas
 	Port     int    // serving port
 
-	NodeSelector     map[string]string
-	Tolerations      []Toleration
-	Env              []EnvVar
-	EnvFromSecrets   []string
-	Volumes          []Volume
+	NodeSelector   map[string]string
+	Tolerations    []Toleration
+	Env            []EnvVar
+	EnvFromSecrets []string
+	Volumes        []Volume
+	// ModelPull, for a server, unpacks a model at ModelDir before the
+	// server starts.
+	ModelPull        *ModelPull
 	ServiceAccount   string
 	ImagePullSecrets []string
 	Labels           map[string]string

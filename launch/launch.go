@@ -232,6 +232,11 @@ func Train(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Model != "" {
+		if err := saveModel(ctx, o, c, w); err != nil {
+			return err
+		}
+	}
 	templateNote(o.Progress, cfg, w.Kind)
 	start := time.Now()
 	sub, err := c.Submit(ctx, w, deployer.WithTemplateDir(ProjectDir(cfg)))
@@ -247,7 +252,11 @@ func Train(ctx context.Context, o Options) error {
 		fmt.Fprintf(o.Out, "%s\n", run.Name)
 		return nil
 	}
-	return Follow(ctx, c, run, o, deployer.WatchOptions{Logs: o.Out, Since: start.Add(-time.Second)}, cfg.OnInterrupt)
+	err = Follow(ctx, c, run, o, deployer.WatchOptions{Logs: o.Out, Since: start.Add(-time.Second)}, cfg.OnInterrupt)
+	if err == nil && cfg.Model != "" {
+		reportModel(ctx, o, run.Name)
+	}
+	return err
 }
 
 // Follow watches a training run to its end. onInterrupt "cancel" deletes
@@ -348,6 +357,11 @@ func Serve(ctx context.Context, o Options, so ServeOptions) error {
 	}
 	if c == nil {
 		if c, err = o.Connect(cfg); err != nil {
+			return err
+		}
+	}
+	if cfg.Model != "" {
+		if err := pullModel(ctx, o, c, w); err != nil {
 			return err
 		}
 	}

@@ -8,12 +8,13 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/fair-go/fair/deployer"
+	"github.com/fair-go/fair/podruntime"
 )
 
 // Where the step runtime lives in every step image, and where it keeps a
 // step's files.
 const (
-	RuntimePath = "/usr/local/bin/fair-step"
+	RuntimePath = podruntime.Path
 	// DataDir is under /tmp, writable in nearly every image whatever user
 	// it runs as; on Argo it is also an emptyDir volume.
 	DataDir = "/tmp/fair"

@@ -3,19 +3,13 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
-	"github.com/fair-go/fair"
 	"github.com/fair-go/fair/build"
 	"github.com/fair-go/fair/builder"
 	"github.com/fair-go/fair/config"
+	"github.com/fair-go/fair/podruntime"
 )
 
 // Open reads a pipeline from pipeline.yaml or a notebook tagged step:NAME.
@@ -39,15 +33,7 @@ func ArtifactRepo(cfg *config.Config, override string) (string, error) {
 }
 
 // InsecureHost reports whether repo's registry is reached over plain HTTP.
-func InsecureHost(cfg *config.Config, repo string) bool {
-	host, _, _ := strings.Cut(repo, "/")
-	for _, h := range cfg.InsecureRegistries {
-		if h == host {
-			return true
-		}
-	}
-	return false
-}
+func InsecureHost(cfg *config.Config, repo string) bool { return podruntime.Insecure(cfg, repo) }
 
 // BuildOptions say how BuildImages builds.
 type BuildOptions struct {
@@ -74,19 +60,7 @@ func BuildImages(ctx context.Context, cfg *config.Config, p *Pipeline, o BuildOp
 	image := func(ctx context.Context, c *config.Config, path string, src builder.Source) (string, error) {
 		return build.Image(ctx, c, build.Options{Path: path, Source: src, Progress: o.Progress, TTY: o.TTY})
 	}
-	runtimeRef := o.RuntimeImage
-	if runtimeRef == "" {
-		dir, err := runtimeSource()
-		if err != nil {
-			return nil, err
-		}
-		c := base
-		c.Base = "static"
-		if runtimeRef, err = image(ctx, &c, dir, nil); err != nil {
-			return nil, fmt.Errorf("step runtime: %w", err)
-		}
-	}
-	rt, err := NewRuntime(ctx, runtimeRef, InsecureHost(cfg, runtimeRef), remote.WithAuthFromKeychain(authn.DefaultKeychain))
+	rt, err := podruntime.Load(ctx, &base, o.RuntimeImage, build.Options{Progress: o.Progress, TTY: o.TTY})
 	if err != nil {
 		return nil, err
 	}
@@ -122,23 +96,9 @@ func BuildImages(ctx context.Context, cfg *config.Config, p *Pipeline, o BuildOp
 			// A ready image gets the runtime in the user's registry.
 			dest = strings.TrimSuffix(cfg.Registry, "/") + "/" + imageBaseName(ref)
 		}
-		return rt.Wrap(ref, dest)
+		wr, err := rt.Wrap(ref, dest)
+		return Built(wr), err
 	})
-}
-
-// runtimeSource writes fair's own step runtime source (cmd/fair-step, as
-// embedded in this binary) into the user cache and returns its package
-// folder, so the runtime image matches the fair that runs the pipeline.
-func runtimeSource() (string, error) {
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("step runtime: %v", err)
-	}
-	dir := filepath.Join(cache, "fair", "step-runtime")
-	if err := fair.WriteStepRuntime(dir); err != nil {
-		return "", fmt.Errorf("step runtime: write its source: %v", err)
-	}
-	return filepath.Join(dir, "cmd", "fair-step"), nil
 }
 
 func imageBaseName(ref string) string {

@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 )
@@ -50,20 +51,35 @@ func main() {
 		}
 		m := float64(len(xs))
 		w[0], w[1], b = w[0]-lr*gw[0]/m, w[1]-lr*gw[1]/m, b-lr*gb/m
-		fmt.Printf("rank %d/%d epoch %2d loss %.4f\n", rank, world, epoch, loss/m)
+		// name=value: fair keeps the last values with the model, and
+		// Katib's metrics collector reads the same lines.
+		fmt.Printf("rank %d/%d epoch=%d loss=%.4f\n", rank, world, epoch, loss/m)
 	}
 	fmt.Printf("rank %d/%d weights %.3f %.3f bias %.3f\n", rank, world, w[0], w[1], b)
+	params := []float64{w[0], w[1], b}
 	if world > 1 {
-		if err := allReduce(rank, world, []float64{w[0], w[1], b}); err != nil {
+		var err error
+		if params, err = allReduce(rank, world, params); err != nil {
 			fmt.Fprintln(os.Stderr, "all-reduce:", err)
 			os.Exit(1)
 		}
 	}
+	// Under fair train --model NAME, what rank 0 writes to $FAIR_MODEL_DIR
+	// becomes model NAME in the registry (examples/serve-trained serves it).
+	if dir := os.Getenv("FAIR_MODEL_DIR"); dir != "" && rank == 0 {
+		b, _ := json.Marshal(map[string]float64{"w0": params[0], "w1": params[1], "b": params[2]})
+		if err := os.WriteFile(filepath.Join(dir, "model.json"), b, 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "save the model:", err)
+			os.Exit(1)
+		}
+		fmt.Printf("rank 0/%d wrote the model to %s\n", world, dir)
+	}
 }
 
 // allReduce averages the model across replicas: workers dial the master
-// and send their parameters; the master waits for all of them.
-func allReduce(rank, world int, params []float64) error {
+// and send their parameters; the master waits for all of them and returns
+// the average (the workers, their own parameters).
+func allReduce(rank, world int, params []float64) ([]float64, error) {
 	addr := net.JoinHostPort(os.Getenv("MASTER_ADDR"), os.Getenv("MASTER_PORT"))
 	if rank != 0 {
 		var conn net.Conn
@@ -74,35 +90,38 @@ func allReduce(rank, world int, params []float64) error {
 			}
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer conn.Close()
 		fmt.Printf("rank %d/%d sent its weights to the master at %s\n", rank, world, addr)
-		return json.NewEncoder(conn).Encode(params)
+		return params, json.NewEncoder(conn).Encode(params)
 	}
 	l, err := net.Listen("tcp", ":"+os.Getenv("MASTER_PORT"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer l.Close()
 	sum := append([]float64(nil), params...)
 	for i := 1; i < world; i++ {
 		conn, err := l.Accept()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		var p []float64
 		err = json.NewDecoder(conn).Decode(&p)
 		conn.Close()
 		if err != nil || len(p) != len(sum) {
-			return fmt.Errorf("bad parameters from a worker: %v", err)
+			return nil, fmt.Errorf("bad parameters from a worker: %v", err)
 		}
 		for j := range sum {
 			sum[j] += p[j]
 		}
 	}
-	fmt.Printf("rank 0/%d averaged weights of %d replicas: %.3f %.3f bias %.3f\n", world, world, sum[0]/float64(world), sum[1]/float64(world), sum[2]/float64(world))
-	return nil
+	for j := range sum {
+		sum[j] /= float64(world)
+	}
+	fmt.Printf("rank 0/%d averaged weights of %d replicas: %.3f %.3f bias %.3f\n", world, world, sum[0], sum[1], sum[2])
+	return sum, nil
 }
 
 func envInt(key string, def int) int {

@@ -19,11 +19,11 @@ pids() { cat "$T"/run/*.pid 2>/dev/null | sort -n | tr '\n' ' '; }
 was_up=0
 "$TB" status >/dev/null 2>&1 && was_up=1
 
-# registry, etcd, containerd, the five Kubernetes components, CoreDNS, the
-# Training Operator, JobSet, Trainer v2, and Argo's workflow controller
-# unless left out.
-want=13
-[ "${FAIR_TESTBED_ARGO:-1}" != 0 ] || want=12
+# registry and its forwarder for pods, etcd, containerd, the five
+# Kubernetes components, CoreDNS, the Training Operator, JobSet, Trainer
+# v2, and Argo's workflow controller unless left out.
+want=14
+[ "${FAIR_TESTBED_ARGO:-1}" != 0 ] || want=13
 "$TB" up
 first=$(pids)
 [ "$(echo "$first" | wc -w)" = "$want" ] || fail "want $want processes after up, have: $first"

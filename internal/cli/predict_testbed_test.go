@@ -97,7 +97,7 @@ func TestTestbedTrainFromSource(t *testing.T) {
 	if err != nil {
 		t.Fatalf("train: %v\n%s", err, errOut)
 	}
-	for _, want := range []string{"epoch  1 loss 0.6931", "epoch  3 loss", "weights"} {
+	for _, want := range []string{"epoch=1 loss=0.6931", "epoch=3 loss=", "weights"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("logs lack %q:\n%s", want, out)
 		}

@@ -59,6 +59,7 @@ func NewRoot(io *iostreams.IOStreams) *cobra.Command {
 		newStatusCmd(io, cfg),
 		newDeleteCmd(io, cfg),
 		newPredictCmd(io, cfg),
+		newModelsCmd(io, cfg),
 		newBaseCmd(io, cfg),
 		newPipelineCmd(io, cfg),
 	)

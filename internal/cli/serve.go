@@ -45,6 +45,7 @@ until Ctrl-C. The program listens on --port (PORT is set in its environment).`,
 	addWorkloadFlags(cmd, cfg, &sf.workloadFlags)
 	f := cmd.Flags()
 	cfgFlag(f, cfg, "kind", "kind", "", "string", "kserve or deployment (default: kserve when installed)")
+	cfgFlag(f, cfg, "model", "model", "", "string", "model to serve, NAME[:TAG] or a reference; its files are at $FAIR_MODEL_DIR (/mnt/models)")
 	cfgFlag(f, cfg, "replicas", "replicas", "", "int", "serving replicas")
 	cfgFlag(f, cfg, "port", "port", "", "int", "port the program listens on")
 	cfgFlag(f, cfg, "timeout", "timeout", "", "string", "how long to wait for the endpoint to be ready (default 5m)")

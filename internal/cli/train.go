@@ -79,6 +79,7 @@ with --on-interrupt cancel, deletes the job.`,
 	cfgFlag(f, cfg, "kind", "kind", "", "string", "job, pytorchjob, tfjob, xgboostjob, jaxjob or trainjob (default job)")
 	cfgFlag(f, cfg, "workers", "workers", "", "int", "replicas of a distributed job (pytorchjob: 1 master + N-1 workers)")
 	cfgFlag(f, cfg, "runtime", "runtime", "", "string", "TrainJob runtime name (default torch-distributed)")
+	cfgFlag(f, cfg, "model", "model", "", "string", "save what the program writes to $FAIR_MODEL_DIR as model NAME (registry: models/NAME:RUN)")
 	cfgFlag(f, cfg, "ttl", "ttl", "", "string", "delete the finished job after this long, e.g. 1h (ttlSecondsAfterFinished)")
 	cfgFlag(f, cfg, "backoffLimit", "backoff-limit", "", "int", "retries before the job is failed")
 	cfgFlag(f, cfg, "timeout", "timeout", "", "string", "fail the job after running this long, e.g. 2h (activeDeadlineSeconds)")

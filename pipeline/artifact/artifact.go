@@ -35,6 +35,9 @@ type Options struct {
 	Insecure bool            // plain HTTP
 	Remote   []remote.Option // auth, transport
 	TempDir  string          // where the tar is staged (default os.TempDir)
+	// Annotations go on the artifact's manifest (a model's run, image
+	// and metrics).
+	Annotations map[string]string
 }
 
 func (o Options) nameOpts() []name.Option {
@@ -87,8 +90,15 @@ func Push(ctx context.Context, path, ref string, o Options) (string, error) {
 	}
 	img = mutate.MediaType(img, types.OCIManifestSchema1)
 	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
+	ann := map[string]string{}
+	for k, v := range o.Annotations {
+		ann[k] = v
+	}
 	if !st.IsDir() {
-		img = mutate.Annotations(img, map[string]string{AnnotationFile: filepath.Base(path)}).(v1.Image)
+		ann[AnnotationFile] = filepath.Base(path)
+	}
+	if len(ann) > 0 {
+		img = mutate.Annotations(img, ann).(v1.Image)
 	}
 	if err := remote.Write(tag, img, append([]remote.Option{remote.WithContext(ctx)}, o.Remote...)...); err != nil {
 		return "", fmt.Errorf("push %s: %v", ref, err)

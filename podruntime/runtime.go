@@ -1,4 +1,8 @@
-package pipeline
+// Package podruntime is fair's runtime inside pods (cmd/fair-step: pipeline
+// steps' inputs and outputs, a training run's model, a server's model
+// pull). fair builds it from the source embedded in itself, so it matches
+// the fair that runs, and appends it to images as one layer.
+package podruntime
 
 import (
 	"context"
@@ -11,19 +15,30 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
-// Runtime adds the step runtime (fair-step) to step images, so every step
-// of every backend starts as RuntimePath whatever its base image.
+// Path is where the runtime lies in the images it is added to.
+const Path = "/usr/local/bin/fair-step"
+
+// Wrapped is an image with the runtime added.
+type Wrapped struct {
+	Ref     string   // by digest
+	Command []string // entrypoint plus command of the original: what the runtime runs
+	Workdir string
+}
+
+// Runtime adds the runtime (fair-step) to images, so that it starts as
+// Path whatever the image's base.
 type Runtime struct {
+	ref    string
 	layer  v1.Layer
 	opts   []remote.Option
 	insec  bool
 	goarch string
 }
 
-// NewRuntime takes the runtime from runtimeRef, an image fair built from
-// cmd/fair-step: its top layer holds RuntimePath and nothing else.
-func NewRuntime(ctx context.Context, runtimeRef string, insecure bool, opts ...remote.Option) (*Runtime, error) {
-	r := &Runtime{opts: append([]remote.Option{remote.WithContext(ctx)}, opts...), insec: insecure, goarch: runtime.GOARCH}
+// New takes the runtime from runtimeRef, an image fair built from
+// cmd/fair-step: its top layer holds Path and nothing else.
+func New(ctx context.Context, runtimeRef string, insecure bool, opts ...remote.Option) (*Runtime, error) {
+	r := &Runtime{ref: runtimeRef, opts: append([]remote.Option{remote.WithContext(ctx)}, opts...), insec: insecure, goarch: runtime.GOARCH}
 	img, err := r.image(runtimeRef)
 	if err != nil {
 		return nil, fmt.Errorf("step runtime image: %v", err)
@@ -35,6 +50,10 @@ func NewRuntime(ctx context.Context, runtimeRef string, insecure bool, opts ...r
 	r.layer = layers[len(layers)-1]
 	return r, nil
 }
+
+// Ref is the runtime's own image (it runs as Path), by digest: a server's
+// model pull runs it as an init container.
+func (r *Runtime) Ref() string { return r.ref }
 
 func (r *Runtime) nameOpts() []name.Option {
 	if r.insec {
@@ -56,39 +75,39 @@ func (r *Runtime) image(ref string) (v1.Image, error) {
 // Wrap appends the runtime to the image ref, pushes the result to repo
 // (ref's own repository when empty) and returns it with the command the
 // image would have run.
-func (r *Runtime) Wrap(ref, repo string) (Built, error) {
+func (r *Runtime) Wrap(ref, repo string) (Wrapped, error) {
 	img, err := r.image(ref)
 	if err != nil {
-		return Built{}, fmt.Errorf("read %s: %v", ref, err)
+		return Wrapped{}, fmt.Errorf("read %s: %v", ref, err)
 	}
 	cf, err := img.ConfigFile()
 	if err != nil {
-		return Built{}, fmt.Errorf("read %s: %v", ref, err)
+		return Wrapped{}, fmt.Errorf("read %s: %v", ref, err)
 	}
-	b := Built{Workdir: cf.Config.WorkingDir}
+	b := Wrapped{Workdir: cf.Config.WorkingDir}
 	b.Command = append(append(b.Command, cf.Config.Entrypoint...), cf.Config.Cmd...)
-	with, err := mutate.Append(img, mutate.Addendum{Layer: r.layer, History: v1.History{CreatedBy: "fair pipeline: step runtime " + RuntimePath}})
+	with, err := mutate.Append(img, mutate.Addendum{Layer: r.layer, History: v1.History{CreatedBy: "fair: pod runtime " + Path}})
 	if err != nil {
-		return Built{}, err
+		return Wrapped{}, err
 	}
 	if repo == "" {
 		n, err := name.ParseReference(ref, r.nameOpts()...)
 		if err != nil {
-			return Built{}, err
+			return Wrapped{}, err
 		}
 		repo = n.Context().String()
 	}
 	dst, err := name.NewRepository(repo, r.nameOpts()...)
 	if err != nil {
-		return Built{}, err
+		return Wrapped{}, err
 	}
 	d, err := with.Digest()
 	if err != nil {
-		return Built{}, err
+		return Wrapped{}, err
 	}
 	target := dst.Digest(d.String())
 	if err := remote.Write(target, with, r.opts...); err != nil {
-		return Built{}, fmt.Errorf("push %s: %v", target, err)
+		return Wrapped{}, fmt.Errorf("push %s: %v", target, err)
 	}
 	b.Ref = target.String()
 	return b, nil

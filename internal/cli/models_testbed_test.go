@@ -1,0 +1,119 @@
+package cli
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fair-go/fair/launch"
+	"github.com/fair-go/fair/models"
+	"github.com/fair-go/fair/pipeline/artifact"
+	"github.com/fair-go/fair/test/testbed"
+)
+
+// The journey the models issue is about: train on the cluster, keep the
+// model in the registry, serve that model, and get answers only its
+// weights give.
+func TestTestbedTrainSaveServeModel(t *testing.T) {
+	bed := testbed.Env(t)
+	cfg := bedConfig(t, bed)
+	root := repoRoot(t)
+	ctx := ctxFor(t, 6*time.Minute)
+	model := "lr-" + bed.Namespace // unique in the shared registry
+
+	_, errOut, err := runFair(ctx, bedConfig(t, bed), "train", filepath.Join(root, "examples/train-go"), "--model", model, "--name", "fit", "-e", "EPOCHS=4")
+	if err != nil {
+		t.Fatalf("train --model: %v\n%s", err, errOut)
+	}
+	if !strings.Contains(errOut.String(), "model "+model+":fit saved") || !strings.Contains(errOut.String(), "loss=") {
+		t.Errorf("no saved-model line:\n%s", errOut)
+	}
+
+	// fair models ls lists it with the last metrics the program printed.
+	out, _, err := runFair(ctx, bedConfig(t, bed), "models", "ls", model, "-o", "json")
+	if err != nil {
+		t.Fatalf("models ls: %v", err)
+	}
+	var list []models.Model
+	if err := json.Unmarshal([]byte(out.String()), &list); err != nil || len(list) != 1 {
+		t.Fatalf("models ls: %v\n%s", err, out)
+	}
+	m := list[0]
+	if m.Tag != "fit" || m.Run != "fit" || m.Metrics["epoch"] != 4 || m.Metrics["loss"] <= 0 || !strings.Contains(m.Image, "@sha256:") || m.Size == 0 {
+		t.Errorf("model = %+v", m)
+	}
+	// The weights, as the registry holds them.
+	dir := t.TempDir()
+	if err := artifact.Pull(ctx, m.Ref, filepath.Join(dir, "m"), launch.ModelOptions(cfg, m.Ref)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "m", "model.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w struct{ W0, W1, B float64 }
+	if err := json.Unmarshal(b, &w); err != nil || w.W0 == 0 {
+		t.Fatalf("model.json: %v %s", err, b)
+	}
+
+	// Served by a server that reads serving.ModelDir(); the model by name
+	// (latest) is the one just trained.
+	if _, errOut, err := runFair(ctx, bedConfig(t, bed), "serve", filepath.Join(root, "examples/serve-trained"), "--model", model, "--kind", "deployment", "--name", "lr"); err != nil {
+		t.Fatalf("serve --model: %v\n%s", err, errOut)
+	}
+	out, errOut, err = runFair(ctx, bedConfig(t, bed), "predict", "lr", "-d", `{"inputs":[{"name":"input-0","datatype":"FP32","shape":[2,2],"data":[[1,-1],[-0.5,2]]}]}`)
+	if err != nil {
+		t.Fatalf("predict: %v\n%s", err, errOut)
+	}
+	var resp struct {
+		Outputs []struct{ Data []float64 } `json:"outputs"`
+	}
+	if err := json.Unmarshal([]byte(out.String()), &resp); err != nil || len(resp.Outputs) != 1 || len(resp.Outputs[0].Data) != 2 {
+		t.Fatalf("response: %v\n%s", err, out)
+	}
+	for i, x := range [][2]float64{{1, -1}, {-0.5, 2}} {
+		want := 1 / (1 + math.Exp(-(w.W0*x[0] + w.W1*x[1] + w.B)))
+		if got := resp.Outputs[0].Data[i]; math.Abs(got-want) > 1e-5 {
+			t.Errorf("prediction %d = %v, want %v (the trained weights %+v)", i, got, want, w)
+		}
+	}
+
+	// A run that writes a model and then fails saves nothing.
+	img := testImage(t, bed, "test/e2e/testdata/savemodel")
+	_, _, err = runFair(ctx, bedConfig(t, bed), "train", "--image", img, "--model", model, "--name", "bad", "-e", "EXIT=5", "-e", "SCORE=0.9")
+	if ExitCode(err) != 5 {
+		t.Fatalf("failing run: %v (exit %d)", err, ExitCode(err))
+	}
+	out, _, _ = runFair(ctx, bedConfig(t, bed), "models", "ls", model)
+	if strings.Contains(out.String(), ":bad") {
+		t.Errorf("a failed run's model is listed:\n%s", out)
+	}
+	if _, _, err := runFair(ctx, bedConfig(t, bed), "models", "show", model+":bad"); err == nil || !strings.Contains(err.Error(), "no model") {
+		t.Errorf("models show of the failed run: %v", err)
+	}
+	// A successful one from a ready image, with its metric.
+	if _, errOut, err := runFair(ctx, bedConfig(t, bed), "train", "--image", img, "--model", model, "--name", "good", "-e", "SCORE=0.75"); err != nil {
+		t.Fatalf("train --image --model: %v\n%s", err, errOut)
+	}
+	out, _, err = runFair(ctx, bedConfig(t, bed), "models", "show", model+":good")
+	if err != nil || !strings.Contains(out.String(), "score=0.75") || !regexp.MustCompile(`(?m)^Run:\s+good$`).MatchString(out.String()) || !strings.Contains(out.String(), "Model:      "+model+":good") {
+		t.Errorf("models show: %v\n%s", err, out)
+	}
+
+	// rm deletes it; show then says there is none.
+	if out, _, err := runFair(ctx, bedConfig(t, bed), "models", "rm", model+":fit"); err != nil || !strings.Contains(out.String(), "deleted") {
+		t.Errorf("models rm: %v %s", err, out)
+	}
+	if _, _, err := runFair(ctx, bedConfig(t, bed), "models", "show", model+":fit"); err == nil || !strings.Contains(err.Error(), "no model") {
+		t.Errorf("show after rm: %v", err)
+	}
+	// Serving a model that does not exist fails before anything is made.
+	if _, _, err := runFair(ctx, bedConfig(t, bed), "serve", filepath.Join(root, "examples/serve-trained"), "--model", model+":nope", "--kind", "deployment", "--name", "nope"); err == nil || !strings.Contains(err.Error(), "no model") {
+		t.Errorf("serve of a missing model: %v", err)
+	}
+}

@@ -1,0 +1,129 @@
+package launch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/fair-go/fair/build"
+	"github.com/fair-go/fair/config"
+	"github.com/fair-go/fair/deployer"
+	"github.com/fair-go/fair/models"
+	"github.com/fair-go/fair/pipeline/artifact"
+	"github.com/fair-go/fair/podruntime"
+)
+
+// ModelOptions reach the registry that holds cfg's models.
+func ModelOptions(cfg *config.Config, ref string) artifact.Options {
+	return artifact.Options{Insecure: podruntime.Insecure(cfg, ref), Remote: []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}}
+}
+
+// saveModel makes training run w save its model: its image gets fair's pod
+// runtime, which runs the program with $FAIR_MODEL_DIR and, when it
+// succeeds on rank 0, pushes what it wrote there as
+// REGISTRY/models/NAME, tagged with the run's name and latest.
+func saveModel(ctx context.Context, o Options, c *deployer.Client, w *deployer.Workload) error {
+	cfg := o.Config
+	name := cfg.Model
+	if strings.ContainsAny(name, ":/@") || deployer.DNSLabel(name, "") != name {
+		return fmt.Errorf("--model %q: train saves the model under a name (lower-case letters, digits and '-'), not a reference", name)
+	}
+	if cfg.Registry == "" {
+		return errors.New("--model: models are kept in the registry; set FAIR_REGISTRY or --registry")
+	}
+	rt, err := podruntime.Load(ctx, cfg, "", build.Options{Progress: o.Progress, TTY: o.TTY})
+	if err != nil {
+		return err
+	}
+	wr, err := rt.Wrap(w.Image, "")
+	if err != nil {
+		return fmt.Errorf("add fair's pod runtime to %s: %v", w.Image, err)
+	}
+	cmd := []string{podruntime.Path, "train", "--repo", models.Repo(c.PodRegistry(ctx, cfg.Registry), name), "--tag", w.Name}
+	if podruntime.Insecure(cfg, cfg.Registry) {
+		cmd = append(cmd, "--insecure")
+	}
+	prog := wr.Command
+	if len(w.Command) > 0 {
+		prog = w.Command
+	}
+	if len(prog) == 0 {
+		return fmt.Errorf("image %s has no entrypoint or command to run", w.Image)
+	}
+	w.Env = append(w.Env, deployer.EnvVar{Name: "FAIR_RUN", Value: w.Name}, deployer.EnvVar{Name: "FAIR_IMAGE", Value: w.Image})
+	if rev := gitRevision(o.Path); o.Path != "" && rev != "" {
+		w.Env = append(w.Env, deployer.EnvVar{Name: "FAIR_GIT_REVISION", Value: rev})
+	}
+	w.Command = append(append(cmd, "--"), prog...)
+	w.Image = wr.Ref
+	return nil
+}
+
+// reportModel says what a successful run saved.
+func reportModel(ctx context.Context, o Options, run string) {
+	cfg := o.Config
+	ref := models.Repo(cfg.Registry, cfg.Model) + ":" + run
+	m, err := models.Get(ctx, ref, ModelOptions(cfg, ref))
+	if err != nil {
+		fmt.Fprintf(o.Progress, "no model saved (the program wrote nothing to $FAIR_MODEL_DIR?): %v\n", err)
+		return
+	}
+	line := fmt.Sprintf("model %s:%s saved (%s, %s)", cfg.Model, run, models.HumanSize(m.Size), m.Digest[:19])
+	if len(m.Metrics) > 0 {
+		line += " " + models.FormatMetrics(m.Metrics)
+	}
+	fmt.Fprintf(o.Progress, "%s; serve it with: fair serve --model %s:%s\n", line, cfg.Model, run)
+}
+
+// pullModel makes server w pull cfg's model into deployer.ModelDir before
+// it starts; the model is pinned by digest when the endpoint is made.
+func pullModel(ctx context.Context, o Options, c *deployer.Client, w *deployer.Workload) error {
+	cfg := o.Config
+	ref, err := models.Ref(cfg.Registry, cfg.Model)
+	if err != nil {
+		return err
+	}
+	m, err := models.Get(ctx, ref, ModelOptions(cfg, ref))
+	if err != nil {
+		return err
+	}
+	rt, err := podruntime.Load(ctx, cfg, "", build.Options{Progress: o.Progress, TTY: o.TTY})
+	if err != nil {
+		return err
+	}
+	pod := m.Ref
+	if cfg.Registry != "" {
+		if host, _, _ := strings.Cut(cfg.Registry, "/"); strings.HasPrefix(pod, host+"/") {
+			phost, _, _ := strings.Cut(c.PodRegistry(ctx, host), "/")
+			pod = phost + strings.TrimPrefix(pod, host)
+		}
+	}
+	w.ModelPull = &deployer.ModelPull{Ref: pod, Image: rt.Ref(), Insecure: podruntime.Insecure(cfg, m.Ref)}
+	fmt.Fprintf(o.Progress, "serving model %s (%s, %s)\n", ref, models.HumanSize(m.Size), m.Digest[:19])
+	return nil
+}
+
+// gitRevision is the commit of the repository holding path, with
+// "-dirty" when it has changes; empty outside a repository.
+func gitRevision(path string) string {
+	dir := path
+	if st, err := os.Stat(path); err != nil || !st.IsDir() {
+		dir = filepath.Dir(path)
+	}
+	out, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	rev := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "-C", dir, "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
+		rev += "-dirty"
+	}
+	return rev
+}
