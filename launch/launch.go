@@ -76,6 +76,9 @@ type Options struct {
 	// Progress receives progress lines; TTY redraws them in place.
 	Progress io.Writer
 	TTY      bool
+	// ModelSaved, when set, is told NAME:RUN of the model a training run
+	// with --model saved (the kernel remembers it for --model last).
+	ModelSaved func(model string)
 	// Observer receives the run's events instead of progress lines (the
 	// notebook's live display); the last lines of a failed replica are
 	// then not repeated on Progress either.

@@ -80,6 +80,9 @@ func reportModel(ctx context.Context, o Options, run string) {
 		line += " " + models.FormatMetrics(m.Metrics)
 	}
 	fmt.Fprintf(o.Progress, "%s; serve it with: fair serve --model %s:%s\n", line, cfg.Model, run)
+	if o.ModelSaved != nil {
+		o.ModelSaved(cfg.Model + ":" + run)
+	}
 }
 
 // pullModel makes server w pull cfg's model into deployer.ModelDir before

@@ -34,6 +34,7 @@ var kfVerbs = []struct{ name, help string }{
 	{"status", "%kf status NAME: show a run's phase and replicas"},
 	{"ps", "%kf ps: list the runs fair started"},
 	{"delete", "%kf delete NAME: delete a run"},
+	{"models", "%kf models ls|show|rm: the models training runs saved (%%kf train --model NAME; %%kf serve --model last serves the last one)"},
 	{"help", "%kf help: this list; %kf VERB --help shows the verb's flags (as fair VERB --help)"},
 }
 
@@ -43,14 +44,27 @@ var kfVerbs = []struct{ name, help string }{
 func kfMagicOption(cfg *config.Config) kernel.Option {
 	m := &kfMagic{cfg: cfg}
 	return kernel.WithMagic("kf", kernel.Magic{
-		Help: "%kf build|train|serve|predict|pipeline|logs|status|ps|delete|config|help: run the notebook on Kubernetes (%kf help)",
+		Help: "%kf build|train|serve|predict|pipeline|logs|status|ps|delete|models|config|help: run the notebook on Kubernetes (%kf help)",
 		Run:  m.run,
 	})
 }
 
 type kfMagic struct {
-	mu  sync.Mutex
-	cfg *config.Config
+	mu        sync.Mutex
+	cfg       *config.Config
+	lastModel string // NAME:RUN of the model the last %kf train --model saved
+}
+
+func (m *kfMagic) setLastModel(ref string) {
+	m.mu.Lock()
+	m.lastModel = ref
+	m.mu.Unlock()
+}
+
+func (m *kfMagic) getLastModel() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.lastModel
 }
 
 func (m *kfMagic) run(ctx context.Context, env *kernel.MagicEnv) error {
@@ -104,9 +118,9 @@ func (m *kfMagic) run(ctx context.Context, env *kernel.MagicEnv) error {
 		case "build":
 			cmd = newBuildCmd(io, cfg, withSource(source))
 		case "train":
-			cmd = newTrainCmd(io, cfg, withSource(source), withObserver(disp.Observe))
+			cmd = newTrainCmd(io, cfg, withSource(source), withObserver(disp.Observe), withModels(m.setLastModel, nil))
 		default:
-			cmd = newServeCmd(io, cfg, withSource(source), withObserver(disp.Observe))
+			cmd = newServeCmd(io, cfg, withSource(source), withObserver(disp.Observe), withModels(nil, m.getLastModel))
 		}
 	case "predict":
 		cmd = newPredictCmd(io, cfg)
@@ -118,6 +132,8 @@ func (m *kfMagic) run(ctx context.Context, env *kernel.MagicEnv) error {
 		cmd = newStatusCmd(io, cfg)
 	case "ps":
 		cmd = newPsCmd(io, cfg)
+	case "models":
+		cmd = newModelsCmd(io, cfg)
 	case "delete":
 		cmd = newDeleteCmd(io, cfg)
 	default:

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"errors"
+
 	"github.com/spf13/cobra"
 
 	"github.com/fair-go/fair/config"
@@ -37,6 +39,11 @@ until Ctrl-C. The program listens on --port (PORT is set in its environment).`,
 			nb, err := applyNotebookFlags(io, cfg, src, "serve", trustNotebook, func(_ string, c *config.Config) *cobra.Command { return newServeCmd(io, c) }, nil)
 			if err != nil {
 				return err
+			}
+			if cfg.Model == "last" && ro.lastModel != nil {
+				if cfg.Model = ro.lastModel(); cfg.Model == "" {
+					return errors.New("--model last: no %kf train --model NAME has saved a model in this kernel yet")
+				}
 			}
 			return launch.Serve(cmd.Context(), launchOptions(io, cfg, ro, nb, sf.workloadFlags, src, progArgs),
 				launch.ServeOptions{PortForward: sf.portForward, LocalPort: sf.localPort})

@@ -19,8 +19,10 @@ import (
 type runOption func(*runOpts)
 
 type runOpts struct {
-	observer deployer.Observer
-	source   sourceFunc
+	observer   deployer.Observer
+	source     sourceFunc
+	modelSaved func(string)
+	lastModel  func() string
 }
 
 // sourceFunc makes the source to build once the flags are parsed; verb is
@@ -30,6 +32,12 @@ type sourceFunc func(cfg *config.Config, verb string) (builder.Source, error)
 // withSource builds what fn returns instead of a SOURCE argument (the
 // kernel passes the notebook's cells).
 func withSource(fn sourceFunc) runOption { return func(o *runOpts) { o.source = fn } }
+
+// withModels lets the kernel remember the model a training run saved
+// (saved) and name it as --model last when serving (last).
+func withModels(saved func(string), last func() string) runOption {
+	return func(o *runOpts) { o.modelSaved, o.lastModel = saved, last }
+}
 
 // withObserver sends run events to obs instead of progress lines on stderr.
 func withObserver(obs deployer.Observer) runOption { return func(o *runOpts) { o.observer = obs } }
@@ -149,7 +157,7 @@ func connect(cfg *config.Config) (*deployer.Client, error) { return launch.Conne
 // (the kernel's cells, or a notebook SOURCE read once) and observer.
 func launchOptions(io *iostreams.IOStreams, cfg *config.Config, ro runOpts, nb *notebookFile, wf workloadFlags, src string, progArgs []string) launch.Options {
 	o := launch.Options{Config: cfg, Path: src, Image: wf.image, Args: progArgs, Detach: wf.detach, DryRun: wf.dryRun,
-		Out: io.Out, Progress: io.Err, TTY: io.ErrTTY, Observer: ro.observer, Source: ro.source}
+		Out: io.Out, Progress: io.Err, TTY: io.ErrTTY, Observer: ro.observer, Source: ro.source, ModelSaved: ro.modelSaved}
 	if nb != nil {
 		o.Source = func(c *config.Config, _ string) (builder.Source, error) { return nb.source(c) }
 	}

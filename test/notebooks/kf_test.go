@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -276,4 +278,43 @@ func TestKfPipelineNotebook(t *testing.T) {
 	out := nb.stdout(1) + nb.stderr(1)
 	expect(t, "count step log", out, "[count] words: 9")
 	expect(t, "pipeline result", out, "Succeeded")
+}
+
+// TestKfTrainServeModelNotebook runs examples/notebooks/train-serve.ipynb:
+// %%kf train --model saves the weights the job trained, %%kf serve --model
+// last serves them (the server does not refit), %kf predict answers what
+// only those weights give, %kf models ls lists the model with its metrics.
+func TestKfTrainServeModelNotebook(t *testing.T) {
+	tb := testbed.Env(t)
+	b := onBed(t, setup(t), tb)
+	nb := b.run(t, "train-serve.ipynb", 900)
+	noErrors(t, nb)
+	// The weights the job printed, at full precision.
+	m := regexp.MustCompile(`\[job-0\] weights (\S+) (\S+) bias (\S+)`).FindStringSubmatch(nb.stdout(3))
+	if m == nil {
+		t.Fatalf("no weights in the train cell's output:\n%s", nb.stdout(3))
+	}
+	var w [3]float64
+	for i := range w {
+		w[i], _ = strconv.ParseFloat(m[i+1], 64)
+	}
+	expect(t, "model saved", strings.Join(nb.data(3, "text/plain"), "\n")+nb.stdout(3)+nb.stderr(3), "model nb-lr:")
+	var resp struct {
+		Outputs []struct {
+			Data []float64 `json:"data"`
+		} `json:"outputs"`
+	}
+	out := nb.stdout(5)
+	if err := json.Unmarshal([]byte(out), &resp); err != nil || len(resp.Outputs) != 1 || len(resp.Outputs[0].Data) != 2 {
+		t.Fatalf("predict: %q (%v)", out, err)
+	}
+	for i, x := range [][2]float64{{2, -2}, {-0.5, 1}} {
+		want := 1 / (1 + math.Exp(-(w[0]*x[0] + w[1]*x[1] + w[2])))
+		if got := resp.Outputs[0].Data[i]; math.Abs(got-want) > 1e-5 {
+			t.Errorf("prediction %d = %v, want %v from the trained weights %v", i, got, want, w)
+		}
+	}
+	expect(t, "models ls", nb.stdout(6), "nb-lr:")
+	expect(t, "models ls metrics", nb.stdout(6), "epoch=8 loss=")
+	expect(t, "deleted", nb.stdout(7), "deployment/nb-lr deleted")
 }
