@@ -521,7 +521,9 @@ func (c *Client) Delete(ctx context.Context, name string) ([]string, error) {
 			return deleted, c.explain(err, "list "+gvr.Resource)
 		}
 		for _, u := range l.Items {
-			if u.GetLabels()[LabelManagedBy] != ManagedBy {
+			// Children a controller made from the run (KServe's predictor
+			// Deployment and Service carry the run's labels) go with it.
+			if u.GetLabels()[LabelManagedBy] != ManagedBy || metav1.GetControllerOfNoCopy(&u) != nil {
 				continue
 			}
 			err := ri.Delete(ctx, u.GetName(), metav1.DeleteOptions{PropagationPolicy: &bg})

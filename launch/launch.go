@@ -348,6 +348,12 @@ func Serve(ctx context.Context, o Options, so ServeOptions) error {
 			def = deployer.KindKServe
 		}
 	}
+	if cfg.Model != "" && o.Path == "" && o.Image == "" && o.Source == nil {
+		// No server given: fair's stock server for the model's format.
+		if err := stockServer(ctx, &o); err != nil {
+			return err
+		}
+	}
 	w, err := Prepare(ctx, o, def)
 	if err != nil {
 		return err
@@ -434,8 +440,12 @@ func Serve(ctx context.Context, o Options, so ServeOptions) error {
 func endpointURL(ctx context.Context, c *deployer.Client, run deployer.Run, port int) string {
 	if run.Kind == deployer.KindKServe {
 		if _, u, err := c.Find(ctx, run.Name); err == nil {
-			if s, _, _ := unstructured.NestedString(u.Object, "status", "url"); s != "" {
-				return s
+			// The address inside the cluster; status.url is the external
+			// one, which answers only where an ingress domain is set up.
+			for _, f := range [][]string{{"status", "address", "url"}, {"status", "url"}} {
+				if s, _, _ := unstructured.NestedString(u.Object, f...); s != "" {
+					return s
+				}
 			}
 		}
 	}

@@ -130,3 +130,31 @@ func gitRevision(path string) string {
 	}
 	return rev
 }
+
+// stockServer makes o serve cfg's model with fair's stock server for its
+// format (ONNX: cmd/fair-onnx, built from fair's embedded source), named
+// after the model.
+func stockServer(ctx context.Context, o *Options) error {
+	cfg := o.Config
+	ref, err := models.Ref(cfg.Registry, cfg.Model)
+	if err != nil {
+		return err
+	}
+	m, err := models.Get(ctx, ref, ModelOptions(cfg, ref))
+	if err != nil {
+		return err
+	}
+	if m.Format != "onnx" {
+		return fmt.Errorf("model %s holds no .onnx file, so fair has no stock server for it: give the server's source (fair serve ./server --model %s)", cfg.Model, cfg.Model)
+	}
+	if o.DryRun == "client" {
+		o.Image = deployer.RefScheme + "fair-onnx"
+	} else if o.Image, err = podruntime.Program(ctx, cfg, "fair-onnx", build.Options{Progress: o.Progress, TTY: o.TTY}); err != nil {
+		return err
+	}
+	cfg.Env = append(cfg.Env, "FAIR_MODEL_NAME="+m.Name)
+	if cfg.Name == "" {
+		cfg.Name = deployer.DNSLabel(m.Name, "onnx")
+	}
+	return nil
+}

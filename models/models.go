@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -37,6 +38,7 @@ const (
 	AnnotationMetrics  = "dev.fair.model.metrics" // JSON object, name to value
 	AnnotationRevision = "org.opencontainers.image.revision"
 	AnnotationCreated  = "org.opencontainers.image.created"
+	AnnotationFormat   = "dev.fair.model.format" // "onnx" when the model holds .onnx files
 )
 
 // Dir is where a model's files are: $FAIR_MODEL_DIR, set by fair in a
@@ -114,6 +116,9 @@ func Save(ctx context.Context, dir, repo string, tags []string, m Meta, o artifa
 		m.Created = time.Now()
 	}
 	o.Annotations = m.annotations()
+	if onnx, _ := filepath.Glob(filepath.Join(dir, "*.onnx")); len(onnx) > 0 {
+		o.Annotations[AnnotationFormat] = "onnx"
+	}
 	ref, err := artifact.Push(ctx, dir, repo+":"+tags[0], o)
 	if err != nil {
 		return "", err

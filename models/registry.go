@@ -26,6 +26,7 @@ type Model struct {
 	Run      string             `json:"run,omitempty"`
 	Image    string             `json:"image,omitempty"`
 	Revision string             `json:"revision,omitempty"`
+	Format   string             `json:"format,omitempty"`
 	Metrics  map[string]float64 `json:"metrics,omitempty"`
 	Created  time.Time          `json:"created"`
 }
@@ -58,6 +59,7 @@ func Get(ctx context.Context, ref string, o artifact.Options) (Model, error) {
 		Run:      m.Annotations[AnnotationRun],
 		Image:    m.Annotations[AnnotationImage],
 		Revision: m.Annotations[AnnotationRevision],
+		Format:   m.Annotations[AnnotationFormat],
 	}
 	if t, ok := r.(name.Tag); ok {
 		md.Tag = t.TagStr()

@@ -20,16 +20,23 @@ import (
 // (onto the static base, into cfg's registry) and returns it by digest.
 // Unchanged source builds nothing and pushes nothing new.
 func Image(ctx context.Context, cfg *config.Config, o build.Options) (string, error) {
-	dir, err := source()
+	return Program(ctx, cfg, "fair-step", o)
+}
+
+// Program builds another program of fair's embedded source (cmd/NAME:
+// fair-onnx, the stock ONNX server) as Image does.
+func Program(ctx context.Context, cfg *config.Config, name string, o build.Options) (string, error) {
+	root, err := source()
 	if err != nil {
 		return "", err
 	}
+	dir := filepath.Join(filepath.Dir(root), name)
 	c := *cfg
 	c.Base, c.Cmd, c.Dockerfile, c.Repo, c.Tag = "static", "", "", "", ""
 	o.Path, o.Source = dir, nil
 	ref, err := build.Image(ctx, &c, o)
 	if err != nil {
-		return "", fmt.Errorf("fair's pod runtime: %w", err)
+		return "", fmt.Errorf("fair's %s: %w", name, err)
 	}
 	return ref, nil
 }

@@ -2,8 +2,9 @@
 # install-deps.sh: everything hack/testbed/testbed needs, idempotent.
 #   - Debian packages (etcd, containerd, runc, CNI plugins, registry, tools)
 #   - the all-in-one kube binary built from hack/kube into $T/bin/kube
-#   - CoreDNS built from hack/coredns, and the Kubeflow controllers (Training
-#     Operator, Trainer v2, JobSet) built from hack/kubeflow, into $T/bin
+#   - CoreDNS built from hack/coredns, the Kubeflow controllers (Training
+#     Operator, Trainer v2, JobSet) from hack/kubeflow and KServe's from
+#     hack/kserve, into $T/bin
 #   - Argo's workflow-controller and argoexec built from hack/argo into $T/bin
 #     (FAIR_TESTBED_ARGO=0 skips them)
 # Set FAIR_TESTBED_NO_APT=1 to skip apt (e.g. when the packages come from elsewhere).
@@ -55,6 +56,11 @@ timed "test bed: CoreDNS" "$HERE/../coredns/build.sh" "$T/bin/coredns"
 log "building the Training Operator, Trainer v2 and JobSet controllers from hack/kubeflow"
 timed "test bed: Kubeflow controllers (Training Operator, Trainer v2, JobSet)" "$HERE/../kubeflow/build.sh" "$T/bin"
 rm -f "$T/bin/.go-tools" # the stamp of the former go install
+
+# KServe's controller manager (RawDeployment mode), its own module: it
+# builds on older Kubernetes libraries than the Kubeflow controllers.
+log "building KServe's controller manager from hack/kserve"
+timed "test bed: KServe controller" "$HERE/../kserve/build.sh" "$T/bin"
 
 # Skips the build when $T/bin/.argo records the same inputs.
 if [ "${FAIR_TESTBED_ARGO:-1}" != 0 ]; then

@@ -21,9 +21,9 @@ was_up=0
 
 # registry and its forwarder for pods, etcd, containerd, the five
 # Kubernetes components, CoreDNS, the Training Operator, JobSet, Trainer
-# v2, and Argo's workflow controller unless left out.
-want=14
-[ "${FAIR_TESTBED_ARGO:-1}" != 0 ] || want=13
+# v2, KServe, and Argo's workflow controller unless left out.
+want=15
+[ "${FAIR_TESTBED_ARGO:-1}" != 0 ] || want=14
 "$TB" up
 first=$(pids)
 [ "$(echo "$first" | wc -w)" = "$want" ] || fail "want $want processes after up, have: $first"

@@ -13,6 +13,7 @@ import (
 	"github.com/fair-go/fair/launch"
 	"github.com/fair-go/fair/models"
 	"github.com/fair-go/fair/pipeline/artifact"
+	"github.com/fair-go/fair/serving/onnx/onnxtest"
 	"github.com/fair-go/fair/test/testbed"
 )
 
@@ -115,5 +116,54 @@ func TestTestbedTrainSaveServeModel(t *testing.T) {
 	// Serving a model that does not exist fails before anything is made.
 	if _, _, err := runFair(ctx, bedConfig(t, bed), "serve", filepath.Join(root, "examples/serve-trained"), "--model", model+":nope", "--kind", "deployment", "--name", "nope"); err == nil || !strings.Contains(err.Error(), "no model") {
 		t.Errorf("serve of a missing model: %v", err)
+	}
+}
+
+// An ONNX model needs no server code: fair serve --model builds its stock
+// ONNX server, which answers what the reference computation gives.
+func TestTestbedServeONNXModel(t *testing.T) {
+	bed := testbed.Env(t)
+	cfg := bedConfig(t, bed)
+	ctx := ctxFor(t, 5*time.Minute)
+	name := "mlp-" + bed.Namespace
+	mlp := onnxtest.NewMLP(4, 16, 1, 3)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "mlp.onnx"), mlp.ONNX(""), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	repo := models.Repo(cfg.Registry, name)
+	if _, err := models.Save(ctx, dir, repo, []string{"v1", "latest"}, models.Meta{Run: "written-by-a-test"}, launch.ModelOptions(cfg, repo)); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, err := runFair(ctx, bedConfig(t, bed), "serve", "--model", name, "--kind", "deployment", "--name", "mlp")
+	if err != nil {
+		t.Fatalf("serve --model (ONNX, no source): %v\n%s", err, errOut)
+	}
+	rows := [][]float32{{1, 0, -1, 2}, {0.5, 0.5, 0.5, 0.5}, {-2, 3, 0, 1}}
+	body, _ := json.Marshal(map[string]any{"inputs": []any{map[string]any{"name": "x", "datatype": "FP32", "shape": []int{3, 4}, "data": rows}}})
+	out, errOut, err := runFair(ctx, bedConfig(t, bed), "predict", "mlp", "--model", name, "-d", string(body))
+	if err != nil {
+		t.Fatalf("predict: %v\n%s", err, errOut)
+	}
+	var resp struct {
+		ModelName string                     `json:"model_name"`
+		Outputs   []struct{ Data []float64 } `json:"outputs"`
+	}
+	if err := json.Unmarshal([]byte(out.String()), &resp); err != nil || resp.ModelName != name || len(resp.Outputs) != 1 || len(resp.Outputs[0].Data) != 3 {
+		t.Fatalf("response: %v\n%s", err, out)
+	}
+	for i, want := range mlp.Predict(rows) {
+		if got := resp.Outputs[0].Data[i]; math.Abs(got-want[0]) > 1e-5 {
+			t.Errorf("row %d: %v, want %v", i, got, want[0])
+		}
+	}
+	// A model with no .onnx file and no server source: one clear line.
+	plain := t.TempDir()
+	os.WriteFile(filepath.Join(plain, "weights.txt"), []byte("1"), 0o644)
+	if _, err := models.Save(ctx, plain, models.Repo(cfg.Registry, name+"-plain"), []string{"v1", "latest"}, models.Meta{}, launch.ModelOptions(cfg, repo)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runFair(ctx, bedConfig(t, bed), "serve", "--model", name+"-plain", "--kind", "deployment"); err == nil || !strings.Contains(err.Error(), "holds no .onnx file") {
+		t.Errorf("serve of a non-ONNX model without source: %v", err)
 	}
 }

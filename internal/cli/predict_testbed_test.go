@@ -5,12 +5,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fair-go/fair/examples/serve-go/mlp"
 	"github.com/fair-go/fair/test/testbed"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // TestTestbedServeSourceThenPredict is the serving journey: fair serve builds
@@ -104,5 +106,54 @@ func TestTestbedTrainFromSource(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "succeeded") {
 		t.Errorf("no success line on stderr:\n%s", errOut)
+	}
+}
+
+// TestTestbedServeKServe: an InferenceService under the test bed's real
+// KServe controller (RawDeployment) becomes Ready, fair prints its address
+// inside the cluster, and predict answers through it; a saved model is
+// pulled into the predictor as for a Deployment.
+func TestTestbedServeKServe(t *testing.T) {
+	bed := testbed.Env(t)
+	root := repoRoot(t)
+	ctx := ctxFor(t, 4*time.Minute)
+	out, errOut, err := runFair(ctx, bedConfig(t, bed), "serve", filepath.Join(root, "examples/serve-go"), "--kind", "kserve", "--name", "risk")
+	if err != nil {
+		t.Fatalf("serve --kind kserve: %v\n%s", err, errOut)
+	}
+	if want := "http://risk-predictor." + bed.Namespace + ".svc.cluster.local"; strings.TrimSpace(out.String()) != want {
+		t.Errorf("address %q, want %q", out, want)
+	}
+	if !strings.Contains(errOut.String(), "kserve/risk ready") {
+		t.Errorf("progress:\n%s", errOut)
+	}
+	input := filepath.Join(root, "examples/serve-go/input.json")
+	out, errOut, err = runFair(ctx, bedConfig(t, bed), "predict", "risk", "-d", "@"+input)
+	if err != nil {
+		t.Fatalf("predict: %v\n%s", err, errOut)
+	}
+	var resp struct {
+		Outputs []struct {
+			Data []float32 `json:"data"`
+		} `json:"outputs"`
+	}
+	if err := json.Unmarshal([]byte(out.String()), &resp); err != nil || len(resp.Outputs) != 1 {
+		t.Fatalf("response: %v\n%s", err, out)
+	}
+	for i, w := range expectedRisk(t, input) {
+		if math.Abs(float64(resp.Outputs[0].Data[i]-w)) > 1e-5 {
+			t.Errorf("output %d = %v, want %v", i, resp.Outputs[0].Data[i], w)
+		}
+	}
+	// The controller made the predictor's Deployment and Service.
+	if _, err := bed.Client.AppsV1().Deployments(bed.Namespace).Get(ctx, "risk-predictor", metav1.GetOptions{}); err != nil {
+		t.Errorf("no predictor Deployment: %v", err)
+	}
+	out, _, err = runFair(ctx, bedConfig(t, bed), "ps")
+	if err != nil || !regexp.MustCompile(`(?m)^risk\s+kserve\s+Ready\s+1/1`).MatchString(out.String()) {
+		t.Errorf("ps: %v\n%s", err, out)
+	}
+	if out, _, err := runFair(ctx, bedConfig(t, bed), "delete", "risk"); err != nil || !strings.Contains(out.String(), "inferenceservice/risk deleted") {
+		t.Errorf("delete: %v %s", err, out)
 	}
 }

@@ -30,9 +30,17 @@ func newServeCmd(io *iostreams.IOStreams, cfg *config.Config, opts ...runOption)
 InferenceService when KServe is installed, else a Deployment plus a Service
 (--kind kserve|deployment chooses). fair waits until it is ready and prints
 how to reach it; --port-forward opens a local port to it and keeps it open
-until Ctrl-C. The program listens on --port (PORT is set in its environment).`,
+until Ctrl-C. The program listens on --port (PORT is set in its environment).
+
+--model NAME[:TAG] serves a saved model (fair models ls): its files are pulled
+into the server's $FAIR_MODEL_DIR (/mnt/models). A model of .onnx files needs
+no SOURCE: fair builds its stock ONNX server.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, progArgs, err := splitSource(cmd, args, sf.image, ro.source != nil)
+			// A model alone: fair's stock server for its format (ONNX).
+			if err != nil && cfg.Model != "" && cmd.ArgsLenAtDash() <= 0 && len(args) == 0 && sf.image == "" && ro.source == nil {
+				err = nil
+			}
 			if err != nil {
 				return err
 			}

@@ -225,8 +225,7 @@ func TestKfCompileErrorPushesNothing(t *testing.T) {
 func TestKfServeNotebook(t *testing.T) {
 	tb := testbed.Env(t)
 	b := onBed(t, setup(t), tb)
-	// The test bed has KServe's CRDs but not its controller.
-	b.env = append(b.env, "FAIR_KIND=deployment")
+	// No kind given: KServe, which the test bed runs (RawDeployment).
 	nb := b.run(t, "serve.ipynb", 600)
 	noErrors(t, nb)
 	expect(t, "fit", nb.stdout(1), "y = 1.99 x + 1.04")
@@ -246,7 +245,7 @@ func TestKfServeNotebook(t *testing.T) {
 			t.Errorf("prediction %d = %v, want %v", i, got, want)
 		}
 	}
-	expect(t, "deleted", nb.stdout(4), "deployment/linear deleted")
+	expect(t, "deleted", nb.stdout(4), "inferenceservice/linear deleted")
 }
 
 // TestKfPipelineNotebook: %kf pipeline run in a notebook turns the saved
