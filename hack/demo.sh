@@ -42,8 +42,12 @@ echo "$ref"
 step "fair build ./examples/hello again   (no change: nothing is uploaded)"
 fair build ./examples/hello
 
-step "fair build ./examples/train-py --base $ref --cmd 'python train.py'   (a folder appended onto a base)"
-fair build ./examples/train-py --base "$ref" --cmd "python train.py" -v
+step "fair base debian --packages python3-minimal --repo $FAIR_REGISTRY/python   (a base from Debian packages: no Docker, no chroot)"
+pyref=$(fair base debian --packages python3-minimal --repo "$FAIR_REGISTRY/python")
+echo "$pyref"
+
+step "fair build ./examples/train-py --base $pyref --cmd 'python3 train.py'   (a folder appended onto a base)"
+fair build ./examples/train-py --base "$pyref" --cmd "python3 train.py" -v
 
 step "fair build ./examples/hello --platform linux/amd64,linux/arm64   (an image index)"
 fair build ./examples/hello --platform linux/amd64,linux/arm64 --tag multi
