@@ -30,50 +30,48 @@ const FileName = "fair.yaml"
 // case unless an env tag names another.
 type Config struct {
 	// Build.
-	Registry           string   `json:"registry,omitempty"`                          // repository prefix; the image name is appended
-	Repo               string   `json:"repo,omitempty"`                              // full repository, overrides registry
-	Tag                string   `json:"tag,omitempty"`                               // tag pushed with the image
-	Base               string   `json:"base,omitempty"`                              // base image: static, a reference, or oci:PATH
-	Platforms          []string `json:"platforms,omitempty"`                         // e.g. linux/amd64,linux/arm64
-	Workdir            string   `json:"workdir,omitempty"`                           // where directory sources land in the image
-	Cmd                string   `json:"cmd,omitempty"`                               // command for directory sources
-	User               string   `json:"user,omitempty"`                              // user the image runs as
-	ImageEnv           []string `json:"imageEnv,omitempty"`                          // K=V baked into the image config
-	ImageLabels        []string `json:"imageLabels,omitempty"`                       // K=V image config labels
-	Dockerfile         string   `json:"dockerfile,omitempty"`                        // Dockerfile path, relative to the source
-	BuildKit           string   `json:"buildkit,omitempty" env:"FAIR_BUILDKIT_ADDR"` // BuildKit daemon address
-	InsecureRegistries []string `json:"insecureRegistries,omitempty"`                // registries reached over plain HTTP
-	Include            []string `json:"include,omitempty"`                           // extra files shipped with a notebook
+	Registry           string   `json:"registry,omitempty" desc:"Repository prefix images are pushed to; the image name is appended (e.g. 127.0.0.1:5055/team)."`
+	Repo               string   `json:"repo,omitempty" desc:"Full repository of the image, instead of registry plus the image name."`
+	Tag                string   `json:"tag,omitempty" desc:"Tag pushed with the image, besides its digest."`
+	Base               string   `json:"base,omitempty" desc:"Base image: static (built in), a registry reference, or oci:PATH."`
+	Platforms          []string `json:"platforms,omitempty" desc:"Platforms to build for, e.g. linux/amd64, linux/arm64."`
+	Workdir            string   `json:"workdir,omitempty" desc:"Where directory sources land in the image."`
+	Cmd                string   `json:"cmd,omitempty" desc:"Command of a directory source (e.g. python3 train.py)."`
+	User               string   `json:"user,omitempty" desc:"User the image runs as."`
+	ImageEnv           []string `json:"imageEnv,omitempty" desc:"K=V variables baked into the image config."`
+	ImageLabels        []string `json:"imageLabels,omitempty" desc:"K=V labels of the image config."`
+	Dockerfile         string   `json:"dockerfile,omitempty" desc:"Dockerfile, relative to the source; builds with BuildKit."`
+	BuildKit           string   `json:"buildkit,omitempty" env:"FAIR_BUILDKIT_ADDR" desc:"BuildKit daemon address (FAIR_BUILDKIT_ADDR)."`
+	InsecureRegistries []string `json:"insecureRegistries,omitempty" desc:"Registries reached over plain HTTP."`
+	Include            []string `json:"include,omitempty" desc:"Extra files shipped with a notebook source."`
 
 	// Cluster.
-	Kubeconfig string `json:"kubeconfig,omitempty" env:"KUBECONFIG"`
-	Context    string `json:"context,omitempty"`
-	Namespace  string `json:"namespace,omitempty"`
-
-	// Workload.
-	Kind             string   `json:"kind,omitempty"`
-	Name             string   `json:"name,omitempty"`
-	GPUs             int      `json:"gpus,omitempty"`
-	GPUResource      string   `json:"gpuResource,omitempty"`
-	CPU              string   `json:"cpu,omitempty"`
-	Memory           string   `json:"memory,omitempty"`
-	Workers          int      `json:"workers,omitempty"`
-	Runtime          string   `json:"runtime,omitempty"`
-	Replicas         int      `json:"replicas,omitempty"`
-	Port             int      `json:"port,omitempty"`
-	NodeSelector     []string `json:"nodeSelector,omitempty"`
-	Tolerations      []string `json:"tolerations,omitempty"`
-	Env              []string `json:"env,omitempty"`
-	EnvFromSecrets   []string `json:"envFromSecrets,omitempty"`
-	Volumes          []string `json:"volumes,omitempty"`
-	ServiceAccount   string   `json:"serviceAccount,omitempty"`
-	ImagePullSecrets []string `json:"imagePullSecrets,omitempty"`
-	Labels           []string `json:"labels,omitempty"`
-	TTL              string   `json:"ttl,omitempty"`
-	BackoffLimit     int      `json:"backoffLimit,omitempty"`
-	Timeout          string   `json:"timeout,omitempty"`
-	OnInterrupt      string   `json:"onInterrupt,omitempty"`
-	Model            string   `json:"model,omitempty"` // train: the name its model is saved under; serve: the model to serve (NAME[:TAG] or a reference)
+	Kubeconfig       string   `json:"kubeconfig,omitempty" env:"KUBECONFIG" desc:"Kubeconfig file (KUBECONFIG)."`
+	Context          string   `json:"context,omitempty" desc:"Kubeconfig context to use."`
+	Namespace        string   `json:"namespace,omitempty" desc:"Namespace of runs (default: the context's)."`
+	Kind             string   `json:"kind,omitempty" desc:"Workload kind: job, pytorchjob, tfjob, xgboostjob, jaxjob, trainjob (training); kserve, deployment (serving)."`
+	Name             string   `json:"name,omitempty" desc:"Name of the run (default: from the source and the time)."`
+	GPUs             int      `json:"gpus,omitempty" desc:"GPUs per replica."`
+	GPUResource      string   `json:"gpuResource,omitempty" desc:"Extended resource name of a GPU."`
+	CPU              string   `json:"cpu,omitempty" desc:"CPU request per replica (Kubernetes quantity)."`
+	Memory           string   `json:"memory,omitempty" desc:"Memory request and limit per replica (Kubernetes quantity)."`
+	Workers          int      `json:"workers,omitempty" desc:"Replicas of a distributed training run (nodes of a TrainJob)."`
+	Runtime          string   `json:"runtime,omitempty" desc:"TrainJob runtime (ClusterTrainingRuntime name)."`
+	Replicas         int      `json:"replicas,omitempty" desc:"Replicas of an endpoint."`
+	Port             int      `json:"port,omitempty" desc:"Port the server listens on (PORT in its environment)."`
+	NodeSelector     []string `json:"nodeSelector,omitempty" desc:"K=V node selector of the pods."`
+	Tolerations      []string `json:"tolerations,omitempty" desc:"Tolerations of the pods, KEY[=VALUE]:EFFECT."`
+	Env              []string `json:"env,omitempty" desc:"K=V environment variables of the program."`
+	EnvFromSecrets   []string `json:"envFromSecrets,omitempty" desc:"Secrets whose keys become environment variables."`
+	Volumes          []string `json:"volumes,omitempty" desc:"Volumes, pvc:CLAIM:/mount/path[:ro]."`
+	ServiceAccount   string   `json:"serviceAccount,omitempty" desc:"ServiceAccount the pods run as."`
+	ImagePullSecrets []string `json:"imagePullSecrets,omitempty" desc:"Secrets the pods pull their images with."`
+	Labels           []string `json:"labels,omitempty" desc:"K=V labels added to the objects."`
+	TTL              string   `json:"ttl,omitempty" desc:"How long a finished training run is kept (e.g. 1h)."`
+	BackoffLimit     int      `json:"backoffLimit,omitempty" desc:"Retries of a failed training pod (default 0: fail fast)."`
+	Timeout          string   `json:"timeout,omitempty" desc:"Time limit of a training run; for an endpoint, of the wait until it is ready."`
+	OnInterrupt      string   `json:"onInterrupt,omitempty" desc:"What Ctrl-C does to a followed run: detach or cancel."`
+	Model            string   `json:"model,omitempty" desc:"train: the name the model in $FAIR_MODEL_DIR is saved under; serve: the model to serve (NAME[:TAG] or a reference)."`
 
 	// File is the fair.yaml the values were read from, if any.
 	File string `json:"-"`

@@ -60,6 +60,9 @@ func NewRoot(io *iostreams.IOStreams) *cobra.Command {
 		newDeleteCmd(io, cfg),
 		newPredictCmd(io, cfg),
 		newModelsCmd(io, cfg),
+		newInitCmd(io, cfg),
+		newConfigCmd(io, cfg),
+		newIDECmd(io, cfg),
 		newBaseCmd(io, cfg),
 		newPipelineCmd(io, cfg),
 	)
