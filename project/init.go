@@ -151,4 +151,3 @@ func quote(s string) string {
 	}
 	return s
 }
-
