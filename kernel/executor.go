@@ -66,6 +66,7 @@ type Executor struct {
 	host    *hostProc
 	running *runState
 	notes   []string // things to tell the user with the next output
+	added   []string // modules a build added to the notebook's module, told with its cell
 
 	// background receives stream output that arrives while no cell runs.
 	background atomic.Value // func(name, text string)
@@ -191,6 +192,13 @@ func (e *Executor) Run(ctx context.Context, cell *notebook.Cell, count int, out 
 	}
 	file := fmt.Sprintf("In[%d]", count)
 	u, err := e.build(ctx, cell, file, false)
+	e.mu.Lock()
+	added := e.added
+	e.added = nil
+	e.mu.Unlock()
+	for _, a := range added {
+		out.Stream("stdout", a+"\n")
+	}
 	if err != nil {
 		var ce *CellError
 		if errors.As(err, &ce) && strings.Contains(ce.Value, "used as value") {
@@ -223,7 +231,34 @@ func (e *Executor) build(ctx context.Context, cell *notebook.Cell, file string, 
 		}
 		return nil, &CellError{Name: "SyntaxError", Value: err.Error(), Traceback: []string{err.Error()}}
 	}
-	return u, e.compile(ctx, u)
+	err = e.compile(ctx, u)
+	var me *missingModules
+	if errors.As(err, &me) {
+		added, aerr := e.addModules(ctx, cell, file, me.pkgs)
+		if aerr != nil {
+			return nil, aerr
+		}
+		e.mu.Lock()
+		for _, a := range added {
+			e.added = append(e.added, "go: added "+a+" to the notebook's module")
+		}
+		e.mu.Unlock()
+		err = e.compile(ctx, u)
+		if errors.As(err, &me) {
+			return nil, compileError([]string{importWhere(cell, file, me.pkgs[0]) + ": no module provides it"})
+		}
+	}
+	return u, err
+}
+
+// missingModules is a build that failed only for want of modules.
+type missingModules struct {
+	pkgs []string
+	out  []byte
+}
+
+func (m *missingModules) Error() string {
+	return compileError(strings.Split(string(m.out), "\n")).Error()
 }
 
 func (e *Executor) compile(ctx context.Context, u *cellgen.Unit) error {
@@ -250,6 +285,9 @@ func (e *Executor) compile(ctx context.Context, u *cellgen.Unit) error {
 	// traces come from the pclntab, which stays).
 	out, err := e.goCmd(ctx, "build", "-buildmode=plugin", "-ldflags=-s -w", "-o", so, "./"+u.Dir+"/plugin")
 	if err != nil {
+		if pkgs := missingImports(out); len(pkgs) > 0 && ctx.Err() == nil {
+			return &missingModules{pkgs: pkgs, out: out}
+		}
 		return compileError(strings.Split(string(out), "\n"))
 	}
 	return nil

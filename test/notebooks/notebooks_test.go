@@ -293,3 +293,30 @@ func TestNotebooks(t *testing.T) {
 		expect(t, "kernel alive, declarations replayed", nb.stdout(5), "the kernel is alive; total = 0")
 	})
 }
+
+// TestImportsResolveThemselves runs a notebook written for gophernotes
+// that imports gonum: the module is added to the notebook's module
+// through the module proxy (one line says so) and the cell runs; a later
+// cell uses it again; an import no module provides fails in one line
+// naming the cell, the line and the import, and the kernel carries on.
+func TestImportsResolveThemselves(t *testing.T) {
+	b := setup(t)
+	nb := b.runFile(t, filepath.Join(b.root, "test", "notebooks", "testdata", "gonum.ipynb"), 600)
+	for _, i := range []int{1, 2, 4} {
+		if e := nb.err(i); e != nil {
+			t.Fatalf("cell %d: %s: %s\n%s", i, e.EName, e.EValue, strings.Join(e.Traceback, "\n"))
+		}
+	}
+	expect(t, "the module added", nb.stdout(1), "go: added gonum.org/v1/gonum v")
+	expect(t, "gonum ran", nb.stdout(1), "det=-2.0")
+	if strings.Count(nb.stdout(1), "go: added") != 1 || strings.Contains(nb.stdout(2), "go: added") {
+		t.Errorf("the module is added once: %q %q", nb.stdout(1), nb.stdout(2))
+	}
+	expect(t, "second cell", nb.stdout(2), "3 7")
+	e := nb.err(3)
+	if e == nil || e.EName != "ImportError" || strings.Contains(e.EValue, "\n") ||
+		!strings.Contains(e.EValue, `line 1: import "example.invalid/no/such/module": cannot add it`) || !strings.HasPrefix(e.EValue, "In[") {
+		t.Errorf("unresolvable import: %+v", e)
+	}
+	expect(t, "kernel alive", nb.stdout(4), "still alive -2")
+}
