@@ -48,6 +48,7 @@ type podStream struct {
 	last               time.Time   // latest timestamp written
 	recent             []time.Time // timestamps written in the 2 s before last
 	skip               int         // lines a resumed stream sends again
+	view               LogOptions  // tail, since, timestamps, previous (printing what there is)
 }
 
 func (s *podStream) run(ctx context.Context) {
@@ -91,7 +92,15 @@ func (s *podStream) finished(p *corev1.Pod) bool {
 }
 
 func (s *podStream) copyOnce(ctx context.Context) error {
-	opts := &corev1.PodLogOptions{Container: s.container, Follow: s.follow, Timestamps: true}
+	opts := &corev1.PodLogOptions{Container: s.container, Follow: s.follow, Timestamps: true, Previous: s.view.Previous}
+	if s.view.Tail > 0 {
+		n := s.view.Tail
+		opts.TailLines = &n
+	}
+	if s.view.Since > 0 {
+		sec := int64((s.view.Since + time.Second - 1) / time.Second)
+		opts.SinceSeconds = &sec
+	}
 	if !s.last.IsZero() {
 		// sinceTime has whole-second precision: ask from the second of the
 		// last line and drop what was already written.
@@ -138,6 +147,9 @@ func (s *podStream) handle(line string) {
 	if s.skip > 0 {
 		s.skip--
 		return
+	}
+	if s.view.Timestamps {
+		text = ts + " " + text
 	}
 	if t.After(s.last) {
 		s.last = t
@@ -193,7 +205,15 @@ type LogOptions struct {
 	Follow   bool     // keep streaming until the run finishes (or ctx ends)
 	Replica  string   // only this replica (e.g. worker-1)
 	Observer Observer // progress while following
+	// Without Follow, as kubectl logs: the last Tail lines of each replica
+	// (0: all), those of the last Since, each line with its RFC 3339 time,
+	// or the previous instance of a restarted container.
+	Tail       int64
+	Since      time.Duration
+	Timestamps bool
+	Previous   bool
 }
+
 
 // Logs writes the logs of every replica of the run called name to out,
 // each line prefixed with its replica. Without Follow it prints what there
@@ -204,6 +224,9 @@ func (c *Client) Logs(ctx context.Context, name string, out io.Writer, o LogOpti
 		return nil, err
 	}
 	if o.Follow {
+		if o.Tail > 0 || o.Since > 0 || o.Timestamps || o.Previous {
+			return nil, fmt.Errorf("--tail, --since, --timestamps and --previous print what there is; they do not apply with -f, which follows a run from its first line")
+		}
 		return c.Watch(ctx, run, WatchOptions{Logs: out, Replica: o.Replica, Observer: o.Observer})
 	}
 	pods, err := c.pods(ctx, run)
@@ -226,7 +249,7 @@ func (c *Client) Logs(ctx context.Context, name string, out io.Writer, o LogOpti
 		}
 		found = true
 		s := &podStream{c: c, ns: p.Namespace, pod: p.Name, container: mainContainer(run.Kind, p), replica: replica,
-			out: func(text string) { lw.line(replica, text) }, tail: 1, done: make(chan struct{})}
+			out: func(text string) { lw.line(replica, text) }, tail: 1, done: make(chan struct{}), view: o}
 		s.run(ctx)
 	}
 	if o.Replica != "" && !found {

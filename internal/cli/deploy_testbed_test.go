@@ -105,6 +105,18 @@ func TestTestbedTrainExitStatus(t *testing.T) {
 	if err != nil || out.String() != want {
 		t.Errorf("logs ok: %v\n%s", err, out)
 	}
+	// kubectl's log flags: the last lines, times, a window, not with -f.
+	out, _, err = runFair(ctx, bedConfig(t, bed), "logs", "ok", "--tail", "2")
+	if err != nil || out.String() != "[job-0] line 4 of 5\n[job-0] line 5 of 5\n" {
+		t.Errorf("logs --tail 2: %v\n%s", err, out)
+	}
+	out, _, err = runFair(ctx, bedConfig(t, bed), "logs", "ok", "--timestamps", "--since", "1h")
+	if err != nil || !regexp.MustCompile(`(?m)\A(\[job-0\] \d{4}-\d\d-\d\dT\S+Z line \d of 5\n){5}\z`).MatchString(out.String()) {
+		t.Errorf("logs --timestamps --since 1h: %v\n%s", err, out)
+	}
+	if _, _, err = runFair(ctx, bedConfig(t, bed), "logs", "ok", "-f", "--tail", "2"); err == nil || !strings.Contains(err.Error(), "with -f") {
+		t.Errorf("logs -f --tail: %v", err)
+	}
 	out, _, err = runFair(ctx, bedConfig(t, bed), "ps")
 	if err != nil || !regexp.MustCompile(`(?m)^ok\s+job\s+Succeeded\s+1/1\s+0\s`).MatchString(out.String()) ||
 		!regexp.MustCompile(`(?m)^three\s+job\s+Failed\s+0/1`).MatchString(out.String()) {

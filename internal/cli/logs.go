@@ -16,6 +16,7 @@ import (
 func newLogsCmd(io *iostreams.IOStreams, cfg *config.Config, opts ...runOption) *cobra.Command {
 	var followFlag bool
 	var replica string
+	var view deployer.LogOptions
 	var ro runOpts
 	for _, o := range opts {
 		o(&ro)
@@ -35,8 +36,12 @@ fair train re-attaches, from the first line.`,
 			}
 			ctx := cmd.Context()
 			if !followFlag {
-				_, err := c.Logs(ctx, args[0], io.Out, deployer.LogOptions{Replica: replica})
+				view.Replica = replica
+				_, err := c.Logs(ctx, args[0], io.Out, view)
 				return err
+			}
+			if view.Tail > 0 || view.Since > 0 || view.Timestamps || view.Previous {
+				return fmt.Errorf("--tail, --since, --timestamps and --previous print what there is; with -f, fair follows the run from its first line")
 			}
 			run, _, err := c.Find(ctx, args[0])
 			if err != nil {
@@ -49,6 +54,10 @@ fair train re-attaches, from the first line.`,
 	f := cmd.Flags()
 	f.BoolVarP(&followFlag, "follow", "f", false, "follow the logs until the run ends")
 	f.StringVar(&replica, "replica", "", "only this replica, e.g. worker-1")
+	f.Int64Var(&view.Tail, "tail", 0, "only the last N lines of each replica (0: all)")
+	f.DurationVar(&view.Since, "since", 0, "only lines newer than this, e.g. 5m or 1h")
+	f.BoolVar(&view.Timestamps, "timestamps", false, "start each line with its time (RFC 3339)")
+	f.BoolVarP(&view.Previous, "previous", "p", false, "the previous instance of a restarted container")
 	return cmd
 }
 
