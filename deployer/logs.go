@@ -214,7 +214,6 @@ type LogOptions struct {
 	Previous   bool
 }
 
-
 // Logs writes the logs of every replica of the run called name to out,
 // each line prefixed with its replica. Without Follow it prints what there
 // is, replica after replica.
