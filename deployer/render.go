@@ -117,7 +117,18 @@ func checkImage(ref string) error {
 
 // Values are the data the templates see; see package templates for the list.
 func (w *Workload) Values() map[string]any {
-	labels := map[string]string{}
+	// Kubernetes' recommended labels, which the user's own may override.
+	labels := map[string]string{
+		"app.kubernetes.io/name":      w.Name,
+		"app.kubernetes.io/instance":  w.Name,
+		"app.kubernetes.io/component": "training",
+	}
+	if !w.Kind.Training() {
+		labels["app.kubernetes.io/component"] = "serving"
+	}
+	if _, d, ok := strings.Cut(w.Image, "@sha256:"); ok && len(d) >= 12 {
+		labels["app.kubernetes.io/version"] = "sha256-" + d[:12]
+	}
 	for k, v := range w.Labels {
 		labels[k] = v
 	}

@@ -48,6 +48,14 @@ func TestRenderEveryKind(t *testing.T) {
 				if l[LabelManagedBy] != "fair" || l[LabelRun] != "r1" || u.GetNamespace() != "ns" {
 					t.Errorf("%s: labels %v namespace %q", u.GetKind(), l, u.GetNamespace())
 				}
+				comp := "training"
+				if !k.Training() {
+					comp = "serving"
+				}
+				if l["app.kubernetes.io/name"] != "r1" || l["app.kubernetes.io/instance"] != "r1" || l["app.kubernetes.io/component"] != comp ||
+					l["app.kubernetes.io/version"] != "sha256-aaaaaaaaaaaa" {
+					t.Errorf("%s: recommended labels %v", u.GetKind(), l)
+				}
 			}
 			if got := wantReplicas(k, objs[0]); k.Training() && k != KindJob && got != 3 {
 				t.Errorf("replicas = %d, want 3", got)

@@ -117,6 +117,11 @@ func TestTestbedTrainExitStatus(t *testing.T) {
 	if _, _, err = runFair(ctx, bedConfig(t, bed), "logs", "ok", "-f", "--tail", "2"); err == nil || !strings.Contains(err.Error(), "with -f") {
 		t.Errorf("logs -f --tail: %v", err)
 	}
+	// Shell completion offers the runs, with their kind and phase.
+	out, _, err = runFair(ctx, bedConfig(t, bed), "__complete", "logs", "")
+	if err != nil || !strings.Contains(out.String(), "ok\tjob Succeeded\n") || !strings.Contains(out.String(), "three\tjob Failed\n") {
+		t.Errorf("completion of logs: %v\n%s", err, out)
+	}
 	out, _, err = runFair(ctx, bedConfig(t, bed), "ps")
 	if err != nil || !regexp.MustCompile(`(?m)^ok\s+job\s+Succeeded\s+1/1\s+0\s`).MatchString(out.String()) ||
 		!regexp.MustCompile(`(?m)^three\s+job\s+Failed\s+0/1`).MatchString(out.String()) {

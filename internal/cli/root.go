@@ -66,5 +66,6 @@ func NewRoot(io *iostreams.IOStreams) *cobra.Command {
 		newBaseCmd(io, cfg),
 		newPipelineCmd(io, cfg),
 	)
+	withCompletion(root, cfg)
 	return root
 }
