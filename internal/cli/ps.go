@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"text/tabwriter"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/duration"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
@@ -80,19 +81,10 @@ func printStructured(w io.Writer, format string, v any) error {
 	return err
 }
 
-// age prints a duration as kubectl does: 45s, 12m, 3h, 2d.
+// age prints how long ago t was as kubectl does (45s, 12m, 3h4m, 2d).
 func age(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	d := time.Since(t)
-	switch {
-	case d < time.Minute:
-		return strconv.Itoa(int(d.Seconds())) + "s"
-	case d < time.Hour:
-		return strconv.Itoa(int(d.Minutes())) + "m"
-	case d < 48*time.Hour:
-		return strconv.Itoa(int(d.Hours())) + "h"
-	}
-	return strconv.Itoa(int(d.Hours()/24)) + "d"
+	return duration.HumanDuration(time.Since(t))
 }
