@@ -117,6 +117,14 @@ func TestTestbedTrainExitStatus(t *testing.T) {
 	if _, _, err = runFair(ctx, bedConfig(t, bed), "logs", "ok", "-f", "--tail", "2"); err == nil || !strings.Contains(err.Error(), "with -f") {
 		t.Errorf("logs -f --tail: %v", err)
 	}
+	out, _, err = runFair(ctx, bedConfig(t, bed), "ps", "-o", "name")
+	if err != nil || !regexp.MustCompile(`(?m)^job/ok$`).MatchString(out.String()) || !regexp.MustCompile(`(?m)^job/three$`).MatchString(out.String()) {
+		t.Errorf("ps -o name: %v\n%s", err, out)
+	}
+	out, _, err = runFair(ctx, bedConfig(t, bed), "ps", "-o", "wide")
+	if err != nil || !regexp.MustCompile(`(?m)^three\s+job\s+Failed\s+0/1\s+0\s+\S+\s+\S+/lines@sha256:`).MatchString(out.String()) {
+		t.Errorf("ps -o wide: %v\n%s", err, out)
+	}
 	// Shell completion offers the runs, with their kind and phase.
 	out, _, err = runFair(ctx, bedConfig(t, bed), "__complete", "logs", "")
 	if err != nil || !strings.Contains(out.String(), "ok\tjob Succeeded\n") || !strings.Contains(out.String(), "three\tjob Failed\n") {

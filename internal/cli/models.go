@@ -25,7 +25,7 @@ trained them and latest. fair serve --model NAME[:TAG] serves one.`,
 		Short: "List saved models, newest first: name:run, created, size, metrics",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(output); err != nil {
+			if err := checkOutput(output, "name"); err != nil {
 				return err
 			}
 			if cfg.Registry == "" {
@@ -42,6 +42,12 @@ trained them and latest. fair serve --model NAME[:TAG] serves one.`,
 			if err != nil {
 				return err
 			}
+			if output == "name" {
+				for _, m := range list {
+					fmt.Fprintf(io.Out, "%s:%s\n", m.Name, m.Tag)
+				}
+				return nil
+			}
 			if output != "" {
 				if list == nil {
 					list = []models.Model{}
@@ -56,7 +62,7 @@ trained them and latest. fair serve --model NAME[:TAG] serves one.`,
 			return tw.Flush()
 		},
 	}
-	ls.Flags().StringVarP(&output, "output", "o", "", "json or yaml instead of a table")
+	ls.Flags().StringVarP(&output, "output", "o", "", "json, yaml or name (NAME:TAG lines) instead of a table")
 	show := &cobra.Command{
 		Use:   "show NAME[:TAG]|REF",
 		Short: "Show one model: run, image, git revision, metrics, size, digest",

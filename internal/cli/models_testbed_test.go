@@ -48,6 +48,9 @@ func TestTestbedTrainSaveServeModel(t *testing.T) {
 	if m.Tag != "fit" || m.Run != "fit" || m.Metrics["epoch"] != 4 || m.Metrics["loss"] <= 0 || !strings.Contains(m.Image, "@sha256:") || m.Size == 0 {
 		t.Errorf("model = %+v", m)
 	}
+	if out, _, err := runFair(ctx, bedConfig(t, bed), "models", "ls", model, "-o", "name"); err != nil || out.String() != model+":fit\n" {
+		t.Errorf("models ls -o name: %v %q", err, out)
+	}
 	// The weights, as the registry holds them.
 	dir := t.TempDir()
 	if err := artifact.Pull(ctx, m.Ref, filepath.Join(dir, "m"), launch.ModelOptions(cfg, m.Ref)); err != nil {

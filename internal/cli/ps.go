@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -24,7 +25,7 @@ func newPsCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 		Short: "List fair's runs: name, kind, status, replicas ready, GPUs, age",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(output); err != nil {
+			if err := checkOutput(output, "name", "wide"); err != nil {
 				return err
 			}
 			c, err := connect(cfg)
@@ -35,34 +36,66 @@ func newPsCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if output != "" {
+			switch output {
+			case "json", "yaml":
 				return printStructured(io.Out, output, list)
+			case "name":
+				for _, s := range list {
+					fmt.Fprintf(io.Out, "%s/%s\n", s.Kind, s.Name)
+				}
+				return nil
 			}
+			wide := output == "wide"
 			tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
 			if all {
 				fmt.Fprint(tw, "NAMESPACE\t")
 			}
-			fmt.Fprintln(tw, "NAME\tKIND\tSTATUS\tREADY\tGPUS\tAGE")
+			fmt.Fprint(tw, "NAME\tKIND\tSTATUS\tREADY\tGPUS\tAGE")
+			if wide {
+				fmt.Fprint(tw, "\tIMAGE\tMESSAGE")
+			}
+			fmt.Fprintln(tw)
 			for _, s := range list {
 				if all {
 					fmt.Fprintf(tw, "%s\t", s.Namespace)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%d\t%s\n", s.Name, s.Kind, s.Phase, s.Ready, s.Total, s.GPUs, age(s.Created))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%d\t%s", s.Name, s.Kind, s.Phase, s.Ready, s.Total, s.GPUs, age(s.Created))
+				if wide {
+					fmt.Fprintf(tw, "\t%s\t%s", orDash(s.Image), orDash(firstLine(s.Message)))
+				}
+				fmt.Fprintln(tw)
 			}
 			return tw.Flush()
 		},
 	}
 	addClusterFlags(cmd, cfg)
-	cmd.Flags().StringVarP(&output, "output", "o", "", "json or yaml instead of a table")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "json, yaml, name (kind/name lines) or wide (with image and message)")
 	cmd.Flags().BoolVarP(&all, "all-namespaces", "A", false, "list runs in every namespace")
 	return cmd
 }
 
-func checkOutput(o string) error {
-	if o != "" && o != "json" && o != "yaml" {
-		return fmt.Errorf("-o %s: want json or yaml", o)
+func checkOutput(o string, more ...string) error {
+	if o == "" || o == "json" || o == "yaml" {
+		return nil
 	}
-	return nil
+	for _, m := range more {
+		if o == m {
+			return nil
+		}
+	}
+	return fmt.Errorf("-o %s: want %s", o, strings.Join(append([]string{"json", "yaml"}, more...), ", "))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
 }
 
 func printStructured(w io.Writer, format string, v any) error {
