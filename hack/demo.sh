@@ -58,13 +58,16 @@ if [ "${FAIR_TESTBED:-}" = off ]; then
 fi
 
 # A rerun starts from a clean slate.
-for run in demo-train demo-dist demo-serve; do fair delete "$run" >/dev/null 2>&1 || true; done
+for run in demo-train demo-dist demo-serve demo-model; do fair delete "$run" >/dev/null 2>&1 || true; done
 
 step "fair train ./examples/train-go --gpus 1   (a Job with nvidia.com/gpu; logs stream back)"
 fair train ./examples/train-go --gpus 1 --name demo-train --ttl 10m
 
-step "fair train ./examples/train-go --kind pytorchjob --workers 3   (Training Operator: master + 2 workers)"
-fair train ./examples/train-go --kind pytorchjob --workers 3 --name demo-dist --env EPOCHS=3
+step "fair train ./examples/train-go --kind pytorchjob --workers 3 --model demo-lr   (Training Operator: master + 2 workers; rank 0 saves the model)"
+fair train ./examples/train-go --kind pytorchjob --workers 3 --name demo-dist --env EPOCHS=3 --model demo-lr
+
+step "fair models ls demo-lr   (the trained model, kept in the registry)"
+fair models ls demo-lr
 
 step "fair ps"
 fair ps
@@ -74,6 +77,12 @@ fair serve ./examples/serve-go --kind deployment --name demo-serve
 
 step "fair predict demo-serve -d @examples/serve-go/input.json   (through a port-forward)"
 fair predict demo-serve -d @examples/serve-go/input.json
+
+step "fair serve ./examples/serve-trained --model demo-lr:demo-dist   (KServe on the test bed; the server reads the trained weights)"
+fair serve ./examples/serve-trained --model demo-lr:demo-dist --name demo-model
+
+step "fair predict demo-model   (the trained model's answer)"
+fair predict demo-model -d '{"inputs":[{"name":"input-0","datatype":"FP32","shape":[1,2],"data":[[1,-1]]}]}'
 
 step "jupyter nbconvert --execute examples/notebooks/train.ipynb   (%%kf train --gpus 1 from a Go notebook)"
 jp=$(mktemp -d)
@@ -91,4 +100,5 @@ step "cleaning up the demo's runs"
 fair delete demo-train || true
 fair delete demo-dist || true
 fair delete demo-serve || true
+fair delete demo-model || true
 echo "demo done. The test bed keeps running: eval \"\$(hack/testbed/testbed env)\" to use it, make testbed-down to stop it." >&2
