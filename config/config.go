@@ -66,6 +66,7 @@ type Config struct {
 	Volumes          []string `json:"volumes,omitempty" desc:"Volumes, pvc:CLAIM:/mount/path[:ro]."`
 	ServiceAccount   string   `json:"serviceAccount,omitempty" desc:"ServiceAccount the pods run as."`
 	ImagePullSecrets []string `json:"imagePullSecrets,omitempty" desc:"Secrets the pods pull their images with."`
+	RegistrySecret   string   `json:"registrySecret,omitempty" desc:"A Secret of type kubernetes.io/dockerconfigjson with the registry's credentials for fair's pod runtime (saving and pulling models, pipeline step data) and for pulling the images."`
 	Labels           []string `json:"labels,omitempty" desc:"K=V labels added to the objects."`
 	TTL              string   `json:"ttl,omitempty" desc:"How long a finished training run is kept (e.g. 1h)."`
 	BackoffLimit     int      `json:"backoffLimit,omitempty" desc:"Retries of a failed training pod (default 0: fail fast)."`

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -70,6 +71,11 @@ func (w *Workload) Validate() error {
 	if w.Runtime != "" {
 		if errs := validation.IsDNS1123Subdomain(w.Runtime); len(errs) > 0 {
 			return fmt.Errorf("runtime %q: %s", w.Runtime, errs[0])
+		}
+	}
+	if w.RegistrySecret != "" {
+		if errs := validation.IsDNS1123Subdomain(w.RegistrySecret); len(errs) > 0 {
+			return fmt.Errorf("registry secret %q: %s", w.RegistrySecret, errs[0])
 		}
 	}
 	if err := checkImage(w.Image); err != nil {
@@ -148,6 +154,9 @@ func (w *Workload) Values() map[string]any {
 	if w.ModelPull != nil && !set["FAIR_MODEL_DIR"] {
 		env = append(env, map[string]string{"name": "FAIR_MODEL_DIR", "value": ModelDir})
 	}
+	if w.RegistrySecret != "" && !set["DOCKER_CONFIG"] {
+		env = append(env, map[string]string{"name": "DOCKER_CONFIG", "value": RegistryAuthDir})
+	}
 	// A TrainJob's runtime knows each node's rank (its Job completion
 	// index) but not how many nodes there are; a runtime without a
 	// framework launcher (no torchrun) leaves WORLD_SIZE to fair, as the
@@ -202,6 +211,9 @@ func (w *Workload) Values() map[string]any {
 		if w.ModelPull != nil {
 			mounts = append(mounts, map[string]any{"name": modelVolume, "mountPath": ModelDir, "readOnly": true})
 		}
+		if w.RegistrySecret != "" {
+			mounts = append(mounts, map[string]any{"name": authVolume, "mountPath": RegistryAuthDir, "readOnly": true})
+		}
 		if mounts != nil {
 			c["volumeMounts"] = mounts
 		}
@@ -232,12 +244,23 @@ func (w *Workload) Values() map[string]any {
 		if mp.Insecure {
 			args = append(args, "--insecure")
 		}
-		pod["initContainers"] = []any{map[string]any{
+		init := map[string]any{
 			"name":         "fair-model",
 			"image":        mp.Image,
 			"args":         append(args, mp.Ref, ModelDir),
 			"volumeMounts": []any{map[string]any{"name": modelVolume, "mountPath": ModelDir}},
-		}}
+		}
+		if w.RegistrySecret != "" {
+			init["volumeMounts"] = append(init["volumeMounts"].([]any), map[string]any{"name": authVolume, "mountPath": RegistryAuthDir, "readOnly": true})
+			init["env"] = []any{map[string]string{"name": "DOCKER_CONFIG", "value": RegistryAuthDir}}
+		}
+		pod["initContainers"] = []any{init}
+	}
+	if w.RegistrySecret != "" {
+		vols = append(vols, map[string]any{"name": authVolume, "secret": map[string]any{
+			"secretName": w.RegistrySecret,
+			"items":      []any{map[string]string{"key": ".dockerconfigjson", "path": "config.json"}},
+		}})
 	}
 	if vols != nil {
 		pod["volumes"] = vols
@@ -246,7 +269,11 @@ func (w *Workload) Values() map[string]any {
 		pod["serviceAccountName"] = w.ServiceAccount
 	}
 	var pulls []any
-	for _, s := range w.ImagePullSecrets {
+	pullNames := w.ImagePullSecrets
+	if w.RegistrySecret != "" && !slices.Contains(pullNames, w.RegistrySecret) {
+		pullNames = append(append([]string(nil), pullNames...), w.RegistrySecret)
+	}
+	for _, s := range pullNames {
 		pulls = append(pulls, map[string]string{"name": s})
 	}
 	if pulls != nil {
@@ -282,8 +309,16 @@ func (w *Workload) Values() map[string]any {
 	}
 }
 
-// modelVolume holds a server's model, pulled by its init container.
-const modelVolume = "fair-model"
+// modelVolume holds a server's model, pulled by its init container;
+// authVolume the registry credentials of --registry-secret.
+const (
+	modelVolume = "fair-model"
+	authVolume  = "fair-registry-auth"
+)
+
+// RegistryAuthDir is where --registry-secret's Docker config is mounted
+// (DOCKER_CONFIG of fair's runtime in the pods).
+const RegistryAuthDir = "/var/run/fair/docker"
 
 func resources(requests, limits map[string]string) map[string]any {
 	r := map[string]any{}

@@ -2,6 +2,7 @@ package deployer
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -361,5 +362,32 @@ func TestResolveRefusesPathsOutside(t *testing.T) {
 		if err == nil || built != 0 {
 			t.Errorf("%s: err %v, %d builds", ref, err, built)
 		}
+	}
+}
+
+// --registry-secret: the Secret is the Docker config of fair's runtime in
+// the pod (the program's container and a model's init container) and pulls
+// the images.
+func TestRenderRegistrySecret(t *testing.T) {
+	w := &Workload{Kind: KindDeployment, Name: "s", Image: "i", RegistrySecret: "regcred", ImagePullSecrets: []string{"other"},
+		ModelPull: &ModelPull{Ref: "r/models/m@sha256:" + strings.Repeat("a", 64), Image: "rt"}}
+	objs := render(t, w)
+	spec := nested(t, objs[0], "spec", "template", "spec").(map[string]any)
+	if fmt.Sprint(spec["imagePullSecrets"]) != "[map[name:other] map[name:regcred]]" {
+		t.Errorf("imagePullSecrets = %v", spec["imagePullSecrets"])
+	}
+	vols := fmt.Sprint(spec["volumes"])
+	if !strings.Contains(vols, "secretName:regcred") || !strings.Contains(vols, "key:.dockerconfigjson path:config.json") {
+		t.Errorf("volumes = %s", vols)
+	}
+	for _, c := range []any{spec["containers"].([]any)[0], spec["initContainers"].([]any)[0]} {
+		s := fmt.Sprint(c)
+		if !strings.Contains(s, "mountPath:"+RegistryAuthDir) || !strings.Contains(s, "name:DOCKER_CONFIG value:"+RegistryAuthDir) {
+			t.Errorf("container %s", s)
+		}
+	}
+	w.RegistrySecret = "bad\nname"
+	if _, err := Render(w); err == nil || strings.Contains(err.Error(), "\n") && !strings.Contains(err.Error(), "registry secret") {
+		t.Errorf("bad secret name: %v", err)
 	}
 }

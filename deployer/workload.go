@@ -116,10 +116,14 @@ type Workload struct {
 	ModelPull        *ModelPull
 	ServiceAccount   string
 	ImagePullSecrets []string
-	Labels           map[string]string
-	TTL              time.Duration // ttlSecondsAfterFinished; 0 keeps finished runs
-	BackoffLimit     int
-	Timeout          time.Duration // activeDeadlineSeconds for training kinds
+	// RegistrySecret, a kubernetes.io/dockerconfigjson Secret, is mounted
+	// as the Docker config of fair's runtime in the pods (DOCKER_CONFIG)
+	// and pulls the images too.
+	RegistrySecret string
+	Labels         map[string]string
+	TTL            time.Duration // ttlSecondsAfterFinished; 0 keeps finished runs
+	BackoffLimit   int
+	Timeout        time.Duration // activeDeadlineSeconds for training kinds
 }
 
 // EnvVar is one environment variable; order is kept.
@@ -142,6 +146,7 @@ func FromConfig(cfg *config.Config, image string, def Kind) (*Workload, error) {
 		EnvFromSecrets:   cfg.EnvFromSecrets,
 		ServiceAccount:   cfg.ServiceAccount,
 		ImagePullSecrets: cfg.ImagePullSecrets,
+		RegistrySecret:   cfg.RegistrySecret,
 		BackoffLimit:     cfg.BackoffLimit,
 	}
 	w.Kind = def

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -35,6 +36,10 @@ type Options struct {
 	ServiceAccount string
 	// ImagePullSecrets for the step images.
 	ImagePullSecrets []string
+	// RegistrySecret (kubernetes.io/dockerconfigjson) is the Docker config
+	// of the step runtime, which pushes and pulls the step data, and pulls
+	// the step images too.
+	RegistrySecret string
 	// HostNetwork runs the step pods in the node's network, for clusters
 	// whose registry listens on the node's loopback only (local test beds).
 	HostNetwork bool
@@ -148,18 +153,29 @@ func Argo(p *Pipeline, images map[string]Built, o Options) (*unstructured.Unstru
 		if img.Workdir != "" {
 			c["workingDir"] = img.Workdir
 		}
-		if e := env(s); e != nil {
+		e := env(s)
+		mounts := []any{map[string]any{"name": "fair-data", "mountPath": DataDir}}
+		vols := []any{map[string]any{"name": "fair-data", "emptyDir": map[string]any{}}}
+		if o.RegistrySecret != "" {
+			e = append(e, map[string]any{"name": "DOCKER_CONFIG", "value": deployer.RegistryAuthDir})
+			mounts = append(mounts, map[string]any{"name": "fair-registry-auth", "mountPath": deployer.RegistryAuthDir, "readOnly": true})
+			vols = append(vols, map[string]any{"name": "fair-registry-auth", "secret": map[string]any{
+				"secretName": o.RegistrySecret,
+				"items":      []any{map[string]any{"key": ".dockerconfigjson", "path": "config.json"}},
+			}})
+		}
+		if e != nil {
 			c["env"] = e
 		}
 		res, pod := podParts(s, img.Ref)
 		if len(res) > 0 {
 			c["resources"] = res
 		}
-		c["volumeMounts"] = []any{map[string]any{"name": "fair-data", "mountPath": DataDir}}
+		c["volumeMounts"] = mounts
 		t := map[string]any{
 			"name":      s.Name,
 			"container": c,
-			"volumes":   []any{map[string]any{"name": "fair-data", "emptyDir": map[string]any{}}},
+			"volumes":   vols,
 			"metadata":  map[string]any{"labels": map[string]any{deployer.LabelManagedBy: deployer.ManagedBy, LabelPipeline: p.Name, LabelStep: s.Name}},
 		}
 		if inParams != nil {
@@ -193,9 +209,13 @@ func Argo(p *Pipeline, images map[string]Built, o Options) (*unstructured.Unstru
 	if o.HostNetwork {
 		spec["hostNetwork"] = true
 	}
-	if len(o.ImagePullSecrets) > 0 {
+	pulls := o.ImagePullSecrets
+	if o.RegistrySecret != "" && !slices.Contains(pulls, o.RegistrySecret) {
+		pulls = append(append([]string(nil), pulls...), o.RegistrySecret)
+	}
+	if len(pulls) > 0 {
 		var ps []any
-		for _, n := range o.ImagePullSecrets {
+		for _, n := range pulls {
 			ps = append(ps, map[string]any{"name": n})
 		}
 		spec["imagePullSecrets"] = ps

@@ -91,7 +91,7 @@ func (r *Runs) Start(ctx context.Context, cfg *config.Config, p *Pipeline, o Sta
 	}
 	wf, err := Argo(p, imgs, Options{
 		ArtifactRepo: repo, Insecure: InsecureHost(cfg, repo), Namespace: r.c.Namespace, Name: s.Name,
-		ServiceAccount: cfg.ServiceAccount, ImagePullSecrets: cfg.ImagePullSecrets, HostNetwork: o.HostNetwork,
+		ServiceAccount: cfg.ServiceAccount, ImagePullSecrets: cfg.ImagePullSecrets, RegistrySecret: cfg.RegistrySecret, HostNetwork: o.HostNetwork,
 	})
 	if err != nil {
 		return Started{}, err

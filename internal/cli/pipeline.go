@@ -75,6 +75,7 @@ running (fair pipeline status|logs|delete NAME).`,
 	cfgFlag(f, cfg, "name", "name", "", "string", "workflow name (default: the pipeline's name plus a suffix)")
 	cfgFlag(f, cfg, "serviceAccount", "service-account", "", "string", "ServiceAccount the step pods run as")
 	cfgFlag(f, cfg, "imagePullSecrets", "image-pull-secret", "", "strings", "Secret for pulling the step images (repeatable)")
+	cfgFlag(f, cfg, "registrySecret", "registry-secret", "", "string", "kubernetes.io/dockerconfigjson Secret: the registry credentials the step runtime pushes and pulls data with (and the images are pulled with)")
 	f.BoolVar(&pf.detach, "detach", false, "return once submitted")
 	f.BoolVar(&pf.dryRun, "dry-run", false, "build, then have the API server validate the Workflow without storing it")
 	f.BoolVar(&pf.hostNetwork, "host-network", false, "run the step pods in the node's network (a registry on the node's loopback, as on a local test bed)")

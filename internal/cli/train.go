@@ -116,6 +116,7 @@ func addWorkloadFlags(cmd *cobra.Command, cfg *config.Config, wf *workloadFlags)
 	cfgFlag(f, cfg, "volumes", "volume", "", "strings", "pvc:CLAIM:/mount/path[:ro] (repeatable)")
 	cfgFlag(f, cfg, "serviceAccount", "service-account", "", "string", "ServiceAccount the pods run as")
 	cfgFlag(f, cfg, "imagePullSecrets", "image-pull-secret", "", "strings", "Secret for pulling the image (repeatable)")
+	cfgFlag(f, cfg, "registrySecret", "registry-secret", "", "string", "kubernetes.io/dockerconfigjson Secret: the registry credentials fair's runtime in the pods saves and pulls models with (and the image is pulled with)")
 	cfgFlag(f, cfg, "labels", "label", "l", "strings", "k=v label on every object (repeatable)")
 }
 

@@ -25,7 +25,7 @@ var Binary = "docker-registry"
 
 // Registry is a running registry.
 type Registry struct {
-	// Host is host:port on 127.0.0.1.
+	// Host is host:port (127.0.0.1 unless WithIP).
 	Host string
 
 	mu  sync.Mutex
@@ -34,7 +34,12 @@ type Registry struct {
 
 type options struct {
 	user, password string
+	ip             string
 }
+
+// WithIP listens on ip instead of 127.0.0.1 (e.g. the test bed's pod
+// network gateway, which pods reach too).
+func WithIP(ip string) Option { return func(o *options) { o.ip = ip } }
 
 // Option configures a registry.
 type Option func(*options)
@@ -57,8 +62,12 @@ func Start(t testing.TB, opts ...Option) *Registry {
 		t.Fatalf("%s not found (apt-get install docker-registry): %v", Binary, err)
 	}
 	dir := t.TempDir()
-	port := freePort(t)
-	host := fmt.Sprintf("127.0.0.1:%d", port)
+	ip := o.ip
+	if ip == "" {
+		ip = "127.0.0.1"
+	}
+	port := freePort(t, ip)
+	host := net.JoinHostPort(ip, fmt.Sprint(port))
 	auth := ""
 	if o.user != "" {
 		hash, err := bcrypt.GenerateFromPassword([]byte(o.password), bcrypt.MinCost)
@@ -152,9 +161,9 @@ func (r *Registry) BlobUploads() int {
 	return n
 }
 
-func freePort(t testing.TB) int {
+func freePort(t testing.TB, ip string) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
