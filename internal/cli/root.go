@@ -63,6 +63,7 @@ func NewRoot(io *iostreams.IOStreams) *cobra.Command {
 		newInitCmd(io, cfg),
 		newConfigCmd(io, cfg),
 		newIDECmd(io, cfg),
+		newDoctorCmd(io, cfg),
 		newBaseCmd(io, cfg),
 		newPipelineCmd(io, cfg),
 	)
