@@ -13,11 +13,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"mvdan.cc/sh/v3/syntax"
 
 	"github.com/fair-go/fair/builder"
 	"github.com/fair-go/fair/config"
@@ -210,54 +212,93 @@ func sourceDateEpoch() (time.Time, error) {
 	return time.Unix(n, 0).UTC(), nil
 }
 
-// SplitCommand splits a command line the way a POSIX shell splits words,
-// with single and double quotes and backslash escapes, and nothing else.
+// SplitCommand splits a command line into words as a POSIX shell does
+// (mvdan.cc/sh parses it): single and double quotes and backslash escapes,
+// with POSIX's rules for backslashes inside double quotes. Anything a
+// shell would run or expand ($VAR, $(...), backquotes, pipes, ;, redirects,
+// globs are kept literally: no shell runs) is refused unless quoted, so a
+// command never means something else in the image than on the line.
 func SplitCommand(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	// A leading word of our own, so that KEY=value words stay words and
+	// are not taken as variable assignments.
+	f, err := syntax.NewParser(syntax.Variant(syntax.LangPOSIX)).Parse(strings.NewReader("_ "+s), "")
+	if err != nil {
+		return nil, fmt.Errorf("%q: %s", s, strings.TrimPrefix(err.Error(), "1:"))
+	}
+	if len(f.Stmts) != 1 {
+		return nil, fmt.Errorf("%q: one command only (quote ; & | if they belong to an argument)", s)
+	}
+	st := f.Stmts[0]
+	call, ok := st.Cmd.(*syntax.CallExpr)
+	if !ok || len(st.Redirs) > 0 || st.Background || st.Negated || len(call.Assigns) > 0 || len(call.Args) == 0 {
+		return nil, fmt.Errorf("%q: a plain command line only (quote < > & | ! if they belong to an argument)", s)
+	}
 	var words []string
-	var cur strings.Builder
-	inWord := false
-	var quote rune
-	escaped := false
-	for _, r := range s {
-		switch {
-		case escaped:
-			cur.WriteRune(r)
-			escaped = false
-		case r == '\\' && quote != '\'':
-			escaped, inWord = true, true
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			} else {
-				cur.WriteRune(r)
+	for _, w := range call.Args[1:] {
+		var b strings.Builder
+		for _, part := range w.Parts {
+			switch p := part.(type) {
+			case *syntax.Lit:
+				b.WriteString(unescape(p.Value, ""))
+			case *syntax.SglQuoted:
+				if p.Dollar {
+					return nil, fmt.Errorf("%q: $'...' is not supported; use '...'", s)
+				}
+				b.WriteString(p.Value)
+			case *syntax.DblQuoted:
+				for _, q := range p.Parts {
+					lit, ok := q.(*syntax.Lit)
+					if !ok {
+						return nil, fmt.Errorf("%q: no expansions ($, backquotes) inside double quotes; use single quotes", s)
+					}
+					b.WriteString(unescape(lit.Value, "$`\"\\\n"))
+				}
+			default:
+				return nil, fmt.Errorf("%q: no expansions ($VAR, $(...), backquotes, ~, globs); quote them with '...'", s)
 			}
-		case r == '\'' || r == '"':
-			quote, inWord = r, true
-		case r == ' ' || r == '\t' || r == '\n':
-			if inWord {
-				words = append(words, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		default:
-			cur.WriteRune(r)
-			inWord = true
 		}
-	}
-	if quote != 0 || escaped {
-		return nil, fmt.Errorf("%q: unterminated quote or escape", s)
-	}
-	if inWord {
-		words = append(words, cur.String())
+		words = append(words, b.String())
 	}
 	return words, nil
 }
+
+// unescape removes the backslashes that escape a character: any character
+// outside quotes (only), the characters of only within double quotes. A
+// backslash before a newline joins the lines.
+func unescape(s, only string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			next := s[i+1]
+			if next == '\n' {
+				i++
+				continue
+			}
+			if only == "" || strings.IndexByte(only, next) >= 0 {
+				b.WriteByte(next)
+				i++
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// plainWord needs no quotes in a POSIX shell.
+var plainWord = regexp.MustCompile(`^[A-Za-z0-9_./:@%+,-][A-Za-z0-9_./:@%+,=-]*$`)
 
 // JoinCommand quotes words so that SplitCommand gives them back.
 func JoinCommand(words []string) string {
 	out := make([]string, len(words))
 	for i, w := range words {
-		if w != "" && !strings.ContainsAny(w, " \t\n'\"\\$`") {
+		if w != "" && plainWord.MatchString(w) {
 			out[i] = w
 			continue
 		}

@@ -19,6 +19,25 @@ func TestSplitCommand(t *testing.T) {
 	if _, err := SplitCommand(`python "unclosed`); err == nil {
 		t.Fatal("an unterminated quote was accepted")
 	}
+	// POSIX's backslashes: inside double quotes only $ ` " \ and newline
+	// are escaped; outside, any character.
+	for in, want := range map[string]string{
+		`"a\b" "a\"b" a\\b 'c\d'`:            `a\b|a"b|a\b|c\d`,
+		`KEY=v python3 train.py --lr=0.1`:    `KEY=v|python3|train.py|--lr=0.1`,
+		`-d '{"inputs": [1]}' '$HOME' "x y"`: `-d|{"inputs": [1]}|$HOME|x y`,
+		"a\\\nb":                             "ab",
+		"":                                   "",
+	} {
+		got, err := SplitCommand(in)
+		if err != nil || strings.Join(got, "|") != want {
+			t.Errorf("SplitCommand(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{`echo $HOME`, `a; b`, `a | b`, `a > f`, "a `b`", `a "$(b)"`, `a &`} {
+		if _, err := SplitCommand(bad); err == nil || strings.Contains(err.Error(), "\n") {
+			t.Errorf("SplitCommand(%q): %v, want one line of error", bad, err)
+		}
+	}
 }
 
 // SourceFor picks the kind of source from the path and the configuration.
