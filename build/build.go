@@ -226,7 +226,13 @@ func SplitCommand(s string) ([]string, error) {
 	// are not taken as variable assignments.
 	f, err := syntax.NewParser(syntax.Variant(syntax.LangPOSIX)).Parse(strings.NewReader("_ "+s), "")
 	if err != nil {
-		return nil, fmt.Errorf("%q: %s", s, strings.TrimPrefix(err.Error(), "1:"))
+		msg := err.Error()
+		if strings.Contains(msg, "without closing") {
+			msg = "unterminated quote or escape"
+		} else if _, rest, ok := strings.Cut(msg, ": "); ok {
+			msg = rest // drop the line:column of our own prefixed line
+		}
+		return nil, fmt.Errorf("%q: %s", s, msg)
 	}
 	if len(f.Stmts) != 1 {
 		return nil, fmt.Errorf("%q: one command only (quote ; & | if they belong to an argument)", s)
