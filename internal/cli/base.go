@@ -77,7 +77,7 @@ packages (SPDX 2.3) in /usr/share/fair/sbom.spdx.json.
 			if len(o.Packages) == 0 {
 				return errors.New("--packages: name at least one Debian package")
 			}
-			if cfg.Repo == "" {
+			if cfg.Repo == "" && !sbom {
 				return errors.New("--repo: name the repository to push the base to")
 			}
 			o.Progress = io.Err

@@ -30,6 +30,15 @@ func TestTestbedPyTorchFromDebianBase(t *testing.T) {
 	if !strings.Contains(base, "@sha256:") {
 		t.Fatalf("base %q is not by digest", base)
 	}
+	// Built twice: the same digest; its SBOM lists python3-torch with its version.
+	again, errOut, err := runFair(ctx, bedConfig(t, bed), "base", "debian", "--packages", "python3-torch", "--repo", bed.Registry+"/fair-test/pytorch")
+	if err != nil || strings.TrimSpace(again.String()) != base {
+		t.Errorf("second build: %v %q, want %q\n%s", err, again, base, errOut)
+	}
+	sbom, _, err := runFair(ctx, bedConfig(t, bed), "base", "debian", "--packages", "python3-torch", "--sbom")
+	if err != nil || !regexp.MustCompile(`"name": "python3-torch",\s*"versionInfo": "[0-9][^"]*"`).MatchString(sbom.String()) {
+		t.Errorf("SBOM: %v\n%.500s", err, sbom)
+	}
 	model := "line-" + bed.Namespace
 	out, errOut, err = runFair(ctx, bedConfig(t, bed), "train", filepath.Join(root, "examples/train-py"), "--base", base, "--cmd", "python3 train.py",
 		"--kind", "pytorchjob", "--workers", "3", "--gpus", "1", "--model", model, "--name", "pt", "-e", "EPOCHS=20")
