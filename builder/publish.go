@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/fair-go/fair/internal/bytesize"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
@@ -36,19 +37,7 @@ func (p *Published) Summary() string {
 		return fmt.Sprintf("uploaded 0 bytes: all %d blobs already present", p.BlobsExisting)
 	}
 	return fmt.Sprintf("uploaded %s in %d blobs, %d already present, %d mounted",
-		humanBytes(p.Uploaded), p.BlobsUploaded, p.BlobsExisting, p.BlobsMounted)
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
+		bytesize.Format(p.Uploaded), p.BlobsUploaded, p.BlobsExisting, p.BlobsMounted)
 }
 
 // RegistryError is a registry that could not be reached or refused us,

@@ -4,13 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/fair-go/fair/internal/bytesize"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -176,7 +178,7 @@ func newProgressBar(w io.Writer, ch <-chan v1.Update) *progressBar {
 			if u.Total > 0 {
 				filled = int(float64(width) * float64(u.Complete) / float64(u.Total))
 			}
-			fmt.Fprintf(w, "\rpushing [%s%s] %s / %s ", strings.Repeat("=", filled), strings.Repeat(" ", width-filled), humanBytes(u.Complete), humanBytes(u.Total))
+			fmt.Fprintf(w, "\rpushing [%s%s] %s / %s ", strings.Repeat("=", filled), strings.Repeat(" ", width-filled), bytesize.Format(u.Complete), bytesize.Format(u.Total))
 		}
 		fmt.Fprintln(w)
 	}()

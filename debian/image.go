@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fair-go/fair/internal/bytesize"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -142,7 +143,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	for _, p := range pkgs {
 		total += p.Size
 	}
-	fmt.Fprintf(o.Progress, "%d packages (%s to download at most) for %s\n", len(pkgs), human(total), strings.Join(o.Packages, ", "))
+	fmt.Fprintf(o.Progress, "%d packages (%s to download at most) for %s\n", len(pkgs), bytesize.Format(total), strings.Join(o.Packages, ", "))
 	files, err := download(ctx, f, pkgs, total, o.Progress)
 	if err != nil {
 		return nil, err
@@ -177,7 +178,7 @@ func download(ctx context.Context, f *fetcher, pkgs []*Package, total int64, pro
 			mu.Lock()
 			done += p.Size
 			if errs[i] == nil && total > 0 {
-				fmt.Fprintf(progress, "  %s %s (%s of %s)\n", p.Name, p.Version, human(done), human(total))
+				fmt.Fprintf(progress, "  %s %s (%s of %s)\n", p.Name, p.Version, bytesize.Format(done), bytesize.Format(total))
 			}
 			mu.Unlock()
 		}()
@@ -318,16 +319,4 @@ func spdx(pkgs []*Package, o Options) ([]byte, error) {
 	}
 	doc["packages"] = list
 	return json.MarshalIndent(doc, "", " ")
-}
-
-func human(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/fair-go/fair/build"
 	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/deployer"
+	"github.com/fair-go/fair/internal/bytesize"
 	"github.com/fair-go/fair/models"
 	"github.com/fair-go/fair/pipeline/artifact"
 	"github.com/fair-go/fair/podruntime"
@@ -75,7 +76,7 @@ func reportModel(ctx context.Context, o Options, run string) {
 		fmt.Fprintf(o.Progress, "no model saved (the program wrote nothing to $FAIR_MODEL_DIR?): %v\n", err)
 		return
 	}
-	line := fmt.Sprintf("model %s:%s saved (%s, %s)", cfg.Model, run, models.HumanSize(m.Size), m.Digest[:19])
+	line := fmt.Sprintf("model %s:%s saved (%s, %s)", cfg.Model, run, bytesize.Format(m.Size), m.Digest[:19])
 	if len(m.Metrics) > 0 {
 		line += " " + models.FormatMetrics(m.Metrics)
 	}
@@ -109,7 +110,7 @@ func pullModel(ctx context.Context, o Options, c *deployer.Client, w *deployer.W
 		}
 	}
 	w.ModelPull = &deployer.ModelPull{Ref: pod, Image: rt.Ref(), Insecure: podruntime.Insecure(cfg, m.Ref)}
-	fmt.Fprintf(o.Progress, "serving model %s (%s, %s)\n", ref, models.HumanSize(m.Size), m.Digest[:19])
+	fmt.Fprintf(o.Progress, "serving model %s (%s, %s)\n", ref, bytesize.Format(m.Size), m.Digest[:19])
 	return nil
 }
 

@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"time"
 
+	"github.com/fair-go/fair/internal/bytesize"
 	"github.com/fair-go/fair/pipeline/artifact"
+	"github.com/fair-go/fair/pipeline/step"
 )
 
 // TrainConfig is one training program run by fair's in-pod runtime.
@@ -28,9 +29,7 @@ type TrainConfig struct {
 }
 
 // ExitError carries the program's exit status.
-type ExitError struct{ Code int }
-
-func (e *ExitError) Error() string { return fmt.Sprintf("the program exited with status %d", e.Code) }
+type ExitError = step.ExitError
 
 // Train runs the program with $FAIR_MODEL_DIR and, when it succeeds on
 // the primary replica, saves what it wrote there as the model, with the
@@ -47,21 +46,8 @@ func Train(ctx context.Context, c TrainConfig) error {
 	}
 	_ = os.Chmod(c.Dir, 0o777)
 	metrics := &Metrics{W: c.Stdout}
-	cmd := exec.CommandContext(ctx, c.Command[0], c.Command[1:]...)
-	cmd.Env = append(os.Environ(), "FAIR_MODEL_DIR="+c.Dir)
-	cmd.Stdout, cmd.Stderr = metrics, c.Stderr
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = 10 * time.Second
-	if err := cmd.Run(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			code := ee.ExitCode()
-			if code < 0 {
-				code = 128
-			}
-			return &ExitError{Code: code}
-		}
-		return fmt.Errorf("run %s: %v", c.Command[0], err)
+	if err := step.Exec(ctx, c.Command, append(os.Environ(), "FAIR_MODEL_DIR="+c.Dir), metrics, c.Stderr); err != nil {
+		return err
 	}
 	if !c.Primary {
 		return nil
@@ -82,7 +68,7 @@ func Train(ctx context.Context, c TrainConfig) error {
 	if err != nil {
 		return fmt.Errorf("save the model: %v", err)
 	}
-	fmt.Fprintf(c.Stderr, "fair: model saved as %s:%s (%s, %s) in %.1fs\n", c.Repo, c.Tags[0], size(c.Dir), shortDigest(ref), time.Since(start).Seconds())
+	fmt.Fprintf(c.Stderr, "fair: model saved as %s:%s (%s, %s) in %.1fs\n", c.Repo, c.Tags[0], bytesize.Format(bytesize.Of(c.Dir)), shortDigest(ref), time.Since(start).Seconds())
 	return nil
 }
 
@@ -91,36 +77,4 @@ func shortDigest(ref string) string {
 		return "sha256:" + ref[i:i+12]
 	}
 	return ref
-}
-
-func size(path string) string {
-	var n int64
-	entries, _ := os.ReadDir(path)
-	var walk func(string, []os.DirEntry)
-	walk = func(dir string, es []os.DirEntry) {
-		for _, e := range es {
-			p := dir + "/" + e.Name()
-			if e.IsDir() {
-				sub, _ := os.ReadDir(p)
-				walk(p, sub)
-			} else if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
-				n += info.Size()
-			}
-		}
-	}
-	walk(path, entries)
-	return HumanSize(n)
-}
-
-// HumanSize prints a byte count as B, KiB, MiB or GiB.
-func HumanSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

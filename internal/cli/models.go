@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fair-go/fair/config"
+	"github.com/fair-go/fair/internal/bytesize"
 	"github.com/fair-go/fair/internal/iostreams"
 	"github.com/fair-go/fair/launch"
 	"github.com/fair-go/fair/models"
@@ -57,7 +58,7 @@ trained them and latest. fair serve --model NAME[:TAG] serves one.`,
 			tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "MODEL\tCREATED\tSIZE\tDIGEST\tMETRICS")
 			for _, m := range list {
-				fmt.Fprintf(tw, "%s:%s\t%s\t%s\t%s\t%s\n", m.Name, m.Tag, age(m.Created), models.HumanSize(m.Size), m.Digest[:19], models.FormatMetrics(m.Metrics))
+				fmt.Fprintf(tw, "%s:%s\t%s\t%s\t%s\t%s\n", m.Name, m.Tag, age(m.Created), bytesize.Format(m.Size), m.Digest[:19], models.FormatMetrics(m.Metrics))
 			}
 			return tw.Flush()
 		},
@@ -84,7 +85,7 @@ trained them and latest. fair serve --model NAME[:TAG] serves one.`,
 			}
 			tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
 			for _, kv := range [][2]string{
-				{"Model", m.Name + ":" + m.Tag}, {"Reference", m.Ref}, {"Size", models.HumanSize(m.Size)},
+				{"Model", m.Name + ":" + m.Tag}, {"Reference", m.Ref}, {"Size", bytesize.Format(m.Size)},
 				{"Created", m.Created.Local().Format("2006-01-02 15:04:05") + " (" + age(m.Created) + " ago)"},
 				{"Run", m.Run}, {"Image", m.Image}, {"Revision", m.Revision}, {"Metrics", models.FormatMetrics(m.Metrics)},
 			} {

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fair-go/fair/internal/bytesize"
 	"github.com/fair-go/fair/pipeline/artifact"
 )
 
@@ -61,6 +62,29 @@ type ExitError struct{ Code int }
 
 func (e *ExitError) Error() string { return fmt.Sprintf("step program exited with status %d", e.Code) }
 
+// Exec runs command with env, stopping it with an interrupt (then a kill
+// after 10 s) when ctx ends. A program that fails returns *ExitError with
+// its status (128 when a signal ended it).
+func Exec(ctx context.Context, command, env []string, stdout, stderr io.Writer) error {
+	cmd := exec.CommandContext(ctx, command[0], command[1:]...)
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 10 * time.Second
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code := ee.ExitCode()
+			if code < 0 {
+				code = 128
+			}
+			return &ExitError{Code: code}
+		}
+		return fmt.Errorf("run %s: %v", command[0], err)
+	}
+	return nil
+}
+
 // Run pulls, runs and pushes. A failing program returns *ExitError and
 // pushes nothing.
 func Run(ctx context.Context, c Config) error {
@@ -87,7 +111,7 @@ func Run(ctx context.Context, c Config) error {
 			if err := artifact.Pull(ctx, in.Ref, dest, c.Artifact); err != nil {
 				return fmt.Errorf("input %s: %v", in.Name, err)
 			}
-			c.logf("pulled input %s (%s) in %.2fs", in.Name, size(dest), time.Since(start).Seconds())
+			c.logf("pulled input %s (%s) in %.2fs", in.Name, bytesize.Format(bytesize.Of(dest)), time.Since(start).Seconds())
 		}
 		env = append(env, "FAIR_IN_"+in.Name+"="+dest)
 	}
@@ -95,21 +119,8 @@ func Run(ctx context.Context, c Config) error {
 		env = append(env, "FAIR_OUT_"+out.Name+"="+filepath.Join(c.Dir, "out", out.Name))
 	}
 
-	cmd := exec.CommandContext(ctx, c.Command[0], c.Command[1:]...)
-	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = c.Stdout, c.Stderr
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = 10 * time.Second
-	if err := cmd.Run(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			code := ee.ExitCode()
-			if code < 0 {
-				code = 128
-			}
-			return &ExitError{Code: code}
-		}
-		return fmt.Errorf("run %s: %v", c.Command[0], err)
+	if err := Exec(ctx, c.Command, env, c.Stdout, c.Stderr); err != nil {
+		return err
 	}
 
 	for _, out := range c.Outputs {
@@ -133,7 +144,7 @@ func Run(ctx context.Context, c Config) error {
 			if err != nil {
 				return fmt.Errorf("output %s: %v", out.Name, err)
 			}
-			c.logf("pushed output %s (%s) in %.2fs: %s", out.Name, size(src), time.Since(start).Seconds(), ref)
+			c.logf("pushed output %s (%s) in %.2fs: %s", out.Name, bytesize.Format(bytesize.Of(src)), time.Since(start).Seconds(), ref)
 			param = []byte(ref)
 		}
 		pf := out.ParamFile
@@ -171,21 +182,4 @@ func Tag(run, step, output string) string {
 		t = strings.TrimLeft(t, ".-")
 	}
 	return t
-}
-
-func size(path string) string {
-	var n int64
-	_ = filepath.Walk(path, func(_ string, info os.FileInfo, err error) error {
-		if err == nil && info.Mode().IsRegular() {
-			n += info.Size()
-		}
-		return nil
-	})
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }
