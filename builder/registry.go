@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fair-go/fair/internal/bytesize"
+	"github.com/fair-go/fair/internal/pushretry"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -61,23 +62,28 @@ func (r *Registry) Publish(ctx context.Context, a Artifact, repo string) (*Publi
 		kc = authn.DefaultKeychain
 	}
 	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc), remote.WithTransport(ct)}
-	var bar *progressBar
-	if r.TTY && r.Progress != nil {
-		ch := make(chan v1.Update, 16)
-		bar = newProgressBar(r.Progress, ch)
-		opts = append(opts, remote.WithProgress(ch))
-	}
-	switch t := a.(type) {
-	case v1.Image:
-		err = remote.Write(ref, t, opts...)
-	case v1.ImageIndex:
-		err = remote.WriteIndex(ref, t, opts...)
-	default:
-		err = fmt.Errorf("cannot publish %T", a)
-	}
-	if bar != nil {
-		bar.wait()
-	}
+	err = pushretry.Do(ctx, func() error {
+		opts := opts
+		var bar *progressBar
+		if r.TTY && r.Progress != nil {
+			ch := make(chan v1.Update, 16)
+			bar = newProgressBar(r.Progress, ch)
+			opts = append(opts, remote.WithProgress(ch))
+		}
+		var err error
+		switch t := a.(type) {
+		case v1.Image:
+			err = remote.Write(ref, t, opts...)
+		case v1.ImageIndex:
+			err = remote.WriteIndex(ref, t, opts...)
+		default:
+			return fmt.Errorf("cannot publish %T", a)
+		}
+		if bar != nil {
+			bar.wait()
+		}
+		return err
+	})
 	if err != nil {
 		return nil, registryError("push "+rp.String(), rp.RegistryStr(), err)
 	}

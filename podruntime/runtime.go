@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"runtime"
 
+	"github.com/fair-go/fair/internal/pushretry"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -28,6 +29,7 @@ type Wrapped struct {
 // Runtime adds the runtime (fair-step) to images, so that it starts as
 // Path whatever the image's base.
 type Runtime struct {
+	ctx    context.Context // the pushes' context, for their retries
 	ref    string
 	layer  v1.Layer
 	opts   []remote.Option
@@ -38,7 +40,7 @@ type Runtime struct {
 // New takes the runtime from runtimeRef, an image fair built from
 // cmd/fair-step: its top layer holds Path and nothing else.
 func New(ctx context.Context, runtimeRef string, insecure bool, opts ...remote.Option) (*Runtime, error) {
-	r := &Runtime{ref: runtimeRef, opts: append([]remote.Option{remote.WithContext(ctx)}, opts...), insec: insecure, goarch: runtime.GOARCH}
+	r := &Runtime{ctx: ctx, ref: runtimeRef, opts: append([]remote.Option{remote.WithContext(ctx)}, opts...), insec: insecure, goarch: runtime.GOARCH}
 	img, err := r.image(runtimeRef)
 	if err != nil {
 		return nil, fmt.Errorf("step runtime image: %v", err)
@@ -106,7 +108,7 @@ func (r *Runtime) Wrap(ref, repo string) (Wrapped, error) {
 		return Wrapped{}, err
 	}
 	target := dst.Digest(d.String())
-	if err := remote.Write(target, with, r.opts...); err != nil {
+	if err := pushretry.Do(r.ctx, func() error { return remote.Write(target, with, r.opts...) }); err != nil {
 		return Wrapped{}, fmt.Errorf("push %s: %v", target, err)
 	}
 	b.Ref = target.String()

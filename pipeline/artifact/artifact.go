@@ -23,6 +23,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/fair-go/fair/internal/pushretry"
 	"github.com/fair-go/fair/internal/untar"
 )
 
@@ -100,7 +101,8 @@ func Push(ctx context.Context, path, ref string, o Options) (string, error) {
 	if len(ann) > 0 {
 		img = mutate.Annotations(img, ann).(v1.Image)
 	}
-	if err := remote.Write(tag, img, append([]remote.Option{remote.WithContext(ctx)}, o.Remote...)...); err != nil {
+	opts := append([]remote.Option{remote.WithContext(ctx)}, o.Remote...)
+	if err := pushretry.Do(ctx, func() error { return remote.Write(tag, img, opts...) }); err != nil {
 		return "", fmt.Errorf("push %s: %v", ref, err)
 	}
 	d, err := img.Digest()

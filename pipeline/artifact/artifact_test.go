@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,5 +93,30 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Steps of one pipeline run side by side and often write the same bytes
+// (two branches of a diamond computing the same value): concurrent pushes of
+// identical blobs to one repository must all land.
+func TestConcurrentIdenticalPushes(t *testing.T) {
+	reg := testregistry.Start(t)
+	ctx := context.Background()
+	const rounds, workers = 10, 6
+	for r := 0; r < rounds; r++ {
+		src := filepath.Join(t.TempDir(), "result")
+		must(t, os.WriteFile(src, []byte(fmt.Sprintf("%d\n", 42+r)), 0o644))
+		errs := make(chan error, workers)
+		for w := 0; w < workers; w++ {
+			go func(w int) {
+				_, err := artifact.Push(ctx, src, fmt.Sprintf("%s/artifacts:run%d.s%d.result", reg.Host, r, w), artifact.Options{})
+				errs <- err
+			}(w)
+		}
+		for w := 0; w < workers; w++ {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", r, err)
+			}
+		}
 	}
 }
