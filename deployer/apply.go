@@ -232,3 +232,10 @@ func (c *Client) rollback(created []*unstructured.Unstructured) {
 		}
 	}
 }
+
+// IsKind reports whether u is the primary object of kind k (the Deployment
+// of a deployment, not its Service).
+func IsKind(u *unstructured.Unstructured, k Kind) bool {
+	got, ok := kindOf(u.GroupVersionKind())
+	return ok && got == k
+}

@@ -250,6 +250,9 @@ func (w *Workload) Values() map[string]any {
 			"args":         append(args, mp.Ref, ModelDir),
 			"volumeMounts": []any{map[string]any{"name": modelVolume, "mountPath": ModelDir}},
 		}
+		if len(mp.Command) > 0 {
+			init["command"] = mp.Command
+		}
 		if w.RegistrySecret != "" {
 			init["volumeMounts"] = append(init["volumeMounts"].([]any), map[string]any{"name": authVolume, "mountPath": RegistryAuthDir, "readOnly": true})
 			init["env"] = []any{map[string]string{"name": "DOCKER_CONFIG", "value": RegistryAuthDir}}

@@ -72,7 +72,8 @@ const ModelDir = "/mnt/models"
 type ModelPull struct {
 	Ref      string // by digest, as pods reach the registry
 	Image    string
-	Insecure bool // plain HTTP registry
+	Command  []string // the runtime's path when it is not Image's entrypoint
+	Insecure bool     // plain HTTP registry
 }
 
 // Volume mounts a PersistentVolumeClaim.

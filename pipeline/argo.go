@@ -3,6 +3,7 @@ package pipeline
 import (
 	"encoding/json"
 	"fmt"
+	"path"
 	"slices"
 	"sort"
 
@@ -43,6 +44,16 @@ type Options struct {
 	// HostNetwork runs the step pods in the node's network, for clusters
 	// whose registry listens on the node's loopback only (local test beds).
 	HostNetwork bool
+	// ModelRegistry is where training steps save their models
+	// (REGISTRY/models/NAME); default: the artifact repository's parent.
+	ModelRegistry string
+}
+
+func (o Options) modelRegistry() string {
+	if o.ModelRegistry != "" {
+		return o.ModelRegistry
+	}
+	return path.Dir(o.ArtifactRepo)
 }
 
 // Labels on the Workflow and its pods.
@@ -146,52 +157,14 @@ func Argo(p *Pipeline, images map[string]Built, o Options) (*unstructured.Unstru
 		}
 		tasks = append(tasks, task)
 
-		args := stepArgs(p, s, img, o, "{{workflow.name}}",
-			func(i Input) string { return fmt.Sprintf("{{inputs.parameters.%s}}", i.Name) },
-			func(op Output) string { return paramFile(op) })
-		c := map[string]any{"image": img.Ref, "command": toAny(args[:1]), "args": toAny(args[1:])}
-		if img.Workdir != "" {
-			c["workingDir"] = img.Workdir
+		t, err := p.template(s, img, o)
+		if err != nil {
+			return nil, fmt.Errorf("step %s: %v", s.Name, err)
 		}
-		e := env(s)
-		mounts := []any{map[string]any{"name": "fair-data", "mountPath": DataDir}}
-		vols := []any{map[string]any{"name": "fair-data", "emptyDir": map[string]any{}}}
-		if o.RegistrySecret != "" {
-			e = append(e, map[string]any{"name": "DOCKER_CONFIG", "value": deployer.RegistryAuthDir})
-			mounts = append(mounts, map[string]any{"name": "fair-registry-auth", "mountPath": deployer.RegistryAuthDir, "readOnly": true})
-			vols = append(vols, map[string]any{"name": "fair-registry-auth", "secret": map[string]any{
-				"secretName": o.RegistrySecret,
-				"items":      []any{map[string]any{"key": ".dockerconfigjson", "path": "config.json"}},
-			}})
-		}
-		if e != nil {
-			c["env"] = e
-		}
-		res, pod := podParts(s, img.Ref)
-		if len(res) > 0 {
-			c["resources"] = res
-		}
-		c["volumeMounts"] = mounts
-		t := map[string]any{
-			"name":      s.Name,
-			"container": c,
-			"volumes":   vols,
-			"metadata":  map[string]any{"labels": map[string]any{deployer.LabelManagedBy: deployer.ManagedBy, LabelPipeline: p.Name, LabelStep: s.Name}},
-		}
+		t["name"] = s.Name
+		t["metadata"] = map[string]any{"labels": map[string]any{deployer.LabelManagedBy: deployer.ManagedBy, LabelPipeline: p.Name, LabelStep: s.Name}}
 		if inParams != nil {
 			t["inputs"] = map[string]any{"parameters": inParams}
-		}
-		var outParams []any
-		for _, op := range s.Outputs {
-			outParams = append(outParams, map[string]any{"name": op.Name, "valueFrom": map[string]any{"path": paramFile(op)}})
-		}
-		if outParams != nil {
-			t["outputs"] = map[string]any{"parameters": outParams}
-		}
-		for _, k := range []string{"nodeSelector", "tolerations"} {
-			if v, ok := pod[k]; ok {
-				t[k] = v
-			}
 		}
 		templates = append(templates, t)
 	}
@@ -205,6 +178,8 @@ func Argo(p *Pipeline, images map[string]Built, o Options) (*unstructured.Unstru
 	}
 	if o.ServiceAccount != "" {
 		spec["serviceAccountName"] = o.ServiceAccount
+	} else if p.HasResources() {
+		spec["serviceAccountName"] = RunnerAccount
 	}
 	if o.HostNetwork {
 		spec["hostNetwork"] = true
@@ -239,6 +214,61 @@ func Argo(p *Pipeline, images map[string]Built, o Options) (*unstructured.Unstru
 		return nil, err
 	}
 	return &unstructured.Unstructured{Object: obj}, nil
+}
+
+// template is the Argo template of step s, without its name, labels and
+// inputs: a container, or a resource for training and serving steps.
+func (p *Pipeline) template(s *Step, img Built, o Options) (map[string]any, error) {
+	switch {
+	case s.Train != nil:
+		return p.trainingTemplate(s, img, o)
+	case s.Serve != nil:
+		t, _, err := p.servingTemplate(s, img, o)
+		return t, err
+	}
+	args := stepArgs(p, s, img, o, "{{workflow.name}}",
+		func(i Input) string { return fmt.Sprintf("{{inputs.parameters.%s}}", i.Name) },
+		func(op Output) string { return paramFile(op) })
+	c := map[string]any{"image": img.Ref, "command": toAny(args[:1]), "args": toAny(args[1:])}
+	if img.Workdir != "" {
+		c["workingDir"] = img.Workdir
+	}
+	e := env(s)
+	mounts := []any{map[string]any{"name": "fair-data", "mountPath": DataDir}}
+	vols := []any{map[string]any{"name": "fair-data", "emptyDir": map[string]any{}}}
+	if o.RegistrySecret != "" {
+		e = append(e, map[string]any{"name": "DOCKER_CONFIG", "value": deployer.RegistryAuthDir})
+		mounts = append(mounts, map[string]any{"name": "fair-registry-auth", "mountPath": deployer.RegistryAuthDir, "readOnly": true})
+		vols = append(vols, map[string]any{"name": "fair-registry-auth", "secret": map[string]any{
+			"secretName": o.RegistrySecret,
+			"items":      []any{map[string]any{"key": ".dockerconfigjson", "path": "config.json"}},
+		}})
+	}
+	if e != nil {
+		c["env"] = e
+	}
+	res, pod := podParts(s, img.Ref)
+	if len(res) > 0 {
+		c["resources"] = res
+	}
+	c["volumeMounts"] = mounts
+	t := map[string]any{
+		"container": c,
+		"volumes":   vols,
+	}
+	var outParams []any
+	for _, op := range s.Outputs {
+		outParams = append(outParams, map[string]any{"name": op.Name, "valueFrom": map[string]any{"path": paramFile(op)}})
+	}
+	if outParams != nil {
+		t["outputs"] = map[string]any{"parameters": outParams}
+	}
+	for _, k := range []string{"nodeSelector", "tolerations"} {
+		if v, ok := pod[k]; ok {
+			t[k] = v
+		}
+	}
+	return t, nil
 }
 
 // jsonObject turns nested Go maps and slices of any type into the plain

@@ -22,6 +22,16 @@ func KFP(p *Pipeline, images map[string]Built, o Options) ([]byte, error) {
 	if o.ArtifactRepo == "" {
 		return nil, fmt.Errorf("pipeline %s: no artifact repository: set a registry (FAIR_REGISTRY or --registry)", p.Name)
 	}
+	for _, s := range p.Steps {
+		// A KFP executor is one container: PipelineSpec has no resource
+		// executor that creates a job or an endpoint and waits for it.
+		switch {
+		case s.Train != nil:
+			return nil, fmt.Errorf("step %s trains as a %s: KFP's PipelineSpec runs each step as one container and cannot create a training job; run this pipeline on Argo (fair pipeline run), or make the step a plain container", s.Name, s.Train.Kind)
+		case s.Serve != nil:
+			return nil, fmt.Errorf("step %s serves a model: KFP's PipelineSpec cannot create an endpoint; run this pipeline on Argo (fair pipeline run), or serve after the run with fair serve --model", s.Name)
+		}
+	}
 	components := map[string]any{}
 	executors := map[string]any{}
 	tasks := map[string]any{}

@@ -139,7 +139,41 @@ type Step struct {
 	Outputs   []Output
 	After     []string // ordering without data, e.g. a notebook's prev:NAME
 	Resources Resources
+	// Train runs the step as a distributed training job instead of one
+	// container; its output "model" is the model rank 0 saved.
+	Train *Training
+	// Serve keeps the step running as an endpoint of a model; its value
+	// output "url" is the endpoint's address.
+	Serve *Serving
 }
+
+// Training makes a step a training job, submitted by the workflow engine,
+// which waits for the job to succeed.
+type Training struct {
+	Kind    deployer.Kind // pytorchjob
+	Workers int           // replicas doing work, master included
+	// Model is the name the model is saved under (REGISTRY/models/NAME,
+	// tagged with the run's name); default PIPELINE-STEP.
+	Model string
+}
+
+// Serving makes a step an endpoint that serves a model another step
+// trained. It outlives the run: a rerun updates the same endpoint.
+type Serving struct {
+	Kind deployer.Kind // deployment (default) or kserve
+	// Name of the endpoint; default PIPELINE-STEP.
+	Name string
+	Port int
+}
+
+// TrainingKinds are the kinds a pipeline step can train as.
+var TrainingKinds = []deployer.Kind{deployer.KindPyTorchJob}
+
+// ModelOutput and URLOutput are the outputs of training and serving steps.
+const (
+	ModelOutput = "model"
+	URLOutput   = "url"
+)
 
 // NewStep returns a step; chain In, Out, Value, Param and the resource
 // setters to describe it.
@@ -179,6 +213,24 @@ func (s *Step) Param(key, value string) *Step {
 // WithArgs sets the arguments passed to the step's program.
 func (s *Step) WithArgs(args ...string) *Step { s.Args = args; return s }
 
+// Trains makes s a training job of kind (e.g. deployer.KindPyTorchJob)
+// with workers replicas; its output "model" is what rank 0 wrote to
+// $FAIR_MODEL_DIR, saved as model (default PIPELINE-STEP).
+func (s *Step) Trains(kind deployer.Kind, workers int, model string) *Step {
+	s.Train = &Training{Kind: kind, Workers: workers, Model: model}
+	s.Outputs = append(s.Outputs, Output{Name: ModelOutput})
+	return s
+}
+
+// Serves makes s an endpoint of the model from ("step.model"); its value
+// output "url" is the endpoint's address.
+func (s *Step) Serves(from string, kind deployer.Kind) *Step {
+	s.Serve = &Serving{Kind: kind}
+	s.Inputs = append(s.Inputs, Input{Name: ModelOutput, From: from})
+	s.Outputs = append(s.Outputs, Output{Name: URLOutput, Value: true})
+	return s
+}
+
 // Needs orders s after the named steps without passing data.
 func (s *Step) Needs(steps ...string) *Step { s.After = append(s.After, steps...); return s }
 
@@ -198,6 +250,53 @@ func (s *Step) OnNodes(key, value string) *Step {
 	}
 	s.Resources.NodeSelector[key] = value
 	return s
+}
+
+// validateKind checks what training and serving steps allow.
+func (s *Step) validateKind() error {
+	if s.Train != nil && s.Serve != nil {
+		return errors.New("a step trains or serves, not both")
+	}
+	if t := s.Train; t != nil {
+		if !slices.Contains(TrainingKinds, t.Kind) {
+			return fmt.Errorf("kind %s cannot run as a pipeline step (training kinds here: %s; a plain step is a container)", t.Kind, kindList(TrainingKinds))
+		}
+		if t.Workers < 0 {
+			return errors.New("workers must not be negative")
+		}
+		if t.Model != "" && deployer.DNSLabel(t.Model, "") != t.Model {
+			return fmt.Errorf("model %q: use lower-case letters, digits and '-'", t.Model)
+		}
+		if len(s.Outputs) != 1 || s.Outputs[0].Name != ModelOutput {
+			return fmt.Errorf("a training step's only output is its %s (its program writes to $FAIR_MODEL_DIR)", ModelOutput)
+		}
+	}
+	if v := s.Serve; v != nil {
+		if v.Kind != deployer.KindDeployment && v.Kind != deployer.KindKServe {
+			return fmt.Errorf("serve kind %s: use deployment or kserve", v.Kind)
+		}
+		if v.Name != "" && deployer.DNSLabel(v.Name, "") != v.Name {
+			return fmt.Errorf("endpoint name %q: use lower-case letters, digits and '-'", v.Name)
+		}
+		if len(s.Inputs) != 1 || s.Inputs[0].Name != ModelOutput {
+			return fmt.Errorf("a serving step's only input is its %s (serve: {model: STEP.model})", ModelOutput)
+		}
+		if len(s.Outputs) != 1 || s.Outputs[0].Name != URLOutput {
+			return fmt.Errorf("a serving step's only output is its %s", URLOutput)
+		}
+		if s.Resources.GPUs > 0 {
+			return errors.New("a serving step asks for no GPUs here; serve on GPUs with fair serve")
+		}
+	}
+	return nil
+}
+
+func kindList(ks []deployer.Kind) string {
+	out := make([]string, len(ks))
+	for i, k := range ks {
+		out[i] = string(k)
+	}
+	return strings.Join(out, ", ")
 }
 
 func (s *Step) output(name string) (Output, bool) {
@@ -324,6 +423,9 @@ func (p *Pipeline) Validate() error {
 		}
 		if s.Resources.GPUs < 0 {
 			return fmt.Errorf("step %s: gpus must not be negative", s.Name)
+		}
+		if err := s.validateKind(); err != nil {
+			return fmt.Errorf("step %s: %v", s.Name, err)
 		}
 	}
 	for _, s := range p.Steps {

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-
 	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/deployer"
 )
@@ -53,7 +51,11 @@ func Compile(ctx context.Context, cfg *config.Config, path string, o CompileOpti
 	if err != nil {
 		return nil, err
 	}
-	return deployer.EncodeYAML([]*unstructured.Unstructured{wf})
+	objs, err := p.Objects(imgs, opts)
+	if err != nil {
+		return nil, err
+	}
+	return deployer.EncodeYAML(append(objs, wf))
 }
 
 // StartOptions say how Start submits a pipeline.
@@ -89,14 +91,29 @@ func (r *Runs) Start(ctx context.Context, cfg *config.Config, p *Pipeline, o Sta
 	if s.Name == "" {
 		s.Name = deployer.NameFor(p.Name, time.Now())
 	}
-	wf, err := Argo(p, imgs, Options{
+	opts := Options{
 		ArtifactRepo: repo, Insecure: InsecureHost(cfg, repo), Namespace: r.c.Namespace, Name: s.Name,
 		ServiceAccount: cfg.ServiceAccount, ImagePullSecrets: cfg.ImagePullSecrets, RegistrySecret: cfg.RegistrySecret, HostNetwork: o.HostNetwork,
-	})
+	}
+	if !o.HostNetwork {
+		// Step pods reach a local registry by its cluster-side address
+		// (KEP-1755), as training pods and servers do.
+		opts.ArtifactRepo = r.c.PodRegistry(ctx, repo)
+	}
+	wf, err := Argo(p, imgs, opts)
+	if err != nil {
+		return Started{}, err
+	}
+	objs, err := p.Objects(imgs, opts)
 	if err != nil {
 		return Started{}, err
 	}
 	submit := time.Now()
+	if len(objs) > 0 {
+		if _, err := r.c.Apply(ctx, objs, deployer.ApplyOptions{DryRun: o.DryRun}); err != nil {
+			return Started{}, fmt.Errorf("pipeline %s: %v (training and serving steps need a ServiceAccount allowed to create their jobs and endpoints: set serviceAccount in fair.yaml, or ask for rights to create Roles)", p.Name, err)
+		}
+	}
 	if err := r.Submit(ctx, wf, o.DryRun); err != nil {
 		return Started{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -18,6 +19,11 @@ type StepStatus struct {
 	Message  string
 	Started  time.Time
 	Finished time.Time
+	// Outputs are the step's output parameters: values, and the
+	// references of artifacts and models.
+	Outputs map[string]string
+	// Leaf is a step no other step waits for: its outputs are the run's.
+	Leaf bool
 }
 
 // Duration is how long the step ran (so far, at now).
@@ -70,9 +76,16 @@ func WorkflowStatus(u *unstructured.Unstructured) RunStatus {
 	for _, t := range templates {
 		tm, _ := t.(map[string]any)
 		tasks, _, _ := unstructured.NestedSlice(tm, "dag", "tasks")
+		needed := map[string]bool{}
+		for _, task := range tasks {
+			deps, _, _ := unstructured.NestedStringSlice(task.(map[string]any), "dependencies")
+			for _, d := range deps {
+				needed[d] = true
+			}
+		}
 		for _, task := range tasks {
 			name, _ := task.(map[string]any)["name"].(string)
-			s := StepStatus{Name: name, Phase: "Pending"}
+			s := StepStatus{Name: name, Phase: "Pending", Leaf: !needed[name]}
 			if n, ok := byStep[name]; ok {
 				if p, _ := n["phase"].(string); p != "" {
 					s.Phase = p
@@ -80,6 +93,19 @@ func WorkflowStatus(u *unstructured.Unstructured) RunStatus {
 				s.Message, _ = n["message"].(string)
 				s.Started = timeAt(n, "startedAt")
 				s.Finished = timeAt(n, "finishedAt")
+				params, _, _ := unstructured.NestedSlice(n, "outputs", "parameters")
+				for _, p := range params {
+					pm, _ := p.(map[string]any)
+					k, _ := pm["name"].(string)
+					v, ok := pm["value"].(string)
+					if k == "" || !ok {
+						continue
+					}
+					if s.Outputs == nil {
+						s.Outputs = map[string]string{}
+					}
+					s.Outputs[k] = v
+				}
 			}
 			r.Steps = append(r.Steps, s)
 		}
@@ -87,9 +113,33 @@ func WorkflowStatus(u *unstructured.Unstructured) RunStatus {
 	return r
 }
 
+// Outputs are the run's outputs: those of the steps no other step waits
+// for, as "step.output" and value, in step order.
+func (r RunStatus) Outputs() [][2]string {
+	var out [][2]string
+	for _, s := range r.Steps {
+		if !s.Leaf {
+			continue
+		}
+		keys := make([]string, 0, len(s.Outputs))
+		for k := range s.Outputs {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			out = append(out, [2]string{s.Name + "." + k, s.Outputs[k]})
+		}
+	}
+	return out
+}
+
 // exitCode matches how Argo says a step's container failed: "Error (exit
 // code 7)", with the container's name in front in current versions.
 var exitCode = regexp.MustCompile(`^(?:[\w-]+: )?Error \(exit code (\d+)\)$`)
+
+// executorError is how Argo says its executor failed a resource step:
+// the exit code, then the executor's own error.
+var executorError = regexp.MustCompile(`^(?:[\w-]+: )?Error \(exit code \d+\): (?:error: )?(.+)$`)
 
 // Failure says in one line why a finished run did not succeed: the first
 // step that failed and how, else the workflow's own message.
@@ -101,6 +151,9 @@ func (r RunStatus) Failure() string {
 		msg := strings.TrimSpace(s.Message)
 		if m := exitCode.FindStringSubmatch(msg); m != nil {
 			return fmt.Sprintf("step %s exited with status %s", s.Name, m[1])
+		}
+		if m := executorError.FindStringSubmatch(firstLine(msg)); m != nil {
+			return fmt.Sprintf("step %s %s: %s", s.Name, strings.ToLower(s.Phase), m[1])
 		}
 		if msg == "" || strings.EqualFold(msg, s.Phase) {
 			return fmt.Sprintf("step %s %s", s.Name, strings.ToLower(s.Phase))

@@ -58,6 +58,8 @@ d     Pending    -
 		{pipeline.RunStatus{Phase: "Failed", Steps: []pipeline.StepStatus{{Name: "a", Phase: "Failed", Message: "failed"}}}, "step a failed"},
 		// Argo 3.7 names the container.
 		{pipeline.RunStatus{Phase: "Failed", Steps: []pipeline.StepStatus{{Name: "boom", Phase: "Failed", Message: "main: Error (exit code 7)"}}}, "step boom exited with status 7"},
+		// A resource step: the executor's own error, as Argo 3.7 reports it.
+		{pipeline.RunStatus{Phase: "Failed", Steps: []pipeline.StepStatus{{Name: "train", Phase: "Failed", Message: "main: Error (exit code 64): error: the pytorchjob failed: backoff limit; its logs: fair logs r-train"}}}, "step train failed: the pytorchjob failed: backoff limit; its logs: fair logs r-train"},
 	} {
 		if got := tc.st.Failure(); got != tc.want {
 			t.Errorf("%+v: failure %q, want %q", tc.st, got, tc.want)

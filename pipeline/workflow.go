@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -146,6 +147,9 @@ func (r *Runs) Logs(ctx context.Context, name string, line func(step, text strin
 	if err != nil {
 		return fmt.Errorf("list pods of %s: %v", name, err)
 	}
+	if jobs, err := c.Core.CoreV1().Pods(c.Namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelRun + "=" + name}); err == nil {
+		pods.Items = append(pods.Items, jobs.Items...)
+	}
 	sort.Slice(pods.Items, func(i, j int) bool {
 		return pods.Items[i].CreationTimestamp.Before(&pods.Items[j].CreationTimestamp)
 	})
@@ -154,11 +158,12 @@ func (r *Runs) Logs(ctx context.Context, name string, line func(step, text strin
 	}
 	for i := range pods.Items {
 		pod := &pods.Items[i]
-		if !mainStarted(pod) {
+		container := mainContainer(pod)
+		if !started(pod, container) || resourcePod(pod) {
 			continue
 		}
 		step := stepOf(pod)
-		c.ContainerLogs(ctx, pod.Namespace, pod.Name, "main", false, func(text string) {
+		c.ContainerLogs(ctx, pod.Namespace, pod.Name, container, false, func(text string) {
 			if !ExecutorLine(text) {
 				line(step, text)
 			}
@@ -198,27 +203,57 @@ func (s *stepStreams) poll(ctx context.Context, workflow string) {
 	if s.line == nil {
 		return
 	}
-	pods, err := s.c.Core.CoreV1().Pods(s.ns).List(ctx, metav1.ListOptions{LabelSelector: labelWorkflow + "=" + workflow})
-	if err != nil {
-		return
-	}
-	for i := range pods.Items {
-		pod := &pods.Items[i]
-		if s.started[pod.Name] || !mainStarted(pod) {
-			continue
+	// The steps' pods, and the pods of the training jobs they created.
+	for _, sel := range []string{labelWorkflow + "=" + workflow, LabelRun + "=" + workflow} {
+		pods, err := s.c.Core.CoreV1().Pods(s.ns).List(ctx, metav1.ListOptions{LabelSelector: sel})
+		if err != nil {
+			return
 		}
-		s.started[pod.Name] = true
-		step := stepOf(pod)
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			s.c.ContainerLogs(ctx, s.ns, pod.Name, "main", true, func(text string) {
-				if !ExecutorLine(text) {
-					s.line(step, text)
-				}
-			})
-		}()
+		for i := range pods.Items {
+			pod := &pods.Items[i]
+			container := mainContainer(pod)
+			if s.started[pod.Name] || !started(pod, container) || resourcePod(pod) {
+				continue
+			}
+			s.started[pod.Name] = true
+			step := stepOf(pod)
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				s.c.ContainerLogs(ctx, s.ns, pod.Name, container, true, func(text string) {
+					if !ExecutorLine(text) {
+						s.line(step, text)
+					}
+				})
+			}()
+		}
 	}
+}
+
+// resourcePod is the pod of a resource template (a training or serving
+// step): Argo's executor creates the job or endpoint and waits, and
+// everything it logs is its own.
+func resourcePod(p *corev1.Pod) bool {
+	for _, c := range p.Spec.Containers {
+		if c.Name == "main" {
+			return slices.Contains(c.Command, "resource") || slices.Contains(c.Args, "resource")
+		}
+	}
+	return false
+}
+
+// mainContainer is Argo's "main", else the pod's first container (a
+// training job's replica).
+func mainContainer(p *corev1.Pod) string {
+	for _, c := range p.Spec.Containers {
+		if c.Name == "main" {
+			return c.Name
+		}
+	}
+	if len(p.Spec.Containers) > 0 {
+		return p.Spec.Containers[0].Name
+	}
+	return ""
 }
 
 func (s *stepStreams) wait(d time.Duration) {
@@ -231,15 +266,20 @@ func (s *stepStreams) wait(d time.Duration) {
 }
 
 func stepOf(pod *corev1.Pod) string {
-	if s := pod.Labels[LabelStep]; s != "" {
-		return s
+	s := pod.Labels[LabelStep]
+	if s == "" {
+		return pod.Name
 	}
-	return pod.Name
+	if pod.Labels[LabelRun] != "" {
+		// A training job's replica: "train master-0".
+		return s + " " + deployer.ReplicaName(deployer.Kind(pod.Labels[deployer.LabelKind]), pod.Labels[deployer.LabelRun], pod)
+	}
+	return s
 }
 
-func mainStarted(p *corev1.Pod) bool {
+func started(p *corev1.Pod, container string) bool {
 	for _, cs := range p.Status.ContainerStatuses {
-		if cs.Name == "main" {
+		if cs.Name == container {
 			return cs.State.Running != nil || cs.State.Terminated != nil
 		}
 	}

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -35,6 +36,21 @@ type StepFile struct {
 	Values    []string          `json:"values,omitempty"`
 	After     []string          `json:"after,omitempty"`
 	Resources ResourcesFile     `json:"resources,omitempty"`
+	// Kind runs the step as a training job (pytorchjob) whose output
+	// "model" is what rank 0 wrote to $FAIR_MODEL_DIR.
+	Kind    string `json:"kind,omitempty"`
+	Workers int    `json:"workers,omitempty"`
+	Model   string `json:"model,omitempty"` // the saved model's name
+	// Serve makes the step an endpoint of another step's model.
+	Serve *ServeFile `json:"serve,omitempty"`
+}
+
+// ServeFile is a serving step's serve: block.
+type ServeFile struct {
+	Model string `json:"model"`          // STEP.model
+	Kind  string `json:"kind,omitempty"` // deployment (default) or kserve
+	Name  string `json:"name,omitempty"` // the endpoint's name
+	Port  int    `json:"port,omitempty"`
 }
 
 // ResourcesFile is a step's resources in pipeline.yaml.
@@ -133,7 +149,44 @@ func (sf StepFile) step(dir string) (*Step, error) {
 		}
 		s.Resources.Tolerations = append(s.Resources.Tolerations, tol)
 	}
+	if err := sf.kind(s); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// kind makes s a training or serving step as kind: and serve: say.
+func (sf StepFile) kind(s *Step) error {
+	if sf.Kind != "" && sf.Kind != string(deployer.KindJob) {
+		k, err := deployer.ParseKind(sf.Kind)
+		if err != nil {
+			return err
+		}
+		if len(sf.Outputs)+len(sf.Values) > 0 {
+			return fmt.Errorf("a training step's only output is its %s (its program writes to $FAIR_MODEL_DIR); drop its outputs and values", ModelOutput)
+		}
+		s.Trains(k, sf.Workers, sf.Model)
+	} else if sf.Workers != 0 || sf.Model != "" {
+		return errors.New("workers: and model: need a training kind: (kind: pytorchjob)")
+	}
+	if v := sf.Serve; v != nil {
+		if v.Model == "" {
+			return fmt.Errorf("serve: needs model: STEP.%s", ModelOutput)
+		}
+		if len(sf.Inputs)+len(sf.Outputs)+len(sf.Values) > 0 {
+			return fmt.Errorf("a serving step takes only serve.model and gives only its %s; drop its inputs, outputs and values", URLOutput)
+		}
+		k := deployer.KindDeployment
+		if v.Kind != "" {
+			var err error
+			if k, err = deployer.ParseKind(v.Kind); err != nil {
+				return fmt.Errorf("serve.kind: %v", err)
+			}
+		}
+		s.Serves(v.Model, k)
+		s.Serve.Name, s.Serve.Port = v.Name, v.Port
+	}
+	return nil
 }
 
 func firstLine(s string) string {

@@ -7,7 +7,9 @@
 package main
 
 import (
+	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -23,20 +25,17 @@ func main() {
 	epochs := envInt("EPOCHS", 10)
 	rng := rand.New(rand.NewPCG(42, uint64(rank)))
 
-	// Two features; the label is 1 when 3x - 2y + 0.5 > 0, with noise.
-	const n = 2000
-	xs := make([][2]float64, 0, n)
-	ys := make([]float64, 0, n)
-	for i := 0; i < n; i++ {
-		if i%world != rank {
-			continue
+	// Two features; the label is 1 when 3x - 2y + 0.5 > 0, with noise. In a
+	// pipeline, the rows come from the step that feeds input "data"
+	// (a CSV file of x,y,label) instead.
+	xs, ys := generate(rank, world, rng)
+	if path := os.Getenv("FAIR_IN_data"); path != "" {
+		var err error
+		if xs, ys, err = readCSV(path, rank, world); err != nil {
+			fmt.Fprintln(os.Stderr, "read the data:", err)
+			os.Exit(1)
 		}
-		x := [2]float64{rng.NormFloat64(), rng.NormFloat64()}
-		y := 0.0
-		if 3*x[0]-2*x[1]+0.5+0.3*rng.NormFloat64() > 0 {
-			y = 1
-		}
-		xs, ys = append(xs, x), append(ys, y)
+		fmt.Printf("rank %d/%d read %d rows from %s\n", rank, world, len(xs), path)
 	}
 
 	w, b, lr := [2]float64{}, 0.0, 0.5
@@ -74,6 +73,58 @@ func main() {
 		}
 		fmt.Printf("rank 0/%d wrote the model to %s\n", world, dir)
 	}
+}
+
+func generate(rank, world int, rng *rand.Rand) ([][2]float64, []float64) {
+	const n = 2000
+	xs := make([][2]float64, 0, n)
+	ys := make([]float64, 0, n)
+	for i := 0; i < n; i++ {
+		if i%world != rank {
+			continue
+		}
+		x := [2]float64{rng.NormFloat64(), rng.NormFloat64()}
+		y := 0.0
+		if 3*x[0]-2*x[1]+0.5+0.3*rng.NormFloat64() > 0 {
+			y = 1
+		}
+		xs, ys = append(xs, x), append(ys, y)
+	}
+	return xs, ys
+}
+
+// readCSV reads this replica's shard of x,y,label rows.
+func readCSV(path string, rank, world int) ([][2]float64, []float64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, nil, err
+	}
+	var xs [][2]float64
+	var ys []float64
+	for i, r := range rows {
+		if i%world != rank {
+			continue
+		}
+		var v [3]float64
+		if len(r) != 3 {
+			return nil, nil, fmt.Errorf("row %d has %d fields, want x,y,label", i+1, len(r))
+		}
+		for j := range v {
+			if v[j], err = strconv.ParseFloat(r[j], 64); err != nil {
+				return nil, nil, fmt.Errorf("row %d: %v", i+1, err)
+			}
+		}
+		xs, ys = append(xs, [2]float64{v[0], v[1]}), append(ys, v[2])
+	}
+	if len(xs) == 0 {
+		return nil, nil, errors.New("no rows")
+	}
+	return xs, ys, nil
 }
 
 // allReduce averages the model across replicas: workers dial the master

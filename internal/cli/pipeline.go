@@ -277,6 +277,9 @@ func followPipeline(ctx context.Context, io *iostreams.IOStreams, c *deployer.Cl
 		return &ExitError{Code: 1, Err: fmt.Errorf("pipeline %s failed: %s", name, st.Failure())}
 	}
 	fmt.Fprintf(io.Err, "workflow/%s succeeded in %s\n", name, st.Finished.Sub(st.Started).Round(time.Second))
+	for _, o := range st.Outputs() {
+		fmt.Fprintf(io.Out, "%s: %s\n", o[0], o[1])
+	}
 	return nil
 }
 
