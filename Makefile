@@ -4,7 +4,7 @@ export PATH := /usr/local/go/bin:$(PATH)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/fair-go/fair/internal/cli.Version=$(VERSION)
 
-.PHONY: all build install test test-short demo bench lint fuzz clean
+.PHONY: all build install test test-short demo bench lint fuzz clean notebook-ext
 all: build
 
 build: ## build bin/fair
@@ -31,6 +31,9 @@ lint:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 60s ./builder/ignore
+
+notebook-ext: ## npm ci, build the notebook panel into notebook-ext/dist (embedded in fair), unit tests
+	cd notebook-ext && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build && npm test --silent
 
 clean:
 	rm -rf bin

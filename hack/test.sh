@@ -44,6 +44,14 @@ if [ "${FAIR_TESTBED:-}" != off ] && [ -x hack/testbed/testbed ]; then
 	eval "$(hack/testbed/testbed env)"
 fi
 
+log "notebook panel: npm ci, build, unit tests"
+panel() {
+	make --no-print-directory notebook-ext || return
+	# The build is checked in (fair embeds it): it must match its source.
+	git diff --exit-code --stat -- notebook-ext/dist || { log "notebook-ext/dist is stale: run make notebook-ext and commit it"; return 1; }
+}
+timed "notebook panel: npm ci, build, vitest" panel
+
 log "go vet and staticcheck"
 # Inside a function called as timed's command, set -e does not stop at a
 # failing line: each step says || return.

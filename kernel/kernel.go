@@ -76,6 +76,8 @@ type Kernel struct {
 	magics  map[string]Magic
 	version string    // implementation version in kernel_info
 	runs    RunSource // what the "fair" comm lists
+	// panelDefaults prefill the panel's form.
+	panelDefaults PanelDefaults
 
 	shell, control, stdin, iopub, hb zmq4.Socket
 	iopubMu, stdinMu                 sync.Mutex
@@ -458,9 +460,6 @@ func kernelInfo(version string) map[string]any {
 // WithVersion sets the implementation version kernel_info reports.
 func WithVersion(v string) Option { return func(k *Kernel) { k.version = v } }
 
-// WithRunSource sets what the "fair" comm lists as the notebook's runs.
-func WithRunSource(f RunSource) Option { return func(k *Kernel) { k.runs = f } }
-
 func goVersion() string {
 	out, err := exec.Command("go", "env", "GOVERSION").Output()
 	if err != nil {
@@ -475,13 +474,27 @@ type cellOutput struct {
 	parent *Message
 	stdin  bool
 	result *string // text/plain of the execute_result; guarded by k.mu
+	// sink, when set, takes the output of a magic run outside a cell (a
+	// panel's action) instead of the frontend's iopub stream.
+	sink func(name, text string)
 }
 
 func (o *cellOutput) Stream(name, text string) {
+	if o.sink != nil {
+		o.sink(name, text)
+		return
+	}
 	o.k.publish(o.parent, "stream", map[string]any{"name": name, "text": text})
 }
 
 func (o *cellOutput) Display(m nb.Message) {
+	if o.sink != nil {
+		// A live display's lines, as text.
+		if t, ok := m.Data["text/plain"].(string); ok {
+			o.sink("display", t)
+		}
+		return
+	}
 	content := map[string]any{"data": m.Data, "metadata": orEmpty(m.Metadata)}
 	switch m.Type {
 	case "result":
@@ -513,7 +526,7 @@ func orEmpty(m map[string]any) map[string]any {
 
 // Input asks the frontend for a line of input over the stdin channel.
 func (o *cellOutput) Input(prompt string, password bool) (string, error) {
-	if !o.stdin {
+	if !o.stdin || o.sink != nil {
 		return "", errors.New("this frontend does not accept input")
 	}
 	k := o.k

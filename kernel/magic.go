@@ -157,6 +157,20 @@ func (k *Kernel) runMagic(ctx context.Context, out *cellOutput, count int, name,
 	return m.Run(ctx, env)
 }
 
+// RunMagic runs %name args outside any cell, for a frontend's panel: what
+// the magic writes goes to out as (stream name, text), and it sees the
+// cells run so far, as a magic in a new cell would. It does not touch the
+// stop button, which belongs to the running cell.
+func (k *Kernel) RunMagic(ctx context.Context, name, args string, out func(stream, text string)) error {
+	m, ok := k.magics[name]
+	if !ok {
+		return fmt.Errorf("unknown magic %%%s", name)
+	}
+	o := &cellOutput{k: k, sink: out}
+	env := &MagicEnv{Name: name, Args: args, Stdout: o.Writer("stdout"), Stderr: o.Writer("stderr"), k: k, out: o}
+	return m.Run(ctx, env)
+}
+
 // stoppable returns a context the stop button cancels (an interrupt
 // request) until done is called: for magics and !shell lines, which run in
 // the kernel rather than in the host.

@@ -41,30 +41,42 @@ func (p SpecPlace) Dir() (string, error) {
 	if strings.ContainsAny(name, `/\ `) || name == "." || name == ".." {
 		return "", fmt.Errorf("invalid kernelspec name %q", name)
 	}
-	var base string
+	base, _, err := p.Jupyter()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(base, "kernels", name), nil
+}
+
+// Jupyter returns the place's Jupyter data folder (kernels, nbextensions)
+// and configuration folder (nbconfig), as Jupyter finds them.
+func (p SpecPlace) Jupyter() (data, config string, err error) {
 	switch {
 	case p.Prefix != "":
-		base = filepath.Join(p.Prefix, "share", "jupyter")
+		return filepath.Join(p.Prefix, "share", "jupyter"), filepath.Join(p.Prefix, "etc", "jupyter"), nil
 	case p.SysPrefix:
 		out, err := exec.Command("python3", "-c", "import sys; print(sys.prefix)").Output()
 		if err != nil {
-			return "", fmt.Errorf("find sys.prefix with python3: %v", err)
+			return "", "", fmt.Errorf("find sys.prefix with python3: %v", err)
 		}
-		base = filepath.Join(strings.TrimSpace(string(out)), "share", "jupyter")
-	default:
-		if v := os.Getenv("JUPYTER_DATA_DIR"); v != "" {
-			base = v
-		} else if v := os.Getenv("XDG_DATA_HOME"); v != "" {
-			base = filepath.Join(v, "jupyter")
-		} else {
-			home, err := os.UserHomeDir()
-			if err != nil {
-				return "", err
-			}
-			base = filepath.Join(home, ".local", "share", "jupyter")
-		}
+		prefix := strings.TrimSpace(string(out))
+		return filepath.Join(prefix, "share", "jupyter"), filepath.Join(prefix, "etc", "jupyter"), nil
 	}
-	return filepath.Join(base, "kernels", name), nil
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", "", err
+	}
+	data = filepath.Join(home, ".local", "share", "jupyter")
+	if v := os.Getenv("JUPYTER_DATA_DIR"); v != "" {
+		data = v
+	} else if v := os.Getenv("XDG_DATA_HOME"); v != "" {
+		data = filepath.Join(v, "jupyter")
+	}
+	config = filepath.Join(home, ".jupyter")
+	if v := os.Getenv("JUPYTER_CONFIG_DIR"); v != "" {
+		config = v
+	}
+	return data, config, nil
 }
 
 // InstallSpec writes the kernelspec (kernel.json and logos) that starts

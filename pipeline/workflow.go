@@ -285,3 +285,17 @@ func started(p *corev1.Pod, container string) bool {
 	}
 	return false
 }
+
+// List returns the status of every pipeline run fair started in the
+// namespace.
+func (r *Runs) List(ctx context.Context) ([]RunStatus, error) {
+	l, err := r.c.Dynamic.Resource(WorkflowGVR).Namespace(r.c.Namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelPipeline})
+	if err != nil {
+		return nil, fmt.Errorf("list workflows: %v", err)
+	}
+	out := make([]RunStatus, 0, len(l.Items))
+	for i := range l.Items {
+		out = append(out, WorkflowStatus(&l.Items[i]))
+	}
+	return out, nil
+}

@@ -43,10 +43,13 @@ var kfVerbs = []struct{ name, help string }{
 // session.
 func kfMagicOption(cfg *config.Config) kernel.Option {
 	m := &kfMagic{cfg: cfg}
-	return kernel.WithMagic("kf", kernel.Magic{
+	magic := kernel.WithMagic("kf", kernel.Magic{
 		Help: "%kf build|train|serve|predict|pipeline|logs|status|ps|delete|models|config|help: run the notebook on Kubernetes (%kf help)",
 		Run:  m.run,
 	})
+	panel := &panelSource{m: m}
+	runs := kernel.WithRunSource(panel.runs, panel.defaults)
+	return func(k *kernel.Kernel) { magic(k); runs(k) }
 }
 
 type kfMagic struct {

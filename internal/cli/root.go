@@ -49,6 +49,7 @@ func NewRoot(io *iostreams.IOStreams) *cobra.Command {
 	root.AddCommand(
 		newVersionCmd(io),
 		newKernelCmd(io, cfg),
+		newNotebookExtCmd(io),
 		newBuildCmd(io, cfg),
 		newTrainCmd(io, cfg),
 		newServeCmd(io, cfg),

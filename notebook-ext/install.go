@@ -1,0 +1,134 @@
+// Package notebookext installs fair's notebook panel into Jupyter. The
+// panel is TypeScript in this folder (src/), built by `make notebook-ext`
+// into dist/, which is checked in and embedded here: a user who ran
+// `go install` needs no Node.js.
+package notebookext
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/fair-go/fair/kernel"
+)
+
+//go:embed dist/classic/main.js
+var classicJS []byte
+
+// ClassicJS is the classic Notebook extension (nbextensions/fair/main.js).
+func ClassicJS() []byte { return classicJS }
+
+// Require is the extension's requirejs name, enabled in nbconfig.
+const Require = "fair/main"
+
+// Installed says where the panel went.
+type Installed struct {
+	Classic string // the nbextension's file
+	Config  string // the nbconfig/notebook.json that enables it
+}
+
+// Install writes the classic Notebook extension into place's Jupyter data
+// folder and enables it in its nbconfig, keeping the other settings there.
+func Install(place kernel.SpecPlace) (Installed, error) {
+	in, err := paths(place)
+	if err != nil {
+		return in, err
+	}
+	if err := os.MkdirAll(filepath.Dir(in.Classic), 0o755); err != nil {
+		return in, err
+	}
+	if err := writeFile(in.Classic, classicJS); err != nil {
+		return in, err
+	}
+	return in, enable(in.Config, true)
+}
+
+// Uninstall removes the extension and its nbconfig entry.
+func Uninstall(place kernel.SpecPlace) (Installed, error) {
+	in, err := paths(place)
+	if err != nil {
+		return in, err
+	}
+	if err := os.RemoveAll(filepath.Dir(in.Classic)); err != nil {
+		return in, err
+	}
+	return in, enable(in.Config, false)
+}
+
+// paths are where the extension and its nbconfig go for place.
+func paths(place kernel.SpecPlace) (Installed, error) {
+	data, config, err := place.Jupyter()
+	if err != nil {
+		return Installed{}, err
+	}
+	return Installed{
+		Classic: filepath.Join(data, "nbextensions", "fair", "main.js"),
+		Config:  filepath.Join(config, "nbconfig", "notebook.json"),
+	}, nil
+}
+
+// enable sets (or removes) load_extensions["fair/main"] in an nbconfig
+// file, keeping every other key.
+func enable(path string, on bool) error {
+	cfg := map[string]any{}
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if !on {
+			return nil
+		}
+	case err != nil:
+		return err
+	default:
+		if len(bytes.TrimSpace(b)) > 0 {
+			if err := json.Unmarshal(b, &cfg); err != nil {
+				return fmt.Errorf("%s: %v (fix or remove it; fair keeps the other settings there)", path, err)
+			}
+		}
+	}
+	ext, _ := cfg["load_extensions"].(map[string]any)
+	if ext == nil {
+		ext = map[string]any{}
+	}
+	if on {
+		ext[Require] = true
+	} else {
+		delete(ext, Require)
+	}
+	cfg["load_extensions"] = ext
+	out, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return writeFile(path, append(out, '\n'))
+}
+
+// writeFile replaces path atomically.
+func writeFile(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".fair-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
