@@ -68,7 +68,7 @@ type Config struct {
 	ImagePullSecrets []string `json:"imagePullSecrets,omitempty" desc:"Secrets the pods pull their images with."`
 	RegistrySecret   string   `json:"registrySecret,omitempty" desc:"A Secret of type kubernetes.io/dockerconfigjson with the registry's credentials for fair's pod runtime (saving and pulling models, pipeline step data) and for pulling the images."`
 	Labels           []string `json:"labels,omitempty" desc:"K=V labels added to the objects."`
-	TTL              string   `json:"ttl,omitempty" desc:"How long a finished training run is kept (e.g. 1h)."`
+	TTL              string   `json:"ttl,omitempty" desc:"How long a finished training run is kept (e.g. 1h); also a pipeline run's Workflow (default 7 days, its pods 1 hour)."`
 	BackoffLimit     int      `json:"backoffLimit,omitempty" desc:"Retries of a failed training pod (default 0: fail fast)."`
 	Timeout          string   `json:"timeout,omitempty" desc:"Time limit of a training run; for an endpoint, of the wait until it is ready."`
 	OnInterrupt      string   `json:"onInterrupt,omitempty" desc:"What Ctrl-C does to a followed run: detach or cancel."`

@@ -1,11 +1,13 @@
 package pipeline
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"path"
 	"slices"
 	"sort"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -44,10 +46,24 @@ type Options struct {
 	// HostNetwork runs the step pods in the node's network, for clusters
 	// whose registry listens on the node's loopback only (local test beds).
 	HostNetwork bool
+	// TTL is how long a finished run's Workflow is kept (Argo's
+	// ttlStrategy); 0 is DefaultTTL.
+	TTL time.Duration
 	// ModelRegistry is where training steps save their models
 	// (REGISTRY/models/NAME); default: the artifact repository's parent.
 	ModelRegistry string
 }
+
+// Housekeeping of finished runs, so a busy namespace does not fill with
+// finished Workflows and pods.
+const (
+	// DefaultTTL keeps a finished Workflow (its status, outputs and
+	// training jobs) for a week.
+	DefaultTTL = 7 * 24 * time.Hour
+	// PodGCDelay keeps a finished run's pods, and so the steps' logs
+	// (fair pipeline logs), for an hour.
+	PodGCDelay = "1h"
+)
 
 func (o Options) modelRegistry() string {
 	if o.ModelRegistry != "" {
@@ -170,8 +186,10 @@ func Argo(p *Pipeline, images map[string]Built, o Options) (*unstructured.Unstru
 	}
 	main := map[string]any{"name": "main", "dag": map[string]any{"tasks": tasks}}
 	spec := map[string]any{
-		"entrypoint": "main",
-		"templates":  append([]any{main}, templates...),
+		"entrypoint":  "main",
+		"podGC":       map[string]any{"strategy": "OnWorkflowCompletion", "deleteDelayDuration": PodGCDelay},
+		"ttlStrategy": map[string]any{"secondsAfterCompletion": int64(cmp.Or(o.TTL, DefaultTTL) / time.Second)},
+		"templates":   append([]any{main}, templates...),
 		"podMetadata": map[string]any{"labels": map[string]any{
 			deployer.LabelManagedBy: deployer.ManagedBy, LabelPipeline: p.Name,
 		}},

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
@@ -261,4 +262,28 @@ func matchesAll(reqs labels.Requirements, l labels.Labels) bool {
 		}
 	}
 	return true
+}
+
+// Finished runs are cleaned up: pods after an hour, the Workflow after
+// the configured TTL (a week by default).
+func TestArgoHousekeeping(t *testing.T) {
+	p, imgs := trainServe(t)
+	for _, tc := range []struct {
+		ttl  time.Duration
+		want int64
+	}{{0, 7 * 24 * 3600}, {90 * time.Minute, 5400}} {
+		o := testOpts
+		o.TTL = tc.ttl
+		wf, err := pipeline.Argo(p, imgs, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _, _ := unstructured.NestedFieldNoCopy(wf.Object, "spec", "ttlStrategy", "secondsAfterCompletion"); got != float64(tc.want) {
+			t.Errorf("ttl %s: secondsAfterCompletion = %v, want %d", tc.ttl, got, tc.want)
+		}
+		gc, _, _ := unstructured.NestedStringMap(wf.Object, "spec", "podGC")
+		if gc["strategy"] != "OnWorkflowCompletion" || gc["deleteDelayDuration"] != "1h" {
+			t.Errorf("podGC = %v", gc)
+		}
+	}
 }

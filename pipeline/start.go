@@ -95,6 +95,11 @@ func (r *Runs) Start(ctx context.Context, cfg *config.Config, p *Pipeline, o Sta
 		ArtifactRepo: repo, Insecure: InsecureHost(cfg, repo), Namespace: r.c.Namespace, Name: s.Name,
 		ServiceAccount: cfg.ServiceAccount, ImagePullSecrets: cfg.ImagePullSecrets, RegistrySecret: cfg.RegistrySecret, HostNetwork: o.HostNetwork,
 	}
+	if cfg.TTL != "" {
+		if opts.TTL, err = time.ParseDuration(cfg.TTL); err != nil || opts.TTL <= 0 {
+			return Started{}, fmt.Errorf("ttl %q: want a positive duration such as 24h", cfg.TTL)
+		}
+	}
 	if !o.HostNetwork {
 		// Step pods reach a local registry by its cluster-side address
 		// (KEP-1755), as training pods and servers do.
