@@ -127,6 +127,15 @@ async function journey(page, seen) {
   await page.waitForSelector(`tr[data-run="${run}"]`, { state: 'detached', timeout: 60000 });
   if ((await page.textContent('.fair-error')).trim() !== '') problems.push(`error line after delete: ${await page.textContent('.fair-error')}`);
 
+  step(`serve the notebook as ${run}-api`);
+  await page.fill('.fair-panel input[name=name]', `${run}-api`);
+  await page.fill('.fair-panel input[name=gpus]', '0');
+  await page.selectOption('.fair-panel select[name=kind]', 'deployment');
+  await page.click('.fair-serve');
+  await page.waitForSelector(`tr[data-run="${run}-api"][data-phase="Ready"]`, { timeout: 240000 });
+  await page.click(`tr[data-run="${run}-api"] .fair-delete`);
+  await page.waitForSelector(`tr[data-run="${run}-api"]`, { state: 'detached', timeout: 60000 });
+
   const phases = seen.filter((s) => s.name === run).map((s) => ({ phase: s.phase, at: s.at }));
   console.log(JSON.stringify({ clicked, listed, phases }));
 }

@@ -29,7 +29,8 @@ import (
 
 const notebook = `{"cells": [
  {"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [], "source": ["import \"fmt\""]},
- {"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [], "source": ["greeting := \"hello from the panel's run\"\n", "fmt.Println(greeting)"]}
+ {"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [], "source": ["greeting := \"hello from the panel's run\"\n", "fmt.Println(greeting)"]},
+ {"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [], "source": ["// predict doubles each row's first value: what Serve serves.\n", "func predict(rows [][]float32) ([]float32, error) {\n", "\tout := make([]float32, len(rows))\n", "\tfor i, r := range rows {\n", "\t\tout[i] = 2 * r[0]\n", "\t}\n", "\treturn out, nil\n", "}"]}
 ], "metadata": {"kernelspec": {"display_name": "Go (fair)", "language": "go", "name": "fair"}}, "nbformat": 4, "nbformat_minor": 5}`
 
 // TestClassicPanelTrainsOnTheTestBed: the panel trains the notebook with a
