@@ -10,11 +10,16 @@ log() { printf '%s deps: %s\n' "$(date +%T)" "$*" >&2; }
 
 PKGS="make git gcc curl bc docker-registry runc busybox-static ca-certificates
       jupyter-client python3-nbclient jupyter-nbconvert jupyter-notebook python3-ipykernel
-      python3-jupyter-kernel-test nodejs npm chromium"
+      python3-jupyter-kernel-test chromium"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
 done
+# Node.js for the notebook panel's build and browser tests: Debian's nodejs
+# and npm, unless a node and npm are there already (NodeSource's nodejs
+# carries its own npm and conflicts with Debian's).
+command -v node >/dev/null || missing="$missing nodejs"
+command -v npm >/dev/null || missing="$missing npm"
 if [ -n "$missing" ]; then
 	if [ "$(id -u)" != 0 ]; then
 		log "missing Debian packages:$missing; run: sudo apt-get install$missing"
