@@ -207,6 +207,10 @@ func (w *dataWalker) walk(depth int, elem func() error) error {
 			return w.walk(depth+1, elem)
 		}
 		if w.leafDepth == 0 {
+			if len(w.dims) > depth {
+				// An array (even an empty one) came first at this depth.
+				return fmt.Errorf("data mixes arrays and values at depth %d", depth)
+			}
 			w.leafDepth = depth
 		} else if w.leafDepth != depth {
 			return fmt.Errorf("data mixes arrays and values at depth %d", depth)

@@ -200,6 +200,7 @@ func TestErrors(t *testing.T) {
 		{"POST", "/v2/models/e/infer", in("FP32", "[3]", "[1,2]"), 400, "holds 3 elements, data has 2"},
 		{"POST", "/v2/models/e/infer", in("FP32", "[2,2]", "[[1,2],[3]]"), 400, "ragged"},
 		{"POST", "/v2/models/e/infer", in("FP32", "[2,2]", "[[1,2],3,4]"), 400, "mixes arrays and values"},
+		{"POST", "/v2/models/e/infer", in("FP32", "[2]", "[[],1]"), 400, "mixes arrays and values"},
 		{"POST", "/v2/models/e/infer", in("FP32", "[3,1]", "[[1,2,3]]"), 400, "does not match shape"},
 		{"POST", "/v2/models/e/infer", in("FP32", "[1]", "1"), 400, "must be an array"},
 		{"POST", "/v2/models/e/infer", in("FP32", "[1]", `["1"]`), 400, "want number"},
