@@ -14,6 +14,10 @@ import { chromium } from 'playwright-core';
 import { createInterface } from 'node:readline';
 
 const mode = process.env.FAIR_E2E_MODE ?? 'journey';
+// FAIR_E2E_FRONTEND: classic (Notebook 6) or lab (the JupyterLab 4 front end
+// of notebook-ext/lab-app, the notebook FAIR_E2E_NOTEBOOK opened in it).
+const lab = process.env.FAIR_E2E_FRONTEND === 'lab';
+const panelRoot = lab ? '#fair-panel' : '#fair-side';
 const env = (k, d) => process.env[k] ?? d ?? (() => { throw new Error(`${k} is not set`); })();
 const url = env('FAIR_E2E_URL');
 const run = env('FAIR_E2E_RUN', 'unused');
@@ -50,9 +54,10 @@ try {
 
   step('open the notebook');
   await page.goto(url);
+  if (lab) await openInLab(page, env('FAIR_E2E_NOTEBOOK'));
   await page.waitForSelector('[data-fair-panel]', { timeout: 60000 });
-  await page.waitForFunction(() => window.Jupyter?.notebook?.kernel?.is_connected(), null, { timeout: 60000 });
-  await page.evaluate(() => {
+  if (!lab) await page.waitForFunction(() => window.Jupyter?.notebook?.kernel?.is_connected(), null, { timeout: 60000 });
+  await page.evaluate((panelRoot) => {
     new MutationObserver(() => {
       for (const tr of document.querySelectorAll('tr[data-run]')) {
         const key = `${tr.dataset.run}/${tr.dataset.phase}`;
@@ -61,11 +66,11 @@ try {
           window.fairSeen(tr.dataset.run, tr.dataset.phase, Date.now());
         }
       }
-    }).observe(document.getElementById('fair-side'), { subtree: true, childList: true, attributes: true });
+    }).observe(document.querySelector(panelRoot), { subtree: true, childList: true, attributes: true });
     const bar = document.getElementById('fair-bar');
     new MutationObserver(() => { (window.__fairBar ??= []).push(bar.textContent); })
       .observe(bar, { subtree: true, childList: true, characterData: true });
-  });
+  }, panelRoot);
 
   try {
     if (mode === 'unreachable') await unreachable(page);
@@ -87,11 +92,21 @@ process.exit(ok ? 0 : 1);
 // journey: run the cells, train from the panel, follow, delete.
 async function journey(page, seen) {
   step('run the cells');
-  await page.evaluate(() => window.Jupyter.notebook.execute_all_cells());
-  await page.waitForFunction(() => {
-    const cells = window.Jupyter.notebook.get_cells();
-    return cells.every((c) => c.cell_type !== 'code' || (c.input_prompt_number !== null && c.input_prompt_number !== '*'));
-  }, null, { timeout: 240000 });
+  if (lab) {
+    await page.evaluate(() => window.jupyterapp.commands.execute('notebook:run-all-cells'));
+    await page.waitForFunction(() => {
+      const nb = window.jupyterapp.shell.currentWidget;
+      const cells = nb?.content?.widgets ?? [];
+      return cells.length > 0 && nb.sessionContext.session?.kernel?.status === 'idle' &&
+        cells.every((c) => c.model.type !== 'code' || (c.model.executionCount ?? null) !== null);
+    }, null, { timeout: 240000 });
+  } else {
+    await page.evaluate(() => window.Jupyter.notebook.execute_all_cells());
+    await page.waitForFunction(() => {
+      const cells = window.Jupyter.notebook.get_cells();
+      return cells.every((c) => c.cell_type !== 'code' || (c.input_prompt_number !== null && c.input_prompt_number !== '*'));
+    }, null, { timeout: 240000 });
+  }
 
   step('a bad value gets one line and the panel stays usable');
   await page.fill('.fair-panel input[name=name]', 'Bad_Name');
@@ -138,6 +153,16 @@ async function journey(page, seen) {
 
   const phases = seen.filter((s) => s.name === run).map((s) => ({ phase: s.phase, at: s.at }));
   console.log(JSON.stringify({ clicked, listed, phases }));
+}
+
+// openInLab waits for the JupyterLab shell, opens the notebook with its
+// kernel, and shows fair's panel in the left sidebar.
+async function openInLab(page, path) {
+  await page.waitForFunction(() => window.jupyterapp?.shell && document.querySelector('#jp-main-dock-panel'), null, { timeout: 60000 });
+  await page.evaluate(() => window.jupyterapp.restored);
+  await page.evaluate((path) => window.jupyterapp.commands.execute('docmanager:open', { path, factory: 'Notebook' }), path);
+  await page.waitForFunction(() => window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle', null, { timeout: 60000 });
+  await page.evaluate(() => window.jupyterapp.shell.activateById('fair-panel'));
 }
 
 // unreachable: the cluster cannot be reached; the panel says so in one

@@ -61,7 +61,10 @@ export class PanelView {
 
     this.logHead = el('div', 'fair-log-head');
     this.logBox = el('pre', 'fair-log');
-    n.append(f, this.statusLine, this.errorLine, table, this.empty, this.logHead, this.logBox);
+    // The table scrolls on its own in a narrow sidebar; the form stays put.
+    const wrap = el('div', 'fair-table');
+    wrap.append(table);
+    n.append(f, this.statusLine, this.errorLine, wrap, this.empty, this.logHead, this.logBox);
     this.node = n;
     this.render();
   }
@@ -185,7 +188,9 @@ function button(text: string, cls: string, onClick: () => void): HTMLButtonEleme
 }
 
 export const CSS = `
-.fair-panel { font: 13px sans-serif; padding: 8px; }
+.fair-panel { font: 13px sans-serif; padding: 8px; box-sizing: border-box; max-width: 100%; }
+.fair-table { overflow-x: auto; max-width: 100%; }
+.fair-actions { white-space: nowrap; }
 .fair-panel h3 { margin: 0 0 8px; }
 .fair-form { display: grid; grid-template-columns: 1fr 1fr; gap: 4px 8px; }
 .fair-field span { display: block; font-size: 11px; color: #555; }
@@ -199,5 +204,5 @@ export const CSS = `
 .fair-succeeded { color: #1b5e20; } .fair-failed, .fair-error { color: #b00020; } .fair-running, .fair-ready { color: #0d47a1; }
 .fair-empty { color: #777; margin: 6px 0; }
 .fair-log-head { margin-top: 8px; font-weight: bold; }
-.fair-log { max-height: 240px; overflow: auto; background: #f6f6f6; padding: 4px; font-size: 12px; white-space: pre-wrap; }
+.fair-log { max-height: 240px; overflow: auto; box-sizing: border-box; max-width: 100%; background: #f6f6f6; padding: 4px; font-size: 12px; white-space: pre-wrap; }
 `;

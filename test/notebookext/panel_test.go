@@ -1,6 +1,8 @@
 // Package notebookext tests fair's notebook panel end to end: Debian's
-// classic Notebook server with the fair kernel and the panel installed by
-// the fair binary, driven in Debian's Chromium by notebook-ext/e2e.
+// classic Notebook server (or Debian's Jupyter Server with the JupyterLab 4
+// front end of notebook-ext/lab-app) with the fair kernel and the panel
+// installed by the fair binary, driven in Debian's Chromium by
+// notebook-ext/e2e/panel.mjs.
 package notebookext
 
 import (
@@ -35,28 +37,40 @@ const notebook = `{"cells": [
 
 // TestClassicPanelTrainsOnTheTestBed: the panel trains the notebook with a
 // GPU, shows the run going to Succeeded with its log, and deletes it.
-func TestClassicPanelTrainsOnTheTestBed(t *testing.T) {
+func TestClassicPanelTrainsOnTheTestBed(t *testing.T) { panelJourney(t, "classic") }
+
+// TestLabPanelTrainsOnTheTestBed: the same journey in JupyterLab 4 (the
+// front end of notebook-ext/lab-app with the panel's plugin bundled in).
+func TestLabPanelTrainsOnTheTestBed(t *testing.T) { panelJourney(t, "lab") }
+
+func panelJourney(t *testing.T, frontend string) {
 	if testing.Short() {
 		t.Skip("-short: a browser, a notebook server and a training run")
 	}
 	bed := testbed.Env(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()
-	nb := startNotebook(ctx, t, "KUBECONFIG="+testbed.Kubeconfig(), "FAIR_REGISTRY="+bed.Registry+"/fair-test", "FAIR_NAMESPACE="+bed.Namespace)
+	nb := startServer(ctx, t, frontend, "KUBECONFIG="+testbed.Kubeconfig(), "FAIR_REGISTRY="+bed.Registry+"/fair-test", "FAIR_NAMESPACE="+bed.Namespace)
 	root, ext, dir, base, token := nb.root, nb.ext, nb.dir, nb.base, nb.token
 	chromium := nb.chromium
 
 	run := "panel-" + bed.Namespace[len(bed.Namespace)-5:]
 	// FAIR_SCREENSHOTS=1 updates the screenshot in docs/ (check it in
 	// when the panel's look changed); otherwise it stays with the test.
-	shot := filepath.Join(dir, "notebook-ext-classic.png")
+	shot := filepath.Join(dir, "notebook-ext-"+frontend+".png")
 	if os.Getenv("FAIR_SCREENSHOTS") == "1" {
-		shot = filepath.Join(root, "docs", "images", "notebook-ext-classic.png")
+		shot = filepath.Join(root, "docs", "images", "notebook-ext-"+frontend+".png")
 	}
-	e2e := exec.CommandContext(ctx, "node", "e2e/classic.mjs")
+	url := base + "/notebooks/panel.ipynb?token=" + token
+	if frontend == "lab" {
+		url = base + "/static/index.html"
+	}
+	e2e := exec.CommandContext(ctx, "node", "e2e/panel.mjs")
 	e2e.Dir = ext
 	e2e.Env = append(os.Environ(),
-		"FAIR_E2E_URL="+base+"/notebooks/panel.ipynb?token="+token,
+		"FAIR_E2E_FRONTEND="+frontend,
+		"FAIR_E2E_NOTEBOOK=panel.ipynb",
+		"FAIR_E2E_URL="+url,
 		"FAIR_E2E_RUN="+run,
 		"FAIR_E2E_LOG=hello from the panel's run",
 		"FAIR_E2E_SCREENSHOT="+shot,
@@ -120,7 +134,7 @@ func TestClassicPanelUnreachableCluster(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	nb := startNotebook(ctx, t, "KUBECONFIG="+filepath.Join(t.TempDir(), "no-such-kubeconfig"), "FAIR_REGISTRY=127.0.0.1:1/none")
-	e2e := exec.CommandContext(ctx, "node", "e2e/classic.mjs")
+	e2e := exec.CommandContext(ctx, "node", "e2e/panel.mjs")
 	e2e.Dir = nb.ext
 	e2e.Env = append(os.Environ(), "FAIR_E2E_MODE=unreachable", "CHROMIUM="+nb.chromium,
 		"FAIR_E2E_URL="+nb.base+"/notebooks/panel.ipynb?token="+nb.token)
@@ -142,10 +156,22 @@ type notebookServer struct {
 // and the panel installed by the fair binary under a temporary prefix, the
 // kernel seeing env; it stops when the test ends.
 func startNotebook(ctx context.Context, t *testing.T, env ...string) notebookServer {
+	return startServer(ctx, t, "classic", env...)
+}
+
+// startServer starts the classic Notebook, or for "lab" Debian's Jupyter
+// Server serving the JupyterLab 4 front end of notebook-ext/lab-app (built
+// here) with fair's panel bundled in.
+func startServer(ctx context.Context, t *testing.T, frontend string, env ...string) notebookServer {
 	t.Helper()
 	for _, tool := range []string{"jupyter-notebook", "node"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s not found: the panel's end-to-end test needs Debian's jupyter-notebook and nodejs", tool)
+		}
+	}
+	if frontend == "lab" {
+		if err := exec.Command("/usr/bin/python3", "-c", "import jupyter_server").Run(); err != nil {
+			t.Fatalf("Debian's Jupyter Server is missing (apt-get install python3-jupyter-server): %v", err)
 		}
 	}
 	nb := notebookServer{token: "fair-e2e", chromium: os.Getenv("CHROMIUM")}
@@ -186,6 +212,12 @@ func startNotebook(ctx context.Context, t *testing.T, env ...string) notebookSer
 	port := freePort(t)
 	server := exec.CommandContext(ctx, "jupyter-notebook", "--no-browser", "--allow-root", "--ip=127.0.0.1",
 		fmt.Sprintf("--port=%d", port), "--NotebookApp.token="+nb.token, "--notebook-dir="+work)
+	if frontend == "lab" {
+		static := labStatic(t, nb, port)
+		server = exec.CommandContext(ctx, "/usr/bin/python3", "-m", "jupyter_server", "--no-browser", "--allow-root", "--ip=127.0.0.1",
+			fmt.Sprintf("--port=%d", port), "--ServerApp.token="+nb.token, "--ServerApp.root_dir="+work,
+			fmt.Sprintf("--ServerApp.extra_static_paths=['%s', '%s']", static, filepath.Join(nb.ext, "lab-app", "dist")))
+	}
 	server.Env = append(append(os.Environ(),
 		"JUPYTER_PATH="+filepath.Join(prefix, "share", "jupyter"),
 		"JUPYTER_CONFIG_PATH="+filepath.Join(prefix, "etc", "jupyter"),
@@ -213,6 +245,35 @@ func startNotebook(ctx context.Context, t *testing.T, env ...string) notebookSer
 	nb.base = fmt.Sprintf("http://127.0.0.1:%d", port)
 	waitHTTP(t, nb.base+"/api/status?token="+nb.token, time.Minute)
 	return nb
+}
+
+// labStatic builds the JupyterLab front end and writes its page, with the
+// page config JupyterLab reads, into a folder served beside the bundle.
+func labStatic(t *testing.T, nb notebookServer, port int) string {
+	t.Helper()
+	build := exec.Command("node", "lab-app/build.mjs")
+	build.Dir = nb.ext
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the JupyterLab front end: %v\n%s", err, out)
+	}
+	cfg, err := json.Marshal(map[string]any{
+		"appName": "JupyterLab", "appVersion": "4.2.5", "appUrl": "/lab", "baseUrl": "/",
+		"wsUrl": fmt.Sprintf("ws://127.0.0.1:%d/", port), "token": nb.token, "fullStaticUrl": "/static",
+		"themesUrl": "/static/themes", "treePath": "", "terminalsAvailable": "false", "exposeAppInBrowser": true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(nb.dir, "lab-page")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	page := `<!DOCTYPE html><html><head><meta charset="utf-8"><title>JupyterLab</title><link href="lab.css" rel="stylesheet">` +
+		`<script id="jupyter-config-data" type="application/json">` + string(cfg) + `</script></head><body><script src="lab.js"></script></body></html>`
+	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // outside creates or deletes, as someone else would, a Job labelled as
