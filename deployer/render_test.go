@@ -152,6 +152,24 @@ func TestRenderServingSetsPort(t *testing.T) {
 	}
 }
 
+// Endpoint pods say where Prometheus scrapes them: the serving port's
+// /metrics.
+func TestRenderServingScrapeAnnotations(t *testing.T) {
+	for _, tc := range []struct {
+		kind Kind
+		path []string
+	}{
+		{KindKServe, []string{"spec", "predictor", "annotations"}},
+		{KindDeployment, []string{"spec", "template", "metadata", "annotations"}},
+	} {
+		objs := render(t, &Workload{Kind: tc.kind, Name: "s", Image: "i", Port: 9000})
+		a, _ := nested(t, objs[0], tc.path...).(map[string]any)
+		if a["prometheus.io/scrape"] != "true" || a["prometheus.io/port"] != "9000" || a["prometheus.io/path"] != "/metrics" {
+			t.Errorf("%s: annotations = %v", tc.kind, a)
+		}
+	}
+}
+
 func TestRenderRejects(t *testing.T) {
 	for name, w := range map[string]*Workload{
 		"no image":        {Kind: KindJob, Name: "a"},

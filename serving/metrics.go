@@ -3,6 +3,7 @@ package serving
 import (
 	"io"
 	"runtime"
+	rtmetrics "runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -149,7 +150,28 @@ func writeMetrics(w io.Writer, models []*entry) {
 	hist("serving_batch_size", func(m *modelStats) *histogram { return m.batch })
 	family("go_goroutines", "gauge", "Number of goroutines.")
 	sample("go_goroutines", "", float64(runtime.NumGoroutine()))
+	heap := []rtmetrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	rtmetrics.Read(heap)
+	if heap[0].Value.Kind() == rtmetrics.KindUint64 {
+		family("go_memstats_heap_alloc_bytes", "gauge", "Bytes of allocated heap objects.")
+		sample("go_memstats_heap_alloc_bytes", "", float64(heap[0].Value.Uint64()))
+	}
+	// The process metrics Prometheus' own clients export, where the
+	// system tells them.
+	family("process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch in seconds.")
+	sample("process_start_time_seconds", "", float64(processStart.UnixNano())/1e9)
+	for _, m := range processMetrics() {
+		family(m.name, m.typ, m.help)
+		sample(m.name, "", m.value)
+	}
 	w.Write(b)
 }
 
 func since(t time.Time) int64 { return int64(time.Since(t)) }
+
+var processStart = time.Now()
+
+type processMetric struct {
+	name, typ, help string
+	value           float64
+}

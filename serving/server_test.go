@@ -335,6 +335,16 @@ func TestMetrics(t *testing.T) {
 	if m["serving_request_duration_seconds_sum{"+l+"}"] <= 0 {
 		t.Error("latency sum is zero")
 	}
+	// The process metrics Prometheus' clients export, with sane values.
+	now := float64(time.Now().Unix())
+	if st := m["process_start_time_seconds"]; st < now-3600 || st > now+1 {
+		t.Errorf("process_start_time_seconds = %v, now %v", st, now)
+	}
+	for _, k := range []string{"process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds", "go_memstats_heap_alloc_bytes", "go_goroutines"} {
+		if m[k] <= 0 {
+			t.Errorf("%s = %v, want > 0", k, m[k])
+		}
+	}
 }
 
 // blocker is a model whose Predict waits until released, to hold requests
