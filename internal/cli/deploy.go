@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -19,7 +20,109 @@ type manifestFlags struct {
 	dryRun bool
 }
 
+// newDeployCmd is fair deploy: -f applies YAML (as ko apply does); SOURCE
+// --kind KIND runs SOURCE as that kind, through the very train or serve
+// command (a training kind follows the job to its end, a serving kind
+// waits until the endpoint is ready; --wait=false returns once submitted).
 func newDeployCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "deploy (-f FILE... | SOURCE --kind KIND) [flags]",
+		Short: "Apply YAML whose fair:// images fair builds (-f), or run SOURCE as any kind",
+		Long: `fair deploy -f FILE builds the fair://./path images a YAML names and applies
+it (see fair deploy -f --help).
+
+fair deploy SOURCE --kind KIND [flags] [-- ARGS...] builds SOURCE and runs it
+as KIND, exactly as fair train (job, pytorchjob, tfjob, xgboostjob, jaxjob,
+trainjob) or fair serve (kserve, deployment) would, with their flags: a
+training kind is followed to its end and fair exits with its status; an
+endpoint is waited for until ready. --wait=false returns once submitted.`,
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if wantsHelp(args) && !hasKind(args) {
+				return cmd.Help()
+			}
+			sub, rest, err := deployTarget(io, cfg, args)
+			if err != nil {
+				return err
+			}
+			sub.SetArgs(rest)
+			sub.SetIn(io.In)
+			sub.SetOut(io.Out)
+			sub.SetErr(io.Err)
+			sub.SilenceUsage, sub.SilenceErrors = true, true
+			return sub.ExecuteContext(cmd.Context())
+		},
+	}
+	return cmd
+}
+
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if a == "-h" || a == "--help" {
+			return true
+		}
+	}
+	return false
+}
+
+func hasKind(args []string) bool {
+	for _, a := range args {
+		if a == "--kind" || strings.HasPrefix(a, "--kind=") {
+			return true
+		}
+	}
+	return false
+}
+
+// deployTarget picks the command fair deploy runs: the manifest command
+// for -f (and for help with no SOURCE), else train or serve by --kind (or
+// the configured kind). --wait=false becomes --detach.
+func deployTarget(io *iostreams.IOStreams, cfg *config.Config, args []string) (*cobra.Command, []string, error) {
+	kind, positional := cfg.Kind, false
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			rest = append(rest, args[i:]...)
+			i = len(args)
+			continue
+		case a == "-f" || a == "--filename" || strings.HasPrefix(a, "--filename=") || (strings.HasPrefix(a, "-f") && len(a) > 2 && !strings.HasPrefix(a, "--")):
+			return newManifestDeployCmd(io, cfg), args, nil
+		case a == "--kind" && i+1 < len(args):
+			kind = args[i+1]
+		case strings.HasPrefix(a, "--kind="):
+			kind = strings.TrimPrefix(a, "--kind=")
+		case a == "--wait=false":
+			rest = append(rest, "--detach")
+			continue
+		case a == "--wait" || a == "--wait=true":
+			continue
+		case !strings.HasPrefix(a, "-"):
+			positional = true
+		}
+		rest = append(rest, a)
+	}
+	if kind == "" {
+		if !positional {
+			return newManifestDeployCmd(io, cfg), args, nil
+		}
+		return nil, nil, errors.New("fair deploy SOURCE needs --kind: a training kind (job, pytorchjob, tfjob, xgboostjob, jaxjob, trainjob) or a serving kind (kserve, deployment); fair deploy -f FILE applies YAML")
+	}
+	k, err := deployer.ParseKind(kind)
+	if err != nil {
+		return nil, nil, err
+	}
+	if k.Training() {
+		return newTrainCmd(io, cfg), rest, nil
+	}
+	return newServeCmd(io, cfg), rest, nil
+}
+
+func newManifestDeployCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 	var mf manifestFlags
 	cmd := &cobra.Command{
 		Use:   "deploy -f FILE [-f FILE...]",

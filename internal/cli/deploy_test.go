@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fair-go/fair/config"
+)
+
+// fair deploy SOURCE --kind KIND is fair train or fair serve, flag for
+// flag: the same objects for the same flags.
+func TestDeployRunsAsTrainOrServe(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	img := "reg.example/m@sha256:" + strings.Repeat("a", 64)
+	for _, tc := range []struct{ verb, kind string }{
+		{"train", "pytorchjob"}, {"train", "job"}, {"serve", "deployment"}, {"serve", "kserve"},
+	} {
+		common := []string{"--image", img, "--kind", tc.kind, "--name", "d", "--gpus", "1", "--namespace", "ns", "--dry-run", "client"}
+		if tc.kind == "pytorchjob" {
+			common = append(common, "--workers", "3")
+		}
+		want, _, err := runFair(ctx, config.Default(), append([]string{tc.verb}, common...)...)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.verb, err)
+		}
+		got, _, err := runFair(ctx, config.Default(), append([]string{"deploy"}, common...)...)
+		if err != nil {
+			t.Fatalf("deploy --kind %s: %v", tc.kind, err)
+		}
+		if got.String() != want.String() || !strings.Contains(got.String(), "name: d\n") {
+			t.Errorf("deploy --kind %s printed\n%s\nwant what %s prints:\n%s", tc.kind, got, tc.verb, want)
+		}
+	}
+	// --wait=false is --detach; a SOURCE without a kind is one line.
+	if _, _, err := runFair(ctx, config.Default(), "deploy", "./somewhere"); err == nil || !strings.Contains(err.Error(), "needs --kind") {
+		t.Errorf("deploy SOURCE without --kind: %v", err)
+	}
+	if _, _, err := runFair(ctx, config.Default(), "deploy", "./x", "--kind", "sparkjob"); err == nil || !strings.Contains(err.Error(), "unknown kind") {
+		t.Errorf("deploy --kind sparkjob: %v", err)
+	}
+	out, _, err := runFair(ctx, config.Default(), "deploy", "--help")
+	if err != nil || !strings.Contains(out.String(), "SOURCE --kind KIND") {
+		t.Errorf("deploy --help: %v\n%s", err, out)
+	}
+	target, rest, err := deployTarget(nil, config.Default(), []string{"./x", "--kind", "job", "--wait=false"})
+	if err != nil || target.Name() != "train" || strings.Join(rest, " ") != "./x --kind job --detach" {
+		t.Errorf("--wait=false: %v %v %v", target, rest, err)
+	}
+}
