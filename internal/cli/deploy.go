@@ -78,11 +78,25 @@ func hasKind(args []string) bool {
 }
 
 // deployTarget picks the command fair deploy runs: the manifest command
-// for -f (and for help with no SOURCE), else train or serve by --kind (or
-// the configured kind). --wait=false becomes --detach.
+// for -f (and with no SOURCE), else train or serve by the kind.
 func deployTarget(io *iostreams.IOStreams, cfg *config.Config, args []string) (*cobra.Command, []string, error) {
+	verb, rest, err := deployVerb(cfg, args)
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case verb == "train":
+		return newTrainCmd(io, cfg), rest, nil
+	case verb == "serve":
+		return newServeCmd(io, cfg), rest, nil
+	}
+	return newManifestDeployCmd(io, cfg), args, nil
+}
+
+// deployVerb says what deploy's arguments ask for: "apply" (-f, or no
+// SOURCE), or "train" or "serve" by --kind (or the configured kind), with
+// the arguments for that verb (--wait=false becomes --detach).
+func deployVerb(cfg *config.Config, args []string) (verb string, rest []string, err error) {
 	kind, positional := cfg.Kind, false
-	var rest []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
@@ -91,7 +105,7 @@ func deployTarget(io *iostreams.IOStreams, cfg *config.Config, args []string) (*
 			i = len(args)
 			continue
 		case a == "-f" || a == "--filename" || strings.HasPrefix(a, "--filename=") || (strings.HasPrefix(a, "-f") && len(a) > 2 && !strings.HasPrefix(a, "--")):
-			return newManifestDeployCmd(io, cfg), args, nil
+			return "apply", args, nil
 		case a == "--kind" && i+1 < len(args):
 			kind = args[i+1]
 		case strings.HasPrefix(a, "--kind="):
@@ -108,18 +122,18 @@ func deployTarget(io *iostreams.IOStreams, cfg *config.Config, args []string) (*
 	}
 	if kind == "" {
 		if !positional {
-			return newManifestDeployCmd(io, cfg), args, nil
+			return "apply", args, nil
 		}
-		return nil, nil, errors.New("fair deploy SOURCE needs --kind: a training kind (job, pytorchjob, tfjob, xgboostjob, jaxjob, trainjob) or a serving kind (kserve, deployment); fair deploy -f FILE applies YAML")
+		return "", nil, errors.New("fair deploy SOURCE needs --kind: a training kind (job, pytorchjob, tfjob, xgboostjob, jaxjob, trainjob) or a serving kind (kserve, deployment); fair deploy -f FILE applies YAML")
 	}
 	k, err := deployer.ParseKind(kind)
 	if err != nil {
-		return nil, nil, err
+		return "", nil, err
 	}
 	if k.Training() {
-		return newTrainCmd(io, cfg), rest, nil
+		return "train", rest, nil
 	}
-	return newServeCmd(io, cfg), rest, nil
+	return "serve", rest, nil
 }
 
 func newManifestDeployCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {

@@ -28,6 +28,7 @@ var kfVerbs = []struct{ name, help string }{
 	{"build", "%kf build [flags]: build the notebook's program into an image and push it"},
 	{"train", "%kf train [flags] / %%kf train [flags]: run the notebook (or the cell) as a training job and stream its logs"},
 	{"serve", "%kf serve [flags] / %%kf serve [flags]: serve the predict functions the cell defines"},
+	{"deploy", "%kf deploy --kind KIND [flags] / %%kf deploy ...: train or serve, as KIND says (--wait=false returns at once)"},
 	{"predict", "%kf predict NAME -d JSON|@FILE: call an endpoint (Open Inference Protocol v2) and print its answer"},
 	{"pipeline", "%kf pipeline run|compile|status|logs|delete NOTEBOOK.ipynb ...: pipelines from the saved notebook's step:NAME cell tags"},
 	{"logs", "%kf logs NAME [-f]: print (or follow) the logs of a run's replicas"},
@@ -82,6 +83,19 @@ func (m *kfMagic) run(ctx context.Context, env *kernel.MagicEnv) error {
 		return nil
 	}
 	verb := args[0]
+	if verb == "deploy" {
+		// %kf deploy --kind KIND is %kf train or %kf serve for that kind.
+		m.mu.Lock()
+		v, rest, err := deployVerb(m.cfg, args[1:])
+		m.mu.Unlock()
+		if err != nil {
+			return env.Error("%v", err)
+		}
+		if v == "apply" {
+			return env.Error("%%kf deploy needs --kind (a training or a serving kind); apply YAML with fair deploy -f in a terminal")
+		}
+		verb, args = v, append([]string{v}, rest...)
+	}
 	if env.Cell && verb != "train" && verb != "serve" {
 		return env.Error("%%%%kf %s: only train and serve take a cell body; use %%kf %s on one line", verb, verb)
 	}
