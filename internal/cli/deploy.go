@@ -38,7 +38,7 @@ training kind is followed to its end and fair exits with its status; an
 endpoint is waited for until ready. --wait=false returns once submitted.`,
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if wantsHelp(args) && !hasKind(args) {
+			if verb, _, err := deployVerb(cfg, args); err == nil && verb == "apply" && wantsHelp(args) && !hasFile(args) {
 				return cmd.Help()
 			}
 			sub, rest, err := deployTarget(io, cfg, args)
@@ -68,9 +68,9 @@ func wantsHelp(args []string) bool {
 	return false
 }
 
-func hasKind(args []string) bool {
+func hasFile(args []string) bool {
 	for _, a := range args {
-		if a == "--kind" || strings.HasPrefix(a, "--kind=") {
+		if a == "-f" || a == "--filename" || strings.HasPrefix(a, "--filename=") || (strings.HasPrefix(a, "-f") && len(a) > 2 && !strings.HasPrefix(a, "--")) {
 			return true
 		}
 	}
@@ -104,7 +104,7 @@ func deployVerb(cfg *config.Config, args []string) (verb string, rest []string, 
 			rest = append(rest, args[i:]...)
 			i = len(args)
 			continue
-		case a == "-f" || a == "--filename" || strings.HasPrefix(a, "--filename=") || (strings.HasPrefix(a, "-f") && len(a) > 2 && !strings.HasPrefix(a, "--")):
+		case hasFile([]string{a}):
 			return "apply", args, nil
 		case a == "--kind" && i+1 < len(args):
 			kind = args[i+1]

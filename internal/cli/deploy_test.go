@@ -45,6 +45,14 @@ func TestDeployRunsAsTrainOrServe(t *testing.T) {
 	if err != nil || !strings.Contains(out.String(), "SOURCE --kind KIND") {
 		t.Errorf("deploy --help: %v\n%s", err, out)
 	}
+	out, _, err = runFair(ctx, config.Default(), "deploy", "-f", "x.yaml", "--help")
+	if err != nil || !strings.Contains(out.String(), "server-side apply") || strings.Contains(out.String(), "SOURCE --kind KIND") {
+		t.Errorf("deploy -f --help: %v\n%s", err, out)
+	}
+	out, _, err = runFair(ctx, config.Default(), "deploy", "--kind", "job", "--help")
+	if err != nil || !strings.Contains(out.String(), "--workers") {
+		t.Errorf("deploy --kind job --help shows train's flags: %v\n%s", err, out)
+	}
 	target, rest, err := deployTarget(nil, config.Default(), []string{"./x", "--kind", "job", "--wait=false"})
 	if err != nil || target.Name() != "train" || strings.Join(rest, " ") != "./x --kind job --detach" {
 		t.Errorf("--wait=false: %v %v %v", target, rest, err)
