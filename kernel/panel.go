@@ -3,6 +3,7 @@ package kernel
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -382,10 +383,7 @@ func (f *fairTarget) broadcast(msg map[string]any) {
 // message in Value; a failed command's last line says more than "exit 1".
 func magicError(err error, last string) error {
 	var ce *CellError
-	if e, ok := err.(*CellError); ok {
-		ce = e
-	}
-	if ce != nil && ce.Value != "" {
+	if errors.As(err, &ce) && ce.Value != "" {
 		return fmt.Errorf("%s", ce.Value)
 	}
 	if last != "" {

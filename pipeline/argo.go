@@ -126,15 +126,25 @@ func podParts(s *Step, image string) (resources map[string]any, pod map[string]a
 	return resources, pod
 }
 
-func env(s *Step) []any {
+// stepEnv is a step's parameters as environment variables, by name.
+func stepEnv(s *Step) []deployer.EnvVar {
 	keys := make([]string, 0, len(s.Params))
 	for k := range s.Params {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var out []any
+	var out []deployer.EnvVar
 	for _, k := range keys {
-		out = append(out, map[string]any{"name": k, "value": s.Params[k]})
+		out = append(out, deployer.EnvVar{Name: k, Value: s.Params[k]})
+	}
+	return out
+}
+
+// env is stepEnv in a container's env shape.
+func env(s *Step) []any {
+	var out []any
+	for _, e := range stepEnv(s) {
+		out = append(out, map[string]any{"name": e.Name, "value": e.Value})
 	}
 	return out
 }

@@ -244,16 +244,6 @@ func renderOne(w *deployer.Workload, annotations map[string]string) (string, []*
 	return m, rest, nil
 }
 
-// stepEnv is a step's parameters as environment variables.
-func stepEnv(s *Step) []deployer.EnvVar {
-	var out []deployer.EnvVar
-	for _, e := range env(s) {
-		m := e.(map[string]any)
-		out = append(out, deployer.EnvVar{Name: m["name"].(string), Value: m["value"].(string)})
-	}
-	return out
-}
-
 // RunnerAccount is the ServiceAccount fair makes for runs with training
 // or serving steps when the configuration names none: the workflow
 // engine creates their jobs and endpoints as the step pods' account.

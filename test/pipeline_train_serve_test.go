@@ -38,19 +38,7 @@ func TestArgoTrainsAndServes(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	reg := bed.Registry + "/fair-test"
-	run := func(args ...string) (string, string, error) {
-		args = append(args, "--kubeconfig", testbed.Kubeconfig(), "--namespace", bed.Namespace)
-		if args[0] == "pipeline" {
-			args = append(args, "--registry", reg)
-		}
-		cmd := exec.CommandContext(ctx, fair, args...)
-		cmd.Dir = root
-		cmd.Env = append(cmd.Environ(), "FAIR_CACHE_DIR="+filepath.Join(t.TempDir(), "cache"))
-		var out, errOut iostreams.SyncBuffer
-		cmd.Stdout, cmd.Stderr = &out, &errOut
-		err := cmd.Run()
-		return out.String(), errOut.String(), err
-	}
+	run := func(args ...string) (string, string, error) { return runOnBed(ctx, t, bed, fair, root, args...) }
 	// Run names are tags of the model in the shared registry.
 	first, second := "ts-"+bed.Namespace[len(bed.Namespace)-5:], "ts2-"+bed.Namespace[len(bed.Namespace)-5:]
 
@@ -160,23 +148,34 @@ func TestArgoFailedTrainingSavesNothing(t *testing.T) {
 	defer cancel()
 	reg := bed.Registry + "/fair-test"
 	name := "tf-" + bed.Namespace[len(bed.Namespace)-5:]
-	cmd := exec.CommandContext(ctx, fair, "pipeline", "run", "test/testdata/trainfail/pipeline.yaml", "--name", name,
-		"--kubeconfig", testbed.Kubeconfig(), "--namespace", bed.Namespace, "--registry", reg, "--controller-timeout", "60s")
-	cmd.Dir = root
-	var out, errOut iostreams.SyncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
+	stdout, stderr, err := runOnBed(ctx, t, bed, fair, root, "pipeline", "run", "test/testdata/trainfail/pipeline.yaml", "--name", name, "--controller-timeout", "60s")
 	if err == nil {
-		t.Fatalf("a failing training step succeeded:\n%s", out.String())
+		t.Fatalf("a failing training step succeeded:\n%s", stdout)
 	}
-	if !regexp.MustCompile(`(?m)^fair: pipeline \S+ failed: step train failed: the pytorchjob failed: .+; its logs: fair logs ` + name + `-train$`).MatchString(errOut.String()) {
-		t.Errorf("no one-line reason naming the step, the job and where its logs are:\n%s", errOut.String())
+	if !regexp.MustCompile(`(?m)^fair: pipeline \S+ failed: step train failed: the pytorchjob failed: .+; its logs: fair logs ` + name + `-train$`).MatchString(stderr) {
+		t.Errorf("no one-line reason naming the step, the job and where its logs are:\n%s", stderr)
 	}
-	if !strings.Contains(out.String(), "loss=9.9 and giving up") {
-		t.Errorf("the replicas' logs did not reach the user:\n%s", out.String())
+	if !strings.Contains(stdout, "loss=9.9 and giving up") {
+		t.Errorf("the replicas' logs did not reach the user:\n%s", stdout)
 	}
 	ref := reg + "/models/trainfail-train:" + name
 	if err := artifact.Pull(ctx, ref, t.TempDir()+"/m", launch.ModelOptions(&config.Config{}, ref)); err == nil {
 		t.Errorf("a failed run saved model %s", ref)
 	}
+}
+
+// runOnBed runs the fair binary on the test bed's cluster and namespace
+// (and, for pipelines, its registry), from the repository's root.
+func runOnBed(ctx context.Context, t *testing.T, bed *testbed.Bed, fair, root string, args ...string) (stdout, stderr string, err error) {
+	args = append(args, "--kubeconfig", testbed.Kubeconfig(), "--namespace", bed.Namespace)
+	if args[0] == "pipeline" {
+		args = append(args, "--registry", bed.Registry+"/fair-test")
+	}
+	cmd := exec.CommandContext(ctx, fair, args...)
+	cmd.Dir = root
+	cmd.Env = append(cmd.Environ(), "FAIR_CACHE_DIR="+filepath.Join(t.TempDir(), "cache"))
+	var out, errOut iostreams.SyncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	return out.String(), errOut.String(), err
 }
