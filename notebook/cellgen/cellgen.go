@@ -455,6 +455,11 @@ func (g *gen) renames(c *cellFile) ([]edit, map[string]*ast.TypeSpec) {
 			return false
 		}
 		g.cellRefs[def.Cell] = true
+		if def.Kind == "type" && isExportedName(id.Name) {
+			// Exported types keep their name and get no alias (aliases).
+			rename(id, PkgName(def.Cell)+"."+id.Name)
+			return true
+		}
 		rename(id, PkgName(def.Cell)+"."+Prefix+id.Name)
 		return true
 	}

@@ -60,6 +60,18 @@ func TestGenerateAcrossCells(t *testing.T) {
 	}
 }
 
+// An exported type keeps its name: later cells refer to it as it is
+// (there is no alias with the prefix), generic or not.
+func TestExportedTypeAcrossCells(t *testing.T) {
+	s := NewSession("nb")
+	generate(t, s, 1, "type Point struct{ X, y int }\ntype Box[T any] struct{ V T }", Options{})
+	c2 := generate(t, s, 2, "p := Point{X: 1, y: 2}\nb := Box[Point]{V: p}\nvar q *Point = &b.V", Options{})
+	contains(t, c2, "c1.Point{X: 1, Ξy: 2}", "c1.Box[c1.Point]{V: Ξp}", "*c1.Point")
+	if strings.Contains(c2, "c1.ΞPoint") || strings.Contains(c2, "c1.ΞBox") {
+		t.Errorf("an exported type was referred to with the prefix:\n%s", c2)
+	}
+}
+
 func TestGenerateStatements(t *testing.T) {
 	s := NewSession("nb")
 	src := generate(t, s, 1, "import \"fmt\"\na, err := fmt.Println(1)\nb, err := fmt.Println(2)\nfmt.Println(a, b, err)", Options{})
