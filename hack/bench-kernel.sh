@@ -48,6 +48,17 @@ fi
 
 # Kernelspecs in a private Jupyter path.
 "$WORK/bin/fair" kernel install --prefix "$WORK/prefix" --name fair 2>/dev/null
+# The same kernel building cells with go build, as before the direct build,
+# to show what that lever gives in the same run; both trace their phases.
+"$WORK/bin/fair" kernel install --prefix "$WORK/prefix" --name fair-gobuild 2>/dev/null
+"$PY" - "$WORK/prefix/share/jupyter/kernels" <<'PY'
+import json, sys
+for name, env in (("fair", {"FAIR_KERNEL_TRACE": "1"}), ("fair-gobuild", {"FAIR_KERNEL_TRACE": "1", "FAIR_KERNEL_GOBUILD": "1"})):
+    p = f"{sys.argv[1]}/{name}/kernel.json"
+    spec = json.load(open(p))
+    spec.setdefault("env", {}).update(env)
+    json.dump(spec, open(p, "w"), indent=1)
+PY
 mkdir -p "$WORK/prefix/share/jupyter/kernels/gonb" "$WORK/prefix/share/jupyter/kernels/gophernotes"
 cat >"$WORK/prefix/share/jupyter/kernels/gonb/kernel.json" <<EOF
 {"argv": ["$WORK/bin/gonb", "--kernel", "{connection_file}", "--raw_error"], "display_name": "GoNB", "language": "go"}
@@ -60,7 +71,7 @@ export JUPYTER_PATH="$WORK/prefix/share/jupyter" PATH="$WORK/bin:$PATH"
 export FAIR_KERNEL_WORKDIR="$WORK/fair-work" PYDEVD_DISABLE_FILE_VALIDATION=1
 rm -rf "$FAIR_KERNEL_WORKDIR"
 
-"$PY" - "$ROUNDS" "$WORK" <<'PY'
+"$PY" - "$ROUNDS" "$WORK" 2>"$WORK/kernels.log" <<'PY'
 # One notebook per kernel, executed by nbclient, the engine behind `jupyter
 # nbconvert --execute`; its hooks time each cell from the execute request to
 # the reply. start is from starting the notebook to the first request.
@@ -75,20 +86,38 @@ for i := 1; i <= 10000000; i++ {
 	sum += i
 }
 fmt.Println(sum, time.Since(start).Seconds())"""
-kernels = {
-    # name: (first cell, trivial cell, compute cell, a small cell that
-    # declares a new variable each round: fair compiles it)
-    "fair": ('import (\n\t"fmt"\n\t"time"\n)\nfmt.Println("ready")', 'fmt.Println(1)', LOOP, 'v{i} := {i}'),
-    "gonb": ('import (\n\t"fmt"\n\t"time"\n)\n%%\nfmt.Println("ready")', '%%\nfmt.Println(1)', "%%\n" + LOOP, '%%\nv{i} := {i}\n_ = v{i}'),
-    "gophernotes": ('import (\n\t"fmt"\n\t"time"\n)\nfmt.Println("ready")', 'fmt.Println(1)', LOOP, 'v{i} := {i}'),
-}
+DECLS = "var x0, acc int\nfunc sq(n int) int { return n * n }\n"
+# The small compiled cells users write, in turn: a declaration, an
+# assignment, a loop, a call of an earlier function.
+SMALL = ["v{i} := {i}", "x0 = {i}", "for j := 0; j < {i}; j++ {\n\tacc += j\n}", "fmt.Println(sq({i}))"]
+TYPE = "type P{i} struct{ X, Y int }\n\nfunc (p P{i}) Sum() int { return p.X + p.Y }"
+# A package new to the notebook, from a module in the module cache (the
+# first one adds gonum to the notebook's module).
+IMPORTS = ["floats", "stat", "mat", "graph/simple"]
+IMPORT = 'import "gonum.org/v1/gonum/{p}"\n\nvar _ = {n}.{s}'
+SYMS = {"floats": "Sum", "stat": "Mean", "mat": "NewDense", "graph/simple": "NewUndirectedGraph"}
+
+def cells(name):
+    gonb = name == "gonb"
+    pre = "%%\n" if gonb else ""
+    first = 'import (\n\t"fmt"\n\t"time"\n)\n' + DECLS + pre + 'fmt.Println("ready")'
+    small = [pre + SMALL[i % len(SMALL)].replace("{i}", str(i + 2)) + ("\n_ = v%d" % (i + 2) if gonb and i % len(SMALL) == 0 else "") for i in range(rounds)]
+    types = [TYPE.replace("{i}", str(i)) for i in range(rounds)]
+    imports = [IMPORT.replace("{p}", p).replace("{n}", p.split("/")[-1]).replace("{s}", SYMS[p]) for p in IMPORTS]
+    return {"first": [first], "trivial": [pre + "fmt.Println(1)"] * rounds, "small": small, "type": types,
+            "import": imports, "compute": [pre + LOOP]}
 
 def text(cell):
     return "".join("".join(o.get("text", "")) for o in cell.outputs if o.output_type == "stream")
 
-rows = []
-for name, (first, trivial, compute, decl) in kernels.items():
-    srcs = [first] + [trivial] * rounds + [decl.replace("{i}", str(i)) for i in range(rounds)] + [compute]
+KINDS = ["first", "trivial", "small", "type", "import", "compute"]
+rows = {}
+for name in ["fair", "fair-gobuild", "gonb", "gophernotes"]:
+    groups = cells(name)
+    srcs, kind_of = [], []
+    for k in KINDS:
+        srcs += groups[k]
+        kind_of += [k] * len(groups[k])
     nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": name, "display_name": name, "language": "go"}})
     nb.cells = [nbformat.v4.new_code_cell(c) for c in srcs]
     began, took = {}, {}
@@ -98,30 +127,59 @@ for name, (first, trivial, compute, decl) in kernels.items():
         took[cell_index] = time.perf_counter() - began[cell_index]
     client = NotebookClient(nb, kernel_name=name, timeout=600, startup_timeout=300, allow_errors=True,
                             on_cell_execute=on_execute, on_cell_executed=on_executed)
+    print(f"== {name}", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
     try:
         client.execute()
     except Exception as e:  # report and go on with the others
         print(f"{name}: failed: {e}", file=sys.stderr)
         continue
+    failed = set()
     for i, c in enumerate(nb.cells):
         for o in c.outputs:
             if o.output_type == "error":
-                print(f"{name}: cell {i+1} failed: {o.evalue}", file=sys.stderr)
-    if any(text(c).strip() != "1" for c in nb.cells[1:1 + rounds]):
+                failed.add(kind_of[i])
+                print(f"{name}: cell {i+1} ({kind_of[i]}) failed: {o.evalue}", file=sys.stderr)
+    if any(text(c).strip() != "1" for c, k in zip(nb.cells, kind_of) if k == "trivial"):
         print(f"{name}: a trivial cell did not print 1", file=sys.stderr)
     loop = float(text(nb.cells[-1]).split()[-1]) if text(nb.cells[-1]).strip() else float("nan")
-    rows.append((name, began[0] - t0, took[0], statistics.median(took[i] for i in range(1, 1 + rounds)),
-                 statistics.median(took[i] for i in range(1 + rounds, 1 + 2 * rounds)), took[len(srcs) - 1], loop))
+    med = {k: statistics.median(took[i] for i in range(len(srcs)) if kind_of[i] == k) for k in KINDS}
+    rows[name] = (began[0] - t0, med, loop, failed)
 
-print(f"| kernel | start (s) | first cell (s) | trivial cell `fmt.Println(1)`, median of {rounds} (s) | cell declaring a variable, median of {rounds} (s) | compute cell round trip (s) | sum 1..1e7 loop (s) |")
-print("|---|---|---|---|---|---|---|")
-for r in rows:
-    print("| %s | %.2f | %.2f | %.3f | %.3f | %.2f | %.4f |" % r)
-by = {r[0]: r for r in rows}
-if "fair" in by and "gonb" in by:
-    print(f"\ntrivial-cell round trip, fair / GoNB: {by['fair'][3] / by['gonb'][3]:.2f}")
-    print(f"declaring cell round trip, fair / GoNB: {by['fair'][4] / by['gonb'][4]:.2f}")
-if "fair" in by and "gophernotes" in by and by["fair"][6] > 0:
-    print(f"compute loop, gophernotes / fair: {by['gophernotes'][6] / by['fair'][6]:.0f}x")
+print(f"| kernel | start (s) | first cell (s) | trivial cell (s) | small compiled cell (s) | type with a method (s) | new third-party import (s) | compute cell (s) | sum 1..1e7 loop (s) |")
+print("|---|---|---|---|---|---|---|---|---|")
+for name, (start, med, loop, failed) in rows.items():
+    cols = ["%.3f%s" % (med[k], " (failed)" if k in failed else "") for k in KINDS]
+    print(f"| {name} | {start:.2f} | " + " | ".join(cols) + f" | {loop:.4f} |")
+print(f"\nMedians of {rounds} cells a kind (trivial, small, type), of {len(IMPORTS)} imports; first and compute: one cell.")
+if "fair" in rows and "gonb" in rows:
+    f, g = rows["fair"][1], rows["gonb"][1]
+    print("\nfair / GoNB: " + ", ".join(f"{k} {f[k] / g[k]:.2f}" for k in KINDS if k != "compute"))
+if "fair-gobuild" in rows and "gonb" in rows:
+    f, g = rows["fair-gobuild"][1], rows["gonb"][1]
+    print("fair with go build / GoNB: " + ", ".join(f"{k} {f[k] / g[k]:.2f}" for k in ["small", "type"]))
+if "fair" in rows and "gophernotes" in rows and rows["fair"][2] > 0:
+    print(f"compute loop, gophernotes / fair: {rows['gophernotes'][2] / rows['fair'][2]:.0f}x")
 PY
+# Where a compiled cell's time goes in fair (FAIR_KERNEL_TRACE lines).
+"$PY" - "$WORK/kernels.log" <<'PY'
+import re, statistics, sys
+phases = {}
+section = None
+for line in open(sys.argv[1]):
+    if line.startswith("== "):
+        section = line[3:].strip()
+        continue
+    m = re.match(r"fair kernel: In\[\d+\] (.*)", line)
+    if not m or section not in ("fair", "fair-gobuild"):
+        continue
+    for part in m.group(1).split():
+        k, v = part.split("=")
+        phases.setdefault((section, k), []).append(float(v.rstrip("ms")))
+if phases:
+    print("\n| kernel | phase | median (ms) | cells |")
+    print("|---|---|---|---|")
+    for (sec, k), v in phases.items():
+        print(f"| {sec} | {k} | {statistics.median(v):.1f} | {len(v)} |")
+PY
+grep -E ': (failed|cell [0-9]+ .*failed)' "$WORK/kernels.log" >&2 || true

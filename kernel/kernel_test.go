@@ -8,6 +8,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -680,4 +681,76 @@ func FuzzComplete(f *testing.F) {
 	f.Fuzz(func(t *testing.T, code string, pos int) {
 		_ = k.complete(code, cursorIn(code, pos))
 	})
+}
+
+// TestDirectBuildMixesWithGoBuild: cells built by running the compiler and
+// linker directly and cells built by go build use each other's packages in
+// the same process, also after go.mod changed, and a plain cell takes the
+// direct way.
+func TestDirectBuildMixesWithGoBuild(t *testing.T) {
+	c, _ := startKernel(t)
+	d := &c.ex.direct
+	setOff := func(off bool) {
+		d.mu.Lock()
+		d.off = off
+		d.mu.Unlock()
+	}
+	built := func() int {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return d.built
+	}
+	run := func(code, want string) {
+		t.Helper()
+		r := c.execute(code, 2*time.Minute)
+		if r.reply["status"] != "ok" || r.stdout != want {
+			t.Fatalf("%q: reply %v stdout %q, want %q; stderr %q err %v", code, r.reply["status"], r.stdout, want, r.stderr, r.errMsg)
+		}
+	}
+	run("import \"fmt\"\ntype T struct{ n int }\nfunc (t T) Double() int { return 2 * t.n }\nx := T{n: 21}\nfmt.Println(x.Double())", "42\n")
+	if built() != 1 {
+		t.Fatalf("a plain cell went through go build (direct builds: %d)", built())
+	}
+	setOff(true)
+	run("y := x.Double() + 1\nfmt.Println(y)", "43\n")
+	setOff(false)
+	run("z := T{n: y}\nfmt.Println(z.Double(), x.Double())", "86 42\n")
+	if built() != 2 {
+		t.Fatalf("the cell after a go build cell did not take the direct way (direct builds: %d)", built())
+	}
+	setOff(true)
+	run("fmt.Println(z.n + y)", "86\n")
+	setOff(false)
+	gomod := filepath.Join(c.ex.Dir(), "go.mod")
+	b, err := os.ReadFile(gomod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(gomod, append(b, "// changed\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run("w := z.Double() + y\nfmt.Println(w)", "129\n")
+	if built() != 3 {
+		t.Fatalf("the cell after go.mod changed did not take the direct way (direct builds: %d)", built())
+	}
+	// A new host gets the declarations replayed (the type T with its
+	// method, and vars of it at their zero value), built the direct way.
+	c.ex.mu.Lock()
+	pid := c.ex.host.cmd.Process.Pid
+	c.ex.mu.Unlock()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		c.ex.mu.Lock()
+		gone := c.ex.host.exited()
+		c.ex.mu.Unlock()
+		if gone || time.Now().After(deadline) {
+			break
+		}
+	}
+	r := c.execute("fmt.Println(z.Double(), T{n: 4}.Double(), w)", 2*time.Minute)
+	if r.reply["status"] != "ok" || r.stdout != "0 8 0\n" {
+		t.Fatalf("after the host was killed: reply %v stdout %q stderr %q err %v", r.reply["status"], r.stdout, r.stderr, r.errMsg)
+	}
 }
