@@ -59,6 +59,7 @@ type Config struct {
 	Runtime          string   `json:"runtime,omitempty" desc:"TrainJob runtime (ClusterTrainingRuntime name)."`
 	Replicas         int      `json:"replicas,omitempty" desc:"Replicas of an endpoint."`
 	Port             int      `json:"port,omitempty" desc:"Port the server listens on (PORT in its environment)."`
+	Probe            string   `json:"probe,omitempty" desc:"How Kubernetes checks an endpoint: oip (HTTP GET /v2/health/ready for readiness and /v2/health/live for liveness, the Open Inference Protocol's; the default), tcp (the port accepts connections), or a PATH answered with 2xx or 3xx for both."`
 	NodeSelector     []string `json:"nodeSelector,omitempty" desc:"K=V node selector of the pods."`
 	Tolerations      []string `json:"tolerations,omitempty" desc:"Tolerations of the pods, KEY[=VALUE]:EFFECT."`
 	Env              []string `json:"env,omitempty" desc:"K=V environment variables of the program."`

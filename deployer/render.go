@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,6 +47,9 @@ func (w *Workload) Defaults() {
 	}
 	if w.Port == 0 {
 		w.Port = 8080
+	}
+	if w.Probe == "" {
+		w.Probe = ProbeOIP
 	}
 	if w.Kind == KindTrainJob && w.Runtime == "" {
 		w.Runtime = "torch-distributed"
@@ -99,6 +103,9 @@ func (w *Workload) Validate() error {
 	}
 	if w.Port < 1 || w.Port > 65535 {
 		return fmt.Errorf("port %d: want 1-65535", w.Port)
+	}
+	if err := checkProbe(w.Probe); err != nil {
+		return err
 	}
 	if w.Workers > 1 && (w.Kind == KindJob || !w.Kind.Training()) {
 		return fmt.Errorf("--workers %d needs a distributed kind (pytorchjob, tfjob, xgboostjob, jaxjob, trainjob), not %s", w.Workers, w.Kind)
@@ -305,6 +312,7 @@ func (w *Workload) Values() map[string]any {
 		"PS":              w.PS,
 		"Replicas":        w.Replicas,
 		"Port":            w.Port,
+		"Probes":          probes(w.Probe, w.Port),
 		"Runtime":         w.Runtime,
 		"BackoffLimit":    w.BackoffLimit,
 		"TTLSeconds":      int64(w.TTL.Seconds()),
@@ -470,4 +478,41 @@ func (w *Workload) totalGPUs() int {
 		return w.GPUs * w.Replicas
 	}
 	return w.GPUs * w.Workers
+}
+
+// Endpoint health checks (--probe).
+const (
+	ProbeOIP = "oip" // the Open Inference Protocol's health paths
+	ProbeTCP = "tcp" // the port accepts connections
+)
+
+var probePath = regexp.MustCompile(`^/[A-Za-z0-9/._~%!$&'()*+,;=:@?-]*$`)
+
+func checkProbe(p string) error {
+	if p == ProbeOIP || p == ProbeTCP || probePath.MatchString(p) {
+		return nil
+	}
+	return fmt.Errorf("--probe %q: want oip, tcp or an HTTP path such as /healthz", p)
+}
+
+// probes are an endpoint container's readiness and liveness probes. A
+// server that is alive but still loading its model answers live and not
+// ready: it gets no traffic and is not restarted.
+func probes(p string, port int) map[string]any {
+	http := func(path string) map[string]any {
+		return map[string]any{"httpGet": map[string]any{"path": path, "port": port}}
+	}
+	var ready, live map[string]any
+	switch p {
+	case ProbeTCP:
+		return map[string]any{"readinessProbe": map[string]any{"tcpSocket": map[string]any{"port": port}, "periodSeconds": 1}}
+	case ProbeOIP, "":
+		ready, live = http("/v2/health/ready"), http("/v2/health/live")
+	default:
+		ready, live = http(p), http(p)
+	}
+	ready["periodSeconds"] = 1
+	live["periodSeconds"] = 10
+	live["failureThreshold"] = 6
+	return map[string]any{"readinessProbe": ready, "livenessProbe": live}
 }

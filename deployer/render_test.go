@@ -409,3 +409,48 @@ func TestRenderRegistrySecret(t *testing.T) {
 		t.Errorf("bad secret name: %v", err)
 	}
 }
+
+// Endpoints are checked over HTTP on the Open Inference Protocol's health
+// paths by default; tcp and a path of the user's are the alternatives, and
+// anything else is refused before it reaches a manifest.
+func TestRenderServingProbes(t *testing.T) {
+	container := func(kind Kind, probe string) map[string]any {
+		objs := render(t, &Workload{Kind: kind, Name: "s", Image: "i", Port: 9000, Probe: probe})
+		path := []string{"spec", "template", "spec", "containers"}
+		if kind == KindKServe {
+			path = []string{"spec", "predictor", "containers"}
+		}
+		cs, _ := nested(t, objs[0], path...).([]any)
+		if len(cs) == 0 {
+			t.Fatalf("%s: no containers", kind)
+		}
+		return cs[0].(map[string]any)
+	}
+	get := func(c map[string]any, path ...string) any {
+		v, _, _ := unstructured.NestedFieldNoCopy(c, path...)
+		return v
+	}
+	for _, kind := range []Kind{KindDeployment, KindKServe} {
+		c := container(kind, "")
+		if get(c, "readinessProbe", "httpGet", "path") != "/v2/health/ready" || get(c, "livenessProbe", "httpGet", "path") != "/v2/health/live" {
+			t.Errorf("%s: default probes = %v / %v", kind, c["readinessProbe"], c["livenessProbe"])
+		}
+		if get(c, "readinessProbe", "httpGet", "port") != int64(9000) {
+			t.Errorf("%s: readiness port = %v", kind, get(c, "readinessProbe", "httpGet", "port"))
+		}
+		c = container(kind, "tcp")
+		if get(c, "readinessProbe", "tcpSocket", "port") != int64(9000) || c["livenessProbe"] != nil {
+			t.Errorf("%s: tcp probes = %v / %v", kind, c["readinessProbe"], c["livenessProbe"])
+		}
+		c = container(kind, "/healthz?full=1")
+		if get(c, "readinessProbe", "httpGet", "path") != "/healthz?full=1" || get(c, "livenessProbe", "httpGet", "path") != "/healthz?full=1" {
+			t.Errorf("%s: path probes = %v / %v", kind, c["readinessProbe"], c["livenessProbe"])
+		}
+	}
+	for _, bad := range []string{"http", "healthz", "/a b", "/x\nimage: evil", `/"`} {
+		err := (&Workload{Kind: KindDeployment, Name: "s", Namespace: "ns", Image: "i", Port: 9000, Probe: bad}).Validate()
+		if err == nil || !strings.Contains(err.Error(), "--probe") {
+			t.Errorf("probe %q: err = %v", bad, err)
+		}
+	}
+}

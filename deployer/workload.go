@@ -106,6 +106,7 @@ type Workload struct {
 	Runtime  string // TrainJob runtimeRef name
 	Replicas int    // serving replicas
 	Port     int    // serving port
+	Probe    string // endpoint health check: oip (default), tcp or an HTTP path
 
 	NodeSelector   map[string]string
 	Tolerations    []Toleration
@@ -144,6 +145,7 @@ func FromConfig(cfg *config.Config, image string, def Kind) (*Workload, error) {
 		Runtime:          cfg.Runtime,
 		Replicas:         cfg.Replicas,
 		Port:             cfg.Port,
+		Probe:            cfg.Probe,
 		EnvFromSecrets:   cfg.EnvFromSecrets,
 		ServiceAccount:   cfg.ServiceAccount,
 		ImagePullSecrets: cfg.ImagePullSecrets,

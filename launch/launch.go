@@ -414,6 +414,9 @@ func Serve(ctx context.Context, o Options, so ServeOptions) error {
 			if run.Kind == deployer.KindKServe {
 				hint = " (is the KServe controller running? --kind deployment works without it)"
 			}
+			if h := probeHint(ctx, c, run, w); h != "" {
+				hint = h
+			}
 			return fmt.Errorf("%s/%s not ready after %s%s; see fair status %s", run.Kind, run.Name, wait, hint, run.Name)
 		}
 		return err
@@ -450,4 +453,27 @@ func endpointURL(ctx context.Context, c *deployer.Client, run deployer.Run, port
 		}
 	}
 	return fmt.Sprintf("http://%s.%s.svc:%d", run.Name, run.Namespace, port)
+}
+
+// probeHint explains an endpoint whose pods run but never pass their
+// readiness check: most often a server without the health path --probe
+// expects.
+func probeHint(ctx context.Context, c *deployer.Client, run deployer.Run, w *deployer.Workload) string {
+	if w.Probe == deployer.ProbeTCP {
+		return ""
+	}
+	st, err := c.Status(ctx, run.Name)
+	if err != nil || len(st.Replicas) == 0 {
+		return ""
+	}
+	for _, r := range st.Replicas {
+		if r.Phase != "Running" || r.Ready {
+			return ""
+		}
+	}
+	path := w.Probe
+	if path == "" || path == deployer.ProbeOIP {
+		path = "/v2/health/ready"
+	}
+	return fmt.Sprintf(" (its pods run but never answer GET %s on port %d with 2xx: a server without that path needs --probe tcp or --probe PATH)", path, w.Port)
 }

@@ -63,6 +63,7 @@ no SOURCE: fair builds its stock ONNX server.`,
 	cfgFlag(f, cfg, "model", "model", "", "string", "model to serve, NAME[:TAG] or a reference; its files are at $FAIR_MODEL_DIR (/mnt/models)")
 	cfgFlag(f, cfg, "replicas", "replicas", "", "int", "serving replicas")
 	cfgFlag(f, cfg, "port", "port", "", "int", "port the program listens on")
+	cfgFlag(f, cfg, "probe", "probe", "", "string", "health check: oip (/v2/health/ready and /v2/health/live), tcp, or an HTTP PATH (default oip)")
 	cfgFlag(f, cfg, "timeout", "timeout", "", "string", "how long to wait for the endpoint to be ready (default 5m)")
 	f.BoolVar(&sf.portForward, "port-forward", false, "forward a local port to the endpoint and print its URL")
 	f.IntVar(&sf.localPort, "local-port", 0, "local port for --port-forward (default: a free one)")

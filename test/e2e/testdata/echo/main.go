@@ -1,6 +1,7 @@
 // Command echo is a tiny HTTP endpoint for the deployer's serving tests:
 // it listens on $PORT (default 8080) and answers every request with
-// "ok PATH".
+// "ok PATH", but 404 for the paths in $ECHO_NOT_FOUND (comma-separated):
+// a server without the health paths the probes expect.
 package main
 
 import (
@@ -8,6 +9,7 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"strings"
 )
 
 func main() {
@@ -15,7 +17,15 @@ func main() {
 	if port == "" {
 		port = "8080"
 	}
+	missing := map[string]bool{}
+	for _, p := range strings.Split(os.Getenv("ECHO_NOT_FOUND"), ",") {
+		missing[p] = p != ""
+	}
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if missing[r.URL.Path] {
+			http.NotFound(w, r)
+			return
+		}
 		fmt.Fprintf(w, "ok %s\n", r.URL.Path)
 	})
 	log.Printf("listening on :%s", port)
