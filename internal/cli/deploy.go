@@ -17,7 +17,7 @@ import (
 
 type manifestFlags struct {
 	files  []string
-	dryRun bool
+	dryRun dryRun
 }
 
 // newDeployCmd is fair deploy: -f applies YAML (as ko apply does); SOURCE
@@ -152,16 +152,19 @@ rejected, the objects this command created are deleted again. -f - reads stdin.`
 			if err != nil {
 				return err
 			}
+			if mf.dryRun == dryRunClient {
+				return printObjects(io, objs)
+			}
 			c, err := connect(cfg)
 			if err != nil {
 				return err
 			}
-			applied, err := c.Apply(cmd.Context(), objs, deployer.ApplyOptions{DryRun: mf.dryRun})
+			applied, err := c.Apply(cmd.Context(), objs, deployer.ApplyOptions{DryRun: mf.dryRun == dryRunServer})
 			if err != nil {
 				return err
 			}
 			suffix := "applied"
-			if mf.dryRun {
+			if mf.dryRun == dryRunServer {
 				suffix = "valid (server dry run)"
 			}
 			for _, u := range applied {
@@ -172,7 +175,7 @@ rejected, the objects this command created are deleted again. -f - reads stdin.`
 	}
 	addManifestFlags(cmd, cfg, &mf)
 	addClusterFlags(cmd, cfg)
-	cmd.Flags().BoolVar(&mf.dryRun, "dry-run", false, "have the API server validate the objects without storing them")
+	addDryRunFlag(cmd, &mf.dryRun, "build the images and print the objects as fair resolve does, nothing sent to the cluster")
 	return cmd
 }
 

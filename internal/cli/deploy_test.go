@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -56,5 +58,48 @@ func TestDeployRunsAsTrainOrServe(t *testing.T) {
 	target, rest, err := deployTarget(nil, config.Default(), []string{"./x", "--kind", "job", "--wait=false"})
 	if err != nil || target.Name() != "train" || strings.Join(rest, " ") != "./x --kind job --detach" {
 		t.Errorf("--wait=false: %v %v %v", target, rest, err)
+	}
+}
+
+// --dry-run takes the same values on every command that creates objects,
+// and a client dry run of deploy -f and pipeline run contacts no cluster.
+func TestDryRunFlagEverywhere(t *testing.T) {
+	cfg := config.Default()
+	cfg.Kubeconfig = filepath.Join(t.TempDir(), "no-such-kubeconfig")
+	ctx := context.Background()
+	for _, args := range [][]string{
+		{"train", "--image", "i", "--dry-run", "maybe"},
+		{"serve", "--image", "i", "--dry-run=true"},
+		{"deploy", "-f", "x.yaml", "--dry-run", "yes"},
+		{"pipeline", "run", "p.yaml", "--dry-run", "client-side"},
+	} {
+		var err error
+		if args[0] == "pipeline" {
+			_, _, err = runPipelineCmd(ctx, cfg, args[1:]...)
+		} else {
+			_, _, err = runFair(ctx, cfg, args...)
+		}
+		if err == nil || !strings.Contains(err.Error(), "want none, client or server") {
+			t.Errorf("%v: err = %v", args, err)
+		}
+	}
+	if _, _, err := runFair(ctx, cfg, "deploy", "-f", "x.yaml", "--dry-run"); err == nil || !strings.Contains(err.Error(), "needs an argument") {
+		t.Errorf("bare --dry-run: err = %v", err)
+	}
+	// A manifest without fair:// references needs no build: the client dry
+	// run prints it labelled, with no cluster (the kubeconfig does not exist).
+	dir := t.TempDir()
+	m := filepath.Join(dir, "cm.yaml")
+	if err := os.WriteFile(m, []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  k: v\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, err := runFair(ctx, cfg, "deploy", "-f", m, "--dry-run", "client", "--name", "dr", "--namespace", "ns")
+	if err != nil {
+		t.Fatalf("deploy -f --dry-run client: %v\n%s", err, errOut)
+	}
+	for _, want := range []string{"kind: ConfigMap", "name: settings", "namespace: ns", "fair.dev/run: dr"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("client dry run output lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -477,3 +477,40 @@ func TestTestbedObserverSeesPhases(t *testing.T) {
 		t.Errorf("phases %s; stderr:\n%s", got, stderr)
 	}
 }
+
+// An endpoint is ready when it answers the Open Inference Protocol's
+// health path over HTTP; a server without it never gets traffic, and the
+// error says what was asked and the flag to change it; --probe tcp and
+// --probe PATH take such a server as it is.
+func TestTestbedServeProbes(t *testing.T) {
+	bed := testbed.Env(t)
+	img := testImage(t, bed, echoDir)
+	ctx := ctxFor(t, 5*time.Minute)
+	noHealth := []string{"--image", img, "--kind", "deployment", "--env", "ECHO_NOT_FOUND=/v2/health/ready,/v2/health/live"}
+	_, errOut, err := runFair(ctx, bedConfig(t, bed), append([]string{"serve", "--name", "probe-oip", "--timeout", "25s"}, noHealth...)...)
+	if err == nil || !strings.Contains(err.Error(), "never answer GET /v2/health/ready on port 8080") || !strings.Contains(err.Error(), "--probe tcp") {
+		t.Errorf("a server without /v2/health/ready: err = %v\n%s", err, errOut)
+	}
+	for _, probe := range []string{"tcp", "/metrics"} {
+		name := "probe-" + strings.Trim(probe, "/")
+		_, errOut, err := runFair(ctx, bedConfig(t, bed), append([]string{"serve", "--name", name, "--probe", probe, "--timeout", "2m"}, noHealth...)...)
+		if err != nil {
+			t.Errorf("--probe %s: %v\n%s", probe, err, errOut)
+			continue
+		}
+		d, err := bed.Client.AppsV1().Deployments(bed.Namespace).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := d.Spec.Template.Spec.Containers[0]
+		if probe == "tcp" && (c.ReadinessProbe == nil || c.ReadinessProbe.TCPSocket == nil || c.LivenessProbe != nil) {
+			t.Errorf("--probe tcp: readiness %+v liveness %+v", c.ReadinessProbe, c.LivenessProbe)
+		}
+		if probe == "/metrics" && (c.ReadinessProbe == nil || c.ReadinessProbe.HTTPGet == nil || c.ReadinessProbe.HTTPGet.Path != "/metrics") {
+			t.Errorf("--probe /metrics: readiness %+v", c.ReadinessProbe)
+		}
+	}
+	for _, name := range []string{"probe-oip", "probe-tcp", "probe-metrics"} {
+		_, _, _ = runFair(ctx, bedConfig(t, bed), "delete", name)
+	}
+}

@@ -26,7 +26,7 @@ type pipelineFlags struct {
 	output       string
 	noBuild      bool
 	detach       bool
-	dryRun       bool
+	dryRun       dryRun
 	follow       bool
 	noController time.Duration
 	hostNetwork  bool
@@ -77,7 +77,7 @@ running (fair pipeline status|logs|delete NAME).`,
 	cfgFlag(f, cfg, "imagePullSecrets", "image-pull-secret", "", "strings", "Secret for pulling the step images (repeatable)")
 	cfgFlag(f, cfg, "registrySecret", "registry-secret", "", "string", "kubernetes.io/dockerconfigjson Secret: the registry credentials the step runtime pushes and pulls data with (and the images are pulled with)")
 	f.BoolVar(&pf.detach, "detach", false, "return once submitted")
-	f.BoolVar(&pf.dryRun, "dry-run", false, "build, then have the API server validate the Workflow without storing it")
+	addDryRunFlag(cmd, &pf.dryRun, "build the steps and print the Workflow as fair pipeline compile does, nothing sent to the cluster")
 	f.BoolVar(&pf.hostNetwork, "host-network", false, "run the step pods in the node's network (a registry on the node's loopback, as on a local test bed)")
 	f.DurationVar(&pf.noController, "controller-timeout", 30*time.Second, "warn when no workflow controller has picked the Workflow up after this long")
 	return cmd
@@ -208,6 +208,10 @@ func compilePipeline(ctx context.Context, io *iostreams.IOStreams, cfg *config.C
 }
 
 func runPipeline(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, pf pipelineFlags, path string) error {
+	if pf.dryRun == dryRunClient {
+		pf.format = "argo"
+		return compilePipeline(ctx, io, cfg, pf, path)
+	}
 	p, err := pipeline.Open(path)
 	if err != nil {
 		return err
@@ -220,11 +224,11 @@ func runPipeline(ctx context.Context, io *iostreams.IOStreams, cfg *config.Confi
 		return err
 	}
 	st, err := pipeline.NewRuns(c).Start(ctx, cfg, p, pipeline.StartOptions{ArtifactRepo: pf.artifactRepo,
-		HostNetwork: pf.hostNetwork, DryRun: pf.dryRun, Build: buildOptions(io, pf)})
+		HostNetwork: pf.hostNetwork, DryRun: pf.dryRun == dryRunServer, Build: buildOptions(io, pf)})
 	if err != nil {
 		return err
 	}
-	if pf.dryRun {
+	if pf.dryRun == dryRunServer {
 		fmt.Fprintf(io.Out, "workflow/%s valid (server dry run)\n", st.Name)
 		return nil
 	}

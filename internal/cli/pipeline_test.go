@@ -174,6 +174,16 @@ func TestPipelineCompileBuildsOncePerSource(t *testing.T) {
 	if !strings.HasSuffix(args, "-- "+cf.Config.Entrypoint[0]) {
 		t.Errorf("d does not run its image's entrypoint: %s", args)
 	}
+	// pipeline run --dry-run client is the same compile: the Workflow on
+	// stdout, and no cluster (the kubeconfig does not exist).
+	cfg.Kubeconfig = filepath.Join(t.TempDir(), "none")
+	dry, errOut, err := runPipelineCmd(ctx, cfg, "run", diamondYAML, "-n", "ml", "--dry-run", "client")
+	if err != nil {
+		t.Fatalf("run --dry-run client: %v\n%s", err, errOut)
+	}
+	if _, dryDeps := workflowTasks(t, dry); strings.Join(dryDeps["d"], ",") != "b,c" || !strings.Contains(dry, images["d"]) {
+		t.Errorf("run --dry-run client printed another Workflow:\n%s", dry)
+	}
 }
 
 func mustSlice(t *testing.T, m map[string]any, path ...string) []string {
@@ -256,7 +266,7 @@ func TestTestbedPipelineRun(t *testing.T) {
 	t.Setenv("FAIR_CACHE_DIR", filepath.Join(os.TempDir(), "fair-pipeline-test-cache"))
 	cfg := bedConfig(t, bed)
 	ctx := ctxFor(t, 5*time.Minute)
-	out, errOut, err := runPipelineCmd(ctx, cfg, "run", diamondYAML, "--dry-run", "--name", "diamond-dry", "--host-network")
+	out, errOut, err := runPipelineCmd(ctx, cfg, "run", diamondYAML, "--dry-run=server", "--name", "diamond-dry", "--host-network")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errOut)
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/deployer"
@@ -21,15 +22,20 @@ of applying it (for kubectl apply -f -, GitOps repositories, or review).`,
 			if err != nil {
 				return err
 			}
-			out, err := deployer.EncodeYAML(objs)
-			if err != nil {
-				return err
-			}
-			_, err = io.Out.Write(out)
-			return err
+			return printObjects(io, objs)
 		},
 	}
 	addManifestFlags(cmd, cfg, &mf)
 	cfgFlag(cmd.Flags(), cfg, "namespace", "namespace", "n", "string", "namespace for objects that name none")
 	return cmd
+}
+
+// printObjects writes objects as one YAML stream on stdout.
+func printObjects(io *iostreams.IOStreams, objs []*unstructured.Unstructured) error {
+	out, err := deployer.EncodeYAML(objs)
+	if err != nil {
+		return err
+	}
+	_, err = io.Out.Write(out)
+	return err
 }

@@ -46,7 +46,7 @@ func withObserver(obs deployer.Observer) runOption { return func(o *runOpts) { o
 type workloadFlags struct {
 	image  string
 	detach bool
-	dryRun string
+	dryRun dryRun
 }
 
 func newTrainCmd(io *iostreams.IOStreams, cfg *config.Config, opts ...runOption) *cobra.Command {
@@ -103,7 +103,7 @@ func addWorkloadFlags(cmd *cobra.Command, cfg *config.Config, wf *workloadFlags)
 	f := cmd.Flags()
 	f.StringVar(&wf.image, "image", "", "run this image reference instead of building SOURCE")
 	f.BoolVar(&wf.detach, "detach", false, "return once submitted; follow later with fair logs NAME -f")
-	f.StringVar(&wf.dryRun, "dry-run", "", "client: print the objects; server: also have the API server validate them")
+	addDryRunFlag(cmd, &wf.dryRun, "print the objects, nothing sent to the cluster")
 	cfgFlag(f, cfg, "name", "name", "", "string", "run name (default: from the source or image, plus a suffix)")
 	cfgFlag(f, cfg, "gpus", "gpus", "", "int", "GPUs per replica (limit and request of --gpu-resource, plus a toleration)")
 	cfgFlag(f, cfg, "gpuResource", "gpu-resource", "", "string", "extended resource name of the GPUs, e.g. amd.com/gpu")
@@ -157,7 +157,7 @@ func connect(cfg *config.Config) (*deployer.Client, error) { return launch.Conne
 // its streams, configuration and flags, and the front door's own source
 // (the kernel's cells, or a notebook SOURCE read once) and observer.
 func launchOptions(io *iostreams.IOStreams, cfg *config.Config, ro runOpts, nb *notebookFile, wf workloadFlags, src string, progArgs []string) launch.Options {
-	o := launch.Options{Config: cfg, Path: src, Image: wf.image, Args: progArgs, Detach: wf.detach, DryRun: wf.dryRun,
+	o := launch.Options{Config: cfg, Path: src, Image: wf.image, Args: progArgs, Detach: wf.detach, DryRun: wf.dryRun.launchMode(),
 		Out: io.Out, Progress: io.Err, TTY: io.ErrTTY, Observer: ro.observer, Source: ro.source, ModelSaved: ro.modelSaved}
 	if nb != nil {
 		o.Source = func(c *config.Config, _ string) (builder.Source, error) { return nb.source(c) }
