@@ -127,6 +127,10 @@ func (c *Client) Serves(gvr schema.GroupVersionResource) (bool, error) {
 // ApplyOptions change Apply.
 type ApplyOptions struct {
 	DryRun bool // server-side dry run: validated by the API server, nothing stored
+	// ForceConflicts takes over fields another field manager set (kubectl
+	// apply --server-side --force-conflicts); without it such an apply is
+	// refused, naming the fields and their manager.
+	ForceConflicts bool
 }
 
 func (c *Client) resource(u *unstructured.Unstructured) (dynamic.ResourceInterface, error) {
@@ -149,7 +153,7 @@ func (c *Client) resource(u *unstructured.Unstructured) (dynamic.ResourceInterfa
 // are left as they were applied.
 func (c *Client) Apply(ctx context.Context, objs []*unstructured.Unstructured, o ApplyOptions) ([]*unstructured.Unstructured, error) {
 	var created, out []*unstructured.Unstructured
-	opts := metav1.ApplyOptions{FieldManager: FieldManager, Force: true}
+	opts := metav1.ApplyOptions{FieldManager: FieldManager, Force: o.ForceConflicts}
 	if o.DryRun {
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
@@ -200,12 +204,28 @@ func (c *Client) applyError(u *unstructured.Unstructured, err error) error {
 	if apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) {
 		return fmt.Errorf("%s rejected by the API server: %s", what, invalidDetails(err))
 	}
+	if apierrors.IsConflict(err) && strings.Contains(statusMessage(err), "conflict") {
+		return fmt.Errorf("%s: %s (another field manager set these fields since fair applied it; --force-conflicts takes them over, as kubectl apply --server-side --force-conflicts does)", what, conflictDetails(err))
+	}
 	// A webhook's denial comes as Forbidden, but it is about the object,
 	// not the user's rights.
 	if msg := statusMessage(err); apierrors.IsForbidden(err) && strings.HasPrefix(msg, "admission webhook ") {
 		return fmt.Errorf("%s rejected: %s", what, firstLine(msg))
 	}
 	return c.explain(err, "apply "+what)
+}
+
+// conflictDetails names each field in conflict and who holds it.
+func conflictDetails(err error) string {
+	var se apierrors.APIStatus
+	if errors.As(err, &se) && se.Status().Details != nil && len(se.Status().Details.Causes) > 0 {
+		var parts []string
+		for _, cause := range se.Status().Details.Causes {
+			parts = append(parts, strings.TrimSpace(cause.Field+" "+cause.Message))
+		}
+		return "conflicts: " + strings.Join(parts, "; ")
+	}
+	return firstLine(statusMessage(err))
 }
 
 func invalidDetails(err error) string {

@@ -104,7 +104,7 @@ func (c *Client) Submit(ctx context.Context, w *Workload, opts ...RenderOption) 
 	if err != nil {
 		return Submitted{}, err
 	}
-	if _, err := c.Apply(ctx, objs, ApplyOptions{}); err != nil {
+	if _, err := c.Apply(ctx, objs, ApplyOptions{ForceConflicts: w.ForceConflicts}); err != nil {
 		return Submitted{}, err
 	}
 	return Submitted{Run: run, Previous: prev, Replaced: replaced}, nil

@@ -108,6 +108,10 @@ type Workload struct {
 	Port     int    // serving port
 	Probe    string // endpoint health check: oip (default), tcp or an HTTP path
 
+	// ForceConflicts: Submit takes over fields another field manager set
+	// (ApplyOptions.ForceConflicts).
+	ForceConflicts bool
+
 	NodeSelector   map[string]string
 	Tolerations    []Toleration
 	Env            []EnvVar

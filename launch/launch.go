@@ -69,6 +69,9 @@ type Options struct {
 	// DryRun, "client" or "server", writes the objects to Out instead of
 	// submitting them (server: validated by the API server).
 	DryRun string
+	// ForceConflicts takes over fields another field manager set on the
+	// run's objects (server-side apply's force).
+	ForceConflicts bool
 
 	// Out receives results: the replicas' logs (prefixed [replica]), a
 	// dry run's objects, a detached run's name, an endpoint's URL.
@@ -242,6 +245,7 @@ func Train(ctx context.Context, o Options) error {
 	}
 	templateNote(o.Progress, cfg, w.Kind)
 	start := time.Now()
+	w.ForceConflicts = o.ForceConflicts
 	sub, err := c.Submit(ctx, w, deployer.WithTemplateDir(ProjectDir(cfg)))
 	if err != nil {
 		return err
@@ -381,6 +385,7 @@ func Serve(ctx context.Context, o Options, so ServeOptions) error {
 	w.Timeout = 0 // for serving kinds it bounds the wait, not the pods
 	templateNote(o.Progress, cfg, w.Kind)
 	start := time.Now()
+	w.ForceConflicts = o.ForceConflicts
 	sub, err := c.Submit(ctx, w, deployer.WithTemplateDir(ProjectDir(cfg)))
 	if err != nil {
 		return err

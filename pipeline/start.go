@@ -63,7 +63,10 @@ type StartOptions struct {
 	ArtifactRepo string // default: next to the configured registry
 	HostNetwork  bool
 	DryRun       bool // the API server validates the Workflow, nothing is stored
-	Build        BuildOptions
+	// ForceConflicts takes over fields another field manager set on the
+	// objects the steps share (ServiceAccount, Role, RoleBinding).
+	ForceConflicts bool
+	Build          BuildOptions
 }
 
 // Started is a submitted pipeline run.
@@ -115,7 +118,7 @@ func (r *Runs) Start(ctx context.Context, cfg *config.Config, p *Pipeline, o Sta
 	}
 	submit := time.Now()
 	if len(objs) > 0 {
-		if _, err := r.c.Apply(ctx, objs, deployer.ApplyOptions{DryRun: o.DryRun}); err != nil {
+		if _, err := r.c.Apply(ctx, objs, deployer.ApplyOptions{DryRun: o.DryRun, ForceConflicts: o.ForceConflicts}); err != nil {
 			return Started{}, fmt.Errorf("pipeline %s: %v (training and serving steps need a ServiceAccount allowed to create their jobs and endpoints: set serviceAccount in fair.yaml, or ask for rights to create Roles)", p.Name, err)
 		}
 	}

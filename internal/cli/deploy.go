@@ -18,6 +18,7 @@ import (
 type manifestFlags struct {
 	files  []string
 	dryRun dryRun
+	force  bool
 }
 
 // newDeployCmd is fair deploy: -f applies YAML (as ko apply does); SOURCE
@@ -159,7 +160,7 @@ rejected, the objects this command created are deleted again. -f - reads stdin.`
 			if err != nil {
 				return err
 			}
-			applied, err := c.Apply(cmd.Context(), objs, deployer.ApplyOptions{DryRun: mf.dryRun == dryRunServer})
+			applied, err := c.Apply(cmd.Context(), objs, deployer.ApplyOptions{DryRun: mf.dryRun == dryRunServer, ForceConflicts: mf.force})
 			if err != nil {
 				return err
 			}
@@ -176,6 +177,7 @@ rejected, the objects this command created are deleted again. -f - reads stdin.`
 	addManifestFlags(cmd, cfg, &mf)
 	addClusterFlags(cmd, cfg)
 	addDryRunFlag(cmd, &mf.dryRun, "build the images and print the objects as fair resolve does, nothing sent to the cluster")
+	cmd.Flags().BoolVar(&mf.force, "force-conflicts", false, "take over fields another field manager set (server-side apply)")
 	return cmd
 }
 

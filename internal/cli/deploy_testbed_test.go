@@ -20,6 +20,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/deployer"
@@ -514,3 +515,45 @@ func TestTestbedServeProbes(t *testing.T) {
 		_, _, _ = runFair(ctx, bedConfig(t, bed), "delete", name)
 	}
 }
+
+// Server-side apply does not take fields over by default: when another
+// field manager (an autoscaler, a teammate's kubectl) set a field fair
+// sets too, applying again is refused with the field, its manager and the
+// flag; --force-conflicts takes it over.
+func TestTestbedApplyConflicts(t *testing.T) {
+	bed := testbed.Env(t)
+	img := testImage(t, bed, echoDir)
+	ctx := ctxFor(t, 5*time.Minute)
+	serve := func(extra ...string) error {
+		_, errOut, err := runFair(ctx, bedConfig(t, bed), append([]string{"serve", "--image", img, "--kind", "deployment", "--name", "conflict", "--replicas", "1", "--probe", "tcp"}, extra...)...)
+		if err != nil {
+			return fmt.Errorf("%w\n%s", err, errOut)
+		}
+		return nil
+	}
+	t.Cleanup(func() { _, _, _ = runFair(context.Background(), bedConfig(t, bed), "delete", "conflict") })
+	if err := serve(); err != nil {
+		t.Fatal(err)
+	}
+	scale := []byte(`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"conflict"},"spec":{"replicas":2}}`)
+	if _, err := bed.Client.AppsV1().Deployments(bed.Namespace).Patch(ctx, "conflict", types.ApplyPatchType, scale,
+		metav1.PatchOptions{FieldManager: "autoscaler", Force: ptr(true)}); err != nil {
+		t.Fatal(err)
+	}
+	err := serve()
+	if err == nil || !strings.Contains(err.Error(), "--force-conflicts") || !strings.Contains(err.Error(), "autoscaler") || !strings.Contains(err.Error(), ".spec.replicas") {
+		t.Fatalf("apply over another manager's field: err = %v", err)
+	}
+	if err := serve("--force-conflicts"); err != nil {
+		t.Fatalf("--force-conflicts: %v", err)
+	}
+	d, err := bed.Client.AppsV1().Deployments(bed.Namespace).Get(ctx, "conflict", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *d.Spec.Replicas != 1 {
+		t.Errorf("replicas %d after --force-conflicts, want 1", *d.Spec.Replicas)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

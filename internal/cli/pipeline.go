@@ -27,6 +27,7 @@ type pipelineFlags struct {
 	noBuild      bool
 	detach       bool
 	dryRun       dryRun
+	force        bool
 	follow       bool
 	noController time.Duration
 	hostNetwork  bool
@@ -78,6 +79,7 @@ running (fair pipeline status|logs|delete NAME).`,
 	cfgFlag(f, cfg, "registrySecret", "registry-secret", "", "string", "kubernetes.io/dockerconfigjson Secret: the registry credentials the step runtime pushes and pulls data with (and the images are pulled with)")
 	f.BoolVar(&pf.detach, "detach", false, "return once submitted")
 	addDryRunFlag(cmd, &pf.dryRun, "build the steps and print the Workflow as fair pipeline compile does, nothing sent to the cluster")
+	f.BoolVar(&pf.force, "force-conflicts", false, "take over fields another field manager set on the objects the steps share (server-side apply)")
 	f.BoolVar(&pf.hostNetwork, "host-network", false, "run the step pods in the node's network (a registry on the node's loopback, as on a local test bed)")
 	f.DurationVar(&pf.noController, "controller-timeout", 30*time.Second, "warn when no workflow controller has picked the Workflow up after this long")
 	return cmd
@@ -224,7 +226,7 @@ func runPipeline(ctx context.Context, io *iostreams.IOStreams, cfg *config.Confi
 		return err
 	}
 	st, err := pipeline.NewRuns(c).Start(ctx, cfg, p, pipeline.StartOptions{ArtifactRepo: pf.artifactRepo,
-		HostNetwork: pf.hostNetwork, DryRun: pf.dryRun == dryRunServer, Build: buildOptions(io, pf)})
+		HostNetwork: pf.hostNetwork, DryRun: pf.dryRun == dryRunServer, ForceConflicts: pf.force, Build: buildOptions(io, pf)})
 	if err != nil {
 		return err
 	}

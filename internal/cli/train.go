@@ -44,9 +44,10 @@ func withObserver(obs deployer.Observer) runOption { return func(o *runOpts) { o
 
 // workloadFlags are the flags of train and serve that are not config keys.
 type workloadFlags struct {
-	image  string
-	detach bool
-	dryRun dryRun
+	image          string
+	detach         bool
+	dryRun         dryRun
+	forceConflicts bool
 }
 
 func newTrainCmd(io *iostreams.IOStreams, cfg *config.Config, opts ...runOption) *cobra.Command {
@@ -104,6 +105,7 @@ func addWorkloadFlags(cmd *cobra.Command, cfg *config.Config, wf *workloadFlags)
 	f.StringVar(&wf.image, "image", "", "run this image reference instead of building SOURCE")
 	f.BoolVar(&wf.detach, "detach", false, "return once submitted; follow later with fair logs NAME -f")
 	addDryRunFlag(cmd, &wf.dryRun, "print the objects, nothing sent to the cluster")
+	f.BoolVar(&wf.forceConflicts, "force-conflicts", false, "take over fields another field manager set on the run's objects (server-side apply)")
 	cfgFlag(f, cfg, "name", "name", "", "string", "run name (default: from the source or image, plus a suffix)")
 	cfgFlag(f, cfg, "gpus", "gpus", "", "int", "GPUs per replica (limit and request of --gpu-resource, plus a toleration)")
 	cfgFlag(f, cfg, "gpuResource", "gpu-resource", "", "string", "extended resource name of the GPUs, e.g. amd.com/gpu")
@@ -157,7 +159,7 @@ func connect(cfg *config.Config) (*deployer.Client, error) { return launch.Conne
 // its streams, configuration and flags, and the front door's own source
 // (the kernel's cells, or a notebook SOURCE read once) and observer.
 func launchOptions(io *iostreams.IOStreams, cfg *config.Config, ro runOpts, nb *notebookFile, wf workloadFlags, src string, progArgs []string) launch.Options {
-	o := launch.Options{Config: cfg, Path: src, Image: wf.image, Args: progArgs, Detach: wf.detach, DryRun: wf.dryRun.launchMode(),
+	o := launch.Options{Config: cfg, Path: src, Image: wf.image, Args: progArgs, Detach: wf.detach, DryRun: wf.dryRun.launchMode(), ForceConflicts: wf.forceConflicts,
 		Out: io.Out, Progress: io.Err, TTY: io.ErrTTY, Observer: ro.observer, Source: ro.source, ModelSaved: ro.modelSaved}
 	if nb != nil {
 		o.Source = func(c *config.Config, _ string) (builder.Source, error) { return nb.source(c) }
