@@ -474,7 +474,7 @@ func TestAuthRegistry(t *testing.T) {
 
 	_, err := (&builder.Registry{Keychain: authn.NewMultiKeychain()}).Publish(context.Background(), a, repo)
 	var re *builder.RegistryError
-	if !errors.As(err, &re) || re.Status != 401 || !strings.Contains(err.Error(), "docker login "+reg.Host) {
+	if !errors.As(err, &re) || re.Status != 401 || !strings.Contains(err.Error(), "fair login "+reg.Host) {
 		t.Fatalf("want a 401 with login advice, got %v", err)
 	}
 	if strings.Contains(err.Error(), "s3cret") {

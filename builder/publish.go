@@ -51,7 +51,7 @@ type RegistryError struct {
 func (e *RegistryError) Error() string {
 	switch {
 	case e.Status == 401 || e.Status == 403:
-		return fmt.Sprintf("%s: registry %s refused the credentials (%d): log in with `docker login %s` (fair reads ~/.docker/config.json and its credential helpers)", e.Op, e.Registry, e.Status, e.Registry)
+		return fmt.Sprintf("%s: registry %s refused the credentials (%d): log in with `fair login %s -u USER --password-stdin` (or docker login: fair reads the Docker config and its credential helpers)", e.Op, e.Registry, e.Status, e.Registry)
 	case e.Status == 404:
 		return fmt.Sprintf("%s: not found in registry %s: %v", e.Op, e.Registry, shortErr(e.Err))
 	case e.Status != 0:

@@ -111,7 +111,7 @@ func registry(ctx context.Context, cfg *config.Config, timeout time.Duration) Re
 		var ue *url.Error
 		switch {
 		case strings.Contains(err.Error(), "UNAUTHORIZED") || strings.Contains(err.Error(), "DENIED") || strings.Contains(err.Error(), "401") || strings.Contains(err.Error(), "403"):
-			r.Fix = "log in: docker login " + repo.RegistryStr() + " (fair reads the Docker config and its credential helpers)"
+			r.Fix = "log in: fair login " + repo.RegistryStr() + " -u USER --password-stdin (or docker login: fair reads the Docker config and its credential helpers)"
 		case errorsAs(err, &ue):
 			r.Fix = "start the registry or fix its address; a plain-HTTP registry not on loopback goes in insecureRegistries"
 		default:

@@ -46,7 +46,7 @@ func TestTestbedDoctor(t *testing.T) {
 	}
 	locked := testregistry.Start(t, testregistry.WithAuth("u", "p"))
 	out, _, err = runFair(ctx, bedConfig(t, bed), "doctor", "--registry", locked.Host+"/x")
-	if ExitCode(err) != 1 || line(out.String(), "FAIL", "registry") == "" || !strings.Contains(out.String(), "fix: log in: docker login "+locked.Host) {
+	if ExitCode(err) != 1 || line(out.String(), "FAIL", "registry") == "" || !strings.Contains(out.String(), "fix: log in: fair login "+locked.Host) {
 		t.Errorf("registry with a password: %v\n%s", err, out)
 	}
 

@@ -65,6 +65,8 @@ func NewRoot(io *iostreams.IOStreams) *cobra.Command {
 		newConfigCmd(io, cfg),
 		newIDECmd(io, cfg),
 		newDoctorCmd(io, cfg),
+		newLoginCmd(io, cfg),
+		newLogoutCmd(io, cfg),
 		newBaseCmd(io, cfg),
 		newPipelineCmd(io, cfg),
 	)

@@ -21,7 +21,8 @@ func deployRoot(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 	root.SetOut(io.Out)
 	root.SetErr(io.Err)
 	root.AddCommand(newTrainCmd(io, cfg), newServeCmd(io, cfg), newDeployCmd(io, cfg), newResolveCmd(io, cfg),
-		newLogsCmd(io, cfg), newPsCmd(io, cfg), newStatusCmd(io, cfg), newDeleteCmd(io, cfg), newPredictCmd(io, cfg), newModelsCmd(io, cfg), newBaseCmd(io, cfg), newDoctorCmd(io, cfg))
+		newLogsCmd(io, cfg), newPsCmd(io, cfg), newStatusCmd(io, cfg), newDeleteCmd(io, cfg), newPredictCmd(io, cfg), newModelsCmd(io, cfg), newBaseCmd(io, cfg), newDoctorCmd(io, cfg),
+		newLoginCmd(io, cfg), newLogoutCmd(io, cfg))
 	withCompletion(root, cfg)
 	return root
 }
