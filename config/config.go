@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -232,19 +233,32 @@ func (c *Config) Set(key, value, origin string) error {
 		}
 		fv.SetInt(int64(n))
 	case reflect.Slice:
-		var list []string
-		for _, s := range strings.Split(value, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				list = append(list, s)
-			}
-		}
-		fv.Set(reflect.ValueOf(list))
+		fv.Set(reflect.ValueOf(splitList(f.key, value)))
 	}
 	if c.origins == nil {
 		c.origins = map[string]string{}
 	}
 	c.origins[f.key] = origin
 	return nil
+}
+
+var envItem = regexp.MustCompile(`^\s*[A-Za-z_][A-Za-z0-9_.-]*=`)
+
+// splitList splits a comma-separated list. In env, a comma belongs to the
+// value unless a NAME= follows it, so -e LAYERS=64,32,16 is one variable
+// and -e A=1,B=2 two.
+func splitList(key, value string) []string {
+	var list []string
+	for _, s := range strings.Split(value, ",") {
+		if key == "env" && len(list) > 0 && !envItem.MatchString(s) {
+			list[len(list)-1] += "," + s
+			continue
+		}
+		if s = strings.TrimSpace(s); s != "" {
+			list = append(list, s)
+		}
+	}
+	return list
 }
 
 func validate(key, value string) error {

@@ -188,3 +188,27 @@ func TestFromNotebook(t *testing.T) {
 		}
 	}
 }
+
+// A comma inside an env value stays in the value unless NAME= follows it,
+// also when the flag is repeated (the values are joined with commas).
+func TestEnvValuesKeepCommas(t *testing.T) {
+	c := Default()
+	if err := c.Set("env", "LAYERS=64,32,16,MODE=fast,EMPTY=,LIST=a,b", "test"); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"LAYERS=64,32,16", "MODE=fast", "EMPTY=", "LIST=a,b"}
+	if strings.Join(c.Env, "|") != strings.Join(want, "|") {
+		t.Errorf("env = %q, want %q", c.Env, want)
+	}
+	joined, _ := c.Get("env")
+	if err := c.Set("env", joined+",NEXT=1,2", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Env) != 5 || c.Env[4] != "NEXT=1,2" || c.Env[0] != "LAYERS=64,32,16" {
+		t.Errorf("after a second -e: %q", c.Env)
+	}
+	// Other lists split on every comma.
+	if err := c.Set("labels", "a=1,b=2", "test"); err != nil || len(c.Labels) != 2 {
+		t.Errorf("labels = %q (%v)", c.Labels, err)
+	}
+}
