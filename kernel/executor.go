@@ -68,7 +68,10 @@ type Executor struct {
 	notes   []string // things to tell the user with the next output
 	added   []string // modules a build added to the notebook's module, told with its cell
 	direct  directBuild
-	laps    *laps // this cell's phases, for FAIR_KERNEL_TRACE
+	// starting is closed when a host build under way ends (nil: none).
+	starting chan struct{}
+	gen      int   // counts Shutdowns, so a host built across one is stopped
+	laps     *laps // this cell's phases, for FAIR_KERNEL_TRACE
 
 	// background receives stream output that arrives while no cell runs.
 	background atomic.Value // func(name, text string)
@@ -130,22 +133,63 @@ func (e *Executor) Session() *cellgen.Session {
 	return e.session
 }
 
-// Start builds and starts the host process if it is not running.
+// Start builds and starts the host process if it is not running. The
+// kernel calls it when it starts, so the host is ready, or being built,
+// when the first cell arrives.
 func (e *Executor) Start(ctx context.Context) error {
+	// What every cell imports, listed while the host links, so the first
+	// cell does not wait for it.
+	go e.direct.prefetch(ctx, e, "github.com/fair-go/fair/kernel/nb", "fmt")
 	e.mu.Lock()
-	err := e.startLocked(ctx)
-	e.mu.Unlock()
-	if err == nil {
-		// What every cell imports, so the first cell does not wait for it.
-		e.direct.prefetch(ctx, e, "github.com/fair-go/fair/kernel/nb", "fmt")
-	}
-	return err
+	defer e.mu.Unlock()
+	return e.startLocked(ctx)
 }
 
+// startLocked starts the host unless it runs. It is called with e.mu held
+// and releases it while the host builds (a second of linking), so a cell
+// can compile meanwhile; a caller that finds a build under way waits for
+// it.
 func (e *Executor) startLocked(ctx context.Context) error {
-	if e.host != nil && !e.host.exited() {
-		return nil
+	for {
+		if e.host != nil && !e.host.exited() {
+			return nil
+		}
+		if e.starting == nil {
+			break
+		}
+		ch := e.starting
+		e.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+		}
+		e.mu.Lock()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 	}
+	ch := make(chan struct{})
+	e.starting = ch
+	gen := e.gen
+	e.mu.Unlock()
+	h, err := e.buildHost(ctx)
+	e.mu.Lock()
+	e.starting = nil
+	close(ch)
+	if err != nil {
+		return err
+	}
+	if gen != e.gen {
+		// Shut down while it was building: it must not outlive that.
+		h.stop()
+		return errors.New("the kernel was shut down while its Go process started")
+	}
+	e.host = h
+	return nil
+}
+
+// buildHost builds the host program and starts it.
+func (e *Executor) buildHost(ctx context.Context) (*hostProc, error) {
 	// Outside bin, which Close empties: go build leaves a host that is up
 	// to date alone (0.2 s) instead of linking it again (1.2 s).
 	bin := filepath.Join(e.dir, "hostbin", "host")
@@ -155,13 +199,21 @@ func (e *Executor) startLocked(ctx context.Context) error {
 		out, err = e.goCmd(ctx, "build", "-o", bin, "./host") // as go build links by itself
 	}
 	if err != nil {
-		return fmt.Errorf("build the kernel host: %v\n%s", err, out)
+		return nil, fmt.Errorf("build the kernel host: %v\n%s", err, out)
 	}
-	h, err := startHost(bin, e.cellsDir, &e.background)
-	if err != nil {
-		return err
+	return startHost(bin, e.cellsDir, &e.background)
+}
+
+// waitHost returns once the host runs, starting it if nobody is.
+func (e *Executor) waitHost(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.startLocked(ctx); err != nil {
+		if ctx.Err() != nil {
+			return &CellError{Name: "KeyboardInterrupt", Value: "interrupted while the kernel's Go process started", Traceback: []string{"KeyboardInterrupt: interrupted while the kernel's Go process started"}}
+		}
+		return &CellError{Name: "KernelError", Value: err.Error(), Traceback: strings.Split(err.Error(), "\n")}
 	}
-	e.host = h
 	return nil
 }
 
@@ -181,9 +233,15 @@ func (e *Executor) Run(ctx context.Context, cell *notebook.Cell, count int, out 
 		}
 		e.mu.Lock()
 	}
-	if err := e.startLocked(ctx); err != nil {
-		e.mu.Unlock()
-		return &CellError{Name: "KernelError", Value: err.Error(), Traceback: strings.Split(err.Error(), "\n")}
+	// A host still being built (the kernel just started) is waited for
+	// only when the cell needs it: an evaluated cell at once, a compiled
+	// one after it compiled.
+	building := e.starting != nil
+	if !building {
+		if err := e.startLocked(ctx); err != nil {
+			e.mu.Unlock()
+			return &CellError{Name: "KernelError", Value: err.Error(), Traceback: strings.Split(err.Error(), "\n")}
+		}
 	}
 	notes := e.notes
 	e.notes = nil
@@ -201,8 +259,16 @@ func (e *Executor) Run(ctx context.Context, cell *notebook.Cell, count int, out 
 		out.Stream("stderr", n+"\n")
 	}
 
-	if ok, err := e.tryEval(ctx, cell, count, out, rs); ok {
-		return err
+	if _, _, candidate := e.evalCandidate(cell); candidate && building {
+		if err := e.waitHost(ctx); err != nil {
+			return err
+		}
+		building = false
+	}
+	if !building {
+		if ok, err := e.tryEval(ctx, cell, count, out, rs); ok {
+			return err
+		}
 	}
 	file := fmt.Sprintf("In[%d]", count)
 	e.laps = newLaps()
@@ -226,6 +292,11 @@ func (e *Executor) Run(ctx context.Context, cell *notebook.Cell, count int, out 
 			if ctx.Err() != nil {
 				return &CellError{Name: "KeyboardInterrupt", Value: "interrupted while compiling", Traceback: []string{"KeyboardInterrupt: interrupted while compiling"}}
 			}
+			return err
+		}
+	}
+	if building {
+		if err := e.waitHost(ctx); err != nil {
 			return err
 		}
 	}
@@ -461,6 +532,7 @@ func (e *Executor) Shutdown() {
 	e.mu.Lock()
 	h := e.host
 	e.host = nil
+	e.gen++
 	e.mu.Unlock()
 	if h != nil {
 		h.stop()

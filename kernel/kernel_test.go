@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/fair-go/fair/internal/iostreams"
+	"github.com/fair-go/fair/kernel/nb"
+	"github.com/fair-go/fair/notebook"
 	"github.com/fair-go/fair/notebook/cellgen"
 
 	"github.com/go-zeromq/zmq4"
@@ -752,5 +754,73 @@ func TestDirectBuildMixesWithGoBuild(t *testing.T) {
 	r := c.execute("fmt.Println(z.Double(), T{n: 4}.Double(), w)", 2*time.Minute)
 	if r.reply["status"] != "ok" || r.stdout != "0 8 0\n" {
 		t.Fatalf("after the host was killed: reply %v stdout %q stderr %q err %v", r.reply["status"], r.stdout, r.stderr, r.errMsg)
+	}
+}
+
+type bufOut struct{ strings.Builder }
+
+func (b *bufOut) Stream(_, text string)              { b.WriteString(text) }
+func (b *bufOut) Display(nb.Message)                 {}
+func (b *bufOut) Input(string, bool) (string, error) { return "", io.EOF }
+
+// The first cell of a new kernel compiles while the host is still being
+// built (the kernel starts it at once), then runs in it; a shutdown while
+// the host builds leaves no host behind.
+func TestFirstCellWhileHostBuilds(t *testing.T) {
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("gcc is needed to build Go plugins (cgo); install gcc")
+	}
+	ex, err := NewExecutor(t.TempDir(), WithCellDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ex.Close)
+	ctx := context.Background()
+	started := make(chan error, 1)
+	go func() { started <- ex.Start(ctx) }()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		ex.mu.Lock()
+		building := ex.starting != nil
+		ex.mu.Unlock()
+		if building || time.Now().After(deadline) {
+			break
+		}
+	}
+	cell, err := notebook.Parse("import \"fmt\"\nx := 41\nfmt.Println(x + 1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bufOut
+	if err := ex.Run(ctx, cell, 1, &out); err != nil || out.String() != "42\n" {
+		t.Fatalf("first cell: %v, output %q", err, out.String())
+	}
+	if err := <-started; err != nil {
+		t.Fatal(err)
+	}
+
+	// A shutdown while the host builds: the build's host is stopped.
+	ex2, err := NewExecutor(t.TempDir(), WithCellDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ex2.Close)
+	go func() { started <- ex2.Start(ctx) }()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		ex2.mu.Lock()
+		building := ex2.starting != nil
+		ex2.mu.Unlock()
+		if building || time.Now().After(deadline) {
+			break
+		}
+	}
+	ex2.Shutdown()
+	if err := <-started; err == nil || !strings.Contains(err.Error(), "shut down") {
+		t.Errorf("Start across a Shutdown: err = %v", err)
+	}
+	ex2.mu.Lock()
+	h := ex2.host
+	ex2.mu.Unlock()
+	if h != nil {
+		t.Errorf("a host survived the shutdown")
 	}
 }
