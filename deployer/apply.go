@@ -202,10 +202,10 @@ func (c *Client) applyError(u *unstructured.Unstructured, err error) error {
 		}
 	}
 	if apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) {
-		return fmt.Errorf("%s rejected by the API server: %s", what, invalidDetails(err))
+		return fmt.Errorf("%s rejected by the API server: %s", what, causeDetails(err, ": "))
 	}
 	if apierrors.IsConflict(err) && strings.Contains(statusMessage(err), "conflict") {
-		return fmt.Errorf("%s: %s (another field manager set these fields since fair applied it; --force-conflicts takes them over, as kubectl apply --server-side --force-conflicts does)", what, conflictDetails(err))
+		return fmt.Errorf("%s: %s (another field manager set these fields since fair applied it; --force-conflicts takes them over, as kubectl apply --server-side --force-conflicts does)", what, "conflicts: "+causeDetails(err, " "))
 	}
 	// A webhook's denial comes as Forbidden, but it is about the object,
 	// not the user's rights.
@@ -215,25 +215,14 @@ func (c *Client) applyError(u *unstructured.Unstructured, err error) error {
 	return c.explain(err, "apply "+what)
 }
 
-// conflictDetails names each field in conflict and who holds it.
-func conflictDetails(err error) string {
+// causeDetails lists the API server's causes (the field, sep, the
+// message), or the status message's first line when it gave none.
+func causeDetails(err error, sep string) string {
 	var se apierrors.APIStatus
 	if errors.As(err, &se) && se.Status().Details != nil && len(se.Status().Details.Causes) > 0 {
 		var parts []string
 		for _, cause := range se.Status().Details.Causes {
-			parts = append(parts, strings.TrimSpace(cause.Field+" "+cause.Message))
-		}
-		return "conflicts: " + strings.Join(parts, "; ")
-	}
-	return firstLine(statusMessage(err))
-}
-
-func invalidDetails(err error) string {
-	var se apierrors.APIStatus
-	if errors.As(err, &se) && se.Status().Details != nil && len(se.Status().Details.Causes) > 0 {
-		var parts []string
-		for _, cause := range se.Status().Details.Causes {
-			parts = append(parts, strings.TrimSpace(cause.Field+": "+cause.Message))
+			parts = append(parts, strings.TrimSpace(cause.Field+sep+cause.Message))
 		}
 		return strings.Join(parts, "; ")
 	}

@@ -269,14 +269,7 @@ func (d *directBuild) compile(ctx context.Context, e *Executor, pkg, out, cfg st
 	if d.lang != "" {
 		args = append([]string{"-lang=" + d.lang}, args...)
 	}
-	cmd := exec.CommandContext(ctx, filepath.Join(d.tools, "compile"), args...)
-	cmd.Dir, cmd.Env = e.dir, d.env
-	output, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) {
-		output = nil // it did not run: not the cell's fault
-	}
-	return output, err
+	return d.tool(ctx, e.dir, "compile", args...)
 }
 
 // link links a plugin from its main package, with every package the
@@ -300,12 +293,12 @@ func (d *directBuild) link(ctx context.Context, e *Executor, pluginPath, main, c
 		"-buildmode=plugin", "-s", "-w", "-extld=" + d.cc}
 	err := error(nil)
 	if d.altLD != "" {
-		if err = d.tool(ctx, e.dir, "link", append(args, "-extldflags=-fuse-ld="+d.altLD, main)...); err != nil && ctx.Err() == nil {
+		if _, err = d.tool(ctx, e.dir, "link", append(args, "-extldflags=-fuse-ld="+d.altLD, main)...); err != nil && ctx.Err() == nil {
 			d.altLD = "" // this linker cannot link plugins here: the C compiler's own from now on
 		}
 	}
 	if d.altLD == "" {
-		err = d.tool(ctx, e.dir, "link", append(args, main)...)
+		_, err = d.tool(ctx, e.dir, "link", append(args, main)...)
 	}
 	if err != nil {
 		_ = os.Remove(tmp)
@@ -314,15 +307,17 @@ func (d *directBuild) link(ctx context.Context, e *Executor, pluginPath, main, c
 	return os.Rename(tmp, so) == nil
 }
 
-func (d *directBuild) tool(ctx context.Context, dir, name string, args ...string) error {
+// tool runs a Go tool (compile, link). Its output comes back when it ran
+// and failed, none when it could not run at all (not the cell's fault).
+func (d *directBuild) tool(ctx context.Context, dir, name string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, filepath.Join(d.tools, name), args...)
-	cmd.Dir = dir
-	cmd.Env = d.env
+	cmd.Dir, cmd.Env = dir, d.env
 	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("%s: %v: %s", name, err, out)
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		out = nil
 	}
-	return nil
+	return out, err
 }
 
 // fileImports lists the import paths of a Go file.

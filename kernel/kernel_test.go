@@ -757,6 +757,22 @@ func TestDirectBuildMixesWithGoBuild(t *testing.T) {
 	}
 }
 
+// startBuilding starts ex in the background (its result goes to started)
+// and returns once the host build is under way.
+func startBuilding(t *testing.T, ex *Executor, started chan<- error) {
+	t.Helper()
+	go func() { started <- ex.Start(context.Background()) }()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		ex.mu.Lock()
+		building := ex.starting != nil
+		ex.mu.Unlock()
+		if building {
+			return
+		}
+	}
+	t.Fatal("the host build did not start")
+}
+
 type bufOut struct{ strings.Builder }
 
 func (b *bufOut) Stream(_, text string)              { b.WriteString(text) }
@@ -777,15 +793,7 @@ func TestFirstCellWhileHostBuilds(t *testing.T) {
 	t.Cleanup(ex.Close)
 	ctx := context.Background()
 	started := make(chan error, 1)
-	go func() { started <- ex.Start(ctx) }()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
-		ex.mu.Lock()
-		building := ex.starting != nil
-		ex.mu.Unlock()
-		if building || time.Now().After(deadline) {
-			break
-		}
-	}
+	startBuilding(t, ex, started)
 	cell, err := notebook.Parse("import \"fmt\"\nx := 41\nfmt.Println(x + 1)")
 	if err != nil {
 		t.Fatal(err)
@@ -804,15 +812,7 @@ func TestFirstCellWhileHostBuilds(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(ex2.Close)
-	go func() { started <- ex2.Start(ctx) }()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
-		ex2.mu.Lock()
-		building := ex2.starting != nil
-		ex2.mu.Unlock()
-		if building || time.Now().After(deadline) {
-			break
-		}
-	}
+	startBuilding(t, ex2, started)
 	ex2.Shutdown()
 	if err := <-started; err == nil || !strings.Contains(err.Error(), "shut down") {
 		t.Errorf("Start across a Shutdown: err = %v", err)
