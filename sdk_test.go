@@ -20,7 +20,7 @@ func TestStepRuntimeSourceBuilds(t *testing.T) {
 	if err := fair.WriteStepRuntime(dir); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("go", "build", "-o", os.DevNull, "./cmd/fair-step", "./cmd/fair-onnx")
+	cmd := exec.Command("go", "build", "-o", os.DevNull, "./cmd/fair-step", "./cmd/fair-onnx", "./cmd/fair-modelcar")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
 	if out, err := cmd.CombinedOutput(); err != nil {

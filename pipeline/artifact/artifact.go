@@ -59,31 +59,16 @@ func Push(ctx context.Context, path, ref string, o Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	f, err := os.CreateTemp(o.TempDir, "fair-artifact-*.tar")
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(f.Name())
-	defer f.Close()
-	h := sha256.New()
-	tw := tar.NewWriter(io.MultiWriter(f, h))
-	if st.IsDir() {
-		err = addDir(tw, path)
-	} else {
-		err = addFile(tw, path, filepath.Base(path), st)
-	}
-	if err == nil {
-		err = tw.Close()
-	}
+	layer, remove, err := TarLayer(o.TempDir, func(tw *tar.Writer) error {
+		if st.IsDir() {
+			return addDir(tw, path)
+		}
+		return addFile(tw, path, filepath.Base(path), st)
+	})
 	if err != nil {
 		return "", fmt.Errorf("pack %s: %v", path, err)
 	}
-	size, err := f.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return "", err
-	}
-	digest := v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", h.Sum(nil))}
-	layer := &fileLayer{path: f.Name(), digest: digest, size: size}
+	defer remove()
 
 	img, err := mutate.Append(empty.Image, mutate.Addendum{Layer: layer, MediaType: types.OCIUncompressedLayer})
 	if err != nil {
@@ -198,6 +183,33 @@ func addFile(tw *tar.Writer, p, name string, info fs.FileInfo) error {
 	defer f.Close()
 	_, err = io.Copy(tw, f)
 	return err
+}
+
+// TarLayer stages the tar that write writes as an uncompressed layer in a
+// file of tempDir (default os.TempDir), hashed once while written; remove
+// deletes the file once the layer is pushed.
+func TarLayer(tempDir string, write func(*tar.Writer) error) (layer v1.Layer, remove func(), err error) {
+	f, err := os.CreateTemp(tempDir, "fair-artifact-*.tar")
+	if err != nil {
+		return nil, nil, err
+	}
+	remove = func() { f.Close(); os.Remove(f.Name()) }
+	h := sha256.New()
+	tw := tar.NewWriter(io.MultiWriter(f, h))
+	err = write(tw)
+	if err == nil {
+		err = tw.Close()
+	}
+	var size int64
+	if err == nil {
+		size, err = f.Seek(0, io.SeekCurrent)
+	}
+	if err != nil {
+		remove()
+		return nil, nil, err
+	}
+	digest := v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", h.Sum(nil))}
+	return &fileLayer{path: f.Name(), digest: digest, size: size}, remove, nil
 }
 
 // fileLayer is an uncompressed tar on disk, hashed once while written.
