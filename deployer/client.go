@@ -9,10 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -58,6 +60,7 @@ func WithRESTConfig(c *rest.Config) ConnectOption { return func(o *connectOpts) 
 // KUBECONFIG, ~/.kube/config, or the in-cluster service account; then
 // --context and -n. It does not contact the cluster.
 func Connect(opts ...ConnectOption) (*Client, error) {
+	quietOnce.Do(quietStoppedWatches)
 	var o connectOpts
 	for _, opt := range opts {
 		opt(&o)
@@ -174,4 +177,22 @@ func firstLine(s string) string {
 // InCluster reports whether fair runs inside a pod.
 func InCluster() bool {
 	return os.Getenv("KUBERNETES_SERVICE_HOST") != "" && os.Getenv("KUBERNETES_SERVICE_PORT") != ""
+}
+
+var quietOnce sync.Once
+
+// quietStoppedWatches keeps client-go from printing "Failed to watch ...
+// context canceled" on the user's terminal when fair stops following a
+// run (it is ready, or the user detached) while a watch is starting;
+// every other error is logged as before.
+func quietStoppedWatches() {
+	handlers := utilruntime.ErrorHandlers
+	utilruntime.ErrorHandlers = []utilruntime.ErrorHandler{func(ctx context.Context, err error, msg string, kv ...any) {
+		if errors.Is(err, context.Canceled) || (ctx != nil && ctx.Err() != nil) {
+			return
+		}
+		for _, h := range handlers {
+			h(ctx, err, msg, kv...)
+		}
+	}}
 }

@@ -110,6 +110,14 @@ func (w *Workload) Validate() error {
 	if w.Workers > 1 && (w.Kind == KindJob || !w.Kind.Training()) {
 		return fmt.Errorf("--workers %d needs a distributed kind (pytorchjob, tfjob, xgboostjob, jaxjob, trainjob), not %s", w.Workers, w.Kind)
 	}
+	if w.ModelImage != "" {
+		if w.Kind != KindKServe {
+			return fmt.Errorf("a model image served by KServe needs kind kserve, not %s", w.Kind)
+		}
+		if err := checkImage(w.ModelImage); err != nil {
+			return fmt.Errorf("model image: %v", err)
+		}
+	}
 	return nil
 }
 
@@ -158,7 +166,10 @@ func (w *Workload) Values() map[string]any {
 	if !w.Kind.Training() && !set["PORT"] {
 		env = append(env, map[string]string{"name": "PORT", "value": strconv.Itoa(w.Port)})
 	}
-	if w.ModelPull != nil && !set["FAIR_MODEL_DIR"] {
+	if w.ModelImage != "" && !set[kserveStorageURI] {
+		env = append(env, map[string]string{"name": kserveStorageURI, "value": "oci://" + w.ModelImage})
+	}
+	if (w.ModelPull != nil || w.ModelImage != "") && !set["FAIR_MODEL_DIR"] {
 		env = append(env, map[string]string{"name": "FAIR_MODEL_DIR", "value": ModelDir})
 	}
 	if w.RegistrySecret != "" && !set["DOCKER_CONFIG"] {

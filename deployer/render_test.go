@@ -454,3 +454,46 @@ func TestRenderServingProbes(t *testing.T) {
 		}
 	}
 }
+
+// A model image KServe serves itself (its modelcar): the predictor names
+// it as STORAGE_URI and gets no fair init container; other kinds and
+// hostile references are refused.
+func TestRenderKServeModelImage(t *testing.T) {
+	img := "198.18.0.1:5055/modelcars/m@sha256:" + strings.Repeat("b", 64)
+	objs := render(t, &Workload{Kind: KindKServe, Name: "s", Image: "i", ModelImage: img})
+	pred := nested(t, objs[0], "spec", "predictor").(map[string]any)
+	c := fmt.Sprint(pred["containers"])
+	if !strings.Contains(c, "name:STORAGE_URI value:oci://"+img) || !strings.Contains(c, "name:FAIR_MODEL_DIR value:/mnt/models") {
+		t.Errorf("container = %s", c)
+	}
+	if _, ok := pred["initContainers"]; ok || strings.Contains(fmt.Sprint(pred), "fair-model") {
+		t.Errorf("predictor has fair's model pull: %v", pred)
+	}
+	for _, w := range []*Workload{
+		{Kind: KindDeployment, Name: "s", Image: "i", ModelImage: img},
+		{Kind: KindKServe, Name: "s", Image: "i", ModelImage: "x\n  evil: 1"},
+	} {
+		w.Defaults()
+		if err := w.Validate(); err == nil {
+			t.Errorf("%s with model image %q: no error", w.Kind, w.ModelImage)
+		}
+	}
+}
+
+func TestOCIModelMode(t *testing.T) {
+	for cfg, want := range map[string]string{
+		`{"enableModelcar": true, "uidModelcar": 1010}`:             "modelcar",
+		`{"enableModelcar": false, "enableOciModelSupport": true}`:  "modelcar",
+		`{"enableModelcar": false, "ociModelMode": "modelcar"}`:     "modelcar", // as KServe reads it
+		`{"enableOciModelSupport": true, "ociModelMode": "native"}`: "native",
+		`{"enableOciModelSupport": true, "ociModelMode": "fetch"}`:  "",
+		`{"enableModelcar": false}`:                                 "",
+		`{"image": "kserve/storage-initializer:latest"}`:            "",
+		`# not JSON`: "",
+		``:           "",
+	} {
+		if got := ociModelMode(cfg); got != want {
+			t.Errorf("%s: %q, want %q", cfg, got, want)
+		}
+	}
+}

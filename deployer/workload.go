@@ -119,7 +119,11 @@ type Workload struct {
 	Volumes        []Volume
 	// ModelPull, for a server, unpacks a model at ModelDir before the
 	// server starts.
-	ModelPull        *ModelPull
+	ModelPull *ModelPull
+	// ModelImage, for an InferenceService, is a model image (files under
+	// /models, as pods reach it) that KServe itself serves at ModelDir
+	// (storage URI oci://ModelImage: its modelcar), instead of ModelPull.
+	ModelImage       string
 	ServiceAccount   string
 	ImagePullSecrets []string
 	// RegistrySecret, a kubernetes.io/dockerconfigjson Secret, is mounted

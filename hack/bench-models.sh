@@ -3,6 +3,8 @@
 #  1. fair serve --model of a 100 MB model: command to Ready, against the
 #     same server with a model of a few bytes, and the pull's share (the
 #     init container's own timing); three runs each, medians.
+#     The same 100 MB model through KServe's modelcar (--kind kserve): the
+#     model image made once (its time), then command to Ready.
 #  2. The ONNX runtime against the same MLP as a hand-written serving.Func
 #     (Go benchmarks, a 64-row batch per Predict), medians of five.
 set -euo pipefail
@@ -42,6 +44,17 @@ for i in $(seq 1 "$RUNS"); do
 	done
 done
 "$fair" delete -n $ns m >/dev/null 2>&1 || true
+kserve=() made=
+for i in $(seq 1 "$RUNS"); do
+	"$fair" delete -n $ns mk >/dev/null 2>&1 || true
+	t0=$(now)
+	log=$(FAIR_REGISTRY=$reg "$fair" serve ./examples/serve-trained --kind kserve -n $ns --name mk --model big --timeout 3m 2>&1 >/dev/null)
+	kserve+=("$(echo "$(now) - $t0" | bc)")
+	m=$(echo "$log" | sed -n 's/.*(made in \([0-9.]*\)s).*/\1/p')
+	made=${made:-$m}
+done
+"$fair" delete -n $ns mk >/dev/null 2>&1 || true
+mk=$(printf '%s\n' "${kserve[@]}" | median)
 mw=$(printf '%s\n' "${with[@]}" | median)
 mo=$(printf '%s\n' "${without[@]}" | median)
 mp=$(printf '%s\n' "${pulls[@]}" | median)
@@ -60,6 +73,12 @@ fn=$(echo "$bench" | awk '/MLPFunc/ {print $3}' | median)
 	printf '| `fair serve ./examples/serve-trained --model big` (%d MB model), command to Ready | %.1f s | %s |\n' "$MB" "$mw" "${with[*]}"
 	printf '| the same with a model of a few bytes | %.1f s | %s |\n' "$mo" "${without[*]}"
 	printf '| the model pull (init container: registry to /mnt/models) | %.1f s (%.0f%% of the serve with a model) | %s |\n' "$mp" "$(echo "100 * $mp / $mw" | bc -l)" "${pulls[*]}"
+	printf '| `fair serve ... --kind kserve --model big` through KServe'"'"'s modelcar, command to Ready | %.1f s | %s |\n' "$mk" "${kserve[*]}"
+	if [ -n "$made" ]; then
+		printf '| making the modelcar image of the %d MB model (once per model) | %s s | |\n' "$MB" "$made"
+	else
+		printf '| making the modelcar image of the %d MB model (once per model) | made by an earlier run | |\n' "$MB"
+	fi
 	printf '| ONNX MLP (8-64-1, 64-row batch) Predict, pure-Go runtime | %.1f µs | |\n' "$(echo "$onnx / 1000" | bc -l)"
 	printf '| the same MLP as a hand-written `serving.Func` | %.1f µs | |\n' "$(echo "$fn / 1000" | bc -l)"
 	printf '| ratio ONNX / Func | **%.2f** | |\n' "$(echo "$onnx / $fn" | bc -l)"

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -86,32 +87,61 @@ func reportModel(ctx context.Context, o Options, run string) {
 	}
 }
 
-// pullModel makes server w pull cfg's model into deployer.ModelDir before
-// it starts; the model is pinned by digest when the endpoint is made.
+// pullModel makes server w find cfg's model at deployer.ModelDir, pinned
+// by digest: an InferenceService on a cluster whose KServe serves oci://
+// models gets the model as an image KServe runs beside the server (its
+// modelcar: no copy, cached by the node like any image); anything else
+// gets fair's init container, which pulls the model's files.
 func pullModel(ctx context.Context, o Options, c *deployer.Client, w *deployer.Workload) error {
 	cfg := o.Config
 	ref, err := models.Ref(cfg.Registry, cfg.Model)
 	if err != nil {
 		return err
 	}
-	m, err := models.Get(ctx, ref, ModelOptions(cfg, ref))
+	mo := ModelOptions(cfg, ref)
+	m, err := models.Get(ctx, ref, mo)
 	if err != nil {
 		return err
+	}
+	if w.Kind == deployer.KindKServe {
+		if mode := c.KServeOCIModels(ctx); mode != "" {
+			shell, err := podruntime.Program(ctx, cfg, "fair-modelcar", build.Options{Progress: o.Progress, TTY: o.TTY})
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			img, made, err := models.Modelcar(ctx, m, shell, mo)
+			if err != nil {
+				return err
+			}
+			how := "found"
+			if made {
+				how = fmt.Sprintf("made in %.1fs", time.Since(start).Seconds())
+			}
+			// The kubelet pulls it, by the name the server's image has.
+			w.ModelImage = img
+			fmt.Fprintf(o.Progress, "serving model %s (%s, %s) from its image %s (%s), through KServe's %s\n", ref, bytesize.Format(m.Size), m.Digest[:19], img, how, mode)
+			return nil
+		}
 	}
 	rt, err := podruntime.Load(ctx, cfg, "", build.Options{Progress: o.Progress, TTY: o.TTY})
 	if err != nil {
 		return err
 	}
-	pod := m.Ref
-	if cfg.Registry != "" {
-		if host, _, _ := strings.Cut(cfg.Registry, "/"); strings.HasPrefix(pod, host+"/") {
-			phost, _, _ := strings.Cut(c.PodRegistry(ctx, host), "/")
-			pod = phost + strings.TrimPrefix(pod, host)
-		}
-	}
-	w.ModelPull = &deployer.ModelPull{Ref: pod, Image: rt.Ref(), Insecure: podruntime.Insecure(cfg, m.Ref)}
+	w.ModelPull = &deployer.ModelPull{Ref: podRef(ctx, c, cfg, m.Ref), Image: rt.Ref(), Insecure: podruntime.Insecure(cfg, m.Ref)}
 	fmt.Fprintf(o.Progress, "serving model %s (%s, %s)\n", ref, bytesize.Format(m.Size), m.Digest[:19])
 	return nil
+}
+
+// podRef is ref in cfg's registry as pods reach it.
+func podRef(ctx context.Context, c *deployer.Client, cfg *config.Config, ref string) string {
+	if cfg.Registry != "" {
+		if host, _, _ := strings.Cut(cfg.Registry, "/"); strings.HasPrefix(ref, host+"/") {
+			phost, _, _ := strings.Cut(c.PodRegistry(ctx, host), "/")
+			return phost + strings.TrimPrefix(ref, host)
+		}
+	}
+	return ref
 }
 
 // gitRevision is the commit of the repository holding path, with

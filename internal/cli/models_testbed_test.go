@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/fair-go/fair/launch"
 	"github.com/fair-go/fair/models"
 	"github.com/fair-go/fair/pipeline/artifact"
@@ -168,5 +170,68 @@ func TestTestbedServeONNXModel(t *testing.T) {
 	}
 	if _, _, err := runFair(ctx, bedConfig(t, bed), "serve", "--model", name+"-plain", "--kind", "deployment"); err == nil || !strings.Contains(err.Error(), "holds no .onnx file") {
 		t.Errorf("serve of a non-ONNX model without source: %v", err)
+	}
+}
+
+// KServe serves a saved model from its image (its modelcar): fair makes
+// the model image once, the real KServe controller and pod webhook run it
+// beside fair's stock ONNX server, which waits for /mnt/models and answers
+// with the model's weights. Serving it again finds the image.
+func TestTestbedServeKServeModelcar(t *testing.T) {
+	bed := testbed.Env(t)
+	cfg := bedConfig(t, bed)
+	ctx := ctxFor(t, 5*time.Minute)
+	name := "mlpcar-" + bed.Namespace
+	mlp := onnxtest.NewMLP(3, 8, 1, 7)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "mlp.onnx"), mlp.ONNX(""), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	repo := models.Repo(cfg.Registry, name)
+	if _, err := models.Save(ctx, dir, repo, []string{"v1", "latest"}, models.Meta{Run: "written-by-a-test"}, launch.ModelOptions(cfg, repo)); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, err := runFair(ctx, bedConfig(t, bed), "serve", "--model", name, "--kind", "kserve", "--name", "mlpcar")
+	if err != nil {
+		t.Fatalf("serve --kind kserve --model: %v\n%s", err, errOut)
+	}
+	if !regexp.MustCompile(`from its image \S+/modelcars/` + name + `@sha256:\S+ \(made in [0-9.]+s\), through KServe's modelcar`).MatchString(errOut.String()) {
+		t.Errorf("progress does not say the model image was made:\n%s", errOut)
+	}
+	pods, err := bed.Client.CoreV1().Pods(bed.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "serving.kserve.io/inferenceservice=mlpcar"})
+	if err != nil || len(pods.Items) == 0 {
+		t.Fatalf("predictor pods: %v %d", err, len(pods.Items))
+	}
+	var names []string
+	for _, c := range append(pods.Items[0].Spec.InitContainers, pods.Items[0].Spec.Containers...) {
+		names = append(names, c.Name)
+	}
+	if got := strings.Join(names, " "); got != "modelcar-init kserve-container modelcar" {
+		t.Errorf("predictor containers %q, want KServe's modelcar and no fair-model pull", got)
+	}
+	rows := [][]float32{{1, 0, -1}, {0.5, -0.5, 2}}
+	body, _ := json.Marshal(map[string]any{"inputs": []any{map[string]any{"name": "x", "datatype": "FP32", "shape": []int{2, 3}, "data": rows}}})
+	out, errOut, err := runFair(ctx, bedConfig(t, bed), "predict", "mlpcar", "--model", name, "-d", string(body))
+	if err != nil {
+		t.Fatalf("predict: %v\n%s", err, errOut)
+	}
+	var resp struct {
+		Outputs []struct{ Data []float64 } `json:"outputs"`
+	}
+	if err := json.Unmarshal([]byte(out.String()), &resp); err != nil || len(resp.Outputs) != 1 || len(resp.Outputs[0].Data) != 2 {
+		t.Fatalf("response: %v\n%s", err, out)
+	}
+	for i, want := range mlp.Predict(rows) {
+		if got := resp.Outputs[0].Data[i]; math.Abs(got-want[0]) > 1e-5 {
+			t.Errorf("row %d: %v, want %v", i, got, want[0])
+		}
+	}
+	// Again: the same model image, found, not made.
+	_, errOut, err = runFair(ctx, bedConfig(t, bed), "serve", "--model", name, "--kind", "kserve", "--name", "mlpcar")
+	if err != nil || !strings.Contains(errOut.String(), "(found), through KServe's modelcar") {
+		t.Errorf("serve again: %v\n%s", err, errOut)
+	}
+	if _, _, err := runFair(ctx, bedConfig(t, bed), "delete", "mlpcar"); err != nil {
+		t.Errorf("delete: %v", err)
 	}
 }
