@@ -473,7 +473,7 @@ func (w *watcher) podChanged(ctx context.Context, p *corev1.Pod) {
 		msg = "waiting to be scheduled"
 	case r.Reason == "ImagePullBackOff" || r.Reason == "ErrImagePull" || r.Reason == "InvalidImageName" ||
 		r.Reason == "CreateContainerConfigError" || r.Reason == "CrashLoopBackOff":
-		msg, typ = r.Reason, EventWarning
+		msg, typ = r.Cause(), EventWarning
 	case p.Status.Phase == corev1.PodRunning:
 		msg = "running on " + p.Spec.NodeName
 	case p.Status.Phase == corev1.PodSucceeded:
@@ -617,7 +617,7 @@ func (w *watcher) result() *Result {
 		if r.ExitCode != 0 || (r.Reason != "" && r.Reason != "Completed" && r.Phase != string(corev1.PodSucceeded)) {
 			res.FailedReplica, res.ExitCode = r.Replica, int(r.ExitCode)
 			if r.Reason != "" {
-				res.Reason = r.Reason
+				res.Reason = r.Cause()
 			}
 			res.LastLines = w.lastLines(r.Pod)
 			break

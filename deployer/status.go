@@ -87,6 +87,24 @@ type ReplicaStatus struct {
 	Restarts int32  `json:"restarts"`
 	ExitCode int32  `json:"exitCode,omitempty"`
 	Reason   string `json:"reason,omitempty"`
+	// Container is the container Reason is about when it is not the
+	// program's: an init container (a model pull, KServe's modelcar check)
+	// or a sidecar whose image does not pull; Message is what it said
+	// (the last line of its termination message).
+	Container string `json:"container,omitempty"`
+	Message   string `json:"message,omitempty"`
+}
+
+// Cause is Reason with the container it is about and its message.
+func (r ReplicaStatus) Cause() string {
+	c := r.Reason
+	if r.Container != "" {
+		c = r.Container + ": " + c
+	}
+	if r.Message != "" {
+		c += ": " + r.Message
+	}
+	return c
 }
 
 // objectPhase reads the phase a workload object reports about itself;
@@ -266,6 +284,9 @@ func replicaStatus(k Kind, run string, pod *corev1.Pod) ReplicaStatus {
 			}
 		}
 	}
+	if pod.Status.Phase == corev1.PodPending && (r.Reason == "" || r.Reason == "PodInitializing" || r.Reason == "ContainerCreating") {
+		helperCause(&r, pod)
+	}
 	if r.Reason == "" && pod.Status.Phase == corev1.PodPending {
 		for _, c := range pod.Status.Conditions {
 			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse {
@@ -274,6 +295,56 @@ func replicaStatus(k Kind, run string, pod *corev1.Pod) ReplicaStatus {
 		}
 	}
 	return r
+}
+
+// helperCause sets r's reason from the first init container that failed
+// or cannot start, else from a sidecar whose image does not pull: what
+// keeps the program's container from starting.
+func helperCause(r *ReplicaStatus, pod *corev1.Pod) {
+	bad := func(cs corev1.ContainerStatus, pullOnly bool) bool {
+		if w := cs.State.Waiting; w != nil {
+			switch w.Reason {
+			case "ImagePullBackOff", "ErrImagePull", "InvalidImageName":
+			case "CrashLoopBackOff", "CreateContainerConfigError":
+				if pullOnly {
+					return false
+				}
+			default:
+				return false
+			}
+			r.Reason, r.Container = w.Reason, cs.Name
+			r.Message = firstLine(w.Message)
+			if t := cs.LastTerminationState.Terminated; t != nil {
+				r.ExitCode = t.ExitCode
+				if m := lastLine(t.Message); m != "" {
+					r.Message = m
+				}
+			}
+			return true
+		}
+		if t := cs.State.Terminated; t != nil && t.ExitCode != 0 && !pullOnly {
+			r.Reason, r.Container, r.ExitCode, r.Message = t.Reason, cs.Name, t.ExitCode, lastLine(t.Message)
+			return true
+		}
+		return false
+	}
+	for _, cs := range pod.Status.InitContainerStatuses {
+		if bad(cs, false) {
+			return
+		}
+	}
+	for _, cs := range pod.Status.ContainerStatuses {
+		if bad(cs, true) {
+			return
+		}
+	}
+}
+
+// lastLine is the last non-empty line of a termination message (the
+// tail of a log, where a program says why it failed).
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	return strings.TrimSpace(s[strings.LastIndexByte(s, '\n')+1:])
 }
 
 // status combines the object and its pods into one snapshot.

@@ -41,7 +41,7 @@ func newStatusCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 				tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "REPLICA\tPOD\tPHASE\tREADY\tRESTARTS\tEXIT\tREASON\tNODE")
 				for _, r := range s.Replicas {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%d\t%d\t%s\t%s\n", r.Replica, r.Pod, r.Phase, r.Ready, r.Restarts, r.ExitCode, r.Reason, r.Node)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%d\t%d\t%s\t%s\n", r.Replica, r.Pod, r.Phase, r.Ready, r.Restarts, r.ExitCode, r.Cause(), r.Node)
 				}
 				return tw.Flush()
 			}
