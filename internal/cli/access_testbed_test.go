@@ -21,6 +21,7 @@ import (
 // rights, for credentials the cluster rejects, and for a cluster that cannot
 // be reached; in each case nothing is created.
 func TestTestbedAccessErrors(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	ctx := ctxFor(t, 2*time.Minute)
 	img := testImage(t, bed, linesDir)
@@ -69,6 +70,7 @@ func TestTestbedAccessErrors(t *testing.T) {
 // line saying why it cannot be followed, instead of a wait without end;
 // one who may read pods but not their logs follows the status only.
 func TestTestbedNarrowRBAC(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	ctx := ctxFor(t, 3*time.Minute)
 	img := testImage(t, bed, linesDir)

@@ -68,6 +68,7 @@ func ctxFor(t *testing.T, d time.Duration) context.Context {
 }
 
 func TestTestbedTrainExitStatus(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	img := testImage(t, bed, linesDir)
 	ctx := ctxFor(t, 3*time.Minute)
@@ -150,6 +151,7 @@ func TestTestbedTrainExitStatus(t *testing.T) {
 }
 
 func TestTestbedTrainGPU(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	img := testImage(t, bed, linesDir)
 	ctx := ctxFor(t, 3*time.Minute)
@@ -213,6 +215,7 @@ func TestTestbedTrainGPU(t *testing.T) {
 }
 
 func TestTestbedPyTorchJobLogsFromAllReplicas(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	img := testImage(t, bed, linesDir)
 	ctx := ctxFor(t, 4*time.Minute)
@@ -232,6 +235,7 @@ func TestTestbedPyTorchJobLogsFromAllReplicas(t *testing.T) {
 }
 
 func TestTestbedCRDSchemas(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	ctx := ctxFor(t, time.Minute)
 	cfg := bedConfig(t, bed)
@@ -285,6 +289,7 @@ metadata: {name: w}
 }
 
 func TestTestbedServeDeploymentPortForward(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	img := testImage(t, bed, echoDir)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -411,6 +416,7 @@ stringData: {token: not-a-real-one}
 }
 
 func TestTestbedDetachAndReattachLosesNoLine(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	img := testImage(t, bed, linesDir)
 	ctx := ctxFor(t, 3*time.Minute)
@@ -453,6 +459,7 @@ func TestTestbedDetachAndReattachLosesNoLine(t *testing.T) {
 // The notebook passes its own observer: it gets the phases with a status
 // snapshot (for a live display) instead of stderr lines.
 func TestTestbedObserverSeesPhases(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	img := testImage(t, bed, linesDir)
 	ctx := ctxFor(t, 3*time.Minute)
@@ -484,6 +491,7 @@ func TestTestbedObserverSeesPhases(t *testing.T) {
 // error says what was asked and the flag to change it; --probe tcp and
 // --probe PATH take such a server as it is.
 func TestTestbedServeProbes(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	img := testImage(t, bed, echoDir)
 	ctx := ctxFor(t, 5*time.Minute)
@@ -521,6 +529,7 @@ func TestTestbedServeProbes(t *testing.T) {
 // sets too, applying again is refused with the field, its manager and the
 // flag; --force-conflicts takes it over.
 func TestTestbedApplyConflicts(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	img := testImage(t, bed, echoDir)
 	ctx := ctxFor(t, 5*time.Minute)

@@ -21,6 +21,7 @@ import (
 // runs as the IDE would run it (same folder, arguments and environment)
 // against the test bed.
 func TestTestbedIDEConfigurations(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	root := repoRoot(t)
 	ctx := ctxFor(t, 6*time.Minute)

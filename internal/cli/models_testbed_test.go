@@ -23,6 +23,7 @@ import (
 // model in the registry, serve that model, and get answers only its
 // weights give.
 func TestTestbedTrainSaveServeModel(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	cfg := bedConfig(t, bed)
 	root := repoRoot(t)
@@ -127,6 +128,7 @@ func TestTestbedTrainSaveServeModel(t *testing.T) {
 // An ONNX model needs no server code: fair serve --model builds its stock
 // ONNX server, which answers what the reference computation gives.
 func TestTestbedServeONNXModel(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	cfg := bedConfig(t, bed)
 	ctx := ctxFor(t, 5*time.Minute)
@@ -178,6 +180,7 @@ func TestTestbedServeONNXModel(t *testing.T) {
 // beside fair's stock ONNX server, which waits for /mnt/models and answers
 // with the model's weights. Serving it again finds the image.
 func TestTestbedServeKServeModelcar(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	cfg := bedConfig(t, bed)
 	ctx := ctxFor(t, 5*time.Minute)

@@ -198,6 +198,7 @@ func mustSlice(t *testing.T, m map[string]any, path ...string) []string {
 // TestTestbedPipelineWorkflowsDryRun has the test bed's API server, with
 // the real Argo Workflow CRD, validate every Workflow fair generates.
 func TestTestbedPipelineWorkflowsDryRun(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	c, err := deployer.Connect(deployer.WithRESTConfig(bed.Config), deployer.WithNamespace(bed.Namespace))
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 // the example model server from source and deploys it; fair predict sends
 // the example request through a port-forward and gets the model's numbers.
 func TestTestbedServeSourceThenPredict(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	cfg := bedConfig(t, bed)
 	root := repoRoot(t)
@@ -93,6 +94,7 @@ func repoRoot(t *testing.T) string {
 // fair train builds the example, submits it with a GPU, streams its epochs
 // and exits with its status.
 func TestTestbedTrainFromSource(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	ctx := ctxFor(t, 4*time.Minute)
 	out, errOut, err := runFair(ctx, bedConfig(t, bed), "train", filepath.Join(repoRoot(t), "examples/train-go"), "--gpus", "1", "--env", "EPOCHS=3", "--name", "fit")
@@ -114,6 +116,7 @@ func TestTestbedTrainFromSource(t *testing.T) {
 // inside the cluster, and predict answers through it; a saved model is
 // pulled into the predictor as for a Deployment.
 func TestTestbedServeKServe(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	root := repoRoot(t)
 	ctx := ctxFor(t, 4*time.Minute)

@@ -19,6 +19,7 @@ import (
 // its ONNX model saved and served with no code, answering what the
 // trained weights give.
 func TestTestbedPyTorchFromDebianBase(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	root := repoRoot(t)
 	ctx := ctxFor(t, 10*time.Minute)

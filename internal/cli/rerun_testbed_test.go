@@ -21,6 +21,7 @@ import (
 // is replaced (its pods and logs gone first), a running one is refused in
 // one line, and an object fair did not make is never taken over.
 func TestTestbedRerunSameName(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	img := testImage(t, bed, linesDir)
 	ctx := ctxFor(t, 5*time.Minute)
@@ -108,6 +109,7 @@ func TestTestbedRerunSameName(t *testing.T) {
 
 // Serving again under the same name rolls the new image out.
 func TestTestbedServeAgainRollsOut(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	img := testImage(t, bed, echoDir)
 	ctx := ctxFor(t, 4*time.Minute)
@@ -139,6 +141,7 @@ func TestTestbedServeAgainRollsOut(t *testing.T) {
 // is a success by the Training Operator's rule; fair says which replicas
 // never ran.
 func TestTestbedMasterFinishesFirst(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	img := testImage(t, bed, linesDir)
 	ctx := ctxFor(t, 4*time.Minute)

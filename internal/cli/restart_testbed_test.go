@@ -18,6 +18,7 @@ import (
 // The API server restarts while fair train follows a job: no line of the
 // job's log is lost or repeated, and the job's outcome is still reported.
 func TestTestbedAPIServerRestartDuringFollow(t *testing.T) {
+	// Not parallel: it stops the API server every other test uses.
 	bed := testbed.Env(t)
 	img := testImage(t, bed, linesDir)
 	ctx := ctxFor(t, 4*time.Minute)

@@ -14,6 +14,7 @@ import (
 // TrainJobs run under the real Kubeflow Trainer v2 and JobSet controllers
 // of the test bed, with its fair-go ClusterTrainingRuntime.
 func TestTestbedTrainJob(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	img := testImage(t, bed, linesDir)
 	ctx := ctxFor(t, 4*time.Minute)
