@@ -83,8 +83,8 @@ func TestRunArgs(t *testing.T) {
 		want int
 	}{
 		{[]string{"-c", "exit 3"}, 3},
-		{[]string{"sh", "-c", "exit 4"}, 4},   // entrypoint + KServe's args
-		{[]string{"-c", "ln -sf a"}, 1},       // a usage error
+		{[]string{"sh", "-c", "exit 4"}, 4},    // entrypoint + KServe's args
+		{[]string{"-c", "ln -sf a"}, 1},        // a usage error
 		{[]string{"-c", "curl http://x"}, 127}, // no such command
 		{[]string{"-c", "sleep forever"}, 1},
 		{[]string{"-c", "sleep 0.01 && true"}, 0},
