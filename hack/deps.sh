@@ -10,7 +10,7 @@ log() { printf '%s deps: %s\n' "$(date +%T)" "$*" >&2; }
 
 PKGS="make git gcc curl bc docker-registry runc busybox-static ca-certificates
       jupyter-client python3-nbclient jupyter-nbconvert jupyter-notebook python3-ipykernel
-      python3-jupyter-kernel-test python3-jupyter-server chromium"
+      python3-jupyter-kernel-test python3-jupyter-server python3-jupyterlab-server chromium"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -48,7 +48,10 @@ log "notebook panel: npm ci, build, unit tests"
 panel() {
 	make --no-print-directory notebook-ext || return
 	# The build is checked in (fair embeds it): it must match its source.
-	git diff --exit-code --stat -- notebook-ext/dist || { log "notebook-ext/dist is stale: run make notebook-ext and commit it"; return 1; }
+	# (status, not diff: a rebuilt Lab extension has new file names)
+	local stale
+	stale=$(git status --porcelain -- notebook-ext/dist)
+	[ -z "$stale" ] || { log "notebook-ext/dist is stale: run make notebook-ext and commit it:"$'\n'"$stale"; return 1; }
 }
 timed "notebook panel: npm ci, build, vitest" panel
 

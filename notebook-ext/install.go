@@ -1,4 +1,5 @@
-// Package notebookext installs fair's notebook panel into Jupyter. The
+// Package notebookext installs fair's notebook panel into Jupyter: the
+// classic Notebook's nbextension and JupyterLab 4's prebuilt extension. The
 // panel is TypeScript in this folder (src/), built by `make notebook-ext`
 // into dist/, which is checked in and embedded here: a user who ran
 // `go install` needs no Node.js.
@@ -6,7 +7,7 @@ package notebookext
 
 import (
 	"bytes"
-	_ "embed"
+	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +21,16 @@ import (
 //go:embed dist/classic/main.js
 var classicJS []byte
 
+// labFS is the JupyterLab prebuilt extension (dist/lab: package.json and
+// static/), as @jupyterlab/builder wrote it.
+//
+//go:embed dist/lab
+var labFS embed.FS
+
+// LabName is the prebuilt extension's name: its folder under
+// labextensions, and what `jupyter labextension list` shows.
+const LabName = "jupyterlab-fair"
+
 // ClassicJS is the classic Notebook extension (nbextensions/fair/main.js).
 func ClassicJS() []byte { return classicJS }
 
@@ -30,10 +41,13 @@ const Require = "fair/main"
 type Installed struct {
 	Classic string // the nbextension's file
 	Config  string // the nbconfig/notebook.json that enables it
+	Lab     string // the JupyterLab prebuilt extension's folder
 }
 
 // Install writes the classic Notebook extension into place's Jupyter data
-// folder and enables it in its nbconfig, keeping the other settings there.
+// folder and enables it in its nbconfig, keeping the other settings there,
+// and writes the JupyterLab extension into labextensions, where JupyterLab
+// finds prebuilt extensions (no rebuild of JupyterLab).
 func Install(place kernel.SpecPlace) (Installed, error) {
 	in, err := paths(place)
 	if err != nil {
@@ -45,7 +59,56 @@ func Install(place kernel.SpecPlace) (Installed, error) {
 	if err := writeFile(in.Classic, classicJS); err != nil {
 		return in, err
 	}
+	if err := writeLab(in.Lab); err != nil {
+		return in, err
+	}
 	return in, enable(in.Config, true)
+}
+
+// writeLab replaces the folder dir with dist/lab. The new files are
+// written beside it and swapped in, so JupyterLab never lists a package.json
+// whose remoteEntry file is missing (its name changes with each build).
+func writeLab(dir string) error {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".fair-lab-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	sub, err := fs.Sub(labFS, "dist/lab")
+	if err != nil {
+		return err
+	}
+	err = fs.WalkDir(sub, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		to := filepath.Join(tmp, filepath.FromSlash(path))
+		if d.IsDir() {
+			return os.MkdirAll(to, 0o755)
+		}
+		b, err := fs.ReadFile(sub, path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(to, b, 0o644)
+	})
+	if err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	old := tmp + ".old"
+	if err := os.Rename(dir, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return err
+	}
+	return os.RemoveAll(old)
 }
 
 // Uninstall removes the extension and its nbconfig entry.
@@ -55,6 +118,9 @@ func Uninstall(place kernel.SpecPlace) (Installed, error) {
 		return in, err
 	}
 	if err := os.RemoveAll(filepath.Dir(in.Classic)); err != nil {
+		return in, err
+	}
+	if err := os.RemoveAll(in.Lab); err != nil {
 		return in, err
 	}
 	return in, enable(in.Config, false)
@@ -69,6 +135,7 @@ func paths(place kernel.SpecPlace) (Installed, error) {
 	return Installed{
 		Classic: filepath.Join(data, "nbextensions", "fair", "main.js"),
 		Config:  filepath.Join(config, "nbconfig", "notebook.json"),
+		Lab:     filepath.Join(data, "labextensions", LabName),
 	}, nil
 }
 

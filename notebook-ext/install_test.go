@@ -29,14 +29,28 @@ func TestInstallKeepsOtherSettings(t *testing.T) {
 	if ext[Require] != true || ext["other/ext"] != true || got["Cell"] == nil {
 		t.Errorf("nbconfig after install = %v", got)
 	}
+	checkLab(t, in.Lab)
+	// A file of an earlier build (remoteEntry names change) does not stay.
+	stale := filepath.Join(in.Lab, "static", "remoteEntry.0123.js")
+	must(t, os.WriteFile(stale, []byte("old"), 0o644))
 	// Twice is the same as once.
 	_, err = Install(place)
 	must(t, err)
+	checkLab(t, in.Lab)
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("a second install left %s", stale)
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(in.Lab), ".fair-*")); len(left) > 0 {
+		t.Errorf("install left %v", left)
+	}
 
 	_, err = Uninstall(place)
 	must(t, err)
 	if _, err := os.Stat(in.Classic); !os.IsNotExist(err) {
 		t.Errorf("uninstall left %s", in.Classic)
+	}
+	if _, err := os.Stat(in.Lab); !os.IsNotExist(err) {
+		t.Errorf("uninstall left %s", in.Lab)
 	}
 	got = readJSON(t, cfgPath)
 	ext = got["load_extensions"].(map[string]any)
@@ -55,6 +69,27 @@ func TestInstallRefusesBrokenConfig(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(cfgPath); string(b) != `{"load_extensions": ` {
 		t.Errorf("the broken file was changed: %q", b)
+	}
+}
+
+// checkLab: dir is a prebuilt JupyterLab extension as JupyterLab reads it:
+// labextensions/NAME/package.json naming the remoteEntry file it loads.
+func checkLab(t *testing.T, dir string) {
+	t.Helper()
+	if filepath.Base(dir) != LabName || filepath.Base(filepath.Dir(dir)) != "labextensions" {
+		t.Errorf("lab extension folder %s, want .../labextensions/%s", dir, LabName)
+	}
+	pkg := readJSON(t, filepath.Join(dir, "package.json"))
+	lab, _ := pkg["jupyterlab"].(map[string]any)
+	build, _ := lab["_build"].(map[string]any)
+	load, _ := build["load"].(string)
+	if pkg["name"] != LabName || build["extension"] != "./extension" || !strings.HasPrefix(load, "static/remoteEntry.") {
+		t.Fatalf("%s/package.json: name %v, _build %v", dir, pkg["name"], build)
+	}
+	js, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(load)))
+	must(t, err)
+	if !strings.Contains(string(js), `_JUPYTERLAB`) || !strings.Contains(string(js), `"jupyterlab-fair"`) {
+		t.Errorf("%s is not the extension's federated container", load)
 	}
 }
 

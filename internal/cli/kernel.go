@@ -53,7 +53,7 @@ func newKernelInstallCmd(io *iostreams.IOStreams) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(io.Err, "installed kernelspec %s in %s\n", p.Name, dir)
-			fmt.Fprintln(io.Err, "the fair panel for the classic Notebook: fair notebook-ext install")
+			fmt.Fprintln(io.Err, "the fair panel for the classic Notebook and JupyterLab: fair notebook-ext install")
 			return nil
 		},
 	}

@@ -13,7 +13,7 @@ import (
 func newNotebookExtCmd(io *iostreams.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "notebook-ext",
-		Short: "Install fair's panel (runs, logs, train, serve, delete) in the classic Notebook",
+		Short: "Install fair's panel (runs, logs, train, serve, delete) in the classic Notebook and JupyterLab 4",
 	}
 	flags := func(c *cobra.Command, p *kernel.SpecPlace) {
 		c.Flags().BoolVar(&p.User, "user", false, "use the user's Jupyter folders (the default)")
@@ -34,7 +34,8 @@ func newNotebookExtCmd(io *iostreams.IOStreams) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(io.Err, "installed the notebook panel in %s and enabled it in %s\n", got.Classic, got.Config)
-			fmt.Fprintln(io.Err, "open a notebook with the Go (fair) kernel (fair kernel install) and press the rocket button")
+			fmt.Fprintf(io.Err, "installed the JupyterLab extension %s in %s\n", notebookext.LabName, got.Lab)
+			fmt.Fprintln(io.Err, "open a notebook with the Go (fair) kernel (fair kernel install): in the classic Notebook press the rocket button; in JupyterLab (reload the page) the panel is in the left sidebar")
 			return nil
 		},
 	}
@@ -50,7 +51,7 @@ func newNotebookExtCmd(io *iostreams.IOStreams) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(io.Err, "removed the notebook panel from %s and %s\n", got.Classic, got.Config)
+			fmt.Fprintf(io.Err, "removed the notebook panel from %s, %s and %s\n", got.Classic, got.Config, got.Lab)
 			return nil
 		},
 	}

@@ -37,9 +37,24 @@ const schemas = {
     });
   },
 };
+// virtual:shared is each package JupyterLab shares with prebuilt extensions
+// (lab-ext/core), as { name: { version, module } }: the share scope's content.
+const shared = {
+  name: 'shared',
+  setup(b) {
+    b.onResolve({ filter: /^virtual:shared$/ }, (a) => ({ path: a.path, namespace: 'shared', pluginData: a.resolveDir }));
+    b.onLoad({ filter: /.*/, namespace: 'shared' }, () => {
+      const names = Object.keys(JSON.parse(fs.readFileSync('lab-ext/core/package.json')).dependencies);
+      const lines = names.map((n, i) => `import * as m${i} from '${n}';`);
+      const entries = names.map((n, i) =>
+        `${JSON.stringify(n)}: { version: ${JSON.stringify(JSON.parse(fs.readFileSync(require.resolve(n + '/package.json'))).version)}, module: m${i} }`);
+      return { contents: `${lines.join('\n')}\nexport default { ${entries.join(', ')} };`, loader: 'js', resolveDir: process.cwd() };
+    });
+  },
+};
 const common = {
   bundle: true, platform: 'browser', target: 'es2020', minify: true, logLevel: 'warning',
-  plugins: [tilde, schemas],
+  plugins: [tilde, schemas, shared],
   loader: { '.svg': 'text', '.woff': 'dataurl', '.woff2': 'dataurl', '.ttf': 'dataurl', '.eot': 'dataurl',
     '.png': 'dataurl', '.gif': 'dataurl', '.jpg': 'dataurl', '.md': 'text', '.txt': 'text' },
   define: { 'process.env.NODE_ENV': '"production"', global: 'globalThis' },

@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -26,6 +27,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/fair-go/fair/internal/iostreams"
+	notebookext "github.com/fair-go/fair/notebook-ext"
 	"github.com/fair-go/fair/test/testbed"
 )
 
@@ -213,10 +215,13 @@ func startServer(ctx context.Context, t *testing.T, frontend string, env ...stri
 	server := exec.CommandContext(ctx, "jupyter-notebook", "--no-browser", "--allow-root", "--ip=127.0.0.1",
 		fmt.Sprintf("--port=%d", port), "--NotebookApp.token="+nb.token, "--notebook-dir="+work)
 	if frontend == "lab" {
-		static := labStatic(t, nb, port)
+		labext := filepath.Join(prefix, "share", "jupyter", "labextensions")
+		static := labStatic(t, nb, port, labext)
+		// /static serves the page, the front end and, as JupyterLab's
+		// /lab/extensions does, the prebuilt extensions fair installed.
 		server = exec.CommandContext(ctx, "/usr/bin/python3", "-m", "jupyter_server", "--no-browser", "--allow-root", "--ip=127.0.0.1",
 			fmt.Sprintf("--port=%d", port), "--ServerApp.token="+nb.token, "--ServerApp.root_dir="+work,
-			fmt.Sprintf("--ServerApp.extra_static_paths=['%s', '%s']", static, filepath.Join(nb.ext, "lab-app", "dist")))
+			fmt.Sprintf("--ServerApp.extra_static_paths=['%s', '%s', '%s']", static, filepath.Join(nb.ext, "lab-app", "dist"), labext))
 	}
 	server.Env = append(append(os.Environ(),
 		"JUPYTER_PATH="+filepath.Join(prefix, "share", "jupyter"),
@@ -248,18 +253,36 @@ func startServer(ctx context.Context, t *testing.T, frontend string, env ...stri
 }
 
 // labStatic builds the JupyterLab front end and writes its page, with the
-// page config JupyterLab reads, into a folder served beside the bundle.
-func labStatic(t *testing.T, nb notebookServer, port int) string {
+// page config JupyterLab reads, into a folder served beside the bundle. The
+// page config's federated extensions are what jupyterlab_server (Debian's,
+// the code JupyterLab's own server runs) finds in labext: the panel must
+// load from there as a prebuilt extension, as in a pip-installed JupyterLab.
+func labStatic(t *testing.T, nb notebookServer, port int, labext string) string {
 	t.Helper()
 	build := exec.Command("node", "lab-app/build.mjs")
 	build.Dir = nb.ext
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build the JupyterLab front end: %v\n%s", err, out)
 	}
+	find := exec.Command("/usr/bin/python3", "-c", `import json, sys
+from jupyterlab_server.config import get_page_config
+print(json.dumps(get_page_config([sys.argv[1]])["federated_extensions"]))`, labext)
+	out, err := find.Output()
+	if err != nil {
+		t.Fatalf("jupyterlab_server's get_page_config (Debian: python3-jupyterlab-server): %v\n%s", err, stderrOf(err))
+	}
+	var federated []map[string]string
+	if err := json.Unmarshal(out, &federated); err != nil {
+		t.Fatalf("federated extensions %q: %v", out, err)
+	}
+	if len(federated) != 1 || federated[0]["name"] != notebookext.LabName {
+		t.Fatalf("jupyterlab_server finds %v in %s, want fair notebook-ext install's %s", federated, labext, notebookext.LabName)
+	}
 	cfg, err := json.Marshal(map[string]any{
 		"appName": "JupyterLab", "appVersion": "4.2.5", "appUrl": "/lab", "baseUrl": "/",
 		"wsUrl": fmt.Sprintf("ws://127.0.0.1:%d/", port), "token": nb.token, "fullStaticUrl": "/static",
 		"themesUrl": "/static/themes", "treePath": "", "terminalsAvailable": "false", "exposeAppInBrowser": true,
+		"fullLabextensionsUrl": "/static", "federated_extensions": federated,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -274,6 +297,15 @@ func labStatic(t *testing.T, nb notebookServer, port int) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// stderrOf is what a command that failed wrote to stderr.
+func stderrOf(err error) string {
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return string(exit.Stderr)
+	}
+	return ""
 }
 
 // outside creates or deletes, as someone else would, a Job labelled as
