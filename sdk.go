@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -38,6 +39,27 @@ func WriteSDK(dir string) error {
 	})
 	if err != nil {
 		return err
+	}
+	// A work folder outlives a kernel (and a fair upgrade): a file an
+	// earlier SDK had and this one has not would still be compiled.
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fs.SkipAll
+		}
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		if _, ok := files[filepath.ToSlash(rel)]; !ok {
+			return os.Remove(p)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("write the notebook runtime: %w", err)
 	}
 	for name, b := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))

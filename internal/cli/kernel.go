@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -99,12 +98,22 @@ func newKernelRunCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command
 				workDir = os.Getenv("FAIR_KERNEL_WORKDIR")
 			}
 			if workDir == "" {
+				// One module folder per notebook folder, reused by the next
+				// kernel there (kernel.ClaimWorkDir says why).
 				cache, err := os.UserCacheDir()
 				if err != nil {
 					return err
 				}
-				id := strings.TrimSuffix(filepath.Base(connFile), filepath.Ext(connFile))
-				workDir = filepath.Join(cache, "fair", "kernels", id)
+				here, err := os.Getwd()
+				if err != nil {
+					return err
+				}
+				dir, release, err := kernel.ClaimWorkDir(filepath.Join(cache, "fair", "kernels"), here)
+				if err != nil {
+					return err
+				}
+				defer release()
+				workDir = dir
 			}
 			ex, err := kernel.NewExecutor(workDir)
 			if err != nil {
@@ -124,6 +133,6 @@ func newKernelRunCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command
 		},
 	}
 	cmd.Flags().StringVar(&connFile, "connection-file", "", "Jupyter connection file")
-	cmd.Flags().StringVar(&workDir, "workdir", "", "notebook Go module folder (default: a per-kernel folder in the user cache)")
+	cmd.Flags().StringVar(&workDir, "workdir", "", "notebook Go module folder (default: one per notebook folder in the user cache, kept for the next kernel there)")
 	return cmd
 }
