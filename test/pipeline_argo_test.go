@@ -34,6 +34,7 @@ const noController = "no Argo workflow controller has picked up"
 // test bed started without the controller); otherwise a missing controller
 // is a failure.
 func TestArgoRunsDiamondPipeline(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("-short: builds four Go programs and runs a workflow")
 	}

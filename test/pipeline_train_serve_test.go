@@ -30,6 +30,7 @@ import (
 // ingested rows teach (train-go's own data has the opposite rule). A rerun
 // updates the same endpoint to the new run's model.
 func TestArgoTrainsAndServes(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("-short: trains and serves on the test bed")
 	}
@@ -139,6 +140,7 @@ func TestArgoTrainsAndServes(t *testing.T) {
 // A training step whose replicas fail fails the run, says which step and
 // saves no model.
 func TestArgoFailedTrainingSavesNothing(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("-short: trains on the test bed")
 	}

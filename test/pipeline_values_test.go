@@ -45,6 +45,7 @@ func pipelineCmd(ctx context.Context, bed *testbed.Bed, fair, root, file, name s
 // controller: gen's value n reaches report two steps later beside y's
 // artifact, and only the programs' own lines reach the user.
 func TestArgoValuesPipeline(t *testing.T) {
+	t.Parallel()
 	if testing.Short() || os.Getenv("FAIR_TESTBED_ARGO") == "0" {
 		t.Skip("needs the test bed's Argo workflow controller")
 	}
@@ -91,6 +92,7 @@ func TestArgoValuesPipeline(t *testing.T) {
 // TestPipelineDetachExitStatus: a closed terminal (SIGHUP) while following
 // detaches, and the exit status says the run is still going.
 func TestPipelineDetachExitStatus(t *testing.T) {
+	t.Parallel()
 	if testing.Short() || os.Getenv("FAIR_TESTBED_ARGO") == "0" {
 		t.Skip("needs the test bed's Argo workflow controller")
 	}

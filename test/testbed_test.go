@@ -46,6 +46,7 @@ func logs(t *testing.T, bed *testbed.Bed, pod, container string) string {
 }
 
 func TestJobFromFairImageCompletes(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	img := bed.Image(t, helloDir)
 	ctx := context.Background()
@@ -106,6 +107,7 @@ func gpuPod(name, image string, gpus int64) *corev1.Pod {
 }
 
 func TestGPUPodsAreScheduledByCapacity(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	img := bed.Image(t, helloDir)
 	ctx := context.Background()
@@ -163,6 +165,7 @@ func replicaSpec(n int64, image string) map[string]any {
 }
 
 func TestPyTorchJobRunsEveryReplica(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	img := bed.Image(t, helloDir)
 	ctx := context.Background()
@@ -264,6 +267,7 @@ func TestPyTorchJobRunsEveryReplica(t *testing.T) {
 
 // The ML CRDs come from the real project modules; this proves they are served.
 func TestMLResourcesAreServed(t *testing.T) {
+	t.Parallel()
 	bed := testbed.Env(t)
 	for gv, kinds := range map[string][]string{
 		"kubeflow.org/v1":               {"PyTorchJob", "TFJob", "XGBoostJob", "JAXJob"},

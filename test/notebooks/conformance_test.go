@@ -68,6 +68,7 @@ if __name__ == "__main__":
 // TestKernelConformance runs Jupyter's kernel test suite
 // (python3-jupyter-kernel-test) against the installed fair kernel.
 func TestKernelConformance(t *testing.T) {
+	t.Parallel()
 	if err := exec.Command("/usr/bin/python3", "-c", "import jupyter_kernel_test").Run(); err != nil {
 		t.Skip("python3-jupyter-kernel-test is not installed (hack/deps.sh installs it)")
 	}

@@ -67,6 +67,7 @@ func digestOf(ref string) string {
 // and streams its log lines into the cell; fair build of the same file
 // gives the same image digest.
 func TestKfTrainNotebook(t *testing.T) {
+	t.Parallel()
 	tb := testbed.Env(t)
 	b := onBed(t, setup(t), tb)
 	nb := b.run(t, "train.ipynb", 600)
@@ -119,6 +120,7 @@ func TestKfTrainNotebook(t *testing.T) {
 // errors: detach, logs, status, ps, delete, a compile error in a %%kf
 // cell, help that matches the CLI's, config, a missing registry.
 func TestKfVerbs(t *testing.T) {
+	t.Parallel()
 	tb := testbed.Env(t)
 	b := onBed(t, setup(t), tb)
 	// A copy, so that %kf config --save writes fair.yaml next to it.
@@ -198,6 +200,7 @@ func TestKfVerbs(t *testing.T) {
 // TestKfCompileErrorPushesNothing: fair train of a notebook whose cell 3
 // does not compile names cell 3 and its line, and pushes no image.
 func TestKfCompileErrorPushesNothing(t *testing.T) {
+	t.Parallel()
 	tb := testbed.Env(t)
 	b := onBed(t, setup(t), tb)
 	_, errOut, err := b.fair(t, filepath.Join(b.root, "test", "notebooks", "testdata"), "train", "broken.ipynb")
@@ -223,6 +226,7 @@ func TestKfCompileErrorPushesNothing(t *testing.T) {
 // deploys the predict function the cell defines, %kf predict gets the
 // fitted line's values back, %kf delete removes it.
 func TestKfServeNotebook(t *testing.T) {
+	t.Parallel()
 	tb := testbed.Env(t)
 	b := onBed(t, setup(t), tb)
 	// No kind given: KServe, which the test bed runs (RawDeployment).
@@ -252,6 +256,7 @@ func TestKfServeNotebook(t *testing.T) {
 // pipeline.ipynb's step:NAME cells into an Argo Workflow that runs on the
 // test bed's workflow controller, with each step's logs in the cell.
 func TestKfPipelineNotebook(t *testing.T) {
+	t.Parallel()
 	tb := testbed.Env(t)
 	if os.Getenv("FAIR_TESTBED_ARGO") == "0" {
 		t.Skip("FAIR_TESTBED_ARGO=0: the test bed runs no Argo workflow controller")
@@ -284,6 +289,7 @@ func TestKfPipelineNotebook(t *testing.T) {
 // last serves them (the server does not refit), %kf predict answers what
 // only those weights give, %kf models ls lists the model with its metrics.
 func TestKfTrainServeModelNotebook(t *testing.T) {
+	t.Parallel()
 	tb := testbed.Env(t)
 	b := onBed(t, setup(t), tb)
 	nb := b.run(t, "train-serve.ipynb", 900)

@@ -96,6 +96,9 @@ func (e executed) err(i int) *output {
 type bed struct {
 	dir, root string
 	env       []string
+	// defaultWorkDir: kernels choose their work folder as they do for a
+	// user (no FAIR_KERNEL_WORKDIR).
+	defaultWorkDir bool
 }
 
 func setup(t *testing.T) *bed {
@@ -147,6 +150,15 @@ func (b *bed) run(t *testing.T, name string, timeout int, extra ...string) execu
 // runFile executes the notebook at src.
 func (b *bed) runFile(t *testing.T, src string, timeout int, extra ...string) executed {
 	t.Helper()
+	nb, err := b.execute(src, timeout, extra...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nb
+}
+
+// execute runs the notebook at src with nbconvert and returns its code cells.
+func (b *bed) execute(src string, timeout int, extra ...string) (executed, error) {
 	name := filepath.Base(src)
 	outDir := filepath.Join(b.dir, "out")
 	args := append([]string{"nbconvert", "--to", "notebook", "--execute", "--allow-errors",
@@ -155,18 +167,21 @@ func (b *bed) runFile(t *testing.T, src string, timeout int, extra ...string) ex
 		"--output-dir", outDir, "--output", name}, extra...)
 	args = append(args, src)
 	cmd := exec.Command("jupyter", args...)
-	cmd.Env = append(b.env, "FAIR_KERNEL_WORKDIR="+filepath.Join(b.dir, "work-"+strings.TrimSuffix(name, ".ipynb")))
+	cmd.Env = b.env
+	if !b.defaultWorkDir {
+		cmd.Env = append(b.env, "FAIR_KERNEL_WORKDIR="+filepath.Join(b.dir, "work-"+strings.TrimSuffix(name, ".ipynb")))
+	}
 	cmd.Dir = filepath.Dir(src)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("nbconvert %s: %v\n%s", name, err, out)
+		return nil, fmt.Errorf("nbconvert %s: %v\n%s", name, err, out)
 	}
 	raw, err := os.ReadFile(filepath.Join(outDir, name))
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	var nb struct{ Cells []cell }
 	if err := json.Unmarshal(raw, &nb); err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("%s: %v", name, err)
 	}
 	var code executed
 	for _, c := range nb.Cells {
@@ -174,7 +189,7 @@ func (b *bed) runFile(t *testing.T, src string, timeout int, extra ...string) ex
 			code = append(code, c)
 		}
 	}
-	return code
+	return code, nil
 }
 
 func expect(t *testing.T, what, got, want string) {
@@ -194,9 +209,11 @@ func noErrors(t *testing.T, nb executed) {
 }
 
 func TestNotebooks(t *testing.T) {
+	t.Parallel()
 	b := setup(t)
 
 	t.Run("state", func(t *testing.T) {
+		t.Parallel()
 		nb := b.run(t, "state.ipynb", 600)
 		noErrors(t, nb)
 		expect(t, "workers started", nb.stdout(1), "3 workers started")
@@ -208,6 +225,7 @@ func TestNotebooks(t *testing.T) {
 	})
 
 	t.Run("repl", func(t *testing.T) {
+		t.Parallel()
 		nb := b.run(t, "repl.ipynb", 600)
 		noErrors(t, nb)
 		expect(t, "trailing expression", nb.result(3), "5")
@@ -219,6 +237,7 @@ func TestNotebooks(t *testing.T) {
 	})
 
 	t.Run("display", func(t *testing.T) {
+		t.Parallel()
 		nb := b.run(t, "display.ipynb", 600)
 		noErrors(t, nb)
 		expect(t, "html", strings.Join(nb.data(1, "text/html"), ""), "<b>bold</b>")
@@ -234,6 +253,7 @@ func TestNotebooks(t *testing.T) {
 	})
 
 	t.Run("plot", func(t *testing.T) {
+		t.Parallel()
 		if os.Getenv("FAIR_TEST_OFFLINE") != "" {
 			t.Skip("FAIR_TEST_OFFLINE is set: the plot notebook downloads gonum.org/v1/plot from the module proxy")
 		}
@@ -247,6 +267,7 @@ func TestNotebooks(t *testing.T) {
 	})
 
 	t.Run("compile_error", func(t *testing.T) {
+		t.Parallel()
 		nb := b.run(t, "compile_error.ipynb", 600)
 		e := nb.err(2)
 		if e == nil {
@@ -264,6 +285,7 @@ func TestNotebooks(t *testing.T) {
 	})
 
 	t.Run("pipeline", func(t *testing.T) {
+		t.Parallel()
 		// The tagged cells run in the notebook too; %kf pipeline reads the
 		// saved file relative to the notebook's folder.
 		nb := b.run(t, "pipeline.ipynb", 600)
@@ -277,6 +299,7 @@ func TestNotebooks(t *testing.T) {
 	})
 
 	t.Run("interrupt", func(t *testing.T) {
+		t.Parallel()
 		nb := b.run(t, "interrupt.ipynb", 60, "--ExecutePreprocessor.interrupt_on_timeout=True")
 		expect(t, "cooperative cell", nb.stdout(2), "stopped cleanly after an interrupt")
 		if e := nb.err(2); e == nil || e.EName != "KeyboardInterrupt" {
@@ -300,6 +323,7 @@ func TestNotebooks(t *testing.T) {
 // cell uses it again; an import no module provides fails in one line
 // naming the cell, the line and the import, and the kernel carries on.
 func TestImportsResolveThemselves(t *testing.T) {
+	t.Parallel()
 	b := setup(t)
 	nb := b.runFile(t, filepath.Join(b.root, "test", "notebooks", "testdata", "gonum.ipynb"), 600)
 	for _, i := range []int{1, 2, 4} {
@@ -319,4 +343,84 @@ func TestImportsResolveThemselves(t *testing.T) {
 		t.Errorf("unresolvable import: %+v", e)
 	}
 	expect(t, "kernel alive", nb.stdout(4), "still alive -2")
+}
+
+// TestWorkFolderKeptPerNotebookFolder: without FAIR_KERNEL_WORKDIR, the
+// next kernel started for a notebook folder gets the module folder of the
+// last one (its host already linked); two kernels running in the same
+// folder at once get one each; another notebook folder gets its own.
+func TestWorkFolderKeptPerNotebookFolder(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	gocache, err := exec.Command("go", "env", "GOCACHE").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := filepath.Join(b.dir, "cache")
+	var env []string
+	for _, kv := range b.env {
+		if !strings.HasPrefix(kv, "FAIR_KERNEL_WORKDIR=") {
+			env = append(env, kv)
+		}
+	}
+	// The kernels' folders go to a cache of the test's; Go's build cache
+	// stays the warm one.
+	nb := &bed{dir: b.dir, root: b.root, env: append(env, "XDG_CACHE_HOME="+cache, "GOCACHE="+strings.TrimSpace(string(gocache))), defaultWorkDir: true}
+	notebook := func(dir, name string, sleep int) string {
+		t.Helper()
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		src := filepath.Join(dir, name)
+		cells := fmt.Sprintf(`[{"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [], "source": "%%workdir"},
+ {"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [], "source": "import \"time\"\ntime.Sleep(%d * time.Second)"}]`, sleep)
+		doc := `{"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "fair", "display_name": "Go (fair)", "language": "go"}}, "cells": ` + cells + `}`
+		if err := os.WriteFile(src, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return src
+	}
+	workdir := func(e executed) string {
+		t.Helper()
+		noErrors(t, e)
+		return strings.TrimSpace(e.stdout(1))
+	}
+	folder := filepath.Join(b.dir, "project")
+	first := workdir(nb.runFile(t, notebook(folder, "a.ipynb", 0), 300))
+	if !strings.HasPrefix(first, filepath.Join(cache, "fair", "kernels")+string(filepath.Separator)) {
+		t.Fatalf("work folder %q is not in the user's cache", first)
+	}
+	if _, err := os.Stat(filepath.Join(first, "hostbin", "host")); err != nil {
+		t.Errorf("the linked host did not stay: %v", err)
+	}
+	if again := workdir(nb.runFile(t, notebook(folder, "b.ipynb", 0), 300)); again != first {
+		t.Errorf("the next kernel in %s got %s, want %s again", folder, again, first)
+	}
+	// Two at once in the same folder: one folder each.
+	type result struct {
+		nb  executed
+		err error
+	}
+	got := make(chan result, 2)
+	for _, name := range []string{"c.ipynb", "d.ipynb"} {
+		src := notebook(folder, name, 4)
+		go func() {
+			nb, err := nb.execute(src, 300)
+			got <- result{nb, err}
+		}()
+	}
+	var dirs []string
+	for range 2 {
+		r := <-got
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		dirs = append(dirs, workdir(r.nb))
+	}
+	if dirs[0] == dirs[1] {
+		t.Errorf("two kernels running at once share %s", dirs[0])
+	}
+	if other := workdir(nb.runFile(t, notebook(filepath.Join(b.dir, "elsewhere"), "a.ipynb", 0), 300)); other == first {
+		t.Errorf("another notebook folder got %s too", first)
+	}
 }
