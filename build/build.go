@@ -195,7 +195,7 @@ func SourceFor(path string, cfg *config.Config, verb string) (builder.Source, er
 
 func dockerfileSource(dir, dockerfile string, cfg *config.Config) (builder.Source, error) {
 	if cfg.BuildKit == "" {
-		return nil, errors.New("a Dockerfile build needs a BuildKit daemon: pass --buildkit unix:///run/buildkit/buildkitd.sock or set FAIR_BUILDKIT_ADDR")
+		return nil, errors.New("a Dockerfile build needs a BuildKit daemon: pass --buildkit unix:///run/buildkit/buildkitd.sock or set BUILDKIT_HOST (or FAIR_BUILDKIT_ADDR)")
 	}
 	return builder.NewDockerfile(dir, dockerfile, cfg.BuildKit)
 }

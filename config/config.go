@@ -42,7 +42,7 @@ type Config struct {
 	ImageEnv           []string `json:"imageEnv,omitempty" desc:"K=V variables baked into the image config."`
 	ImageLabels        []string `json:"imageLabels,omitempty" desc:"K=V labels of the image config."`
 	Dockerfile         string   `json:"dockerfile,omitempty" desc:"Dockerfile, relative to the source; builds with BuildKit."`
-	BuildKit           string   `json:"buildkit,omitempty" env:"FAIR_BUILDKIT_ADDR" desc:"BuildKit daemon address (FAIR_BUILDKIT_ADDR)."`
+	BuildKit           string   `json:"buildkit,omitempty" env:"FAIR_BUILDKIT_ADDR,BUILDKIT_HOST" desc:"BuildKit daemon address (FAIR_BUILDKIT_ADDR, else BUILDKIT_HOST as buildctl reads it)."`
 	InsecureRegistries []string `json:"insecureRegistries,omitempty" desc:"Registries reached over plain HTTP."`
 	Include            []string `json:"include,omitempty" desc:"Extra files shipped with a notebook source."`
 
@@ -143,9 +143,14 @@ func Load(opts ...Option) (*Config, error) {
 		}
 	}
 	for _, f := range fields() {
-		if v := l.getenv(f.env); v != "" {
-			if err := c.Set(f.key, v, OriginEnv+" "+f.env); err != nil {
-				return nil, err
+		// A field may read several variables (fair's own first, then the
+		// one the ecosystem's tools read, as BUILDKIT_HOST): the first set wins.
+		for _, name := range strings.Split(f.env, ",") {
+			if v := l.getenv(name); v != "" {
+				if err := c.Set(f.key, v, OriginEnv+" "+name); err != nil {
+					return nil, err
+				}
+				break
 			}
 		}
 	}

@@ -212,3 +212,24 @@ func TestEnvValuesKeepCommas(t *testing.T) {
 		t.Errorf("labels = %q (%v)", c.Labels, err)
 	}
 }
+
+// BUILDKIT_HOST, as buildctl reads it, names the daemon when
+// FAIR_BUILDKIT_ADDR is not set; fair's own variable wins when both are.
+func TestBuildKitHostFromTheEcosystemVariable(t *testing.T) {
+	for _, c := range []struct {
+		env        map[string]string
+		want, from string
+	}{
+		{map[string]string{"BUILDKIT_HOST": "tcp://bk:1234"}, "tcp://bk:1234", "env BUILDKIT_HOST"},
+		{map[string]string{"BUILDKIT_HOST": "tcp://bk:1234", "FAIR_BUILDKIT_ADDR": "unix:///x.sock"}, "unix:///x.sock", "env FAIR_BUILDKIT_ADDR"},
+		{map[string]string{}, "", ""},
+	} {
+		cfg, err := Load(WithDir(t.TempDir()), WithEnv(func(k string) string { return c.env[k] }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.BuildKit != c.want || cfg.Origin("buildkit") != c.from {
+			t.Errorf("env %v: buildkit %q from %q, want %q from %q", c.env, cfg.BuildKit, cfg.Origin("buildkit"), c.want, c.from)
+		}
+	}
+}

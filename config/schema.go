@@ -20,7 +20,7 @@ func Schema() ([]byte, error) {
 	t := reflect.TypeOf(Config{})
 	for _, f := range fields() {
 		sf := t.Field(f.index)
-		p := map[string]any{"description": sf.Tag.Get("desc") + " Environment: " + f.env + "."}
+		p := map[string]any{"description": sf.Tag.Get("desc") + " Environment: " + strings.ReplaceAll(f.env, ",", ", ") + "."}
 		switch sf.Type.Kind() {
 		case reflect.String:
 			p["type"] = "string"

@@ -123,7 +123,7 @@ func addBuildFlags(cmd *cobra.Command, cfg *config.Config) {
 	cfgFlag(f, cfg, "imageEnv", "image-env", "", "strings", "K=V environment baked into the image")
 	cfgFlag(f, cfg, "imageLabels", "image-label", "", "strings", "K=V label on the image config")
 	cfgFlag(f, cfg, "dockerfile", "dockerfile", "", "string", "build with this Dockerfile through BuildKit")
-	cfgFlag(f, cfg, "buildkit", "buildkit", "", "string", "BuildKit daemon address (FAIR_BUILDKIT_ADDR)")
+	cfgFlag(f, cfg, "buildkit", "buildkit", "", "string", "BuildKit daemon address (FAIR_BUILDKIT_ADDR, BUILDKIT_HOST)")
 	cfgFlag(f, cfg, "include", "include", "", "strings", "file or folder shipped with a notebook, under the program's working directory (repeatable)")
 	cfgFlag(f, cfg, "insecureRegistries", "insecure-registry", "", "strings", "registries reached over plain HTTP")
 }
