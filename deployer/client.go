@@ -33,6 +33,8 @@ type Client struct {
 
 	mapper             *lazyMapper
 	portForwardTimeout time.Duration // default 30 s; tests shorten it
+	portForwardSPDY    bool          // tests: SPDY only, as FAIR_PORT_FORWARD_WEBSOCKETS=false
+	portForwardDialed  func(via string)
 }
 
 // ConnectOption configures Connect.

@@ -5,12 +5,16 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/tools/portforward"
 	"k8s.io/client-go/transport/spdy"
 )
@@ -36,12 +40,11 @@ func (c *Client) PortForward(ctx context.Context, run Run, localPort, remotePort
 	if pod == nil {
 		return "", nil, fmt.Errorf("run %s has no ready pod to forward to", run.Name)
 	}
-	transport, upgrader, err := spdy.RoundTripperFor(c.Config)
+	req := c.Core.CoreV1().RESTClient().Post().Resource("pods").Namespace(pod.Namespace).Name(pod.Name).SubResource("portforward")
+	dialer, err := c.portForwardDialer(req.URL())
 	if err != nil {
 		return "", nil, err
 	}
-	req := c.Core.CoreV1().RESTClient().Post().Resource("pods").Namespace(pod.Namespace).Name(pod.Name).SubResource("portforward")
-	dialer := spdy.NewDialer(upgrader, &http.Client{Transport: transport}, http.MethodPost, req.URL())
 	stop := make(chan struct{})
 	ready := make(chan struct{})
 	fw, err := portforward.NewOnAddresses(dialer, []string{"127.0.0.1"}, []string{fmt.Sprintf("%d:%d", localPort, remotePort)}, stop, ready, io.Discard, io.Discard)
@@ -96,4 +99,43 @@ func (c *Client) ServicePort(ctx context.Context, run Run) int {
 		return int(svc.Spec.Ports[0].Port)
 	}
 	return 8080
+}
+
+// portForwardDialer dials as kubectl does since 1.31: the port-forward
+// stream over WebSockets, which proxies and load balancers in front of an
+// API server pass, and SPDY when the API server does not upgrade to it
+// (before Kubernetes 1.30, or with its PortForwardWebsockets feature off)
+// or a proxy refuses it. FAIR_PORT_FORWARD_WEBSOCKETS=false keeps to SPDY,
+// as KUBECTL_PORT_FORWARD_WEBSOCKETS=false does for kubectl.
+func (c *Client) portForwardDialer(u *url.URL) (httpstream.Dialer, error) {
+	transport, upgrader, err := spdy.RoundTripperFor(c.Config)
+	if err != nil {
+		return nil, err
+	}
+	var dialer httpstream.Dialer = recordDial{spdy.NewDialer(upgrader, &http.Client{Transport: transport}, http.MethodPost, u), "spdy", c.portForwardDialed}
+	if c.portForwardSPDY || strings.EqualFold(os.Getenv("FAIR_PORT_FORWARD_WEBSOCKETS"), "false") {
+		return dialer, nil
+	}
+	ws, err := portforward.NewSPDYOverWebsocketDialer(u, c.Config)
+	if err != nil {
+		return nil, err
+	}
+	return portforward.NewFallbackDialer(recordDial{ws, "websocket", c.portForwardDialed}, dialer, func(err error) bool {
+		return httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err)
+	}), nil
+}
+
+// recordDial tells tests which way a port-forward connected.
+type recordDial struct {
+	httpstream.Dialer
+	via    string
+	dialed func(via string)
+}
+
+func (d recordDial) Dial(protocols ...string) (httpstream.Connection, string, error) {
+	conn, proto, err := d.Dialer.Dial(protocols...)
+	if err == nil && d.dialed != nil {
+		d.dialed(d.via)
+	}
+	return conn, proto, err
 }

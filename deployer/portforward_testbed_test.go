@@ -62,17 +62,27 @@ func TestTestbedPortForwardTimeoutThenCancel(t *testing.T) {
 			t.Errorf("try %d: %v", i, err)
 		}
 	}
-	// With time to be ready, it forwards, and ends with its context.
+	// With time to be ready, it forwards, and ends with its context: over
+	// WebSockets, as kubectl does (the test bed's API server upgrades to
+	// them), and over SPDY when asked to (as when an API server does not).
 	c.portForwardTimeout = 0
-	fctx, fcancel := context.WithCancel(ctx)
-	url, done, err := c.PortForward(fctx, run, 0, 8080)
-	if err != nil || !strings.HasPrefix(url, "http://127.0.0.1:") {
-		t.Fatalf("forward: %q %v", url, err)
-	}
-	fcancel()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Error("the forward did not end with its context")
+	for _, want := range []string{"websocket", "spdy"} {
+		c.portForwardSPDY = want == "spdy"
+		var via string
+		c.portForwardDialed = func(v string) { via = v }
+		fctx, fcancel := context.WithCancel(ctx)
+		url, done, err := c.PortForward(fctx, run, 0, 8080)
+		if err != nil || !strings.HasPrefix(url, "http://127.0.0.1:") {
+			t.Fatalf("forward (%s): %q %v", want, url, err)
+		}
+		if via != want {
+			t.Errorf("the forward connected over %q, want %q", via, want)
+		}
+		fcancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Errorf("the forward (%s) did not end with its context", want)
+		}
 	}
 }
