@@ -323,3 +323,66 @@ func TestKfTrainServeModelNotebook(t *testing.T) {
 	expect(t, "models ls metrics", nb.stdout(6), "epoch=8 loss=")
 	expect(t, "deleted", nb.stdout(7), "deployment/nb-lr deleted")
 }
+
+// TestKfDeployNotebook: %%kf deploy --kind job trains the notebook with a
+// GPU (as %%kf train would), %kf deploy --kind deployment --wait=false
+// creates the endpoint and returns at once, and a deploy without a kind or
+// with an unknown one fails in one line and leaves the kernel working.
+func TestKfDeployNotebook(t *testing.T) {
+	t.Parallel()
+	tb := testbed.Env(t)
+	b := onBed(t, setup(t), tb)
+	dir := t.TempDir()
+	cells := []string{
+		`import "fmt"`,
+		"func predict(rows [][]float32) ([]float32, error) {\n\tout := make([]float32, len(rows))\n\tfor i, r := range rows {\n\t\tout[i] = 2 * r[0]\n\t}\n\treturn out, nil\n}",
+		"%%kf deploy --kind job --gpus 1 --name kf-deploy-train\nfmt.Println(\"trained through deploy\")",
+		"%kf deploy --kind deployment --name kf-deploy-serve --wait=false",
+		"%kf deploy --name no-kind",
+		"%kf deploy --kind nosuchkind --name bad-kind",
+		`fmt.Println("kernel still here")`,
+	}
+	var src []string
+	for _, c := range cells {
+		j, _ := json.Marshal(c)
+		src = append(src, `{"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [], "source": `+string(j)+`}`)
+	}
+	doc := `{"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "fair", "display_name": "Go (fair)", "language": "go"}}, "cells": [` + strings.Join(src, ",") + `]}`
+	path := filepath.Join(dir, "deploy.ipynb")
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	nb := b.runFile(t, path, 600)
+	for _, i := range []int{1, 2, 3, 4, 7} {
+		if e := nb.err(i); e != nil {
+			t.Errorf("cell %d: %s: %s", i, e.EName, e.EValue)
+		}
+	}
+	expect(t, "the job's log", nb.stdout(3), "trained through deploy")
+	expect(t, "live status", strings.Join(nb.data(3, "text/plain"), "\n"), "Succeeded")
+	for i, want := range map[int]string{5: "needs --kind", 6: `unknown kind "nosuchkind"`} {
+		e := nb.err(i)
+		if e == nil || !strings.Contains(e.EValue, want) || strings.Contains(strings.TrimSpace(e.EValue), "\n") {
+			t.Errorf("cell %d: want one line with %q, got %+v", i, want, e)
+		}
+	}
+	expect(t, "the kernel carries on", nb.stdout(7), "kernel still here")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	job, err := tb.Client.BatchV1().Jobs(tb.Namespace).Get(ctx, "kf-deploy-train", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := job.Spec.Template.Spec.Containers[0].Resources.Limits["nvidia.com/gpu"]; q.String() != "1" {
+		t.Errorf("job GPU limit %q, want 1", q.String())
+	}
+	if _, err := tb.Client.AppsV1().Deployments(tb.Namespace).Get(ctx, "kf-deploy-serve", metav1.GetOptions{}); err != nil {
+		t.Errorf("%%kf deploy --kind deployment made no Deployment: %v", err)
+	}
+	for _, name := range []string{"no-kind", "bad-kind"} {
+		if _, err := tb.Client.BatchV1().Jobs(tb.Namespace).Get(ctx, name, metav1.GetOptions{}); err == nil {
+			t.Errorf("a refused deploy created job %s", name)
+		}
+	}
+}
