@@ -112,13 +112,18 @@ func WriteStepRuntime(dir string) error {
 // StepRuntimeHash identifies the embedded runtime source: fair writes it
 // into a folder of that name, so that two versions of fair on one machine
 // never build from each other's files.
-func StepRuntimeHash() string {
+func StepRuntimeHash() string { return treeHash(stepSource) }
+
+// SDKHash identifies the notebook runtime WriteSDK writes.
+func SDKHash() string { return treeHash(notebookSDK) }
+
+func treeHash(fsys embed.FS) string {
 	h := sha256.New()
-	_ = fs.WalkDir(stepSource, ".", func(p string, d fs.DirEntry, err error) error {
+	_ = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		b, err := stepSource.ReadFile(p)
+		b, err := fsys.ReadFile(p)
 		if err != nil {
 			return err
 		}

@@ -4,10 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"go/parser"
 	"go/token"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +20,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/fair-go/fair"
 )
 
 // Cell plugins built without the go command. `go build -buildmode=plugin`
@@ -46,6 +52,7 @@ type directBuild struct {
 	mod     []byte            // go.mod when exports were listed
 	exports map[string]string // import path → export data file
 	built   int               // plugins built this way (tests)
+	listed  int               // go list runs (tests)
 }
 
 // ccProbe is the C compiler the Go linker calls for cell plugins: gcc (or
@@ -156,17 +163,90 @@ func (d *directBuild) ready(ctx context.Context, e *Executor) bool {
 		d.exports, d.mod, d.lang = nil, mod, goLang(mod)
 	}
 	if d.exports == nil {
-		d.exports = map[string]string{}
+		d.exports = d.loadExports(e)
 	}
 	return true
+}
+
+// exportsFile keeps the export files go list found, for the next kernel
+// of the work folder: listing fmt and the cell runtime takes ~0.2 s of a
+// first cell. Only for a module whose packages all come from the module
+// cache (immutable) or the SDK (in the key): a replace by a local folder
+// could change without go.mod changing.
+func (d *directBuild) exportsKey(e *Executor) string {
+	sum, err := os.ReadFile(filepath.Join(e.dir, "go.sum"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return ""
+	}
+	if bytes.Count(d.mod, []byte("=>")) != 1 { // the SDK's replace only
+		return ""
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n%d\n", d.goVer, fair.SDKHash(), len(d.mod))
+	h.Write(d.mod)
+	h.Write(sum)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+type savedExports struct {
+	Key     string            `json:"key"`
+	Exports map[string]string `json:"exports"`
+}
+
+// loadExports returns the saved export files when they were listed for
+// this module and toolchain and are all still in the build cache.
+func (d *directBuild) loadExports(e *Executor) map[string]string {
+	key := d.exportsKey(e)
+	b, err := os.ReadFile(filepath.Join(e.dir, "exports.json"))
+	var saved savedExports
+	if key == "" || err != nil || json.Unmarshal(b, &saved) != nil || saved.Key != key {
+		return map[string]string{}
+	}
+	for _, f := range saved.Exports {
+		if _, err := os.Stat(f); err != nil { // trimmed from the build cache
+			return map[string]string{}
+		}
+	}
+	return saved.Exports
+}
+
+// saveExports writes what go list found, not the cells' own archives.
+func (d *directBuild) saveExports(e *Executor) {
+	key := d.exportsKey(e)
+	if key == "" {
+		return
+	}
+	keep := map[string]string{}
+	for p, f := range d.exports {
+		if !strings.HasPrefix(f, e.dir+string(filepath.Separator)) {
+			keep[p] = f
+		}
+	}
+	b, err := json.Marshal(savedExports{Key: key, Exports: keep})
+	if err != nil {
+		return
+	}
+	tmp := filepath.Join(e.dir, "exports.json.tmp")
+	if os.WriteFile(tmp, b, 0o644) == nil {
+		_ = os.Rename(tmp, filepath.Join(e.dir, "exports.json"))
+	}
 }
 
 // prefetch lists the export files of pkgs ahead of the first cell.
 func (d *directBuild) prefetch(ctx context.Context, e *Executor, pkgs ...string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.ready(ctx, e) {
-		d.list(ctx, e, pkgs)
+	if !d.ready(ctx, e) {
+		return
+	}
+	var missing []string
+	for _, p := range pkgs {
+		if _, ok := d.exports[p]; !ok {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) > 0 {
+		d.list(ctx, e, missing)
 	}
 }
 
@@ -231,6 +311,7 @@ func (d *directBuild) build(ctx context.Context, e *Executor, dir, pkg, so strin
 // list adds the export files of pkgs and of everything they import.
 func (d *directBuild) list(ctx context.Context, e *Executor, pkgs []string) bool {
 	args := append([]string{"list", "-buildmode=plugin", "-export", "-deps", "-f", "{{if .Export}}{{.ImportPath}}\t{{.Export}}{{end}}"}, pkgs...)
+	d.listed++
 	out, err := e.goCmd(ctx, args...)
 	if err != nil {
 		return false
@@ -250,6 +331,7 @@ func (d *directBuild) list(ctx context.Context, e *Executor, pkgs []string) bool
 			return false
 		}
 	}
+	d.saveExports(e)
 	return true
 }
 

@@ -824,3 +824,76 @@ func TestFirstCellWhileHostBuilds(t *testing.T) {
 		t.Errorf("a host survived the shutdown")
 	}
 }
+
+// TestSavedExportsForTheNextKernel: the export files go list found are
+// kept in the work folder, so the next kernel there compiles its first
+// cell without running go list; a saved file gone from the build cache, or
+// a changed go.mod, lists again.
+func TestSavedExportsForTheNextKernel(t *testing.T) {
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("gcc is needed to build Go plugins (cgo); install gcc")
+	}
+	dir := t.TempDir()
+	kernelRun := func(code, want string) (listed, built int) {
+		t.Helper()
+		ex, err := NewExecutor(dir, WithCellDir(t.TempDir()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ex.Close()
+		ctx := context.Background()
+		if err := ex.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		cell, err := notebook.Parse(code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bufOut
+		if err := ex.Run(ctx, cell, 1, &out); err != nil || out.String() != want {
+			t.Fatalf("%q: %v, output %q, want %q", code, err, out.String(), want)
+		}
+		ex.direct.mu.Lock()
+		defer ex.direct.mu.Unlock()
+		return ex.direct.listed, ex.direct.built
+	}
+	if listed, built := kernelRun("import \"fmt\"\nx := 41\nfmt.Println(x + 1)", "42\n"); listed == 0 || built != 1 {
+		t.Fatalf("first kernel: go list ran %d times, direct builds %d", listed, built)
+	}
+	var saved savedExports
+	b, err := os.ReadFile(filepath.Join(dir, "exports.json"))
+	if err != nil || json.Unmarshal(b, &saved) != nil {
+		t.Fatalf("exports.json: %v %s", err, b)
+	}
+	for _, p := range []string{"fmt", "github.com/fair-go/fair/kernel/nb"} {
+		if saved.Exports[p] == "" {
+			t.Errorf("exports.json lacks %s", p)
+		}
+	}
+	for p, f := range saved.Exports {
+		if strings.HasPrefix(f, dir) {
+			t.Errorf("exports.json keeps a cell's archive %s: %s", p, f)
+		}
+	}
+	if listed, built := kernelRun("import \"fmt\"\nfmt.Println(\"next kernel\")", "next kernel\n"); listed != 0 || built != 1 {
+		t.Errorf("next kernel: go list ran %d times (want 0), direct builds %d", listed, built)
+	}
+	// A file trimmed from the build cache: listed again, and the cell runs.
+	saved.Exports["fmt"] = filepath.Join(t.TempDir(), "gone-d")
+	b, _ = json.Marshal(saved)
+	if err := os.WriteFile(filepath.Join(dir, "exports.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if listed, _ := kernelRun("import \"fmt\"\nfmt.Println(3)", "3\n"); listed == 0 {
+		t.Error("a saved export file that is gone was used")
+	}
+	// go.mod changed: listed again.
+	gomod := filepath.Join(dir, "go.mod")
+	mod, _ := os.ReadFile(gomod)
+	if err := os.WriteFile(gomod, append(mod, "// changed\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if listed, _ := kernelRun("import \"fmt\"\nfmt.Println(4)", "4\n"); listed == 0 {
+		t.Error("exports saved for another go.mod were used")
+	}
+}
