@@ -121,7 +121,7 @@ async function journey(page, seen) {
   await page.waitForSelector(`tr[data-run="${run}"]`, { timeout: 180000 });
   const listed = Date.now();
   await page.waitForSelector(`tr[data-run="${run}"][data-phase="Succeeded"]`, { timeout: 240000 });
-  const gpuCell = await page.textContent(`tr[data-run="${run}"] td:nth-child(5)`);
+  const gpuCell = await page.textContent(`tr[data-run="${run}"] td.fair-gpus`);
   if (gpuCell?.trim() !== '1') problems.push(`the panel shows ${gpuCell} GPUs for ${run}, want 1`);
   const bar = await page.evaluate(() => window.__fairBar ?? []);
   if (!bar.some((t) => t.includes(run))) problems.push(`the notebook header never showed the run: ${JSON.stringify(bar)}`);

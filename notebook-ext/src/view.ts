@@ -53,7 +53,8 @@ export class PanelView {
     const table = el('table', 'fair-runs');
     const head = el('thead');
     const hr = el('tr');
-    for (const h of ['Name', 'Kind', 'Status', 'Ready', 'GPUs', 'Age', '']) hr.append(el('th', '', h));
+    // Three columns, details on a second line: the panel lives in a narrow sidebar.
+    for (const h of ['Run', 'Status', 'GPUs']) hr.append(el('th', '', h));
     head.append(hr);
     this.body = el('tbody') as HTMLTableSectionElement;
     table.append(head, this.body);
@@ -99,14 +100,16 @@ export class PanelView {
       tr.setAttribute('data-run', r.name);
       tr.setAttribute('data-phase', r.phase);
       tr.title = [r.image, r.message].filter(Boolean).join('\n');
-      const phase = el('td', `fair-phase fair-${r.phase.toLowerCase()}`, r.phase);
-      tr.append(el('td', 'fair-name', r.name), el('td', '', r.kind), phase, el('td', '', `${r.ready}/${r.total}`), el('td', '', String(r.gpus)), el('td', '', age(r.created, this.now())));
-      const acts = el('td', 'fair-actions');
+      const name = el('td', 'fair-name');
+      const acts = el('div', 'fair-actions');
       if (r.kind !== 'pipeline') {
         acts.append(button('Logs', 'fair-follow', () => this.follow(r.name)));
       }
       acts.append(button('Delete', 'fair-delete', () => this.channel.send(m.delete(r.name))));
-      tr.append(acts);
+      name.append(el('div', 'fair-run', r.name), el('div', 'fair-sub', `${r.kind} · ${age(r.created, this.now())}`), acts);
+      const phase = el('td', `fair-phase fair-${r.phase.toLowerCase()}`);
+      phase.append(el('div', '', r.phase), el('div', 'fair-sub fair-ready', `${r.ready}/${r.total} ready`));
+      tr.append(name, phase, el('td', 'fair-gpus', String(r.gpus)));
       rows.push(tr);
     }
     this.body.replaceChildren(...rows);
@@ -190,7 +193,10 @@ function button(text: string, cls: string, onClick: () => void): HTMLButtonEleme
 export const CSS = `
 .fair-panel { font: 13px sans-serif; padding: 8px; box-sizing: border-box; max-width: 100%; }
 .fair-table { overflow-x: auto; max-width: 100%; }
-.fair-actions { white-space: nowrap; }
+.fair-actions { white-space: nowrap; margin-top: 2px; }
+.fair-actions button { margin: 0 4px 2px 0; padding: 1px 6px; font-size: 11px; }
+.fair-run { overflow-wrap: anywhere; }
+.fair-sub { font-size: 11px; color: #666; }
 .fair-panel h3 { margin: 0 0 8px; }
 .fair-form { display: grid; grid-template-columns: 1fr 1fr; gap: 4px 8px; }
 .fair-field span { display: block; font-size: 11px; color: #555; }
@@ -199,8 +205,9 @@ export const CSS = `
 .fair-status { margin: 6px 0; color: #333; min-height: 1em; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .fair-error { margin: 6px 0; color: #b00020; }
 .fair-runs { width: 100%; border-collapse: collapse; margin-top: 6px; }
-.fair-runs th, .fair-runs td { text-align: left; padding: 2px 4px; border-bottom: 1px solid #eee; }
-.fair-mine .fair-name { font-weight: bold; }
+.fair-runs { font-size: 12px; }
+.fair-runs th, .fair-runs td { text-align: left; padding: 2px 3px; border-bottom: 1px solid #eee; vertical-align: top; }
+.fair-mine .fair-run { font-weight: bold; }
 .fair-succeeded { color: #1b5e20; } .fair-failed, .fair-error { color: #b00020; } .fair-running, .fair-ready { color: #0d47a1; }
 .fair-empty { color: #777; margin: 6px 0; }
 .fair-log-head { margin-top: 8px; font-weight: bold; }
