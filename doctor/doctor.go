@@ -2,7 +2,8 @@
 // says how to fix what is missing: the Go toolchain, the registry
 // (reachable, and writable with the credentials fair would use), the kube
 // context (reachable, rights to create runs), the kinds the cluster
-// serves, the BuildKit daemon, the Jupyter kernelspec, gpgv.
+// serves, the BuildKit daemon, the Jupyter kernelspec, the notebook panel,
+// gpgv.
 package doctor
 
 import (
@@ -14,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -26,6 +28,7 @@ import (
 	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/deployer"
 	"github.com/fair-go/fair/kernel"
+	notebookext "github.com/fair-go/fair/notebook-ext"
 	"github.com/fair-go/fair/podruntime"
 )
 
@@ -61,7 +64,7 @@ func Check(ctx context.Context, cfg *config.Config, o Options) []Result {
 	out = append(out, goToolchain())
 	out = append(out, registry(ctx, cfg, o.Timeout))
 	out = append(out, cluster(ctx, cfg, o)...)
-	out = append(out, buildkit(cfg, o.Timeout), kernelspec(), gpgv())
+	out = append(out, buildkit(cfg, o.Timeout), kernelspec(), panel(), gpgv())
 	return out
 }
 
@@ -238,6 +241,17 @@ func kernelspec() Result {
 		}
 	}
 	r.Level, r.Detail, r.Fix = Warn, "no fair kernelspec for this user", "fair kernel install --user (or --sys-prefix in a Python environment)"
+	return r
+}
+
+func panel() Result {
+	r := Result{Name: "notebook panel"}
+	in, err := notebookext.Check(kernel.SpecPlace{User: true})
+	if err != nil {
+		r.Level, r.Detail, r.Fix = Warn, err.Error(), "fair notebook-ext install --user (or --sys-prefix in a Python environment)"
+		return r
+	}
+	r.Level, r.Detail = OK, "classic Notebook and JupyterLab panel in "+filepath.Dir(filepath.Dir(in.Lab))
 	return r
 }
 

@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/fair-go/fair/kernel"
 )
@@ -124,6 +125,43 @@ func Uninstall(place kernel.SpecPlace) (Installed, error) {
 		return in, err
 	}
 	return in, enable(in.Config, false)
+}
+
+// Check says whether the panel is installed at place, enabled, and the
+// one this fair embeds: nil, or one line saying what is missing or stale.
+func Check(place kernel.SpecPlace) (Installed, error) {
+	in, err := paths(place)
+	if err != nil {
+		return in, err
+	}
+	var problems []string
+	same := func(path string, want []byte, what string) {
+		b, err := os.ReadFile(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			problems = append(problems, what+" panel not installed")
+		case err != nil:
+			problems = append(problems, err.Error())
+		case !bytes.Equal(b, want):
+			problems = append(problems, what+" panel from another fair build")
+		}
+	}
+	same(in.Classic, classicJS, "classic Notebook")
+	if pkg, err := labFS.ReadFile("dist/lab/package.json"); err == nil {
+		same(filepath.Join(in.Lab, "package.json"), pkg, "JupyterLab")
+	}
+	if _, err := os.Stat(in.Classic); err == nil {
+		var cfg struct {
+			Load map[string]any `json:"load_extensions"`
+		}
+		if b, err := os.ReadFile(in.Config); err != nil || json.Unmarshal(b, &cfg) != nil || cfg.Load[Require] != true {
+			problems = append(problems, "classic Notebook panel not enabled in "+in.Config)
+		}
+	}
+	if len(problems) > 0 {
+		return in, errors.New(strings.Join(problems, "; "))
+	}
+	return in, nil
 }
 
 // paths are where the extension and its nbconfig go for place.

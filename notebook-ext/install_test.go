@@ -59,6 +59,29 @@ func TestInstallKeepsOtherSettings(t *testing.T) {
 	}
 }
 
+// Check tells a missing, a stale and a disabled panel from a good one.
+func TestCheck(t *testing.T) {
+	place := kernel.SpecPlace{Prefix: t.TempDir()}
+	if _, err := Check(place); err == nil || !strings.Contains(err.Error(), "classic Notebook panel not installed") || !strings.Contains(err.Error(), "JupyterLab panel not installed") {
+		t.Errorf("nothing installed: %v", err)
+	}
+	in, err := Install(place)
+	must(t, err)
+	if _, err := Check(place); err != nil {
+		t.Errorf("just installed: %v", err)
+	}
+	must(t, os.WriteFile(filepath.Join(in.Lab, "package.json"), []byte(`{"name": "jupyterlab-fair", "version": "0.0.1"}`), 0o644))
+	if _, err := Check(place); err == nil || !strings.Contains(err.Error(), "JupyterLab panel from another fair build") {
+		t.Errorf("stale Lab extension: %v", err)
+	}
+	_, err = Install(place)
+	must(t, err)
+	must(t, enable(in.Config, false))
+	if _, err := Check(place); err == nil || !strings.Contains(err.Error(), "not enabled") {
+		t.Errorf("disabled: %v", err)
+	}
+}
+
 func TestInstallRefusesBrokenConfig(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "etc", "jupyter", "nbconfig", "notebook.json")

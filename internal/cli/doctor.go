@@ -19,7 +19,7 @@ func newDoctorCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 		Long: `Check, in one screen, what fair needs here: the Go toolchain, the registry
 (reachable, and writable with your credentials), the kube context (reachable,
 rights to create runs), the kinds the cluster serves, the BuildKit daemon,
-the Jupyter kernelspec and gpgv. Each problem comes with its fix. The exit
+the Jupyter kernelspec, the notebook panel and gpgv. Each problem comes with its fix. The exit
 status is 1 when something fair needs fails (warnings about optional parts
 do not count).`,
 		Args: cobra.NoArgs,
