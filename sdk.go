@@ -18,7 +18,7 @@ import (
 	"strings"
 )
 
-//go:embed kernel/nb/*.go kernel/display/*.go kernel/eval/*.go serving/*.go
+//go:embed kernel/nb/*.go kernel/nb/render/*.go kernel/display/*.go kernel/eval/*.go serving/*.go
 var notebookSDK embed.FS
 
 // SDKDir is where a notebook module keeps its copy of the runtime; its

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fair-go/fair/kernel/display"
 	"github.com/fair-go/fair/kernel/nb"
+	"github.com/fair-go/fair/kernel/nb/render"
 )
 
 var messages *bufio.Scanner
@@ -22,6 +23,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	os.Setenv(nb.FDEnv, strconv.Itoa(int(w.Fd())))
+	nb.SetRenderer(render.Renderer{})
 	messages = bufio.NewScanner(r)
 	messages.Buffer(make([]byte, 1<<20), 1<<20)
 	os.Exit(m.Run())

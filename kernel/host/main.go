@@ -25,6 +25,7 @@ import (
 
 	"github.com/fair-go/fair/kernel/eval"
 	"github.com/fair-go/fair/kernel/nb"
+	"github.com/fair-go/fair/kernel/nb/render"
 )
 
 // Marker ends a cell's output on stdout and stderr, so the kernel knows it
@@ -51,6 +52,8 @@ var (
 var stdinW *os.File
 
 func main() {
+	// Rendering and message encoding live here, not in every cell's plugin.
+	nb.SetRenderer(render.Renderer{})
 	setupStdin()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt)

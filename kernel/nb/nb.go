@@ -8,7 +8,7 @@ package nb
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -84,17 +84,61 @@ type CellError struct {
 	Traceback []string `json:"traceback"`
 }
 
+// Renderer renders values and encodes messages for the kernel. The kernel
+// host installs one (package render) when it starts; cells, which share
+// this package with the host, reach it through Bundle, Result and Emit
+// without linking encoding/json or image/png into every cell's plugin.
+type Renderer interface {
+	Bundle(v any) map[string]any
+	Text(v any) string
+	Encode(m Message) ([]byte, error)
+}
+
+var renderer Renderer
+
+// SetRenderer installs r. It is called by the kernel host, not by cells.
+func SetRenderer(r Renderer) {
+	mu.Lock()
+	defer mu.Unlock()
+	renderer = r
+}
+
+func current() Renderer {
+	mu.Lock()
+	defer mu.Unlock()
+	return renderer
+}
+
+// Bundle renders v as a Jupyter MIME bundle (see package render); without
+// a renderer (outside the kernel) it is v as text.
+func Bundle(v any) map[string]any {
+	if r := current(); r != nil {
+		return r.Bundle(v)
+	}
+	return map[string]any{"text/plain": fmt.Sprint(v)}
+}
+
+func text(v any) string {
+	if r := current(); r != nil {
+		return r.Text(v)
+	}
+	return fmt.Sprint(v)
+}
+
 // Emit sends m to the kernel. Outside the kernel it does nothing.
 func Emit(m Message) error {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return fmt.Errorf("encode message for the kernel: %w", err)
-	}
 	mu.Lock()
 	defer mu.Unlock()
 	setup()
 	if out == nil {
 		return nil
+	}
+	if renderer == nil {
+		return errors.New("the kernel host installed no renderer")
+	}
+	b, err := renderer.Encode(m)
+	if err != nil {
+		return fmt.Errorf("encode message for the kernel: %w", err)
 	}
 	_, err = out.Write(append(b, '\n'))
 	return err

@@ -1,4 +1,10 @@
-package nb
+// Package render turns a cell's values into Jupyter MIME bundles and the
+// cell runtime's messages into JSON lines. It lives apart from package nb,
+// which every cell imports, so that a cell's plugin does not link
+// encoding/json, image/png and compress/flate (a tenth of each cell's link):
+// the kernel host installs it with nb.SetRenderer, and cells reach it
+// through nb.
+package render
 
 import (
 	"bytes"
@@ -7,6 +13,8 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+
+	"github.com/fair-go/fair/kernel/nb"
 )
 
 // Values with any of these methods are shown richly by Result and by
@@ -22,9 +30,21 @@ type (
 	mimer      interface{ MIMEBundle() map[string]any }
 )
 
+// Renderer is what the kernel host installs with nb.SetRenderer.
+type Renderer struct{}
+
+// Encode is a message as the host's message pipe carries it.
+func (Renderer) Encode(m nb.Message) ([]byte, error) { return json.Marshal(m) }
+
+// Text is v as text/plain.
+func (Renderer) Text(v any) string { return text(v) }
+
 // Bundle renders v as a Jupyter MIME bundle: text/plain always, and the
 // rich types v offers through HTML(), Markdown(), SVG(), PNG(), JPEG(),
 // Latex(), JSON() or MIMEBundle() methods; an image.Image becomes a PNG.
+func (Renderer) Bundle(v any) map[string]any { return Bundle(v) }
+
+// Bundle is Renderer.Bundle.
 func Bundle(v any) map[string]any {
 	b := map[string]any{"text/plain": text(v)}
 	if m, ok := v.(mimer); ok {
