@@ -14,9 +14,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/tools/portforward"
 	"k8s.io/client-go/transport/spdy"
+	"k8s.io/streaming/pkg/httpstream"
 )
 
 // PortForward opens 127.0.0.1:localPort (0: any free port) to remotePort
@@ -47,7 +47,7 @@ func (c *Client) PortForward(ctx context.Context, run Run, localPort, remotePort
 	}
 	stop := make(chan struct{})
 	ready := make(chan struct{})
-	fw, err := portforward.NewOnAddresses(dialer, []string{"127.0.0.1"}, []string{fmt.Sprintf("%d:%d", localPort, remotePort)}, stop, ready, io.Discard, io.Discard)
+	fw, err := portforward.NewOnAddressesForStreaming(dialer, []string{"127.0.0.1"}, []string{fmt.Sprintf("%d:%d", localPort, remotePort)}, stop, ready, io.Discard, io.Discard)
 	if err != nil {
 		return "", nil, err
 	}
@@ -112,15 +112,15 @@ func (c *Client) portForwardDialer(u *url.URL) (httpstream.Dialer, error) {
 	if err != nil {
 		return nil, err
 	}
-	var dialer httpstream.Dialer = recordDial{spdy.NewDialer(upgrader, &http.Client{Transport: transport}, http.MethodPost, u), "spdy", c.portForwardDialed}
+	var dialer httpstream.Dialer = recordDial{spdy.NewDialerForStreaming(upgrader, &http.Client{Transport: transport}, http.MethodPost, u), "spdy", c.portForwardDialed}
 	if c.portForwardSPDY || strings.EqualFold(os.Getenv("FAIR_PORT_FORWARD_WEBSOCKETS"), "false") {
 		return dialer, nil
 	}
-	ws, err := portforward.NewSPDYOverWebsocketDialer(u, c.Config)
+	ws, err := portforward.NewSPDYOverWebsocketDialerForStreaming(u, c.Config)
 	if err != nil {
 		return nil, err
 	}
-	return portforward.NewFallbackDialer(recordDial{ws, "websocket", c.portForwardDialed}, dialer, func(err error) bool {
+	return portforward.NewFallbackDialerForStreaming(recordDial{ws, "websocket", c.portForwardDialed}, dialer, func(err error) bool {
 		return httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err)
 	}), nil
 }
