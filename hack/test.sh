@@ -23,7 +23,12 @@ packages() {
 }
 
 started_testbed=
+fuzzpid=
 cleanup() {
+	if [ -n "$fuzzpid" ] && kill -0 "$fuzzpid" 2>/dev/null; then
+		pkill -P "$fuzzpid" 2>/dev/null || true
+		kill "$fuzzpid" 2>/dev/null || true
+	fi
 	if [ -n "$started_testbed" ]; then
 		log "stopping the test bed"
 		hack/testbed/testbed down || true
@@ -70,29 +75,16 @@ lint() {
 }
 timed "go vet, staticcheck, gofmt" lint
 
-log "go test"
-# Every image any test builds is scanned for files the secret defaults
-# exclude (builder.ScanEnv); one found fails that build.
-export FAIR_SCAN_SECRETS=1
-# -p 1: packages share the test bed. Inside a package the test bed tests
-# run in parallel (t.Parallel); -parallel 4 because they mostly wait on the
-# cluster, not the CPU (internal/cli: 404 s one at a time, 308 s two at a
-# time, 275 s six at a time on 2 cores).
-set -o pipefail
-go test -p 1 -parallel 4 -count=1 -timeout 40m ./... 2>&1 | tee "$gotest"
-packages
-
-log "fuzzing briefly"
-# fuzzone runs one target for 6 s. Go 1.26's fuzz coordinator can end a
-# clean run with a bare "context deadline exceeded" at the -fuzztime
-# boundary (golang/go#75804, fixed in Go 1.27); such a run wrote no failing
-# input, so it is run once more. Any other failure fails.
+# fuzzone runs one target for 6 s with one worker. Go 1.26's fuzz
+# coordinator can end a clean run with a bare "context deadline exceeded"
+# at the -fuzztime boundary (golang/go#75804, fixed in Go 1.27); such a run
+# wrote no failing input, so it is run once more. Any other failure fails.
 fuzzone() {
 	local out; out=$(mktemp)
-	go test -run '^$' -fuzz "^$1\$" -fuzztime 6s "$2" 2>&1 | tee "$out" && return
+	go test -run '^$' -fuzz "^$1\$" -fuzztime 6s -parallel 1 "$2" 2>&1 | tee "$out" && return
 	if grep -q 'context deadline exceeded' "$out" && ! grep -q -e 'Failing input written' -e 'panic:' "$out"; then
 		log "fuzz: $1 ended at the fuzztime boundary without an input (golang/go#75804); running it again"
-		go test -run '^$' -fuzz "^$1\$" -fuzztime 6s "$2"
+		go test -run '^$' -fuzz "^$1\$" -fuzztime 6s -parallel 1 "$2"
 		return
 	fi
 	return 1
@@ -106,5 +98,29 @@ fuzz() {
 		done
 	done
 }
-timed "fuzzing (6 s a target)" fuzz
+
+log "go test, and a short fuzz pass beside it"
+# Every image any test builds is scanned for files the secret defaults
+# exclude (builder.ScanEnv); one found fails that build.
+export FAIR_SCAN_SECRETS=1
+# The fuzz pass (one worker, 6 s a target) runs while the cluster tests
+# wait on the cluster; its output follows go test's.
+fuzzlog=$(mktemp)
+timed "(beside go test) fuzzing, 6 s a target" fuzz >"$fuzzlog" 2>&1 &
+fuzzpid=$!
+# -p 1: packages share the test bed. Inside a package the test bed tests
+# run in parallel (t.Parallel); -parallel 4 because they mostly wait on the
+# cluster, not the CPU (internal/cli: 404 s one at a time, 308 s two at a
+# time, 275 s six at a time on 2 cores).
+set -o pipefail
+go test -p 1 -parallel 4 -count=1 -timeout 40m ./... 2>&1 | tee "$gotest"
+packages
+
+log "the fuzz pass"
+fuzzrc=0
+wait "$fuzzpid" || fuzzrc=$?
+fuzzpid=
+cat "$fuzzlog"
+rm -f "$fuzzlog"
+[ "$fuzzrc" -eq 0 ] || { log "the fuzz pass failed"; exit 1; }
 log "all tests passed"

@@ -13,8 +13,10 @@ timed() {
 	return $rc
 }
 
-# timings prints the table of $FAIR_TIMINGS with a total.
+# timings prints the table of $FAIR_TIMINGS with a total; a step whose
+# name starts with "(beside" ran at the same time as others and is not
+# added to it.
 timings() {
 	[ -s "${FAIR_TIMINGS:-}" ] || return 0
-	awk -F'\t' '{ printf "  %-58s %8.1f s\n", $1, $2; t += $2 } END { printf "  %-58s %8.1f s (%.1f min)\n", "total", t, t / 60 }' "$FAIR_TIMINGS"
+	awk -F'\t' '{ printf "  %-58s %8.1f s\n", $1, $2; if ($1 !~ /^\(beside/) t += $2 } END { printf "  %-58s %8.1f s (%.1f min)\n", "total", t, t / 60 }' "$FAIR_TIMINGS"
 }
