@@ -897,3 +897,30 @@ func TestSavedExportsForTheNextKernel(t *testing.T) {
 		t.Error("exports saved for another go.mod were used")
 	}
 }
+
+// TestLocalCopiesKeepState: a cell's own variables worked on through local
+// copies (cellgen) leave exactly what the cell assigned: after a loop,
+// across several statement groups of a cell, and with a variable a closure
+// shares, which keeps no copy.
+func TestLocalCopiesKeepState(t *testing.T) {
+	c, _ := startKernel(t)
+	run := func(code, want string) {
+		t.Helper()
+		r := c.execute(code, 2*time.Minute)
+		if r.reply["status"] != "ok" || r.stdout != want {
+			t.Fatalf("%q: reply %v stdout %q, want %q; stderr %q err %v", code, r.reply["status"], r.stdout, want, r.stderr, r.errMsg)
+		}
+	}
+	run("import \"fmt\"\nsum := 0\nfor i := 1; i <= 10000000; i++ {\n\tsum += i\n}\nfmt.Println(sum)", "50000005000000\n")
+	run("fmt.Println(sum)", "50000005000000\n")
+	// A cell's variables are another cell's only once the cell ran to its
+	// end: a cell that panics half-way through a loop defines nothing.
+	if r := c.execute("n := 0\nfor i := 0; i < 10; i++ {\n\tn++\n\tif i == 4 {\n\t\tpanic(\"boom\")\n\t}\n}", 2*time.Minute); r.reply["status"] != "error" {
+		t.Fatalf("the panicking cell: reply %v", r.reply["status"])
+	}
+	run("n := 1\nfor i := 0; i < 3; i++ {\n\tn *= 2\n}\nfmt.Println(n)", "8\n")
+	run("k := 1\nk++\nj := 10\nk += j\nk *= 2\nfmt.Println(k, j)", "24 10\n")
+	run("fmt.Println(k)", "24\n")
+	run("shared := 0\ndone := make(chan bool)\ngo func() { shared = 7; done <- true }()\n<-done\nshared++\nfmt.Println(shared)", "8\n")
+	run("fmt.Println(shared)", "8\n")
+}

@@ -188,13 +188,38 @@ func (g *gen) run(pulled []string) (*Unit, error) {
 			items = append(items, item{st: &stmtInfo{chunk: c, stmt: st, off: len(stmtPrefix)}})
 		}
 	}
-	open := false
+	var sts []*stmtInfo
+	var decls []string
+	for _, it := range items {
+		if it.st != nil {
+			sts = append(sts, it.st)
+		} else {
+			decls = append(decls, cell.Text(*it.decl))
+		}
+	}
+	loc := newLocalizer(sts, decls, declared)
+	var pending []stmtInfo // the plain statements of the wrapper being built
 	tmp := 0
 	closeWrap := func() {
-		if open {
-			b.WriteString("\n})\n")
-			open = false
+		if len(pending) == 0 {
+			return
 		}
+		fmt.Fprintf(b, "var _ = %snb.Stmt(func() {\n", Prefix)
+		ptr := map[string]string{}
+		for _, name := range loc.wrapperLocals(pending) {
+			tmp++
+			ptr[name] = fmt.Sprintf("%sloc%d", Prefix, tmp)
+			fmt.Fprintf(b, "%s := &%s; %s := *%s\n", ptr[name], name, name, ptr[name])
+		}
+		for _, si := range pending {
+			text := g.cell.Text(si.chunk)
+			start := int(si.stmt.Pos()) - 1 - si.off
+			end := int(si.stmt.End()) - 1 - si.off
+			src := splice(text[start:end], loc.writeBacks(si, start, ptr, g.pos))
+			b.WriteString(g.pos(si.chunk.Offset+start) + src + "\n")
+		}
+		b.WriteString("\n})\n")
+		pending = nil
 	}
 	for i, it := range items {
 		if it.decl != nil {
@@ -249,11 +274,7 @@ func (g *gen) run(pulled []string) (*Unit, error) {
 			fmt.Fprintf(b, "var _ = %snb.Result(%s%s)\n", Prefix, g.pos(cellOff), src)
 			continue
 		}
-		if !open {
-			fmt.Fprintf(b, "var _ = %snb.Stmt(func() {\n", Prefix)
-			open = true
-		}
-		b.WriteString(g.pos(cellOff) + src + "\n")
+		pending = append(pending, si)
 	}
 	closeWrap()
 	if hasMain {

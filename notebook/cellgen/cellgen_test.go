@@ -116,3 +116,33 @@ func TestImportName(t *testing.T) {
 		}
 	}
 }
+
+// A top-level loop works on a local copy of the cell's own variable and
+// writes it back after each assignment; a variable a closure, a function,
+// an address or a for clause can see keeps working on the package variable.
+func TestGenerateLocalCopies(t *testing.T) {
+	s := NewSession("nb")
+	src := generate(t, s, 1, "import \"fmt\"\nsum := 0\nfor i := 1; i <= 10; i++ {\n\tsum += i\n}\nfmt.Println(sum)", Options{})
+	contains(t, src, "Ξloc1 := &Ξsum; sum := *Ξloc1", "sum += i; *Ξloc1 = sum/*line In[1]:4:10*/")
+	if strings.Count(src, "Ξloc") != 3 { // declared, dereferenced, written back
+		t.Errorf("want one local copy written back once:\n%s", src)
+	}
+	for _, c := range []string{
+		"n := 0\ngo func() { n++ }()\nn = 2",        // a closure sees it
+		"n := 0\np := &n\nn = 2\n_ = p",             // its address is taken
+		"n := 0\nfor n = 0; n < 3; n++ {\n}",        // assigned in a for clause
+		"n := 0\nfunc show() { println(n) }\nn = 2", // a function of the cell sees it
+		"type T struct{ v int }\nn := T{}\nn.v = 3", // selected from (a method could keep &n)
+		"n := []int{1}\nn[0] = 2",                   // indexed
+		"n := 0\nfor n = range 3 {\n}",              // a range key
+	} {
+		if src := generate(t, NewSession("nb"), 1, c, Options{}); strings.Contains(src, " n := *Ξloc") {
+			t.Errorf("%q: copied to a local, which would change what others see:\n%s", c, src)
+		}
+	}
+	// A user's own local of the same name inside a block is left alone.
+	src = generate(t, NewSession("nb"), 1, "n := 1\nif true {\n\tn := 5\n\tn++\n\t_ = n\n}\nn = 3", Options{})
+	if strings.Count(src, "= n/*line") != 1 {
+		t.Errorf("want one write-back (n = 3), not one for the block's own n:\n%s", src)
+	}
+}
