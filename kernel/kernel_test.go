@@ -919,6 +919,8 @@ func TestLocalCopiesKeepState(t *testing.T) {
 		t.Fatalf("the panicking cell: reply %v", r.reply["status"])
 	}
 	run("n := 1\nfor i := 0; i < 3; i++ {\n\tn *= 2\n}\nfmt.Println(n)", "8\n")
+	run("m := 0\nfor i := 0; i < 10; i++ {\n\tm++\n\tif m == 3 {\n\t\treturn\n\t}\n}", "")
+	run("fmt.Println(m)", "3\n") // a return leaves the cell's statements early
 	run("k := 1\nk++\nj := 10\nk += j\nk *= 2\nfmt.Println(k, j)", "24 10\n")
 	run("fmt.Println(k)", "24\n")
 	run("shared := 0\ndone := make(chan bool)\ngo func() { shared = 7; done <- true }()\n<-done\nshared++\nfmt.Println(shared)", "8\n")

@@ -206,7 +206,8 @@ func (g *gen) run(pulled []string) (*Unit, error) {
 		}
 		fmt.Fprintf(b, "var _ = %snb.Stmt(func() {\n", Prefix)
 		ptr := map[string]string{}
-		for _, name := range loc.wrapperLocals(pending) {
+		locals := loc.wrapperLocals(pending)
+		for _, name := range locals {
 			tmp++
 			ptr[name] = fmt.Sprintf("%sloc%d", Prefix, tmp)
 			fmt.Fprintf(b, "%s := &%s; %s := *%s\n", ptr[name], name, name, ptr[name])
@@ -215,8 +216,11 @@ func (g *gen) run(pulled []string) (*Unit, error) {
 			text := g.cell.Text(si.chunk)
 			start := int(si.stmt.Pos()) - 1 - si.off
 			end := int(si.stmt.End()) - 1 - si.off
-			src := splice(text[start:end], loc.writeBacks(si, start, ptr, g.pos))
+			src := splice(text[start:end], writeBacks(si, start, ptr, locals, g.pos))
 			b.WriteString(g.pos(si.chunk.Offset+start) + src + "\n")
+		}
+		for _, name := range locals {
+			fmt.Fprintf(b, "*%s = %s\n", ptr[name], name)
 		}
 		b.WriteString("\n})\n")
 		pending = nil
