@@ -14,16 +14,16 @@ import (
 
 // StepStatus is one step of a running Workflow.
 type StepStatus struct {
-	Name     string
-	Phase    string // Pending, Running, Succeeded, Failed, Error, Skipped, Omitted
-	Message  string
-	Started  time.Time
-	Finished time.Time
+	Name     string    `json:"name"`
+	Phase    string    `json:"phase"` // Pending, Running, Succeeded, Failed, Error, Skipped, Omitted
+	Message  string    `json:"message,omitempty"`
+	Started  time.Time `json:"started,omitzero"`
+	Finished time.Time `json:"finished,omitzero"`
 	// Outputs are the step's output parameters: values, and the
 	// references of artifacts and models.
-	Outputs map[string]string
+	Outputs map[string]string `json:"outputs,omitempty"`
 	// Leaf is a step no other step waits for: its outputs are the run's.
-	Leaf bool
+	Leaf bool `json:"leaf,omitempty"`
 }
 
 // Duration is how long the step ran (so far, at now).
@@ -40,13 +40,13 @@ func (s StepStatus) Duration(now time.Time) time.Duration {
 
 // RunStatus is the state of a pipeline run (an Argo Workflow).
 type RunStatus struct {
-	Name     string
-	Pipeline string
-	Phase    string // empty until a workflow controller picks it up
-	Message  string
-	Started  time.Time
-	Finished time.Time
-	Steps    []StepStatus // in the order of the DAG's tasks
+	Name     string       `json:"name"`
+	Pipeline string       `json:"pipeline,omitempty"`
+	Phase    string       `json:"phase"` // empty until a workflow controller picks it up
+	Message  string       `json:"message,omitempty"`
+	Started  time.Time    `json:"started,omitzero"`
+	Finished time.Time    `json:"finished,omitzero"`
+	Steps    []StepStatus `json:"steps"` // in the order of the DAG's tasks
 }
 
 // Done reports whether the run has finished.

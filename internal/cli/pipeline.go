@@ -111,11 +111,15 @@ fair://SOURCE placeholders instead of image references.`,
 }
 
 func newPipelineStatusCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
+	var output string
 	cmd := &cobra.Command{
 		Use:   "status NAME",
 		Short: "Show the steps of a pipeline run",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
 			c, err := connect(cfg)
 			if err != nil {
 				return err
@@ -123,6 +127,9 @@ func newPipelineStatusCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Co
 			st, err := pipeline.NewRuns(c).Status(cmd.Context(), args[0])
 			if err != nil {
 				return err
+			}
+			if output != "" {
+				return printStructured(io.Out, output, st)
 			}
 			phase := st.Phase
 			if phase == "" {
@@ -134,6 +141,7 @@ func newPipelineStatusCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Co
 		},
 	}
 	addClusterFlags(cmd, cfg)
+	cmd.Flags().StringVarP(&output, "output", "o", "", "json or yaml")
 	return cmd
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -307,6 +308,18 @@ func TestTestbedPipelineRun(t *testing.T) {
 	sout, _, err := runPipelineCmd(context.Background(), cfg, "status", "diamond-1")
 	if err != nil || !strings.Contains(sout, "STEP") || !strings.Contains(sout, "\nd ") {
 		t.Fatalf("status: %v\n%s", err, sout)
+	}
+	// -o json: the run and its four steps, as the table shows them.
+	jout, _, err := runPipelineCmd(context.Background(), cfg, "status", "diamond-1", "-o", "json")
+	var js struct {
+		Name, Phase string
+		Steps       []struct{ Name, Phase string }
+	}
+	if err != nil || json.Unmarshal([]byte(jout), &js) != nil || js.Name != "diamond-1" || js.Phase != st.Phase || len(js.Steps) != 4 {
+		t.Fatalf("status -o json: %v\n%s", err, jout)
+	}
+	if _, _, err := runPipelineCmd(context.Background(), cfg, "status", "diamond-1", "-o", "table"); err == nil || !strings.Contains(err.Error(), "want json, yaml") {
+		t.Errorf("status -o table: %v", err)
 	}
 	dout, _, err := runPipelineCmd(context.Background(), cfg, "delete", "diamond-1")
 	if err != nil || strings.TrimSpace(dout) != "workflow/diamond-1 deleted" {
