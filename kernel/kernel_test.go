@@ -105,7 +105,36 @@ func startKernel(t *testing.T) (*client, *iostreams.SyncBuffer) {
 			}
 		}
 	}()
+	// The kernel's PUB socket learns of the subscription some time after it
+	// is made (ZeroMQ's slow joiner): output published before that reaches
+	// nobody, and a test waiting for a cell's first line would wait in vain.
+	// A request whose status message arrives on IOPub shows it is live.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		req := c.send(c.shell, "kernel_info_request", map[string]any{})
+		c.recv(c.shell)
+		if c.sawStatus(req, 200*time.Millisecond) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no IOPub message from the kernel in 30 s\n%s", logs)
+		}
+	}
 	return c, logs
+}
+
+// sawStatus waits up to d for a status message of req on IOPub.
+func (c *client) sawStatus(req *Message, d time.Duration) bool {
+	timeout := time.After(d)
+	for {
+		select {
+		case m := <-c.iopub:
+			if parentID(m) == req.Header.MsgID && m.Header.MsgType == "status" {
+				return true
+			}
+		case <-timeout:
+			return false
+		}
+	}
 }
 
 func dialRetry(s zmq4.Socket, addr string) error {
