@@ -238,6 +238,15 @@ type execResult struct {
 	errMsg map[string]any
 }
 
+// mustPrint runs code, which must succeed and print exactly want.
+func (c *client) mustPrint(code, want string) {
+	c.t.Helper()
+	r := c.execute(code, 2*time.Minute)
+	if r.reply["status"] != "ok" || r.stdout != want {
+		c.t.Fatalf("%q: reply %v stdout %q, want %q; stderr %q err %v", code, r.reply["status"], r.stdout, want, r.stderr, r.errMsg)
+	}
+}
+
 func (c *client) execute(code string, timeout time.Duration) execResult {
 	c.t.Helper()
 	req := c.send(c.shell, "execute_request", map[string]any{"code": code, "silent": false, "store_history": true, "allow_stdin": false})
@@ -731,13 +740,7 @@ func TestDirectBuildMixesWithGoBuild(t *testing.T) {
 		defer d.mu.Unlock()
 		return d.built
 	}
-	run := func(code, want string) {
-		t.Helper()
-		r := c.execute(code, 2*time.Minute)
-		if r.reply["status"] != "ok" || r.stdout != want {
-			t.Fatalf("%q: reply %v stdout %q, want %q; stderr %q err %v", code, r.reply["status"], r.stdout, want, r.stderr, r.errMsg)
-		}
-	}
+	run := c.mustPrint
 	run("import \"fmt\"\ntype T struct{ n int }\nfunc (t T) Double() int { return 2 * t.n }\nx := T{n: 21}\nfmt.Println(x.Double())", "42\n")
 	if built() != 1 {
 		t.Fatalf("a plain cell went through go build (direct builds: %d)", built())
@@ -933,13 +936,7 @@ func TestSavedExportsForTheNextKernel(t *testing.T) {
 // shares, which keeps no copy.
 func TestLocalCopiesKeepState(t *testing.T) {
 	c, _ := startKernel(t)
-	run := func(code, want string) {
-		t.Helper()
-		r := c.execute(code, 2*time.Minute)
-		if r.reply["status"] != "ok" || r.stdout != want {
-			t.Fatalf("%q: reply %v stdout %q, want %q; stderr %q err %v", code, r.reply["status"], r.stdout, want, r.stderr, r.errMsg)
-		}
-	}
+	run := c.mustPrint
 	run("import \"fmt\"\nsum := 0\nfor i := 1; i <= 10000000; i++ {\n\tsum += i\n}\nfmt.Println(sum)", "50000005000000\n")
 	run("fmt.Println(sum)", "50000005000000\n")
 	// A cell's variables are another cell's only once the cell ran to its
