@@ -143,6 +143,10 @@ func TestGenerateLocalCopies(t *testing.T) {
 			t.Errorf("%q: copied to a local, which would change what others see:\n%s", c, src)
 		}
 	}
+	// A name in another script, seen by a function of the cell.
+	if src := generate(t, NewSession("nb"), 1, "ñ := 0\nfunc show() { println(ñ) }\nñ = 2\nshow()", Options{}); strings.Contains(src, "ñ := *Ξloc") {
+		t.Errorf("a variable a function of the cell reads was copied:\n%s", src)
+	}
 	// A user's own local of the same name inside a block is left alone.
 	src = generate(t, NewSession("nb"), 1, "n := 1\nif true {\n\tn := 5\n\tn++\n\t_ = n\n}\nn = 3", Options{})
 	contains(t, src, "n := *Ξloc1", "\tn := 5\n", "*Ξloc1 = n\n")

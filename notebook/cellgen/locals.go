@@ -3,8 +3,8 @@ package cellgen
 import (
 	"fmt"
 	"go/ast"
+	"go/scanner"
 	"go/token"
-	"regexp"
 	"sort"
 	"strings"
 )
@@ -152,11 +152,19 @@ func inStatementList(parent, n ast.Node) bool {
 }
 
 // scanDecl rules out the variables a declaration of the cell (a function,
-// a method, a var initialiser) names: conservatively, by word.
+// a method, a var initialiser) names: conservatively, any identifier token
+// of that name (a regexp's \b would miss names in other scripts).
 func (l *localizer) scanDecl(text string) {
-	for name := range l.cands {
-		if regexp.MustCompile(`\b` + regexp.QuoteMeta(name) + `\b`).MatchString(text) {
-			l.bad[name] = true
+	var sc scanner.Scanner
+	fset := token.NewFileSet()
+	sc.Init(fset.AddFile("", -1, len(text)), []byte(text), nil, 0)
+	for {
+		_, tok, lit := sc.Scan()
+		if tok == token.EOF {
+			return
+		}
+		if tok == token.IDENT && l.cands[lit] {
+			l.bad[lit] = true
 		}
 	}
 }
