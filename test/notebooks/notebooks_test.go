@@ -167,9 +167,11 @@ func (b *bed) execute(src string, timeout int, extra ...string) (executed, error
 		"--output-dir", outDir, "--output", name}, extra...)
 	args = append(args, src)
 	cmd := exec.Command("jupyter", args...)
-	cmd.Env = b.env
+	// A copy: subtests run notebooks in parallel, and appending to the
+	// shared b.env could hand one kernel another's work folder.
+	cmd.Env = append([]string(nil), b.env...)
 	if !b.defaultWorkDir {
-		cmd.Env = append(b.env, "FAIR_KERNEL_WORKDIR="+filepath.Join(b.dir, "work-"+strings.TrimSuffix(name, ".ipynb")))
+		cmd.Env = append(cmd.Env, "FAIR_KERNEL_WORKDIR="+filepath.Join(b.dir, "work-"+strings.TrimSuffix(name, ".ipynb")))
 	}
 	cmd.Dir = filepath.Dir(src)
 	if out, err := cmd.CombinedOutput(); err != nil {
