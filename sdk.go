@@ -81,7 +81,7 @@ func NotebookGoMod(module string) string {
 	return "module " + module + "\n\ngo 1.26\n\nrequire github.com/fair-go/fair v0.0.0\n\nreplace github.com/fair-go/fair => ./" + SDKDir + "\n"
 }
 
-//go:embed go.mod go.sum cmd/fair-step/*.go pipeline/step/*.go pipeline/artifact/*.go internal/untar/*.go models/*.go internal/bytesize/*.go internal/pushretry/*.go cmd/fair-onnx/*.go cmd/fair-modelcar/*.go serving/*.go serving/onnx/*.go
+//go:embed go.mod go.sum cmd/fair-step/*.go pipeline/step/*.go pipeline/artifact/*.go internal/untar/*.go models/*.go internal/bytesize/*.go internal/pushretry/*.go cmd/fair-onnx/*.go cmd/fair-modelcar/*.go cmd/fair-sh/*.go serving/*.go serving/onnx/*.go
 var stepSource embed.FS
 
 // WriteStepRuntime writes the source of fair's pipeline step runtime
