@@ -7,6 +7,7 @@ import (
 	"html"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -28,6 +29,7 @@ var kfVerbs = []struct{ name, help string }{
 	{"build", "%kf build [flags]: build the notebook's program into an image and push it"},
 	{"train", "%kf train [flags] / %%kf train [flags]: run the notebook (or the cell) as a training job and stream its logs"},
 	{"serve", "%kf serve [flags] / %%kf serve [flags]: serve the predict functions the cell defines"},
+	{"sweep", "%kf sweep --param NAME=SPEC --objective METRIC [flags] / %%kf sweep ...: tune hyperparameters with Katib (live table and chart); %kf sweep status|logs|delete|ls NAME"},
 	{"deploy", "%kf deploy --kind KIND [flags] / %%kf deploy ...: train or serve, as KIND says (--wait=false returns at once)"},
 	{"predict", "%kf predict NAME -d JSON|@FILE: call an endpoint (Open Inference Protocol v2) and print its answer"},
 	{"pipeline", "%kf pipeline run|compile|status|logs|delete NOTEBOOK.ipynb ...: pipelines from the saved notebook's step:NAME cell tags"},
@@ -45,7 +47,7 @@ var kfVerbs = []struct{ name, help string }{
 func kfMagicOption(cfg *config.Config) kernel.Option {
 	m := &kfMagic{cfg: cfg}
 	magic := kernel.WithMagic("kf", kernel.Magic{
-		Help: "%kf build|train|serve|predict|pipeline|logs|status|ps|delete|models|config|help: run the notebook on Kubernetes (%kf help)",
+		Help: "%kf build|train|sweep|serve|predict|pipeline|logs|status|ps|delete|models|config|help: run the notebook on Kubernetes (%kf help)",
 		Run:  m.run,
 	})
 	panel := &panelSource{m: m}
@@ -96,8 +98,9 @@ func (m *kfMagic) run(ctx context.Context, env *kernel.MagicEnv) error {
 		}
 		verb, args = v, append([]string{v}, rest...)
 	}
-	if env.Cell && verb != "train" && verb != "serve" {
-		return env.Error("%%%%kf %s: only train and serve take a cell body; use %%kf %s on one line", verb, verb)
+	sweepSub := verb == "sweep" && len(args) > 1 && slices.Contains([]string{"status", "logs", "delete", "ls", "list"}, args[1])
+	if env.Cell && verb != "train" && verb != "serve" && (verb != "sweep" || sweepSub) {
+		return env.Error("%%%%kf %s: only train, serve and sweep take a cell body; use %%kf %s on one line", verb, verb)
 	}
 	if verb == "config" {
 		return m.config(env, args[1:])
@@ -108,6 +111,26 @@ func (m *kfMagic) run(ctx context.Context, env *kernel.MagicEnv) error {
 	io := &iostreams.IOStreams{In: strings.NewReader(""), Out: env.Stdout, Err: env.Stderr}
 	var cmd *cobra.Command
 	switch verb {
+	case "sweep":
+		if sweepSub {
+			cmd = newSweepCmd(io, cfg)
+			break
+		}
+		var body *notebook.Code
+		if env.Cell {
+			body = &notebook.Code{Label: fmt.Sprintf("In[%d]", env.Count), Source: env.Body}
+		}
+		disp := rundisplay.NewSweep(env)
+		progress := &rundisplay.Lines{Each: func(line string) {
+			if rundisplay.IsWarning(line) {
+				fmt.Fprintln(env.Stderr, line)
+				return
+			}
+			disp.Progress(line)
+		}}
+		defer progress.Flush()
+		io.Err = progress
+		cmd = newSweepCmd(io, cfg, withSource(notebookSource(env, body)), withSweepObserver(disp.Observe))
 	case "build", "train", "serve":
 		var body *notebook.Code
 		if env.Cell {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/internal/iostreams"
+	"github.com/fair-go/fair/launch"
 )
 
 func newPsCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
@@ -22,7 +23,7 @@ func newPsCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 	var all bool
 	cmd := &cobra.Command{
 		Use:   "ps",
-		Short: "List fair's runs: name, kind, status, replicas ready, GPUs, age",
+		Short: "List fair's runs and sweeps: name, kind, status, replicas ready, GPUs, age",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(output, "name", "wide"); err != nil {
@@ -36,12 +37,25 @@ func newPsCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			switch output {
-			case "json", "yaml":
+			if output == "json" || output == "yaml" {
 				return printStructured(io.Out, output, list)
-			case "name":
+			}
+			// Sweeps (Katib Experiments) too: fair sweep ls -o json has
+			// their details.
+			ns := c.Namespace
+			if all {
+				ns = ""
+			}
+			sweeps, err := launch.ListSweeps(cmd.Context(), c, ns)
+			if err != nil {
+				return err
+			}
+			if output == "name" {
 				for _, s := range list {
 					fmt.Fprintf(io.Out, "%s/%s\n", s.Kind, s.Name)
+				}
+				for _, s := range sweeps {
+					fmt.Fprintf(io.Out, "sweep/%s\n", s.Name)
 				}
 				return nil
 			}
@@ -62,6 +76,17 @@ func newPsCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%d\t%s", s.Name, s.Kind, s.Phase, s.Ready, s.Total, s.GPUs, age(s.Created))
 				if wide {
 					fmt.Fprintf(tw, "\t%s\t%s", orDash(s.Image), orDash(firstLine(s.Message)))
+				}
+				fmt.Fprintln(tw)
+			}
+			for _, s := range sweeps {
+				if all {
+					fmt.Fprintf(tw, "%s\t", s.Namespace)
+				}
+				// READY of a sweep: its trials that ran to the end, of all.
+				fmt.Fprintf(tw, "%s\tsweep\t%s\t%d/%d\t-\t%s", s.Name, s.Phase, s.Succeeded+s.FailedCount, s.MaxTrials, age(s.Created))
+				if wide {
+					fmt.Fprintf(tw, "\t-\t%s", orDash(firstLine(s.Summary())))
 				}
 				fmt.Fprintln(tw)
 			}

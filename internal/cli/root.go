@@ -52,6 +52,7 @@ func NewRoot(io *iostreams.IOStreams) *cobra.Command {
 		newNotebookExtCmd(io),
 		newBuildCmd(io, cfg),
 		newTrainCmd(io, cfg),
+		newSweepCmd(io, cfg),
 		newServeCmd(io, cfg),
 		newDeployCmd(io, cfg),
 		newResolveCmd(io, cfg),

@@ -12,6 +12,7 @@ import (
 	"github.com/fair-go/fair/deployer"
 	"github.com/fair-go/fair/internal/iostreams"
 	"github.com/fair-go/fair/launch"
+	"github.com/fair-go/fair/sweep"
 )
 
 // runOption adjusts the deploying commands for a front door other than the
@@ -23,6 +24,9 @@ type runOpts struct {
 	source     sourceFunc
 	modelSaved func(string)
 	lastModel  func() string
+	// sweepObserver receives a sweep's status as it changes (the
+	// notebook's live table and chart).
+	sweepObserver func(*sweep.Status)
 }
 
 // sourceFunc makes the source to build once the flags are parsed; verb is
@@ -37,6 +41,11 @@ func withSource(fn sourceFunc) runOption { return func(o *runOpts) { o.source = 
 // (saved) and name it as --model last when serving (last).
 func withModels(saved func(string), last func() string) runOption {
 	return func(o *runOpts) { o.modelSaved, o.lastModel = saved, last }
+}
+
+// withSweepObserver sends a sweep's status to obs as it changes.
+func withSweepObserver(obs func(*sweep.Status)) runOption {
+	return func(o *runOpts) { o.sweepObserver = obs }
 }
 
 // withObserver sends run events to obs instead of progress lines on stderr.

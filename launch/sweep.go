@@ -1,0 +1,405 @@
+package launch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/yaml"
+
+	"github.com/fair-go/fair/build"
+	"github.com/fair-go/fair/deployer"
+	"github.com/fair-go/fair/podruntime"
+	"github.com/fair-go/fair/sweep"
+)
+
+// KatibInstall is how a cluster gets Katib, for the message fair gives
+// where it is missing.
+const KatibInstall = `kubectl apply --server-side -k "github.com/kubeflow/katib.git/manifests/v1beta1/installs/katib-standalone?ref=v0.19.0"`
+
+// SweepOptions say how a sweep runs beside Options.
+type SweepOptions struct {
+	Spec sweep.Spec
+	// SkipMetricCheck submits even when the objective's name appears in
+	// none of the source's files.
+	SkipMetricCheck bool
+	// Observer, when set, receives the sweep's status each time it changes
+	// (the notebook's live table and chart) instead of progress lines.
+	Observer func(*sweep.Status)
+	// Poll is how often the trials are read (default 1 s).
+	Poll time.Duration
+}
+
+// SweepFailed is a sweep whose Experiment failed (too many failed trials,
+// a bad suggestion): its final status.
+type SweepFailed struct{ Status *sweep.Status }
+
+func (e *SweepFailed) Error() string {
+	msg := e.Status.Message
+	if msg == "" {
+		msg = e.Status.Reason
+	}
+	return fmt.Sprintf("sweep %s failed: %s", e.Status.Name, msg)
+}
+
+// Sweep builds (or takes) the image once and submits a Katib Experiment
+// whose trials run it as fair train would, with the parameters Katib
+// suggests, then follows it to its end and writes the best trial and the
+// command that trains with its parameters to Out.
+func Sweep(ctx context.Context, o Options, so SweepOptions) (*sweep.Status, error) {
+	o.defaults()
+	cfg := o.Config
+	spec := so.Spec
+	spec.Defaults()
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	kind := deployer.Kind(cfg.Kind)
+	if kind == "" {
+		kind = deployer.KindJob
+	}
+	if _, err := sweep.ShapeOf(kind); err != nil {
+		return nil, err
+	}
+	if !so.SkipMetricCheck && o.Path != "" && o.Image == "" {
+		if err := metricInSource(o.Path, spec.Objective); err != nil {
+			return nil, err
+		}
+	}
+	var c *deployer.Client
+	if o.DryRun != "client" {
+		var err error
+		if c, err = o.Connect(cfg); err != nil {
+			return nil, err
+		}
+		if err := katibReady(ctx, c, spec.Algorithm); err != nil {
+			return nil, err
+		}
+	}
+	w, err := Prepare(ctx, o, deployer.KindJob)
+	if err != nil {
+		return nil, err
+	}
+	if len(w.Name) > 40 {
+		return nil, fmt.Errorf("sweep name %q: Katib takes at most 40 characters", w.Name)
+	}
+	if w.Namespace == "" && c != nil {
+		w.Namespace = c.Namespace
+	}
+	if o.DryRun == "" {
+		ref, err := podruntime.WithShell(ctx, cfg, w.Image, build.Options{Progress: o.Progress, TTY: o.TTY})
+		if err != nil {
+			return nil, err
+		}
+		w.Image = ref
+	}
+	e, err := sweep.Experiment(spec, w, deployer.WithTemplateDir(ProjectDir(cfg)))
+	if err != nil {
+		return nil, err
+	}
+	if o.DryRun != "" {
+		if o.DryRun != "client" && o.DryRun != "server" {
+			return nil, fmt.Errorf("--dry-run: want client or server, got %q", o.DryRun)
+		}
+		objs := []*unstructured.Unstructured{e}
+		if o.DryRun == "server" {
+			if objs, err = c.Apply(ctx, objs, deployer.ApplyOptions{DryRun: true}); err != nil {
+				return nil, err
+			}
+		}
+		out, err := deployer.EncodeYAML(objs)
+		if err != nil {
+			return nil, err
+		}
+		_, err = o.Out.Write(out)
+		return nil, err
+	}
+	if err := injectionEnabled(ctx, c, w.Namespace, o.Progress); err != nil {
+		return nil, err
+	}
+	if err := makeRoomForSweep(ctx, c, w.Namespace, w.Name, o.Progress); err != nil {
+		return nil, err
+	}
+	if _, err := c.Apply(ctx, []*unstructured.Unstructured{e}, deployer.ApplyOptions{ForceConflicts: o.ForceConflicts}); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(o.Progress, "sweep %s submitted to namespace %s: %d trials, %d at a time, %s %s by %s (image %s)\n",
+		w.Name, w.Namespace, spec.Trials, spec.Parallel, spec.Goal, spec.Objective, spec.Algorithm, w.Image)
+	if o.Detach {
+		fmt.Fprintln(o.Out, w.Name)
+		return nil, nil
+	}
+	st, err := FollowSweep(ctx, c, w.Namespace, w.Name, o, so)
+	if err != nil {
+		return st, err
+	}
+	WriteSweepResult(o.Out, st, st.BestCommand(o.Path, o.Image, spec.Args))
+	if st.Phase == "Failed" {
+		return st, &SweepFailed{Status: st}
+	}
+	return st, nil
+}
+
+// WriteSweepResult writes the trials' table, the best trial and, when
+// given, the command line that trains with its parameters.
+func WriteSweepResult(w io.Writer, st *sweep.Status, command string) {
+	fmt.Fprintln(w, st.Summary())
+	_ = st.WriteTable(w)
+	if st.Best == nil {
+		fmt.Fprintf(w, "no trial reported %s\n", st.Objective)
+		return
+	}
+	var params []string
+	for _, a := range st.Best.Params {
+		params = append(params, a.Name+"="+a.Value)
+	}
+	fmt.Fprintf(w, "best trial %s: %s=%s with %s\n", st.Best.Name, st.Objective, st.Best.Metrics[st.Objective], strings.Join(params, " "))
+	if command != "" {
+		fmt.Fprintf(w, "train with them: %s\n", command)
+	}
+}
+
+// FollowSweep reads the sweep until it ends, telling so.Observer (or
+// writing a line per trial change to Progress). An interrupted follow is
+// ErrDetached: the sweep goes on.
+func FollowSweep(ctx context.Context, c *deployer.Client, ns, name string, o Options, so SweepOptions) (*sweep.Status, error) {
+	o.defaults()
+	poll := so.Poll
+	if poll == 0 {
+		poll = time.Second
+	}
+	seen := map[string]string{}
+	var last *sweep.Status
+	for {
+		st, err := sweep.Get(ctx, c.Dynamic, ns, name)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			if apierrors.IsNotFound(err) {
+				return last, fmt.Errorf("sweep %s: deleted while followed", name)
+			}
+			return last, fmt.Errorf("sweep %s: %v", name, err)
+		}
+		last = st
+		changed := false
+		for _, t := range st.Trials {
+			state := t.Phase
+			if t.Objective != nil {
+				state += fmt.Sprint(*t.Objective)
+			}
+			if seen[t.Name] == state {
+				continue
+			}
+			seen[t.Name], changed = state, true
+			if so.Observer == nil {
+				fmt.Fprintln(o.Progress, trialLine(st, t))
+			}
+		}
+		if seen[""] != st.Phase {
+			seen[""], changed = st.Phase, true
+		}
+		if changed && so.Observer != nil {
+			so.Observer(st)
+		}
+		if st.Done() {
+			return st, nil
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(poll):
+			continue
+		}
+		break
+	}
+	fmt.Fprintln(o.Progress)
+	return last, fmt.Errorf("%w: sweep %s keeps running; follow it with: fair sweep status %s -w -n %s", ErrDetached, name, name, ns)
+}
+
+func trialLine(st *sweep.Status, t sweep.Trial) string {
+	var params []string
+	for _, a := range t.Params {
+		params = append(params, a.Name+"="+a.Value)
+	}
+	line := fmt.Sprintf("trial %s: %s (%s)", t.Name, strings.ToLower(t.Phase), strings.Join(params, " "))
+	if t.Objective != nil {
+		line += fmt.Sprintf(" %s=%g", st.Objective, *t.Objective)
+	}
+	switch t.Phase {
+	case sweep.PhaseMetricsUnavailable:
+		line += fmt.Sprintf(": it printed no %s=VALUE line", st.Objective)
+	case sweep.PhaseFailed:
+		if t.Message != "" {
+			line += ": " + t.Message
+		}
+	}
+	return line
+}
+
+// katibReady checks that the cluster runs Katib's API and, where its
+// configuration can be read, that it has a suggestion service for the
+// algorithm.
+func katibReady(ctx context.Context, c *deployer.Client, algorithm string) error {
+	ok, err := c.Serves(sweep.ExperimentGVR)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("no Katib on this cluster (the API server does not serve kubeflow.org/v1beta1 Experiments); install it with: %s", KatibInstall)
+	}
+	cm, err := c.Core.CoreV1().ConfigMaps("kubeflow").Get(ctx, "katib-config", metav1.GetOptions{})
+	if err != nil {
+		return nil // another namespace or no right to read it: Katib will say
+	}
+	var kc struct {
+		Runtime struct {
+			Suggestions []struct {
+				AlgorithmName string `json:"algorithmName"`
+			} `json:"suggestions"`
+		} `json:"runtime"`
+	}
+	if yaml.Unmarshal([]byte(cm.Data["katib-config.yaml"]), &kc) != nil || len(kc.Runtime.Suggestions) == 0 {
+		return nil
+	}
+	var names []string
+	for _, s := range kc.Runtime.Suggestions {
+		if s.AlgorithmName == algorithm {
+			return nil
+		}
+		names = append(names, s.AlgorithmName)
+	}
+	return fmt.Errorf("--algorithm %s: Katib on this cluster has no suggestion service for it (it has: %s)", algorithm, strings.Join(names, ", "))
+}
+
+// injectionEnabled makes sure Katib's webhook adds its metrics collector
+// to trial pods in ns: the namespace needs Katib's label, which fair adds
+// when it may.
+func injectionEnabled(ctx context.Context, c *deployer.Client, ns string, progress io.Writer) error {
+	n, err := c.Core.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	if err == nil && n.Labels[sweep.InjectionLabel] == "enabled" {
+		return nil
+	}
+	patch := fmt.Sprintf(`{"metadata":{"labels":{%q:"enabled"}}}`, sweep.InjectionLabel)
+	if _, perr := c.Core.CoreV1().Namespaces().Patch(ctx, ns, types.MergePatchType, []byte(patch), metav1.PatchOptions{FieldManager: deployer.FieldManager}); perr != nil {
+		return fmt.Errorf("namespace %s needs the label %s=enabled for Katib to read trials' metrics, and fair could not add it (%v); ask an administrator for: kubectl label namespace %s %s=enabled",
+			ns, sweep.InjectionLabel, firstLineOf(perr.Error()), ns, sweep.InjectionLabel)
+	}
+	fmt.Fprintf(progress, "labelled namespace %s %s=enabled (Katib reads trials' metrics there)\n", ns, sweep.InjectionLabel)
+	return nil
+}
+
+// makeRoomForSweep deletes a finished sweep of the same name (a rerun);
+// a running one is refused.
+func makeRoomForSweep(ctx context.Context, c *deployer.Client, ns, name string, progress io.Writer) error {
+	ri := c.Dynamic.Resource(sweep.ExperimentGVR).Namespace(ns)
+	st, err := sweep.Get(ctx, c.Dynamic, ns, name)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !st.Done() {
+		return fmt.Errorf("%w: sweep %s is still running in namespace %s; delete it first (fair sweep delete %s) or pick another --name", deployer.ErrNameTaken, name, ns, name)
+	}
+	fg := metav1.DeletePropagationForeground
+	if err := ri.Delete(ctx, name, metav1.DeleteOptions{PropagationPolicy: &fg}); err != nil && !apierrors.IsNotFound(err) {
+		return err
+	}
+	for i := 0; ; i++ {
+		if _, err := ri.Get(ctx, name, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+			break
+		}
+		if i > 600 {
+			return fmt.Errorf("sweep %s: the finished one of that name is still being deleted after 60 s", name)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	fmt.Fprintf(progress, "replaced the finished sweep %s (%s) of the same name\n", name, strings.ToLower(st.Phase))
+	return nil
+}
+
+// metricInSource refuses a sweep whose objective appears in none of the
+// source's files: its trials would all end without a metric.
+func metricInSource(path, metric string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil // not a local path (a package path): the build will say
+	}
+	root := path
+	if !st.IsDir() {
+		root = filepath.Dir(path)
+	}
+	found := false
+	errStop := errors.New("found")
+	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() {
+			if p != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "vendor" || d.Name() == "node_modules") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if info, err := d.Info(); err != nil || info.Size() > 4<<20 {
+			return nil
+		}
+		if b, err := os.ReadFile(p); err == nil && strings.Contains(string(b), metric) {
+			found = true
+			return errStop
+		}
+		return nil
+	})
+	if !found {
+		return fmt.Errorf("--objective %s: no file of %s mentions %q, so no trial would print %s=VALUE (Katib reads the program's output); --skip-metric-check submits anyway", metric, path, metric, metric)
+	}
+	return nil
+}
+
+func firstLineOf(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+// ListSweeps reads the sweeps of namespace ns (Katib's Experiments that
+// fair made), newest last; a cluster without Katib has none.
+func ListSweeps(ctx context.Context, c *deployer.Client, ns string) ([]*sweep.Status, error) {
+	if ok, err := c.Serves(sweep.ExperimentGVR); err != nil || !ok {
+		return nil, err
+	}
+	list, err := c.Dynamic.Resource(sweep.ExperimentGVR).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: deployer.LabelManagedBy + "=" + deployer.ManagedBy})
+	if err != nil {
+		return nil, err
+	}
+	trials, err := c.Dynamic.Resource(sweep.TrialGVR).Namespace(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	var out []*sweep.Status
+	for i := range list.Items {
+		e := &list.Items[i]
+		var mine []unstructured.Unstructured
+		for _, t := range trials.Items {
+			if t.GetLabels()[sweep.KatibExperimentLabel] == e.GetName() {
+				mine = append(mine, t)
+			}
+		}
+		out = append(out, sweep.FromObjects(e, mine))
+	}
+	return out, nil
+}
