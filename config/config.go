@@ -76,10 +76,30 @@ type Config struct {
 	OnInterrupt      string   `json:"onInterrupt,omitempty" desc:"What Ctrl-C does to a followed run: detach or cancel."`
 	Model            string   `json:"model,omitempty" desc:"train: the name the model in $FAIR_MODEL_DIR is saved under; serve: the model to serve (NAME[:TAG] or a reference)."`
 
+	// Sweep is what fair sweep searches, when its flags do not say
+	// (fair.yaml only: a section, not a key of its own).
+	Sweep *Sweep `json:"sweep,omitempty"`
+
 	// File is the fair.yaml the values were read from, if any.
 	File string `json:"-"`
 
 	origins map[string]string
+}
+
+// Sweep is the sweep: section of fair.yaml, the defaults of fair sweep's
+// flags of the same names.
+type Sweep struct {
+	Params            []string `json:"params,omitempty" desc:"Parameters to search: NAME=LO..HI[:log][:step=S] or NAME=a,b,c (--param)."`
+	Objective         string   `json:"objective,omitempty" desc:"The metric to optimize, printed by the program as NAME=VALUE (--objective)."`
+	Goal              string   `json:"goal,omitempty" desc:"minimize or maximize (--goal)."`
+	GoalValue         string   `json:"goalValue,omitempty" desc:"End the sweep once a trial reaches this value (--goal-value)."`
+	Metrics           []string `json:"metrics,omitempty" desc:"More metrics to record (--metric)."`
+	Algorithm         string   `json:"algorithm,omitempty" desc:"Katib's search algorithm, e.g. random, tpe, cmaes (--algorithm)."`
+	AlgorithmSettings []string `json:"algorithmSettings,omitempty" desc:"NAME=VALUE settings of the algorithm (--algorithm-setting)."`
+	Trials            int      `json:"trials,omitempty" desc:"Trials in all (--trials)."`
+	Parallel          int      `json:"parallel,omitempty" desc:"Trials at a time (--parallel)."`
+	MaxFailed         int      `json:"maxFailed,omitempty" desc:"End the sweep as failed after this many failed trials (--max-failed)."`
+	ParamArgs         bool     `json:"paramArgs,omitempty" desc:"Also pass each parameter as the argument --NAME=VALUE (--param-args)."`
 }
 
 // Origins of a value.
@@ -212,6 +232,9 @@ func (c *Config) loadFile(path string) error {
 		dst.Field(f.index).Set(src.Field(f.index))
 		c.origins[f.key] = path
 	}
+	if file.Sweep != nil {
+		c.Sweep = file.Sweep
+	}
 	c.File = path
 	return nil
 }
@@ -338,6 +361,13 @@ func (c *Config) Clone() *Config {
 			fv.Set(reflect.ValueOf(append([]string(nil), fv.Interface().([]string)...)))
 		}
 	}
+	if c.Sweep != nil {
+		s := *c.Sweep
+		s.Params = append([]string(nil), s.Params...)
+		s.Metrics = append([]string(nil), s.Metrics...)
+		s.AlgorithmSettings = append([]string(nil), s.AlgorithmSettings...)
+		n.Sweep = &s
+	}
 	return &n
 }
 
@@ -382,8 +412,8 @@ func fields() []field {
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
 		tag := strings.Split(sf.Tag.Get("json"), ",")[0]
-		if tag == "" || tag == "-" {
-			continue
+		if tag == "" || tag == "-" || sf.Type.Kind() == reflect.Pointer {
+			continue // sections (sweep) are not keys
 		}
 		env := sf.Tag.Get("env")
 		if env == "" {

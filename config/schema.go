@@ -39,6 +39,32 @@ func Schema() ([]byte, error) {
 		}
 		props[f.key] = p
 	}
+	sweep := map[string]any{}
+	st := reflect.TypeOf(Sweep{})
+	for i := 0; i < st.NumField(); i++ {
+		sf := st.Field(i)
+		p := map[string]any{"description": sf.Tag.Get("desc")}
+		switch sf.Type.Kind() {
+		case reflect.String:
+			p["type"] = "string"
+		case reflect.Int:
+			p["type"] = "integer"
+			p["minimum"] = 0
+		case reflect.Bool:
+			p["type"] = "boolean"
+		case reflect.Slice:
+			p["type"] = "array"
+			p["items"] = map[string]any{"type": "string"}
+		}
+		sweep[strings.Split(sf.Tag.Get("json"), ",")[0]] = p
+	}
+	sweep["goal"].(map[string]any)["enum"] = []string{"minimize", "maximize"}
+	props["sweep"] = map[string]any{
+		"description":          "What fair sweep searches when its flags do not say (a Katib Experiment's parameters, objective and trial counts).",
+		"type":                 "object",
+		"additionalProperties": false,
+		"properties":           sweep,
+	}
 	s := map[string]any{
 		"$schema":              "https://json-schema.org/draft/2020-12/schema",
 		"$id":                  SchemaID,

@@ -7,7 +7,8 @@
 // It prints loss=VALUE once per epoch, falling to that value, as a real
 // training loop would; Katib's StdOut collector reads those lines. With
 // FAIL_ABOVE set, a learning rate above it fails the program (exit 3), to
-// show that a failed trial is counted and the sweep goes on.
+// show that a failed trial is counted and the sweep goes on; EPOCH_SECONDS
+// makes each epoch take that long (the sweep benchmark's trials).
 //
 //	fair sweep ./examples/sweep-go -p lr=0.001..0.1:log -p layers=1..5 --objective loss --trials 6 --parallel 2
 package main
@@ -17,6 +18,7 @@ import (
 	"math"
 	"os"
 	"strconv"
+	"time"
 )
 
 func main() {
@@ -36,7 +38,9 @@ func main() {
 	}
 	final := math.Pow(math.Log10(lr)+2, 2) + 0.1*math.Pow(float64(layers-3), 2) + 0.05
 	const epochs = 3
+	pause, _ := strconv.ParseFloat(os.Getenv("EPOCH_SECONDS"), 64)
 	for e := 1; e <= epochs; e++ {
+		time.Sleep(time.Duration(pause * float64(time.Second)))
 		fmt.Printf("epoch=%d loss=%.6f\n", e, final+float64(epochs-e)*0.5)
 	}
 }

@@ -30,6 +30,36 @@ type sweepFlags struct {
 	args, skipMetricCheck     bool
 }
 
+// fromConfig takes fair.yaml's sweep: section for each flag not given.
+func (f *sweepFlags) fromConfig(cmd *cobra.Command, c *config.Sweep) {
+	if c == nil {
+		return
+	}
+	set := func(flag string, apply func()) {
+		if !cmd.Flags().Changed(flag) {
+			apply()
+		}
+	}
+	set("param", func() { f.params = append([]string(nil), c.Params...) })
+	set("metric", func() { f.metrics = append([]string(nil), c.Metrics...) })
+	set("algorithm-setting", func() { f.settings = append([]string(nil), c.AlgorithmSettings...) })
+	for flag, v := range map[string]*string{"objective": &f.objective, "goal": &f.goal, "goal-value": &f.goalVal, "algorithm": &f.algorithm} {
+		from := map[string]string{"objective": c.Objective, "goal": c.Goal, "goal-value": c.GoalValue, "algorithm": c.Algorithm}[flag]
+		if from != "" {
+			set(flag, func() { *v = from })
+		}
+	}
+	for flag, v := range map[string]*int{"trials": &f.trials, "parallel": &f.parallel, "max-failed": &f.failed} {
+		from := map[string]int{"trials": c.Trials, "parallel": c.Parallel, "max-failed": c.MaxFailed}[flag]
+		if from != 0 {
+			set(flag, func() { *v = from })
+		}
+	}
+	if c.ParamArgs {
+		set("param-args", func() { f.args = true })
+	}
+}
+
 // spec reads the flags into a sweep spec; every mistake is one line,
 // before anything is built or created.
 func (f *sweepFlags) spec() (sweep.Spec, error) {
@@ -99,9 +129,13 @@ Katib's StdOut collector reads them, so a program that prints its loss needs
 no change. The objective's value of a trial is its lowest (minimize) or
 highest (maximize) printed value.
 
+fair.yaml's sweep: section (params, objective, goal, trials, parallel,
+algorithm, ...) gives what the flags do not.
+
 Then: fair sweep status NAME [-w], fair sweep logs NAME [TRIAL], fair sweep
 delete NAME; fair ps lists sweeps.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			sf.fromConfig(cmd, cfg.Sweep)
 			spec, err := sf.spec()
 			if err != nil {
 				return err

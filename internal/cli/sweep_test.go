@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -66,5 +67,39 @@ func TestSweepDryRun(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("missing %q in\n%s", want, out)
 		}
+	}
+}
+
+// fair.yaml's sweep: section gives what the flags do not; a flag wins.
+func TestSweepFromFairYAML(t *testing.T) {
+	dir := t.TempDir()
+	yaml := "sweep:\n  params: [\"lr=0.01..0.1:log\", \"opt=adam,sgd\"]\n  objective: loss\n  goal: maximize\n  trials: 5\n  parallel: 1\n  algorithm: tpe\n"
+	if err := os.WriteFile(filepath.Join(dir, "fair.yaml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(config.WithDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{"kubeconfig": filepath.Join(dir, "none"), "namespace": "ns"} {
+		cfg.Set(k, v, "test")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, _, err := runFair(ctx, cfg, "sweep", sweepDir, "--name", "y", "--trials", "4", "--dry-run=client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"maxTrialCount: 4", "parallelTrialCount: 1", "type: maximize", "algorithmName: tpe", "distribution: logUniform", "- sgd"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+	// A typo in the section names its line.
+	if err := os.WriteFile(filepath.Join(dir, "fair.yaml"), []byte("sweep:\n  objectiv: loss\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := config.Load(config.WithDir(dir)); err == nil || !strings.Contains(err.Error(), `line 2: unknown key "objectiv"`) {
+		t.Errorf("typo: %v", err)
 	}
 }
