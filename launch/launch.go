@@ -239,7 +239,7 @@ func Train(ctx context.Context, o Options) error {
 		return err
 	}
 	if cfg.Model != "" {
-		if err := saveModel(ctx, o, c, w); err != nil {
+		if err := saveModel(ctx, o, c, w, w.Name); err != nil {
 			return err
 		}
 	}

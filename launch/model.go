@@ -30,8 +30,9 @@ func ModelOptions(cfg *config.Config, ref string) artifact.Options {
 // saveModel makes training run w save its model: its image gets fair's pod
 // runtime, which runs the program with $FAIR_MODEL_DIR and, when it
 // succeeds on rank 0, pushes what it wrote there as
-// REGISTRY/models/NAME, tagged with the run's name and latest.
-func saveModel(ctx context.Context, o Options, c *deployer.Client, w *deployer.Workload) error {
+// REGISTRY/models/NAME, tagged with tag (the run's name; a sweep's
+// trial's) and latest.
+func saveModel(ctx context.Context, o Options, c *deployer.Client, w *deployer.Workload, tag string) error {
 	cfg := o.Config
 	name := cfg.Model
 	if strings.ContainsAny(name, ":/@") || deployer.DNSLabel(name, "") != name {
@@ -48,7 +49,7 @@ func saveModel(ctx context.Context, o Options, c *deployer.Client, w *deployer.W
 	if err != nil {
 		return fmt.Errorf("add fair's pod runtime to %s: %v", w.Image, err)
 	}
-	cmd := []string{podruntime.Path, "train", "--repo", models.Repo(c.PodRegistry(ctx, cfg.Registry), name), "--tag", w.Name}
+	cmd := []string{podruntime.Path, "train", "--repo", models.Repo(c.PodRegistry(ctx, cfg.Registry), name), "--tag", tag}
 	if podruntime.Insecure(cfg, cfg.Registry) {
 		cmd = append(cmd, "--insecure")
 	}
@@ -59,7 +60,7 @@ func saveModel(ctx context.Context, o Options, c *deployer.Client, w *deployer.W
 	if len(prog) == 0 {
 		return fmt.Errorf("image %s has no entrypoint or command to run", w.Image)
 	}
-	w.Env = append(w.Env, deployer.EnvVar{Name: "FAIR_RUN", Value: w.Name}, deployer.EnvVar{Name: "FAIR_IMAGE", Value: w.Image})
+	w.Env = append(w.Env, deployer.EnvVar{Name: "FAIR_RUN", Value: tag}, deployer.EnvVar{Name: "FAIR_IMAGE", Value: w.Image})
 	if rev := gitRevision(o.Path); o.Path != "" && rev != "" {
 		w.Env = append(w.Env, deployer.EnvVar{Name: "FAIR_GIT_REVISION", Value: rev})
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/fair-go/fair/build"
 	"github.com/fair-go/fair/deployer"
+	"github.com/fair-go/fair/models"
 	"github.com/fair-go/fair/podruntime"
 	"github.com/fair-go/fair/sweep"
 )
@@ -97,6 +98,13 @@ func Sweep(ctx context.Context, o Options, so SweepOptions) (*sweep.Status, erro
 		w.Namespace = c.Namespace
 	}
 	if o.DryRun == "" {
+		if cfg.Model != "" {
+			// Each trial saves its model as NAME:TRIAL; the best one
+			// becomes NAME:latest at the end.
+			if err := saveModel(ctx, o, c, w, sweep.TrialNameRef); err != nil {
+				return nil, err
+			}
+		}
 		ref, err := podruntime.WithShell(ctx, cfg, w.Image, build.Options{Progress: o.Progress, TTY: o.TTY})
 		if err != nil {
 			return nil, err
@@ -144,6 +152,15 @@ func Sweep(ctx context.Context, o Options, so SweepOptions) (*sweep.Status, erro
 		return st, err
 	}
 	WriteSweepResult(o.Out, st, st.BestCommand(o.Path, o.Image, spec.Args))
+	if cfg.Model != "" && st.Best != nil {
+		best := models.Repo(cfg.Registry, cfg.Model) + ":" + st.Best.Name
+		if err := models.Tag(ctx, best, "latest", ModelOptions(cfg, best)); err != nil {
+			fmt.Fprintf(o.Progress, "warning: the best trial's model: %v\n", err)
+		} else {
+			reportModel(ctx, o, st.Best.Name)
+			fmt.Fprintf(o.Progress, "the best trial's model is now %s:latest\n", cfg.Model)
+		}
+	}
 	if st.Phase == "Failed" {
 		return st, &SweepFailed{Status: st}
 	}

@@ -230,3 +230,21 @@ func FormatMetrics(m map[string]float64) string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// Tag gives the model at ref (NAME:TAG or by digest) another tag in its
+// repository: a sweep's best trial's model becomes latest.
+func Tag(ctx context.Context, ref, tag string, o artifact.Options) error {
+	r, err := name.ParseReference(ref, nameOpts(o)...)
+	if err != nil {
+		return fmt.Errorf("model reference %q: %v", ref, err)
+	}
+	desc, err := remote.Get(r, remoteOpts(ctx, o)...)
+	if err != nil {
+		return fmt.Errorf("read %s: %v", ref, err)
+	}
+	t := r.Context().Tag(tag)
+	if err := remote.Tag(t, desc, remoteOpts(ctx, o)...); err != nil {
+		return fmt.Errorf("tag %s: %v", t, err)
+	}
+	return nil
+}

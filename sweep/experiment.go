@@ -146,6 +146,10 @@ var TrialKinds = []deployer.Kind{deployer.KindJob, deployer.KindPyTorchJob, depl
 // trialNameParam is the trial parameter holding the trial's own name.
 const trialNameParam = "fairTrialName"
 
+// TrialNameRef stands for the trial's name anywhere in the workload (a
+// model's tag): Katib replaces it when it creates the trial.
+const TrialNameRef = "${trialParameters." + trialNameParam + "}"
+
 // Experiment is the Katib Experiment for sweep s whose trials run w (its
 // Name and Namespace are the sweep's): w as fair train would submit it,
 // with each parameter as an environment variable (and an argument with
@@ -173,7 +177,7 @@ func Experiment(s Spec, w *deployer.Workload, opts ...deployer.RenderOption) (*u
 		params = append(params, paramObject(p))
 		trialParams = append(trialParams, map[string]any{"name": p.Name, "reference": p.Name, "description": p.String()})
 	}
-	t.Env = append(t.Env, deployer.EnvVar{Name: "FAIR_TRIAL", Value: "${trialParameters." + trialNameParam + "}"}, deployer.EnvVar{Name: "FAIR_SWEEP", Value: w.Name})
+	t.Env = append(t.Env, deployer.EnvVar{Name: "FAIR_TRIAL", Value: TrialNameRef}, deployer.EnvVar{Name: "FAIR_SWEEP", Value: w.Name})
 	trialParams = append(trialParams, map[string]any{"name": trialNameParam, "reference": "${trialSpec.Name}", "description": "the trial's name"})
 	objs, err := deployer.Render(&t, opts...)
 	if err != nil {
@@ -261,7 +265,7 @@ func trialLabels(u *unstructured.Unstructured, sweep string) {
 		}
 		delete(labels, deployer.LabelRun)
 		labels[LabelSweep] = sweep
-		labels[LabelTrial] = "${trialParameters." + trialNameParam + "}"
+		labels[LabelTrial] = TrialNameRef
 	}
 	walk = func(v any) {
 		switch x := v.(type) {

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 )
@@ -42,5 +43,14 @@ func main() {
 	for e := 1; e <= epochs; e++ {
 		time.Sleep(time.Duration(pause * float64(time.Second)))
 		fmt.Printf("epoch=%d loss=%.6f\n", e, final+float64(epochs-e)*0.5)
+	}
+	// With --model, what lands in FAIR_MODEL_DIR is saved as the trial's
+	// model.
+	if dir := os.Getenv("FAIR_MODEL_DIR"); dir != "" {
+		b := fmt.Sprintf("{\"lr\": %g, \"layers\": %d}\n", lr, layers)
+		if err := os.WriteFile(filepath.Join(dir, "model.json"), []byte(b), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "save the model:", err)
+			os.Exit(1)
+		}
 	}
 }
