@@ -26,6 +26,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/fair-go/fair/keychain"
 )
 
 // Source is something that can be built into an image, one platform at a
@@ -165,7 +167,7 @@ func New(opts ...Option) (*Builder, error) {
 	b := &Builder{
 		platforms:   []v1.Platform{{OS: "linux", Architecture: runtime.GOARCH}},
 		epoch:       time.Unix(0, 0).UTC(),
-		keychain:    authn.DefaultKeychain,
+		keychain:    keychain.Default,
 		log:         io.Discard,
 		annotations: map[string]string{},
 	}

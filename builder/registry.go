@@ -13,6 +13,7 @@ import (
 
 	"github.com/fair-go/fair/internal/bytesize"
 	"github.com/fair-go/fair/internal/pushretry"
+	"github.com/fair-go/fair/keychain"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -59,7 +60,7 @@ func (r *Registry) Publish(ctx context.Context, a Artifact, repo string) (*Publi
 	ct := &countingTransport{next: base, log: r.blobLog()}
 	kc := r.Keychain
 	if kc == nil {
-		kc = authn.DefaultKeychain
+		kc = keychain.Default
 	}
 	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc), remote.WithTransport(ct)}
 	err = pushretry.Do(ctx, func() error {
@@ -203,7 +204,7 @@ func (r *Registry) Check(ctx context.Context, repo string) error {
 	}
 	kc := r.Keychain
 	if kc == nil {
-		kc = authn.DefaultKeychain
+		kc = keychain.Default
 	}
 	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc)}
 	if r.Transport != nil {

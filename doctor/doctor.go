@@ -19,7 +19,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	authorizationv1 "k8s.io/api/authorization/v1"
@@ -28,6 +27,7 @@ import (
 	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/deployer"
 	"github.com/fair-go/fair/kernel"
+	"github.com/fair-go/fair/keychain"
 	notebookext "github.com/fair-go/fair/notebook-ext"
 	"github.com/fair-go/fair/podruntime"
 )
@@ -109,7 +109,7 @@ func registry(ctx context.Context, cfg *config.Config, timeout time.Duration) Re
 		return r
 	}
 	tr := &http.Transport{Proxy: http.ProxyFromEnvironment, DialContext: (&net.Dialer{Timeout: timeout}).DialContext, ResponseHeaderTimeout: timeout}
-	if err := remote.CheckPushPermission(repo.Tag("fair-doctor"), authn.DefaultKeychain, tr); err != nil {
+	if err := remote.CheckPushPermission(repo.Tag("fair-doctor"), keychain.Default, tr); err != nil {
 		r.Level, r.Detail = Fail, fmt.Sprintf("%s: cannot push: %s", repo.RegistryStr(), firstLine(err.Error()))
 		var ue *url.Error
 		switch {

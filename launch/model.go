@@ -10,13 +10,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/fair-go/fair/build"
 	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/deployer"
 	"github.com/fair-go/fair/internal/bytesize"
+	"github.com/fair-go/fair/keychain"
 	"github.com/fair-go/fair/models"
 	"github.com/fair-go/fair/pipeline/artifact"
 	"github.com/fair-go/fair/podruntime"
@@ -24,7 +24,7 @@ import (
 
 // ModelOptions reach the registry that holds cfg's models.
 func ModelOptions(cfg *config.Config, ref string) artifact.Options {
-	return artifact.Options{Insecure: podruntime.Insecure(cfg, ref), Remote: []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}}
+	return artifact.Options{Insecure: podruntime.Insecure(cfg, ref), Remote: []remote.Option{remote.WithAuthFromKeychain(keychain.Default)}}
 }
 
 // saveModel makes training run w save its model: its image gets fair's pod

@@ -8,12 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/fair-go/fair"
 	"github.com/fair-go/fair/build"
 	"github.com/fair-go/fair/config"
+	"github.com/fair-go/fair/keychain"
 )
 
 // Image builds the runtime image from the source embedded in this fair
@@ -49,7 +49,7 @@ func Load(ctx context.Context, cfg *config.Config, ref string, o build.Options) 
 			return nil, err
 		}
 	}
-	return New(ctx, ref, Insecure(cfg, ref), remote.WithAuthFromKeychain(authn.DefaultKeychain))
+	return New(ctx, ref, Insecure(cfg, ref), remote.WithAuthFromKeychain(keychain.Default))
 }
 
 // Insecure reports whether ref's registry is reached over plain HTTP: it

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -21,6 +20,7 @@ import (
 	"github.com/fair-go/fair/build"
 	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/internal/pushretry"
+	"github.com/fair-go/fair/keychain"
 )
 
 // ShellDir holds fair's shell (cmd/fair-sh) as "sh" in images WithShell
@@ -42,7 +42,7 @@ func WithShell(ctx context.Context, cfg *config.Config, ref string, o build.Opti
 	if err != nil {
 		return "", err
 	}
-	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(keychain.Default)}
 	nopts := func(r string) []name.Option {
 		if Insecure(cfg, r) {
 			return []name.Option{name.Insecure}
