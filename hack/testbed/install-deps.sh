@@ -7,6 +7,9 @@
 #     hack/kserve, into $T/bin
 #   - Argo's workflow-controller and argoexec built from hack/argo into $T/bin
 #     (FAIR_TESTBED_ARGO=0 skips them)
+#   - Katib's controller, DB manager, goptuna suggestion service and file
+#     metrics collector built from hack/katib into $T/bin, and Debian's
+#     PostgreSQL for its database (FAIR_TESTBED_KATIB=0 skips them)
 # Set FAIR_TESTBED_NO_APT=1 to skip apt (e.g. when the packages come from elsewhere).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -17,6 +20,8 @@ source "$HERE/../timing.sh"
 
 PKGS="etcd-server containerd runc containernetworking-plugins docker-registry iptables conntrack
       socat ebtables ethtool openssl curl bc iproute2 kmod procps"
+# Katib's database; setpriv (util-linux) runs it as the user postgres.
+[ "${FAIR_TESTBED_KATIB:-1}" = 0 ] || PKGS="$PKGS postgresql util-linux"
 if [ "${FAIR_TESTBED_NO_APT:-}" != 1 ]; then
 	missing=
 	for p in $PKGS; do
@@ -34,7 +39,7 @@ if [ "${FAIR_TESTBED_NO_APT:-}" != 1 ]; then
 	fi
 fi
 # Debian starts these as services on install; the test bed runs its own.
-for s in containerd docker-registry etcd; do
+for s in containerd docker-registry etcd postgresql; do
 	if command -v systemctl >/dev/null && systemctl is-active -q "$s" 2>/dev/null; then
 		log "note: system service $s is running; the test bed uses its own instance and ports"
 	fi
@@ -66,5 +71,11 @@ timed "test bed: KServe controller" "$HERE/../kserve/build.sh" "$T/bin"
 if [ "${FAIR_TESTBED_ARGO:-1}" != 0 ]; then
 	log "building Argo's workflow-controller and argoexec ($ARGO) from hack/argo"
 	timed "test bed: Argo workflow-controller and argoexec" "$HERE/../argo/build.sh" "$T/bin"
+fi
+# Katib (hyperparameter tuning), its own module like KServe's, with the same
+# Kubernetes libraries, so most of its packages come from the build cache.
+if [ "${FAIR_TESTBED_KATIB:-1}" != 0 ]; then
+	log "building Katib's controller, DB manager, suggestion service and metrics collector ($KATIB) from hack/katib"
+	timed "test bed: Katib" "$HERE/../katib/build.sh" "$T/bin"
 fi
 log "done; tools in $T/bin"

@@ -21,9 +21,11 @@ was_up=0
 
 # registry and its forwarder for pods, etcd, containerd, the five
 # Kubernetes components, CoreDNS, the Training Operator, JobSet, Trainer
-# v2, KServe, and Argo's workflow controller unless left out.
-want=15
-[ "${FAIR_TESTBED_ARGO:-1}" != 0 ] || want=14
+# v2, KServe, Katib (PostgreSQL, its DB manager, its controller) and Argo's
+# workflow controller, less those left out.
+want=18
+[ "${FAIR_TESTBED_ARGO:-1}" != 0 ] || want=$((want - 1))
+[ "${FAIR_TESTBED_KATIB:-1}" != 0 ] || want=$((want - 3))
 "$TB" up
 first=$(pids)
 [ "$(echo "$first" | wc -w)" = "$want" ] || fail "want $want processes after up, have: $first"
