@@ -10,6 +10,12 @@
 // It is a POSIX shell (mvdan.cc/sh) that runs external programs as any
 // shell does; echo, test and redirections are built in, and head (Katib's
 // early-stopping check) is done in this process.
+//
+// Under Katib it also waits for the collector: the sidecar looks for the
+// trial's process once, when it starts, and fails the trial when that
+// process has already ended ("unable to find main pid"), which a program
+// of a few milliseconds does. So this shell starts the program once the
+// collector runs and stays until it has been up for a moment.
 package main
 
 import (
@@ -23,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"mvdan.cc/sh/v3/interp"
 	"mvdan.cc/sh/v3/syntax"
@@ -44,6 +51,9 @@ func run(ctx context.Context, args []string) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sh:", err)
 		return 2
+	}
+	if strings.Contains(args[1], katibDir) {
+		defer waitCollector("/proc", 2*time.Minute, time.Second)()
 	}
 	params := []string{"--"}
 	if len(args) > 3 {
@@ -75,6 +85,49 @@ func run(ctx context.Context, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// katibDir is where Katib's wrapper sends a trial's output.
+const katibDir = "/var/log/katib/"
+
+// waitCollector waits (at most max) until Katib's metrics collector runs
+// in the pod's shared process namespace (proc), and returns a function
+// that waits until it has run for at least settle: by then it has taken
+// this process as the trial's.
+func waitCollector(proc string, max, settle time.Duration) func() {
+	deadline := time.Now().Add(max)
+	for {
+		if collectorRunning(proc) {
+			seen := time.Now()
+			return func() { time.Sleep(time.Until(seen.Add(settle))) }
+		}
+		if time.Now().After(deadline) {
+			fmt.Fprintln(os.Stderr, "sh: Katib's metrics collector did not start; running the trial anyway")
+			return func() {}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// collectorRunning reports a process whose command line has the
+// collector's -s-db flag (the DB manager's address, which Katib always
+// passes it).
+func collectorRunning(proc string) bool {
+	dirs, err := os.ReadDir(proc)
+	if err != nil {
+		return false
+	}
+	self := strconv.Itoa(os.Getpid())
+	for _, d := range dirs {
+		if d.Name() == self || d.Name()[0] < '0' || d.Name()[0] > '9' {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(proc, d.Name(), "cmdline"))
+		if err == nil && strings.Contains("\x00"+string(b), "\x00-s-db\x00") {
+			return true
+		}
+	}
+	return false
 }
 
 // head prints the first lines of a file: "head [-n N] FILE".

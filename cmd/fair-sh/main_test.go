@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestKatibWrapper runs the script Katib's pod webhook makes of a trial's
@@ -62,5 +63,34 @@ func TestHeadAndErrors(t *testing.T) {
 	}
 	if got := run(context.Background(), []string{"script.sh"}); got != 2 {
 		t.Fatalf("no -c: status %d, want 2", got)
+	}
+}
+
+func TestWaitCollector(t *testing.T) {
+	proc := t.TempDir()
+	os.MkdirAll(filepath.Join(proc, "7"), 0o755)
+	os.WriteFile(filepath.Join(proc, "7", "cmdline"), []byte("/app/train\x00--s-db-like\x00"), 0o644)
+	start := time.Now()
+	waitCollector(proc, 200*time.Millisecond, 0)()
+	if d := time.Since(start); d < 200*time.Millisecond {
+		t.Fatalf("returned after %v with no collector", d)
+	}
+
+	// The collector appears while the shell waits; the shell then stays
+	// until it has run for settle.
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		os.MkdirAll(filepath.Join(proc, "19"), 0o755)
+		os.WriteFile(filepath.Join(proc, "19", "cmdline"), []byte("/app/collector\x00-t\x00tr\x00-s-db\x00katib-db-manager.kubeflow:6789\x00"), 0o644)
+	}()
+	start = time.Now()
+	done := waitCollector(proc, 5*time.Second, 300*time.Millisecond)
+	seen := time.Since(start)
+	if seen < 100*time.Millisecond || seen > 2*time.Second {
+		t.Fatalf("saw the collector after %v", seen)
+	}
+	done()
+	if d := time.Since(start); d < seen+250*time.Millisecond {
+		t.Fatalf("left %v after start, before the collector had run 300ms", d)
 	}
 }
