@@ -35,7 +35,7 @@ until $KUBECTL -n $NS get serviceaccount default >/dev/null 2>&1; do sleep 0.2; 
 # each trial pod's first Running, stamped with this machine's clock.
 $KUBECTL -n $NS get trials.kubeflow.org -w --no-headers -o custom-columns=N:.metadata.name 2>/dev/null |
 	while read -r n; do echo "$n $(now)"; done >"$WORK/created" &
-$KUBECTL -n $NS get pods -l fair.dev/sweep=bench -w --no-headers -o 'custom-columns=T:.metadata.labels.fair\.dev/trial,P:.status.phase' 2>/dev/null |
+$KUBECTL -n $NS get pods -l fair.dev/sweep=bench,fair.dev/trial -w --no-headers -o 'custom-columns=T:.metadata.labels.fair\.dev/trial,P:.status.phase' 2>/dev/null |
 	while read -r n p; do [ "$p" = Running ] && echo "$n $(now)"; done >"$WORK/running" &
 sleep 1.5
 

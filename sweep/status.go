@@ -121,8 +121,15 @@ func FromObjects(e *unstructured.Unstructured, trials []unstructured.Unstructure
 	if t, ok := timeAt(e.Object, "status", "completionTime"); ok {
 		s.Completed = t
 	}
+	order := map[string]int{}
+	for i, n := range s.ParamNames {
+		order[n] = i
+	}
 	for i := range trials {
 		t := trialOf(&trials[i], s.Objective, s.Goal)
+		// Katib lists assignments in an order of its own; the sweep's is
+		// the user's.
+		sort.SliceStable(t.Params, func(a, b int) bool { return order[t.Params[a].Name] < order[t.Params[b].Name] })
 		s.Trials = append(s.Trials, t)
 		switch {
 		case t.Phase == PhaseSucceeded:

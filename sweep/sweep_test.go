@@ -202,7 +202,7 @@ func trialObj(name, created, phase string, lr, loss string) unstructured.Unstruc
 		st["observation"] = map[string]any{"metrics": []any{map[string]any{"name": "loss", "min": loss, "max": "9", "latest": loss}}}
 	}
 	return obj(map[string]any{"metadata": map[string]any{"name": name, "creationTimestamp": created},
-		"spec":   map[string]any{"parameterAssignments": []any{map[string]any{"name": "lr", "value": lr}}},
+		"spec":   map[string]any{"parameterAssignments": []any{map[string]any{"name": "opt", "value": "sgd"}, map[string]any{"name": "lr", "value": lr}}},
 		"status": st})
 }
 
@@ -212,7 +212,8 @@ func TestStatusTableChart(t *testing.T) {
 		"spec": map[string]any{"maxTrialCount": int64(4), "parallelTrialCount": int64(2),
 			"objective":  map[string]any{"objectiveMetricName": "loss", "type": "minimize"},
 			"algorithm":  map[string]any{"algorithmName": "random"},
-			"parameters": []any{map[string]any{"name": "lr", "parameterType": "double", "feasibleSpace": map[string]any{"min": "0.1", "max": "1", "distribution": "logUniform"}}}},
+			"parameters": []any{map[string]any{"name": "lr", "parameterType": "double", "feasibleSpace": map[string]any{"min": "0.1", "max": "1", "distribution": "logUniform"}},
+				map[string]any{"name": "opt", "parameterType": "categorical", "feasibleSpace": map[string]any{"list": []any{"adam", "sgd"}}}}},
 		"status": map[string]any{"conditions": []any{map[string]any{"type": "Running", "status": "False"}, map[string]any{"type": "Succeeded", "status": "True", "reason": "ExperimentMaxTrialsReached"}},
 			"currentOptimalTrial": map[string]any{"bestTrialName": "sw-b"}},
 	})
@@ -226,7 +227,7 @@ func TestStatusTableChart(t *testing.T) {
 	if !st.Done() || st.Phase != "Succeeded" || st.Succeeded != 2 || st.FailedCount != 2 || st.Best == nil || st.Best.Name != "sw-b" || *st.Best.Objective != 0.1 {
 		t.Fatalf("%+v", st)
 	}
-	if st.Trials[0].Name != "sw-a" || st.ParamSpecs[0] != "lr=0.1..1:log" {
+	if st.Trials[0].Name != "sw-a" || st.ParamSpecs[0] != "lr=0.1..1:log" || st.ParamSpecs[1] != "opt=adam,sgd" || st.Trials[0].Params[0].Name != "lr" {
 		t.Fatalf("order or spec: %v %v", st.Trials[0].Name, st.ParamSpecs)
 	}
 	var b strings.Builder
@@ -239,10 +240,10 @@ func TestStatusTableChart(t *testing.T) {
 	if sum := st.Summary(); !strings.Contains(sum, "best loss=0.1 (sw-b)") || !strings.Contains(sum, "4/4 trials") {
 		t.Fatal(sum)
 	}
-	if cmd := st.BestCommand("./train dir", "", true); cmd != "fair train -e LR=0.2 './train dir' -- --lr=0.2" {
+	if cmd := st.BestCommand("./train dir", "", true); cmd != "fair train -e LR=0.2 -e OPT=sgd './train dir' -- --lr=0.2 --opt=sgd" {
 		t.Fatal(cmd)
 	}
-	if cmd := st.BestCommand("", "", false); cmd != "%%kf train -e LR=0.2" {
+	if cmd := st.BestCommand("", "", false); cmd != "%%kf train -e LR=0.2 -e OPT=sgd" {
 		t.Fatal(cmd)
 	}
 	svg := st.SVG()

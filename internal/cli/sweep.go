@@ -230,7 +230,7 @@ func newSweepLogsCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command
 			if _, err := getSweep(ctx, c, args[0]); err != nil {
 				return err
 			}
-			sel := sweep.LabelSweep + "=" + args[0]
+			sel := sweep.LabelSweep + "=" + args[0] + "," + sweep.LabelTrial // the suggestion service has the sweep label too
 			if len(args) == 2 {
 				sel += "," + sweep.LabelTrial + "=" + args[1]
 			}
@@ -297,6 +297,7 @@ func trialLogs(ctx context.Context, io *iostreams.IOStreams, c *deployer.Client,
 }
 
 func newSweepDeleteCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
+	wait := true
 	cmd := &cobra.Command{
 		Use:   "delete NAME...",
 		Short: "Delete sweeps with their trials",
@@ -306,14 +307,31 @@ func newSweepDeleteCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Comma
 			if err != nil {
 				return err
 			}
+			ctx := cmd.Context()
+			ri := c.Dynamic.Resource(sweep.ExperimentGVR).Namespace(c.Namespace)
 			fg := metav1.DeletePropagationForeground
 			for _, n := range args {
-				err := c.Dynamic.Resource(sweep.ExperimentGVR).Namespace(c.Namespace).Delete(cmd.Context(), n, metav1.DeleteOptions{PropagationPolicy: &fg})
+				err := ri.Delete(ctx, n, metav1.DeleteOptions{PropagationPolicy: &fg})
 				if apierrors.IsNotFound(err) {
 					return fmt.Errorf("no sweep %s in namespace %s", n, c.Namespace)
 				}
 				if err != nil {
 					return err
+				}
+				// As kubectl delete: return once it is gone, trials and
+				// suggestion service first (foreground deletion).
+				for i := 0; wait; i++ {
+					if _, err := ri.Get(ctx, n, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+						break
+					}
+					if i == 1200 {
+						return fmt.Errorf("sweep %s: still being deleted after 2 minutes", n)
+					}
+					select {
+					case <-ctx.Done():
+						return ctx.Err()
+					case <-time.After(100 * time.Millisecond):
+					}
 				}
 				fmt.Fprintf(io.Out, "sweep %s deleted\n", n)
 			}
@@ -321,6 +339,7 @@ func newSweepDeleteCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Comma
 		},
 	}
 	addClusterFlags(cmd, cfg)
+	cmd.Flags().BoolVar(&wait, "wait", true, "return once the sweep and its trials are gone")
 	return cmd
 }
 
