@@ -210,8 +210,8 @@ func TestStatusTableChart(t *testing.T) {
 	e := obj(map[string]any{
 		"metadata": map[string]any{"name": "sw", "namespace": "ns", "creationTimestamp": "2026-01-01T00:00:00Z", "labels": map[string]any{"fair.dev/kind": "job"}},
 		"spec": map[string]any{"maxTrialCount": int64(4), "parallelTrialCount": int64(2),
-			"objective":  map[string]any{"objectiveMetricName": "loss", "type": "minimize"},
-			"algorithm":  map[string]any{"algorithmName": "random"},
+			"objective": map[string]any{"objectiveMetricName": "loss", "type": "minimize"},
+			"algorithm": map[string]any{"algorithmName": "random"},
 			"parameters": []any{map[string]any{"name": "lr", "parameterType": "double", "feasibleSpace": map[string]any{"min": "0.1", "max": "1", "distribution": "logUniform"}},
 				map[string]any{"name": "opt", "parameterType": "categorical", "feasibleSpace": map[string]any{"list": []any{"adam", "sgd"}}}}},
 		"status": map[string]any{"conditions": []any{map[string]any{"type": "Running", "status": "False"}, map[string]any{"type": "Succeeded", "status": "True", "reason": "ExperimentMaxTrialsReached"}},

@@ -386,3 +386,59 @@ func TestKfDeployNotebook(t *testing.T) {
 		}
 	}
 }
+
+// TestKfSweepNotebook runs %%kf sweep through nbconvert on the test bed's
+// Katib: the cell is each trial's program; the saved notebook holds the
+// final table and the chart of the objective per trial, shown once and
+// updated in place; a bad spec is one line and the kernel carries on.
+func TestKfSweepNotebook(t *testing.T) {
+	t.Parallel()
+	if os.Getenv("FAIR_TESTBED_KATIB") == "0" {
+		t.Skip("FAIR_TESTBED_KATIB=0: the test bed runs without Katib")
+	}
+	tb := testbed.Env(t)
+	b := onBed(t, setup(t), tb)
+	dir := t.TempDir()
+	cells := []string{
+		"import (\n\t\"fmt\"\n\t\"math\"\n\t\"os\"\n\t\"strconv\"\n)",
+		"%%kf sweep -p lr=0.001..0.1:log --objective loss --trials 3 --parallel 3 --name kf-sweep --algorithm-setting random_state=3\n" +
+			"lr, _ := strconv.ParseFloat(os.Getenv(\"LR\"), 64)\nfmt.Printf(\"loss=%.6f\\n\", math.Pow(math.Log10(lr)+2, 2))",
+		"%kf sweep -p lr=abc --objective loss --name kf-bad",
+		"%kf sweep status kf-sweep",
+		`fmt.Println("kernel still here")`,
+	}
+	var src []string
+	for _, c := range cells {
+		j, _ := json.Marshal(c)
+		src = append(src, `{"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [], "source": `+string(j)+`}`)
+	}
+	doc := `{"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "fair", "display_name": "Go (fair)", "language": "go"}}, "cells": [` + strings.Join(src, ",") + `]}`
+	path := filepath.Join(dir, "sweep.ipynb")
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	nb := b.runFile(t, path, 900)
+	for _, i := range []int{1, 2, 4, 5} {
+		if e := nb.err(i); e != nil {
+			t.Errorf("cell %d: %s: %s", i, e.EName, e.EValue)
+		}
+	}
+	texts, htmls := nb.data(2, "text/plain"), nb.data(2, "text/html")
+	if len(texts) != 1 || len(htmls) != 1 {
+		t.Fatalf("sweep display shown %d/%d times, want once, updated in place", len(texts), len(htmls))
+	}
+	expect(t, "final table", texts[0], "sweep kf-sweep: Succeeded, 3/3 trials")
+	h := htmls[0]
+	if !strings.Contains(h, "<svg") || strings.Count(h, "<circle") != 3 || !strings.Contains(h, "best so far") || !strings.Contains(h, "★") {
+		t.Errorf("chart in the saved notebook:\n%s", h)
+	}
+	expect(t, "best trial and command", nb.stdout(2), "train with them: %%kf train -e LR=")
+	if e := nb.stderr(2); e != "" {
+		t.Errorf("%%%%kf sweep wrote to stderr, which Jupyter shows as an error:\n%s", e)
+	}
+	if e := nb.err(3); e == nil || !strings.Contains(e.EValue, `parameter lr: "abc" is neither a range`) || strings.Contains(strings.TrimSpace(e.EValue), "\n") {
+		t.Errorf("cell 3: want one line about lr=abc, got %+v", e)
+	}
+	expect(t, "status", nb.stdout(4), "sweep kf-sweep: Succeeded")
+	expect(t, "the kernel carries on", nb.stdout(5), "kernel still here")
+}
