@@ -100,7 +100,9 @@ func (s *DockerfileSource) Build(ctx context.Context, bc *Context, p v1.Platform
 			"platform": p.String(),
 		},
 		LocalMounts: map[string]fsutil.FS{"context": ctxFS, "dockerfile": dfFS},
-		Session:     []session.Attachable{authprovider.NewDockerAuthProvider(dockerCfg, nil)},
+		Session: []session.Attachable{authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
+			AuthConfigProvider: authprovider.LoadAuthConfig(dockerCfg),
+		})},
 		Exports: []bk.ExportEntry{{
 			Type:  bk.ExporterOCI,
 			Attrs: map[string]string{"source-date-epoch": fmt.Sprint(bc.Epoch().Unix()), "rewrite-timestamp": "true"},

@@ -33,7 +33,7 @@ if [ -n "$missing" ]; then
 fi
 
 # Go tools, pinned, into $TOOLS/bin.
-BUILDKIT=github.com/moby/buildkit@v0.18.2
+BUILDKIT=github.com/moby/buildkit@v0.34.2
 KO=github.com/google/ko@v0.19.1
 STATICCHECK=honnef.co/go/tools@v0.8.2
 mkdir -p "$TOOLS/bin"
@@ -46,7 +46,29 @@ install_tool() { # name module@version [package path]
 	GOBIN=$TOOLS/bin GOFLAGS=-mod=mod nice -n 10 go install -trimpath "$target"
 	echo "$modv" >"$stamp"
 }
-install_tool buildkitd "$BUILDKIT" /cmd/buildkitd
+# BuildKit's go.mod has exclude directives, so `go install .../cmd/buildkitd@v`
+# is refused: build it in a scratch module that requires BuildKit and copies
+# its go and exclude lines (the same dependency versions as BuildKit's own).
+install_buildkitd() { # module@version
+	local modv=$1 mod=${1%@*} ver=${1#*@}
+	local stamp="$TOOLS/bin/.buildkitd.version"
+	if [ -x "$TOOLS/bin/buildkitd" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$modv" ]; then return; fi
+	log "go build $modv /cmd/buildkitd"
+	local tmp gomod
+	tmp=$(mktemp -d)
+	gomod=$(cd "$tmp" && go mod download -json "$modv" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')
+	{
+		printf 'module fair.local/buildkitd\n\n'
+		grep '^go ' "$gomod"
+		printf '\nrequire %s %s\n\n' "$mod" "$ver"
+		awk '/^exclude \(/,/^\)/' "$gomod"
+	} >"$tmp/go.mod"
+	(cd "$tmp" && GOBIN=$TOOLS/bin GOFLAGS=-mod=mod nice -n 10 go install -trimpath \
+		-ldflags "-X $mod/version.Version=$ver -X $mod/version.Package=$mod" "$mod/cmd/buildkitd")
+	rm -rf "$tmp"
+	echo "$modv" >"$stamp"
+}
+install_buildkitd "$BUILDKIT"
 install_tool staticcheck "$STATICCHECK" /cmd/staticcheck
 if [ "${1:-}" = bench ]; then
 	install_tool ko "$KO"
