@@ -48,14 +48,16 @@ wall=$(echo "$(now) - $t0" | bc)
 "$WORK/fair" sweep status bench -n $NS --kubeconfig "$KUBECONFIG" -o json >"$WORK/status.json"
 sleep 1
 
-# The same Job, created directly, TRIALS times (one at a time).
+# The same Job, created directly, TRIALS times (one at a time), timed the
+# same way: from the watch's first sight of the Job to its pod Running.
 for i in $(seq "$TRIALS"); do
 	name=direct-$i
-	rm -f "$WORK/t"
+	rm -f "$WORK/t" "$WORK/c"
 	$KUBECTL -n $NS get pods -l job-name=$name -w --no-headers -o custom-columns=P:.status.phase 2>/dev/null |
 		while read -r p; do if [ "$p" = Running ]; then now >"$WORK/t"; break; fi; done &
+	$KUBECTL -n $NS get jobs --field-selector metadata.name=$name -w --no-headers -o custom-columns=N:.metadata.name 2>/dev/null |
+		while read -r _; do now >"$WORK/c"; break; done &
 	sleep 1.5
-	c0=$(now)
 	$KUBECTL -n $NS create -f - >/dev/null <<YAML
 apiVersion: batch/v1
 kind: Job
@@ -71,15 +73,15 @@ spec:
         env: [{name: LR, value: "0.01"}, {name: EPOCH_SECONDS, value: "1"}]
 YAML
 	for _ in $(seq 600); do [ -s "$WORK/t" ] && break; sleep 0.05; done
-	[ -s "$WORK/t" ] || { echo "direct job $name never Running" >&2; exit 1; }
-	echo "$(cat "$WORK/t") - $c0" | bc >>"$WORK/direct"
+	[ -s "$WORK/t" ] && [ -s "$WORK/c" ] || { echo "direct job $name never Running" >&2; exit 1; }
+	echo "$(cat "$WORK/t") - $(cat "$WORK/c")" | bc >>"$WORK/direct"
 done
 
-# Per trial: Running - created.
-while read -r n c; do
+# Per trial: Running - created (the watch's first line of each trial).
+awk '!seen[$1]++' "$WORK/created" | while read -r n c; do
 	r=$(awk -v n="$n" '$1 == n {print $2; exit}' "$WORK/running")
 	[ -n "$r" ] && echo "$r - $c" | bc >>"$WORK/trial"
-done <"$WORK/created"
+done
 
 trial=$(median <"$WORK/trial")
 direct=$(median <"$WORK/direct")
