@@ -30,6 +30,7 @@ import (
 	"github.com/fair-go/fair/keychain"
 	notebookext "github.com/fair-go/fair/notebook-ext"
 	"github.com/fair-go/fair/podruntime"
+	"github.com/fair-go/fair/sweep"
 )
 
 // Level says how much a failed check matters.
@@ -205,7 +206,19 @@ func cluster(ctx context.Context, cfg *config.Config, o Options) []Result {
 	if rts, err := c.Runtimes(ctx); err == nil && len(rts) > 0 {
 		kinds.Detail += "; TrainJob runtimes: " + strings.Join(rts, ", ")
 	}
-	return append(out, kinds)
+	out = append(out, kinds)
+
+	// Sweeps need Katib; nothing else does, so its absence is a warning.
+	sweeps := Result{Name: "sweeps"}
+	if ok, err := c.Serves(sweep.ExperimentGVR); err == nil && ok {
+		sweeps.Level, sweeps.Detail = OK, "Katib serves Experiments (fair sweep)"
+	} else if err == nil {
+		sweeps.Level, sweeps.Detail, sweeps.Fix = Warn, "no Katib: fair sweep cannot run", "install Katib: "+sweep.KatibInstall
+	}
+	if sweeps.Level != "" {
+		out = append(out, sweeps)
+	}
+	return out
 }
 
 func buildkit(cfg *config.Config, timeout time.Duration) Result {

@@ -24,10 +24,6 @@ import (
 	"github.com/fair-go/fair/sweep"
 )
 
-// KatibInstall is how a cluster gets Katib, for the message fair gives
-// where it is missing.
-const KatibInstall = `kubectl apply --server-side -k "github.com/kubeflow/katib.git/manifests/v1beta1/installs/katib-standalone?ref=v0.19.0"`
-
 // SweepOptions say how a sweep runs beside Options.
 type SweepOptions struct {
 	Spec sweep.Spec
@@ -272,7 +268,7 @@ func katibReady(ctx context.Context, c *deployer.Client, algorithm string) error
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("no Katib on this cluster (the API server does not serve kubeflow.org/v1beta1 Experiments); install it with: %s", KatibInstall)
+		return fmt.Errorf("no Katib on this cluster (the API server does not serve kubeflow.org/v1beta1 Experiments); install it with: %s", sweep.KatibInstall)
 	}
 	cm, err := c.Core.CoreV1().ConfigMaps("kubeflow").Get(ctx, "katib-config", metav1.GetOptions{})
 	if err != nil {

@@ -33,6 +33,10 @@ const (
 	InjectionLabel = "katib.kubeflow.org/metrics-collector-injection"
 )
 
+// KatibInstall is how a cluster gets Katib, for the messages fair gives
+// where it is missing.
+const KatibInstall = `kubectl apply --server-side -k "github.com/kubeflow/katib.git/manifests/v1beta1/installs/katib-standalone?ref=v0.19.0"`
+
 // Spec is a sweep: what to search, what to optimize, how many trials.
 type Spec struct {
 	Params    []Param

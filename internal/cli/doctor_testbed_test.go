@@ -2,6 +2,7 @@ package cli
 
 import (
 	"regexp"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +39,9 @@ func TestTestbedDoctor(t *testing.T) {
 	}
 	if l := line(out.String(), "ok", "kinds"); !strings.Contains(l, "trainjob") || !strings.Contains(l, "kserve") || !strings.Contains(l, "fair-go") {
 		t.Errorf("kinds: %q", l)
+	}
+	if os.Getenv("FAIR_TESTBED_KATIB") != "0" && !strings.Contains(line(out.String(), "ok", "sweeps"), "Katib serves Experiments") {
+		t.Errorf("sweeps:\n%s", out)
 	}
 
 	out, _, err = runFair(ctx, bedConfig(t, bed), "doctor", "--registry", "127.0.0.1:1/x")
