@@ -1,8 +1,8 @@
 package cli
 
 import (
-	"regexp"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
