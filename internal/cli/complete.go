@@ -88,6 +88,32 @@ func completeModels(cfg *config.Config) cobra.CompletionFunc {
 	}
 }
 
+// completeSweeps completes sweep names (the first argument only).
+func completeSweeps(cfg *config.Config) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(args) > 0 && cmd.Name() != "delete" {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		c, err := connect(cfg)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		list, err := launch.ListSweeps(ctx, c, c.Namespace)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []cobra.Completion
+		for _, s := range list {
+			if strings.HasPrefix(s.Name, toComplete) {
+				out = append(out, cobra.CompletionWithDesc(s.Name, "sweep "+s.Phase))
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
 // withCompletion wires the completions into the commands of root.
 func withCompletion(root *cobra.Command, cfg *config.Config) {
 	for _, c := range root.Commands() {
@@ -96,6 +122,12 @@ func withCompletion(root *cobra.Command, cfg *config.Config) {
 			c.ValidArgsFunction = completeRuns(cfg, false)
 		case "predict":
 			c.ValidArgsFunction = completeRuns(cfg, true)
+		case "sweep":
+			for _, sub := range c.Commands() {
+				if sub.Name() != "ls" {
+					sub.ValidArgsFunction = completeSweeps(cfg)
+				}
+			}
 		case "models":
 			for _, sub := range c.Commands() {
 				if sub.Name() == "show" || sub.Name() == "rm" {

@@ -143,6 +143,10 @@ func TestTestbedSweep(t *testing.T) {
 		t.Errorf("sweep ls: %v\n%s", err, ls)
 	}
 
+	comp, _, err := runFair(ctx, cfg, "__complete", "sweep", "logs", "")
+	if err != nil || !strings.Contains(comp.String(), "sw\tsweep Succeeded") {
+		t.Errorf("completion of sweep names: %v\n%s", err, comp)
+	}
 	ps, _, err := runFair(ctx, cfg, "ps")
 	if err != nil || !strings.Contains(ps.String(), "sweep") || !strings.Contains(ps.String(), "6/6") {
 		t.Errorf("ps: %v\n%s", err, ps)
