@@ -168,6 +168,9 @@ func Sweep(ctx context.Context, o Options, so SweepOptions) (*sweep.Status, erro
 func WriteSweepResult(w io.Writer, st *sweep.Status, command string) {
 	fmt.Fprintln(w, st.Summary())
 	_ = st.WriteTable(w)
+	if st.Done() && st.Message != "" {
+		fmt.Fprintf(w, "%s: %s\n", strings.ToLower(st.Phase), st.Message)
+	}
 	if st.Best == nil {
 		fmt.Fprintf(w, "no trial reported %s\n", st.Objective)
 		return
@@ -193,6 +196,7 @@ func FollowSweep(ctx context.Context, c *deployer.Client, ns, name string, o Opt
 	}
 	seen := map[string]string{}
 	var last *sweep.Status
+	drawn := 0 // lines of the table last drawn on a terminal
 	for {
 		st, err := sweep.Get(ctx, c.Dynamic, ns, name)
 		if err != nil {
@@ -215,12 +219,23 @@ func FollowSweep(ctx context.Context, c *deployer.Client, ns, name string, o Opt
 				continue
 			}
 			seen[t.Name], changed = state, true
-			if so.Observer == nil {
+			if so.Observer == nil && !o.TTY {
 				fmt.Fprintln(o.Progress, trialLine(st, t))
 			}
 		}
 		if seen[""] != st.Phase {
 			seen[""], changed = st.Phase, true
+		}
+		if o.TTY && so.Observer == nil && (changed || !st.Done()) {
+			// A terminal gets the table, redrawn in place (durations tick).
+			var b strings.Builder
+			b.WriteString(st.Summary() + "\n")
+			_ = st.WriteTable(&b)
+			if drawn > 0 {
+				fmt.Fprintf(o.Progress, "\x1b[%dA\x1b[J", drawn)
+			}
+			fmt.Fprint(o.Progress, b.String())
+			drawn = strings.Count(b.String(), "\n")
 		}
 		if changed && so.Observer != nil {
 			so.Observer(st)

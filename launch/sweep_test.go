@@ -7,9 +7,14 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/fair-go/fair/deployer"
+	"github.com/fair-go/fair/sweep"
 )
 
 // katibReady's answers for a cluster without Katib, with it, and with a
@@ -34,5 +39,48 @@ func TestKatibReady(t *testing.T) {
 	}
 	if err := katibReady(ctx, c, "grid"); err == nil || !strings.Contains(err.Error(), "no suggestion service for it (it has: random, tpe)") {
 		t.Fatalf("grid: %v", err)
+	}
+}
+
+// FollowSweep writes a line per trial change where there is no terminal,
+// and the table (redrawn in place) where there is one.
+func TestFollowSweepOutput(t *testing.T) {
+	exp := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "kubeflow.org/v1beta1", "kind": "Experiment",
+		"metadata": map[string]any{"name": "sw", "namespace": "ns"},
+		"spec":     map[string]any{"maxTrialCount": int64(1), "objective": map[string]any{"objectiveMetricName": "loss", "type": "minimize"}},
+		"status": map[string]any{"conditions": []any{map[string]any{"type": "Succeeded", "status": "True", "message": "max trial count has reached"}},
+			"currentOptimalTrial": map[string]any{"bestTrialName": "sw-a"}},
+	}}
+	trial := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "kubeflow.org/v1beta1", "kind": "Trial",
+		"metadata": map[string]any{"name": "sw-a", "namespace": "ns", "labels": map[string]any{sweep.KatibExperimentLabel: "sw"}},
+		"spec":     map[string]any{"parameterAssignments": []any{map[string]any{"name": "lr", "value": "0.1"}}},
+		"status": map[string]any{"conditions": []any{map[string]any{"type": "Succeeded", "status": "True"}},
+			"observation": map[string]any{"metrics": []any{map[string]any{"name": "loss", "min": "0.5", "max": "0.9", "latest": "0.5"}}}},
+	}}
+	scheme := runtime.NewScheme()
+	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(scheme, map[schema.GroupVersionResource]string{
+		sweep.ExperimentGVR: "ExperimentList", sweep.TrialGVR: "TrialList"}, exp, trial)
+	c := &deployer.Client{Dynamic: dyn}
+	for _, tty := range []bool{false, true} {
+		var progress strings.Builder
+		st, err := FollowSweep(context.Background(), c, "ns", "sw", Options{Progress: &progress, TTY: tty}, SweepOptions{})
+		if err != nil || st.Best == nil || st.Best.Name != "sw-a" {
+			t.Fatalf("tty %v: %v %+v", tty, err, st)
+		}
+		line := strings.Contains(progress.String(), "trial sw-a: succeeded (lr=0.1) loss=0.5")
+		table := strings.Contains(progress.String(), "sw-a*") && strings.Contains(progress.String(), "LOSS")
+		if line == tty || table != tty {
+			t.Errorf("tty %v:\n%s", tty, progress.String())
+		}
+	}
+	var out strings.Builder
+	st, _ := FollowSweep(context.Background(), c, "ns", "sw", Options{}, SweepOptions{})
+	WriteSweepResult(&out, st, "fair train -e LR=0.1 .")
+	for _, want := range []string{"best trial sw-a: loss=0.5 with lr=0.1", "succeeded: max trial count has reached", "train with them: fair train -e LR=0.1 ."} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("missing %q in\n%s", want, out.String())
+		}
 	}
 }
