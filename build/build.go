@@ -22,6 +22,7 @@ import (
 	"mvdan.cc/sh/v3/syntax"
 
 	"github.com/fair-go/fair/builder"
+	"github.com/fair-go/fair/buildkitd"
 	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/notebook/nbsource"
 )
@@ -61,6 +62,18 @@ func Image(ctx context.Context, cfg *config.Config, o Options) (string, error) {
 		if src, err = SourceFor(o.Path, cfg, o.Verb); err != nil {
 			return "", err
 		}
+	}
+	if ds, ok := src.(*builder.DockerfileSource); ok && buildkitd.IsPod(ds.Address()) {
+		// A daemon in the cluster: reached over a port-forward for this
+		// build only.
+		local, stop, err := buildkitd.Forward(ctx, cfg, ds.Address())
+		if err != nil {
+			return "", err
+		}
+		defer stop()
+		fmt.Fprintf(progress, "building through BuildKit at %s (port-forward %s)\n", ds.Address(), local)
+		defer ds.SetAddress(ds.Address()) // a source built again forwards again
+		ds.SetAddress(local)
 	}
 	b, platforms, err := NewBuilder(cfg, progress, o.Verbose)
 	if err != nil {

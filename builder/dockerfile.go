@@ -53,6 +53,13 @@ func NewDockerfile(dir, dockerfile, addr string) (*DockerfileSource, error) {
 // Name implements Source.
 func (s *DockerfileSource) Name() string { return s.name }
 
+// Address is the BuildKit daemon the source builds with.
+func (s *DockerfileSource) Address() string { return s.addr }
+
+// SetAddress makes the source build with the daemon at addr (a port-forward
+// to a daemon in the cluster, opened for one build).
+func (s *DockerfileSource) SetAddress(addr string) { s.addr = addr }
+
 // Dir implements Describer.
 func (s *DockerfileSource) Dir() string { return s.dir }
 

@@ -40,6 +40,11 @@ func (c *Client) PortForward(ctx context.Context, run Run, localPort, remotePort
 	if pod == nil {
 		return "", nil, fmt.Errorf("run %s has no ready pod to forward to", run.Name)
 	}
+	return c.PortForwardPod(ctx, pod, localPort, remotePort)
+}
+
+// PortForwardPod is PortForward to a given pod.
+func (c *Client) PortForwardPod(ctx context.Context, pod *corev1.Pod, localPort, remotePort int) (url string, done <-chan struct{}, err error) {
 	req := c.Core.CoreV1().RESTClient().Post().Resource("pods").Namespace(pod.Namespace).Name(pod.Name).SubResource("portforward")
 	dialer, err := c.portForwardDialer(req.URL())
 	if err != nil {

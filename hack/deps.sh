@@ -8,7 +8,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOOLS=${FAIR_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/fair/tools}
 log() { printf '%s deps: %s\n' "$(date +%T)" "$*" >&2; }
 
-PKGS="make git gcc curl bc docker-registry runc busybox-static ca-certificates
+PKGS="make git gcc libc6-dev libseccomp-dev curl bc docker-registry runc busybox-static ca-certificates
       jupyter-client python3-nbclient jupyter-nbconvert jupyter-notebook python3-ipykernel
       python3-jupyter-kernel-test python3-jupyter-server python3-jupyterlab-server chromium"
 missing=
@@ -34,6 +34,7 @@ fi
 
 # Go tools, pinned, into $TOOLS/bin.
 BUILDKIT=github.com/moby/buildkit@v0.34.2
+RUNC=github.com/opencontainers/runc@v1.3.3
 KO=github.com/google/ko@v0.19.1
 STATICCHECK=honnef.co/go/tools@v0.8.2
 mkdir -p "$TOOLS/bin"
@@ -49,10 +50,12 @@ install_tool() { # name module@version [package path]
 # BuildKit's go.mod has exclude directives, so `go install .../cmd/buildkitd@v`
 # is refused: build it in a scratch module that requires BuildKit and copies
 # its go and exclude lines (the same dependency versions as BuildKit's own).
+# Without cgo it is one static file, which also runs in a pod on fair's
+# static base (the test bed's in-cluster BuildKit).
 install_buildkitd() { # module@version
 	local modv=$1 mod=${1%@*} ver=${1#*@}
 	local stamp="$TOOLS/bin/.buildkitd.version"
-	if [ -x "$TOOLS/bin/buildkitd" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$modv" ]; then return; fi
+	if [ -x "$TOOLS/bin/buildkitd" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$modv static" ]; then return; fi
 	log "go build $modv /cmd/buildkitd"
 	local tmp gomod
 	tmp=$(mktemp -d)
@@ -63,12 +66,30 @@ install_buildkitd() { # module@version
 		printf '\nrequire %s %s\n\n' "$mod" "$ver"
 		awk '/^exclude \(/,/^\)/' "$gomod"
 	} >"$tmp/go.mod"
-	(cd "$tmp" && GOBIN=$TOOLS/bin GOFLAGS=-mod=mod nice -n 10 go install -trimpath \
+	(cd "$tmp" && CGO_ENABLED=0 GOBIN=$TOOLS/bin GOFLAGS=-mod=mod nice -n 10 go install -trimpath \
 		-ldflags "-X $mod/version.Version=$ver -X $mod/version.Package=$mod" "$mod/cmd/buildkitd")
 	rm -rf "$tmp"
-	echo "$modv" >"$stamp"
+	echo "$modv static" >"$stamp"
 }
 install_buildkitd "$BUILDKIT"
+# runc for the in-cluster BuildKit's image: its nsenter is C, so cgo,
+# linked statically (glibc's libc.a, libseccomp-dev's libseccomp.a) to run
+# on fair's static base; with seccomp, since buildkitd gives RUN steps its
+# default profile.
+install_runc() { # module@version
+	local modv=$1 mod=${1%@*} ver=${1#*@}
+	local stamp="$TOOLS/bin/.runc-static.version"
+	if [ -x "$TOOLS/bin/runc-static" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$modv seccomp" ]; then return; fi
+	log "go build $modv (static)"
+	local tmp
+	tmp=$(mktemp -d)
+	printf 'module fair.local/runc\n\ngo 1.26\n\nrequire %s %s\n' "$mod" "$ver" >"$tmp/go.mod"
+	(cd "$tmp" && CGO_ENABLED=1 GOFLAGS=-mod=mod nice -n 10 go build -trimpath -tags "seccomp netgo osusergo" \
+		-ldflags "-s -w -extldflags -static -X main.version=${ver#v}" -o "$TOOLS/bin/runc-static" "$mod")
+	rm -rf "$tmp"
+	echo "$modv seccomp" >"$stamp"
+}
+install_runc "$RUNC"
 install_tool staticcheck "$STATICCHECK" /cmd/staticcheck
 if [ "${1:-}" = bench ]; then
 	install_tool ko "$KO"

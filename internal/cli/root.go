@@ -51,6 +51,7 @@ func NewRoot(io *iostreams.IOStreams) *cobra.Command {
 		newKernelCmd(io, cfg),
 		newNotebookExtCmd(io),
 		newBuildCmd(io, cfg),
+		newBuildKitCmd(io, cfg),
 		newTrainCmd(io, cfg),
 		newSweepCmd(io, cfg),
 		newServeCmd(io, cfg),
