@@ -147,7 +147,18 @@ func Sweep(ctx context.Context, o Options, so SweepOptions) (*sweep.Status, erro
 	if err != nil {
 		return st, err
 	}
-	WriteSweepResult(o.Out, st, st.BestCommand(o.Path, o.Image, spec.Args))
+	// The trials' shape, for the command that trains once like the best.
+	var flags []string
+	if cfg.Workers > 0 {
+		flags = append(flags, "--workers", fmt.Sprint(cfg.Workers))
+	}
+	if cfg.Runtime != "" {
+		flags = append(flags, "--runtime", cfg.Runtime)
+	}
+	if cfg.GPUs > 0 {
+		flags = append(flags, "--gpus", fmt.Sprint(cfg.GPUs))
+	}
+	WriteSweepResult(o.Out, st, st.BestCommand(o.Path, o.Image, spec.Args, flags...))
 	if cfg.Model != "" && st.Best != nil {
 		best := models.Repo(cfg.Registry, cfg.Model) + ":" + st.Best.Name
 		if err := models.Tag(ctx, best, "latest", ModelOptions(cfg, best)); err != nil {

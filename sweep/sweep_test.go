@@ -243,7 +243,7 @@ func TestStatusTableChart(t *testing.T) {
 	if cmd := st.BestCommand("./train dir", "", true); cmd != "fair train -e LR=0.2 -e OPT=sgd './train dir' -- --lr=0.2 --opt=sgd" {
 		t.Fatal(cmd)
 	}
-	if cmd := st.BestCommand("", "", false); cmd != "%%kf train -e LR=0.2 -e OPT=sgd" {
+	if cmd := st.BestCommand("", "", false, "--gpus", "1"); cmd != "%%kf train --gpus 1 -e LR=0.2 -e OPT=sgd" {
 		t.Fatal(cmd)
 	}
 	svg := st.SVG()

@@ -84,7 +84,8 @@ func num(f float64) string { return strconv.FormatFloat(f, 'g', 6, 64) }
 // trial's parameters (as environment variables, and arguments when the
 // sweep passed them so), for source (a path) or image; with neither, the
 // notebook's own: %%kf train.
-func (s *Status) BestCommand(source, image string, args bool) string {
+// flags are more of the sweep's own (--workers 2, --gpus 1), kept as given.
+func (s *Status) BestCommand(source, image string, args bool, flags ...string) string {
 	if s.Best == nil {
 		return ""
 	}
@@ -94,6 +95,9 @@ func (s *Status) BestCommand(source, image string, args bool) string {
 	}
 	if s.Kind != "" && s.Kind != "job" {
 		parts = append(parts, "--kind", s.Kind)
+	}
+	for _, f := range flags {
+		parts = append(parts, quote(f))
 	}
 	for _, a := range s.Best.Params {
 		parts = append(parts, "-e", quote(Param{Name: a.Name}.EnvName()+"="+a.Value))

@@ -103,7 +103,7 @@ func TestTestbedSweep(t *testing.T) {
 		t.Fatalf("sweep %s with %d trials\n%s", st.Phase, len(st.Trials), out)
 	}
 	best, _ := checkTrials(t, st, math.Inf(1))
-	for _, want := range []string{"best trial " + best.Name + ": loss=", "train with them: fair train -e LR=", "sweep sw: Succeeded, 6/6 trials"} {
+	for _, want := range []string{"best trial " + best.Name + ": loss=", "train with them: fair train --gpus 1 -e LR=", "sweep sw: Succeeded, 6/6 trials"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("missing %q in\n%s", want, out)
 		}
