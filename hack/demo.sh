@@ -69,6 +69,12 @@ fair train ./examples/train-go --kind pytorchjob --workers 3 --name demo-dist --
 step "fair models ls demo-lr   (the trained model, kept in the registry)"
 fair models ls demo-lr
 
+if [ "${FAIR_TESTBED_KATIB:-}" != 0 ]; then
+	step "fair sweep ./examples/sweep-go -p lr=0.001..0.1:log -p layers=1..5 --objective loss --trials 4 --parallel 2   (Katib: trials as Jobs, the best one and its command)"
+	fair sweep delete demo-sweep >/dev/null 2>&1 || true
+	fair sweep ./examples/sweep-go --name demo-sweep -p lr=0.001..0.1:log -p layers=1..5 --objective loss --trials 4 --parallel 2
+fi
+
 step "fair ps"
 fair ps
 
@@ -101,4 +107,5 @@ fair delete demo-train || true
 fair delete demo-dist || true
 fair delete demo-serve || true
 fair delete demo-model || true
+[ "${FAIR_TESTBED_KATIB:-}" = 0 ] || fair sweep delete demo-sweep || true
 echo "demo done. The test bed keeps running: eval \"\$(hack/testbed/testbed env)\" to use it, make testbed-down to stop it." >&2
