@@ -70,9 +70,9 @@ step "fair models ls demo-lr   (the trained model, kept in the registry)"
 fair models ls demo-lr
 
 if [ "${FAIR_TESTBED_KATIB:-}" != 0 ]; then
-	step "fair sweep ./examples/sweep-go -p lr=0.001..0.1:log -p layers=1..5 --objective loss --trials 4 --parallel 2   (Katib: trials as Jobs, the best one and its command)"
+	step "fair sweep ./examples/sweep-go -p lr=0.001..0.1 -p layers=1..5 --objective loss --trials 4 --parallel 2   (Katib: trials as Jobs, the best one and its command)"
 	fair sweep delete demo-sweep >/dev/null 2>&1 || true
-	fair sweep ./examples/sweep-go --name demo-sweep -p lr=0.001..0.1:log -p layers=1..5 --objective loss --trials 4 --parallel 2
+	fair sweep ./examples/sweep-go --name demo-sweep -p lr=0.001..0.1 -p layers=1..5 --objective loss --trials 4 --parallel 2
 fi
 
 step "fair ps"

@@ -79,8 +79,17 @@ func Sweep(ctx context.Context, o Options, so SweepOptions) (*sweep.Status, erro
 		if c, err = o.Connect(cfg); err != nil {
 			return nil, err
 		}
-		if err := katibReady(ctx, c, spec.Algorithm); err != nil {
+		image, err := katibReady(ctx, c, spec.Algorithm)
+		if err != nil {
 			return nil, err
+		}
+		if strings.Contains(image, "goptuna") {
+			for _, p := range spec.Params {
+				if p.Log {
+					// Katib v0.19's goptuna service reads no distribution.
+					fmt.Fprintf(o.Progress, "warning: Katib's goptuna suggestion service (%s) samples %s uniformly: it ignores :log (logUniform), which its hyperopt and optuna services honour\n", spec.Algorithm, p.Name)
+				}
+			}
 		}
 	}
 	w, err := Prepare(ctx, o, deployer.KindJob)
@@ -287,37 +296,38 @@ func trialLine(st *sweep.Status, t sweep.Trial) string {
 
 // katibReady checks that the cluster runs Katib's API and, where its
 // configuration can be read, that it has a suggestion service for the
-// algorithm.
-func katibReady(ctx context.Context, c *deployer.Client, algorithm string) error {
+// algorithm, whose image it returns ("" when unknown).
+func katibReady(ctx context.Context, c *deployer.Client, algorithm string) (string, error) {
 	ok, err := c.Serves(sweep.ExperimentGVR)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if !ok {
-		return fmt.Errorf("no Katib on this cluster (the API server does not serve kubeflow.org/v1beta1 Experiments); install it with: %s", sweep.KatibInstall)
+		return "", fmt.Errorf("no Katib on this cluster (the API server does not serve kubeflow.org/v1beta1 Experiments); install it with: %s", sweep.KatibInstall)
 	}
 	cm, err := c.Core.CoreV1().ConfigMaps("kubeflow").Get(ctx, "katib-config", metav1.GetOptions{})
 	if err != nil {
-		return nil // another namespace or no right to read it: Katib will say
+		return "", nil // another namespace or no right to read it: Katib will say
 	}
 	var kc struct {
 		Runtime struct {
 			Suggestions []struct {
 				AlgorithmName string `json:"algorithmName"`
+				Image         string `json:"image"`
 			} `json:"suggestions"`
 		} `json:"runtime"`
 	}
 	if yaml.Unmarshal([]byte(cm.Data["katib-config.yaml"]), &kc) != nil || len(kc.Runtime.Suggestions) == 0 {
-		return nil
+		return "", nil
 	}
 	var names []string
 	for _, s := range kc.Runtime.Suggestions {
 		if s.AlgorithmName == algorithm {
-			return nil
+			return s.Image, nil
 		}
 		names = append(names, s.AlgorithmName)
 	}
-	return fmt.Errorf("--algorithm %s: Katib on this cluster has no suggestion service for it (it has: %s)", algorithm, strings.Join(names, ", "))
+	return "", fmt.Errorf("--algorithm %s: Katib on this cluster has no suggestion service for it (it has: %s)", algorithm, strings.Join(names, ", "))
 }
 
 // injectionEnabled makes sure Katib's webhook adds its metrics collector

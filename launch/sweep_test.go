@@ -24,20 +24,20 @@ func TestKatibReady(t *testing.T) {
 	ctx := context.Background()
 	cs := fake.NewClientset()
 	c := &deployer.Client{Core: cs, Discovery: cs.Discovery()}
-	err := katibReady(ctx, c, "random")
+	_, err := katibReady(ctx, c, "random")
 	if err == nil || !strings.Contains(err.Error(), "no Katib on this cluster") || !strings.Contains(err.Error(), "katib-standalone?ref=v0.19.0") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("without Katib: %v", err)
 	}
 	cs.Resources = []*metav1.APIResourceList{{GroupVersion: "kubeflow.org/v1beta1", APIResources: []metav1.APIResource{{Name: "experiments", Kind: "Experiment", Namespaced: true}}}}
-	if err := katibReady(ctx, c, "anything"); err != nil {
+	if _, err := katibReady(ctx, c, "anything"); err != nil {
 		t.Fatalf("Katib without a readable configuration: %v", err)
 	}
 	cs.CoreV1().ConfigMaps("kubeflow").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "katib-config", Namespace: "kubeflow"},
-		Data: map[string]string{"katib-config.yaml": "runtime:\n  suggestions:\n  - algorithmName: random\n    image: x\n  - algorithmName: tpe\n    image: x\n"}}, metav1.CreateOptions{})
-	if err := katibReady(ctx, c, "tpe"); err != nil {
-		t.Fatalf("tpe: %v", err)
+		Data: map[string]string{"katib-config.yaml": "runtime:\n  suggestions:\n  - algorithmName: random\n    image: x\n  - algorithmName: tpe\n    image: reg/katib-suggestion-goptuna:v1\n"}}, metav1.CreateOptions{})
+	if img, err := katibReady(ctx, c, "tpe"); err != nil || img != "reg/katib-suggestion-goptuna:v1" {
+		t.Fatalf("tpe: %q %v", img, err)
 	}
-	if err := katibReady(ctx, c, "grid"); err == nil || !strings.Contains(err.Error(), "no suggestion service for it (it has: random, tpe)") {
+	if _, err := katibReady(ctx, c, "grid"); err == nil || !strings.Contains(err.Error(), "no suggestion service for it (it has: random, tpe)") {
 		t.Fatalf("grid: %v", err)
 	}
 }

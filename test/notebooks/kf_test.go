@@ -401,7 +401,7 @@ func TestKfSweepNotebook(t *testing.T) {
 	dir := t.TempDir()
 	cells := []string{
 		"import (\n\t\"fmt\"\n\t\"math\"\n\t\"os\"\n\t\"strconv\"\n)",
-		"%%kf sweep -p lr=0.001..0.1:log --objective loss --trials 3 --parallel 3 --name kf-sweep --algorithm-setting random_state=3\n" +
+		"%%kf sweep -p lr=0.001..0.1 --objective loss --trials 3 --parallel 3 --name kf-sweep --algorithm-setting random_state=3\n" +
 			"lr, _ := strconv.ParseFloat(os.Getenv(\"LR\"), 64)\nfmt.Printf(\"loss=%.6f\\n\", math.Pow(math.Log10(lr)+2, 2))",
 		"%kf sweep -p lr=abc --objective loss --name kf-bad",
 		"%kf sweep status kf-sweep",
