@@ -108,6 +108,9 @@ func TestTestbedSweep(t *testing.T) {
 			t.Errorf("missing %q in\n%s", want, out)
 		}
 	}
+	if !strings.Contains(errOut.String(), "warning: Katib's goptuna suggestion service (random) samples lr uniformly") {
+		t.Errorf("no warning that :log is ignored:\n%s", errOut)
+	}
 	if !strings.Contains(errOut.String(), "labelled namespace "+bed.Namespace) || !strings.Contains(errOut.String(), "trial "+best.Name+": succeeded") {
 		t.Errorf("progress:\n%s", errOut)
 	}
