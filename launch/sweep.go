@@ -167,7 +167,13 @@ func Sweep(ctx context.Context, o Options, so SweepOptions) (*sweep.Status, erro
 	if cfg.GPUs > 0 {
 		flags = append(flags, "--gpus", fmt.Sprint(cfg.GPUs))
 	}
-	WriteSweepResult(o.Out, st, st.BestCommand(o.Path, o.Image, spec.Args, flags...))
+	cmd := st.BestCommand(o.Path, o.Image, spec.Args, flags...)
+	if so.Observer != nil {
+		// The live display holds the table already.
+		writeBest(o.Out, st, cmd)
+	} else {
+		WriteSweepResult(o.Out, st, cmd)
+	}
 	if cfg.Model != "" && st.Best != nil {
 		best := models.Repo(cfg.Registry, cfg.Model) + ":" + st.Best.Name
 		if err := models.Tag(ctx, best, "latest", ModelOptions(cfg, best)); err != nil {
@@ -188,6 +194,12 @@ func Sweep(ctx context.Context, o Options, so SweepOptions) (*sweep.Status, erro
 func WriteSweepResult(w io.Writer, st *sweep.Status, command string) {
 	fmt.Fprintln(w, st.Summary())
 	_ = st.WriteTable(w)
+	writeBest(w, st, command)
+}
+
+// writeBest writes the sweep's end condition, the best trial and the
+// command that trains with its parameters.
+func writeBest(w io.Writer, st *sweep.Status, command string) {
 	if st.Done() && st.Message != "" {
 		fmt.Fprintf(w, "%s: %s\n", strings.ToLower(st.Phase), st.Message)
 	}

@@ -442,3 +442,63 @@ func TestKfSweepNotebook(t *testing.T) {
 	expect(t, "status", nb.stdout(4), "sweep kf-sweep: Succeeded")
 	expect(t, "the kernel carries on", nb.stdout(5), "kernel still here")
 }
+
+// TestKfSweepExample runs examples/notebooks/sweep.ipynb: a function
+// defined in one cell and checked locally is the objective of a %%kf sweep
+// cell's trials; the best trial is the lowest loss of those the table
+// shows, and %kf sweep status agrees.
+func TestKfSweepExample(t *testing.T) {
+	t.Parallel()
+	if os.Getenv("FAIR_TESTBED_KATIB") == "0" {
+		t.Skip("FAIR_TESTBED_KATIB=0: the test bed runs without Katib")
+	}
+	tb := testbed.Env(t)
+	b := onBed(t, setup(t), tb)
+	nb := b.run(t, "sweep.ipynb", 900)
+	noErrors(t, nb)
+	expect(t, "local check", nb.result(3), "0.05")
+	texts := nb.data(4, "text/plain")
+	if len(texts) != 1 {
+		t.Fatalf("sweep display shown %d times, want once", len(texts))
+	}
+	expect(t, "final table", texts[0], "sweep nb-sweep: Succeeded, 6/6 trials")
+	// The starred row has the lowest loss of the table.
+	best, low := "", math.Inf(1)
+	for _, line := range strings.Split(texts[0], "\n") {
+		f := strings.Fields(line)
+		if len(f) < 5 || !strings.HasPrefix(f[0], "nb-sweep-") {
+			continue
+		}
+		v, err := strconv.ParseFloat(f[len(f)-2], 64)
+		if err == nil && v < low {
+			best, low = strings.TrimSuffix(f[0], "*"), v
+		}
+		if strings.HasSuffix(f[0], "*") && f[1] != "Succeeded" {
+			t.Errorf("best trial not succeeded: %s", line)
+		}
+	}
+	if best == "" || !strings.Contains(texts[0], best+"*") {
+		t.Errorf("the lowest loss is %s's (%g), not starred:\n%s", best, low, texts[0])
+	}
+	if h := nb.data(4, "text/html"); len(h) != 1 || strings.Count(h[0], "<circle") != 6 {
+		t.Errorf("chart: %v", h)
+	}
+	expect(t, "status", nb.stdout(5), "best trial "+best)
+
+	// FAIR_SCREENSHOTS=1 updates docs/images/sweep-notebook.png: the saved
+	// notebook as nbconvert's HTML shows it, in Debian's Chromium.
+	if os.Getenv("FAIR_SCREENSHOTS") == "1" {
+		html := t.TempDir()
+		out, err := exec.Command("jupyter", "nbconvert", "--to", "html", "--output-dir", html, filepath.Join(b.dir, "out", "sweep.ipynb")).CombinedOutput()
+		if err != nil {
+			t.Fatalf("nbconvert --to html: %v\n%s", err, out)
+		}
+		shot := filepath.Join(b.root, "docs", "images", "sweep-notebook.png")
+		out, err = exec.Command("chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+			"--disable-component-update", "--disable-sync", "--hide-scrollbars", "--window-size=1000,1500",
+			"--screenshot="+shot, "file://"+filepath.Join(html, "sweep.html")).CombinedOutput()
+		if err != nil {
+			t.Fatalf("chromium: %v\n%s", err, out)
+		}
+	}
+}
