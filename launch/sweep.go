@@ -154,7 +154,7 @@ func Sweep(ctx context.Context, o Options, so SweepOptions) (*sweep.Status, erro
 	}
 	st, err := FollowSweep(ctx, c, w.Namespace, w.Name, o, so)
 	if err != nil {
-		return st, err
+		return st, interrupted(c, w.Namespace, w.Name, cfg.OnInterrupt, o.Progress, err)
 	}
 	// The trials' shape, for the command that trains once like the best.
 	var flags []string
@@ -284,6 +284,23 @@ func FollowSweep(ctx context.Context, c *deployer.Client, ns, name string, o Opt
 	}
 	fmt.Fprintln(o.Progress)
 	return last, fmt.Errorf("%w: sweep %s keeps running; follow it with: fair sweep status %s -w -n %s", ErrDetached, name, name, ns)
+}
+
+// interrupted handles a follow that ended with err: with onInterrupt
+// "cancel", a detached sweep is deleted with its trials (ErrCancelled), as
+// fair train cancels a run; any other error is returned as it is.
+func interrupted(c *deployer.Client, ns, name, onInterrupt string, progress io.Writer, err error) error {
+	if !errors.Is(err, ErrDetached) || onInterrupt != "cancel" {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	fg := metav1.DeletePropagationForeground
+	if derr := c.Dynamic.Resource(sweep.ExperimentGVR).Namespace(ns).Delete(ctx, name, metav1.DeleteOptions{PropagationPolicy: &fg}); derr != nil && !apierrors.IsNotFound(derr) {
+		return derr
+	}
+	fmt.Fprintf(progress, "cancelled: sweep %s deleted with its trials\n", name)
+	return fmt.Errorf("sweep %s %w", name, ErrCancelled)
 }
 
 func trialLine(st *sweep.Status, t sweep.Trial) string {

@@ -2,6 +2,8 @@ package launch
 
 import (
 	"context"
+	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -82,5 +84,37 @@ func TestFollowSweepOutput(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("missing %q in\n%s", want, out.String())
 		}
+	}
+}
+
+// Ctrl-C while following: the sweep goes on (detached) unless the
+// configuration says cancel, which deletes it.
+func TestSweepInterrupted(t *testing.T) {
+	exp := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "kubeflow.org/v1beta1", "kind": "Experiment",
+		"metadata": map[string]any{"name": "sw", "namespace": "ns"},
+		"spec":     map[string]any{"maxTrialCount": int64(2)},
+	}}
+	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{
+		sweep.ExperimentGVR: "ExperimentList", sweep.TrialGVR: "TrialList"}, exp)
+	c := &deployer.Client{Dynamic: dyn}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := FollowSweep(ctx, c, "ns", "sw", Options{}, SweepOptions{})
+	if !errors.Is(err, ErrDetached) || !strings.Contains(err.Error(), "fair sweep status sw -w -n ns") {
+		t.Fatalf("follow after Ctrl-C: %v", err)
+	}
+	if got := interrupted(c, "ns", "sw", "detach", io.Discard, err); got != err {
+		t.Fatalf("detach: %v", got)
+	}
+	if _, gerr := dyn.Resource(sweep.ExperimentGVR).Namespace("ns").Get(context.Background(), "sw", metav1.GetOptions{}); gerr != nil {
+		t.Fatalf("detached sweep gone: %v", gerr)
+	}
+	var progress strings.Builder
+	if got := interrupted(c, "ns", "sw", "cancel", &progress, err); !errors.Is(got, ErrCancelled) || !strings.Contains(progress.String(), "sweep sw deleted") {
+		t.Fatalf("cancel: %v %q", got, progress.String())
+	}
+	if _, gerr := dyn.Resource(sweep.ExperimentGVR).Namespace("ns").Get(context.Background(), "sw", metav1.GetOptions{}); gerr == nil {
+		t.Fatal("cancelled sweep still there")
 	}
 }

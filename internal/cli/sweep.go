@@ -160,6 +160,7 @@ delete NAME; fair ps lists sweeps.`,
 	cfgFlag(f, cfg, "workers", "workers", "", "int", "replicas of each trial's distributed job (pytorchjob: 1 master + N-1 workers)")
 	cfgFlag(f, cfg, "runtime", "runtime", "", "string", "TrainJob runtime name")
 	cfgFlag(f, cfg, "timeout", "timeout", "", "string", "fail a trial after running this long, e.g. 30m")
+	cfgFlag(f, cfg, "onInterrupt", "on-interrupt", "", "string", "on Ctrl-C: detach (the sweep goes on) or cancel (delete it with its trials)")
 	cfgFlag(f, cfg, "model", "model", "", "string", "each trial saves what the program writes to $FAIR_MODEL_DIR as model NAME:TRIAL; the best becomes NAME:latest")
 	f.BoolVar(&trustNotebook, "trust-notebook", false, "take every flag on a notebook's %kf line, even those deciding where credentials go (registry, cluster, secrets)")
 	cmd.AddCommand(newSweepStatusCmd(io, cfg), newSweepLogsCmd(io, cfg), newSweepDeleteCmd(io, cfg), newSweepListCmd(io, cfg))
