@@ -3,8 +3,12 @@ package deployer
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // kserveConfig is KServe's configuration ConfigMap; the namespaces are
@@ -51,6 +55,36 @@ func ociModelMode(storageInitializer string) string {
 	switch mode {
 	case "modelcar", "native":
 		return mode
+	}
+	return ""
+}
+
+// ReachableURL is the InferenceService's own URL (status.url, else
+// status.address.url) when it answers its readiness check from here
+// within two seconds: inside the cluster (a notebook server's pod) or
+// through an ingress. Elsewhere it is "" and callers port-forward.
+func ReachableURL(ctx context.Context, isvc *unstructured.Unstructured) string {
+	if isvc == nil {
+		return ""
+	}
+	for _, f := range [][]string{{"status", "url"}, {"status", "address", "url"}} {
+		u, _, _ := unstructured.NestedString(isvc.Object, f...)
+		if u == "" {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		req, err := http.NewRequestWithContext(cctx, http.MethodGet, strings.TrimRight(u, "/")+"/v2/health/ready", nil)
+		if err == nil {
+			resp, err := http.DefaultClient.Do(req)
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					cancel()
+					return strings.TrimRight(u, "/")
+				}
+			}
+		}
+		cancel()
 	}
 	return ""
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fair-go/fair/config"
+	"github.com/fair-go/fair/deployer"
 	"github.com/fair-go/fair/internal/iostreams"
 	"github.com/fair-go/fair/serving"
 )
@@ -22,8 +23,10 @@ func newPredictCmd(ios *iostreams.IOStreams, cfg *config.Config) *cobra.Command 
 	cmd := &cobra.Command{
 		Use:   "predict NAME -d JSON|@FILE|-",
 		Short: "Send an inference request to an endpoint started by fair serve",
-		Long: `Send an Open Inference Protocol v2 request to the endpoint NAME through a
-port-forward, and print the response:
+		Long: `Send an Open Inference Protocol v2 request to the endpoint NAME and print the
+response. An InferenceService is called at its own URL when that answers
+from here (fair running in the cluster, or an ingress); anything else
+through a port-forward:
 
   fair predict risk -d @examples/serve-go/input.json
   echo '{"inputs":[...]}' | fair predict risk -d -
@@ -41,15 +44,24 @@ port-forward, and print the response:
 			}
 			ctx, cancel := context.WithCancel(cmd.Context())
 			defer cancel()
-			run, _, err := c.Find(ctx, args[0])
+			run, obj, err := c.Find(ctx, args[0])
 			if err != nil {
 				return err
 			}
-			url, done, err := c.PortForward(ctx, run, 0, c.ServicePort(ctx, run))
-			if err != nil {
-				return err
+			// An InferenceService answers at its own URL where that is
+			// reachable (fair inside the cluster, an ingress); else a
+			// port-forward to its pod.
+			url := ""
+			if run.Kind == deployer.KindKServe {
+				url = deployer.ReachableURL(ctx, obj)
 			}
-			defer func() { cancel(); <-done }()
+			if url == "" {
+				var done <-chan struct{}
+				if url, done, err = c.PortForward(ctx, run, 0, c.ServicePort(ctx, run)); err != nil {
+					return err
+				}
+				defer func() { cancel(); <-done }()
+			}
 			client := &serving.Client{URL: url}
 			if model == "" {
 				if model, err = client.OnlyModel(ctx); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fair-go/fair/examples/serve-go/mlp"
 	"github.com/fair-go/fair/test/testbed"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -148,6 +149,43 @@ func TestTestbedServeKServe(t *testing.T) {
 			t.Errorf("output %d = %v, want %v", i, resp.Outputs[0].Data[i], w)
 		}
 	}
+	// Inside the cluster, fair predict calls the InferenceService's own
+	// URL: fair's image runs as a Job whose ServiceAccount may list the
+	// namespace's objects and nothing else (a port-forward needs get or
+	// create on pods/portforward), so only the URL can answer.
+	fairImg, errOut, err := runFair(ctx, bedConfig(t, bed), "build", filepath.Join(root, "cmd/fair"))
+	if err != nil {
+		t.Fatalf("fair build ./cmd/fair: %v\n%s", err, errOut)
+	}
+	if _, err := bed.Client.RbacV1().Roles(bed.Namespace).Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "reader"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"list"}}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bed.Client.RbacV1().RoleBindings(bed.Namespace).Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "reader"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "reader"},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "default", Namespace: bed.Namespace}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	body, err := os.ReadFile(input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, err = runFair(ctx, bedConfig(t, bed), "train", "--image", strings.TrimSpace(fairImg.String()), "--name", "inpod", "--",
+		"predict", "risk", "-d", string(body))
+	if err != nil {
+		t.Fatalf("fair predict in a pod: %v\n%s\n%s", err, out, errOut)
+	}
+	inPod := strings.ReplaceAll(out.String(), "[job-0] ", "")
+	resp.Outputs = nil
+	if err := json.Unmarshal([]byte(inPod), &resp); err != nil || len(resp.Outputs) != 1 {
+		t.Fatalf("response in the pod: %v\n%s", err, out)
+	}
+	for i, w := range expectedRisk(t, input) {
+		if math.Abs(float64(resp.Outputs[0].Data[i]-w)) > 1e-5 {
+			t.Errorf("in the pod: output %d = %v, want %v", i, resp.Outputs[0].Data[i], w)
+		}
+	}
+
 	// The controller made the predictor's Deployment and Service.
 	if _, err := bed.Client.AppsV1().Deployments(bed.Namespace).Get(ctx, "risk-predictor", metav1.GetOptions{}); err != nil {
 		t.Errorf("no predictor Deployment: %v", err)
