@@ -295,8 +295,7 @@ func interrupted(c *deployer.Client, ns, name, onInterrupt string, progress io.W
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	fg := metav1.DeletePropagationForeground
-	if derr := c.Dynamic.Resource(sweep.ExperimentGVR).Namespace(ns).Delete(ctx, name, metav1.DeleteOptions{PropagationPolicy: &fg}); derr != nil && !apierrors.IsNotFound(derr) {
+	if derr := DeleteSweep(ctx, c, ns, name, 0); derr != nil && !apierrors.IsNotFound(derr) {
 		return derr
 	}
 	fmt.Fprintf(progress, "cancelled: sweep %s deleted with its trials\n", name)
@@ -379,7 +378,6 @@ func injectionEnabled(ctx context.Context, c *deployer.Client, ns string, progre
 // makeRoomForSweep deletes a finished sweep of the same name (a rerun);
 // a running one is refused.
 func makeRoomForSweep(ctx context.Context, c *deployer.Client, ns, name string, progress io.Writer) error {
-	ri := c.Dynamic.Resource(sweep.ExperimentGVR).Namespace(ns)
 	st, err := sweep.Get(ctx, c.Dynamic, ns, name)
 	if apierrors.IsNotFound(err) {
 		return nil
@@ -390,16 +388,29 @@ func makeRoomForSweep(ctx context.Context, c *deployer.Client, ns, name string, 
 	if !st.Done() {
 		return fmt.Errorf("%w: sweep %s is still running in namespace %s; delete it first (fair sweep delete %s) or pick another --name", deployer.ErrNameTaken, name, ns, name)
 	}
-	fg := metav1.DeletePropagationForeground
-	if err := ri.Delete(ctx, name, metav1.DeleteOptions{PropagationPolicy: &fg}); err != nil && !apierrors.IsNotFound(err) {
+	if err := DeleteSweep(ctx, c, ns, name, time.Minute); err != nil && !apierrors.IsNotFound(err) {
 		return err
 	}
-	for i := 0; ; i++ {
+	fmt.Fprintf(progress, "replaced the finished sweep %s (%s) of the same name\n", name, strings.ToLower(st.Phase))
+	return nil
+}
+
+// DeleteSweep deletes sweep name with its trials and suggestion service
+// (foreground deletion) and, with wait > 0, returns once it is gone, as
+// kubectl delete does. A missing sweep is the API's NotFound error.
+func DeleteSweep(ctx context.Context, c *deployer.Client, ns, name string, wait time.Duration) error {
+	ri := c.Dynamic.Resource(sweep.ExperimentGVR).Namespace(ns)
+	fg := metav1.DeletePropagationForeground
+	if err := ri.Delete(ctx, name, metav1.DeleteOptions{PropagationPolicy: &fg}); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(wait)
+	for wait > 0 {
 		if _, err := ri.Get(ctx, name, metav1.GetOptions{}); apierrors.IsNotFound(err) {
-			break
+			return nil
 		}
-		if i > 600 {
-			return fmt.Errorf("sweep %s: the finished one of that name is still being deleted after 60 s", name)
+		if time.Now().After(deadline) {
+			return fmt.Errorf("sweep %s: still being deleted after %s", name, wait)
 		}
 		select {
 		case <-ctx.Done():
@@ -407,7 +418,6 @@ func makeRoomForSweep(ctx context.Context, c *deployer.Client, ns, name string, 
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	fmt.Fprintf(progress, "replaced the finished sweep %s (%s) of the same name\n", name, strings.ToLower(st.Phase))
 	return nil
 }
 

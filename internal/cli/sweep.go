@@ -308,31 +308,17 @@ func newSweepDeleteCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Comma
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			ri := c.Dynamic.Resource(sweep.ExperimentGVR).Namespace(c.Namespace)
-			fg := metav1.DeletePropagationForeground
 			for _, n := range args {
-				err := ri.Delete(ctx, n, metav1.DeleteOptions{PropagationPolicy: &fg})
+				d := time.Duration(0)
+				if wait {
+					d = 2 * time.Minute
+				}
+				err := launch.DeleteSweep(cmd.Context(), c, c.Namespace, n, d)
 				if apierrors.IsNotFound(err) {
 					return fmt.Errorf("no sweep %s in namespace %s", n, c.Namespace)
 				}
 				if err != nil {
 					return err
-				}
-				// As kubectl delete: return once it is gone, trials and
-				// suggestion service first (foreground deletion).
-				for i := 0; wait; i++ {
-					if _, err := ri.Get(ctx, n, metav1.GetOptions{}); apierrors.IsNotFound(err) {
-						break
-					}
-					if i == 1200 {
-						return fmt.Errorf("sweep %s: still being deleted after 2 minutes", n)
-					}
-					select {
-					case <-ctx.Done():
-						return ctx.Err()
-					case <-time.After(100 * time.Millisecond):
-					}
 				}
 				fmt.Fprintf(io.Out, "sweep %s deleted\n", n)
 			}
