@@ -20,17 +20,7 @@ func Schema() ([]byte, error) {
 	t := reflect.TypeOf(Config{})
 	for _, f := range fields() {
 		sf := t.Field(f.index)
-		p := map[string]any{"description": sf.Tag.Get("desc") + " Environment: " + strings.ReplaceAll(f.env, ",", ", ") + "."}
-		switch sf.Type.Kind() {
-		case reflect.String:
-			p["type"] = "string"
-		case reflect.Int:
-			p["type"] = "integer"
-			p["minimum"] = 0
-		case reflect.Slice:
-			p["type"] = "array"
-			p["items"] = map[string]any{"type": "string"}
-		}
+		p := property(sf, " Environment: "+strings.ReplaceAll(f.env, ",", ", ")+".")
 		switch f.key {
 		case "kind":
 			p["enum"] = []string{"job", "pytorchjob", "tfjob", "xgboostjob", "jaxjob", "trainjob", "kserve", "deployment"}
@@ -43,20 +33,7 @@ func Schema() ([]byte, error) {
 	st := reflect.TypeOf(Sweep{})
 	for i := 0; i < st.NumField(); i++ {
 		sf := st.Field(i)
-		p := map[string]any{"description": sf.Tag.Get("desc")}
-		switch sf.Type.Kind() {
-		case reflect.String:
-			p["type"] = "string"
-		case reflect.Int:
-			p["type"] = "integer"
-			p["minimum"] = 0
-		case reflect.Bool:
-			p["type"] = "boolean"
-		case reflect.Slice:
-			p["type"] = "array"
-			p["items"] = map[string]any{"type": "string"}
-		}
-		sweep[strings.Split(sf.Tag.Get("json"), ",")[0]] = p
+		sweep[strings.Split(sf.Tag.Get("json"), ",")[0]] = property(sf, "")
 	}
 	sweep["goal"].(map[string]any)["enum"] = []string{"minimize", "maximize"}
 	props["sweep"] = map[string]any{
@@ -79,6 +56,25 @@ func Schema() ([]byte, error) {
 		return nil, err
 	}
 	return append(b, '\n'), nil
+}
+
+// property is the schema of one field: its type from the Go type, its
+// description from the desc tag plus more.
+func property(sf reflect.StructField, more string) map[string]any {
+	p := map[string]any{"description": sf.Tag.Get("desc") + more}
+	switch sf.Type.Kind() {
+	case reflect.String:
+		p["type"] = "string"
+	case reflect.Int:
+		p["type"] = "integer"
+		p["minimum"] = 0
+	case reflect.Bool:
+		p["type"] = "boolean"
+	case reflect.Slice:
+		p["type"] = "array"
+		p["items"] = map[string]any{"type": "string"}
+	}
+	return p
 }
 
 // Description returns a key's description ("" for unknown keys).
