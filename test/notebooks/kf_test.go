@@ -342,16 +342,7 @@ func TestKfDeployNotebook(t *testing.T) {
 		"%kf deploy --kind nosuchkind --name bad-kind",
 		`fmt.Println("kernel still here")`,
 	}
-	var src []string
-	for _, c := range cells {
-		j, _ := json.Marshal(c)
-		src = append(src, `{"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [], "source": `+string(j)+`}`)
-	}
-	doc := `{"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "fair", "display_name": "Go (fair)", "language": "go"}}, "cells": [` + strings.Join(src, ",") + `]}`
-	path := filepath.Join(dir, "deploy.ipynb")
-	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := writeNotebook(t, filepath.Join(dir, "deploy.ipynb"), cells)
 	nb := b.runFile(t, path, 600)
 	for _, i := range []int{1, 2, 3, 4, 7} {
 		if e := nb.err(i); e != nil {
@@ -387,6 +378,21 @@ func TestKfDeployNotebook(t *testing.T) {
 	}
 }
 
+// writeNotebook writes a notebook of code cells for the fair kernel.
+func writeNotebook(t *testing.T, path string, cells []string) string {
+	t.Helper()
+	var src []string
+	for _, c := range cells {
+		j, _ := json.Marshal(c)
+		src = append(src, `{"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [], "source": `+string(j)+`}`)
+	}
+	doc := `{"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "fair", "display_name": "Go (fair)", "language": "go"}}, "cells": [` + strings.Join(src, ",") + `]}`
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // TestKfSweepNotebook runs %%kf sweep through nbconvert on the test bed's
 // Katib: the cell is each trial's program; the saved notebook holds the
 // final table and the chart of the objective per trial, shown once and
@@ -407,16 +413,7 @@ func TestKfSweepNotebook(t *testing.T) {
 		"%kf sweep status kf-sweep",
 		`fmt.Println("kernel still here")`,
 	}
-	var src []string
-	for _, c := range cells {
-		j, _ := json.Marshal(c)
-		src = append(src, `{"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [], "source": `+string(j)+`}`)
-	}
-	doc := `{"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "fair", "display_name": "Go (fair)", "language": "go"}}, "cells": [` + strings.Join(src, ",") + `]}`
-	path := filepath.Join(dir, "sweep.ipynb")
-	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := writeNotebook(t, filepath.Join(dir, "sweep.ipynb"), cells)
 	nb := b.runFile(t, path, 900)
 	for _, i := range []int{1, 2, 4, 5} {
 		if e := nb.err(i); e != nil {
