@@ -56,6 +56,12 @@ func TestTestbedBuildKitInCluster(t *testing.T) {
 		t.Fatalf("buildkit up: %v\n%s\n%s", err, out, errOut)
 	}
 
+	// up again on a running daemon: updated in place, ready again.
+	out, errOut, err = runFair(ctx, cfg, "buildkit", "up", "--image", strings.TrimSpace(img.String()), "--insecure-registry", podRegistry)
+	if err != nil || !strings.Contains(errOut.String(), "BuildKit ready in pod") {
+		t.Fatalf("buildkit up again: %v\n%s\n%s", err, out, errOut)
+	}
+
 	// A base with a shell, addressed as the daemon's pod reaches it.
 	shell := t.TempDir()
 	os.MkdirAll(filepath.Join(shell, "bin"), 0o755)
@@ -103,6 +109,14 @@ func TestTestbedBuildKitInCluster(t *testing.T) {
 	}
 	if found != "built-in-the-cluster\n" {
 		t.Fatalf("/built.txt in %s: %q", ref, found)
+	}
+
+	// An address with no name, and one naming no daemon: one line each.
+	for bad, want := range map[string]string{"kube-pod://": "want kube-pod://NAME", "kube-pod://nothing-here": "no ready BuildKit pod nothing-here"} {
+		_, _, err := runFair(ctx, cfg, "build", proj, "--dockerfile", "Dockerfile", "--buildkit", bad)
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("--buildkit %s: %v", bad, err)
+		}
 	}
 
 	out, _, err = runFair(ctx, cfg, "buildkit", "down")
