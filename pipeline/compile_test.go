@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -111,7 +112,9 @@ func TestArgoDiamond(t *testing.T) {
 }
 
 func TestKFPDiamondUnmarshalsIntoPipelineSpec(t *testing.T) {
-	out, err := pipeline.KFP(diamond(), diamondImages(t), testOpts)
+	p := diamond()
+	p.Steps[1].CPU("500m") // b
+	out, err := pipeline.KFP(p, diamondImages(t), testOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +152,41 @@ func TestKFPDiamondUnmarshalsIntoPipelineSpec(t *testing.T) {
 
 	// The deployment spec is a Struct in PipelineSpec; its executors must
 	// be valid PipelineDeploymentConfig too.
-	djs, err := protojson.Marshal(spec.GetDeploymentSpec())
+	deployment := spec.GetDeploymentSpec().AsMap()
+	// The ResourceSpec fields KFP added after the pinned typed spec
+	// (resource_cpu_request = 9, resource_memory_request = 10,
+	// resource_memory_limit = 8, AcceleratorConfig resource_type = 3,
+	// resource_count = 4): checked here, then removed, so that the strict
+	// parse below holds every other field to the typed spec.
+	res, _, _ := unstructured.NestedMap(deployment, "executors", "exec-c", "container", "resources")
+	want := map[string]any{"resourceMemoryRequest": "1Gi", "resourceMemoryLimit": "1Gi"}
+	for k, v := range want {
+		if res[k] != v {
+			t.Errorf("exec-c resources.%s = %v, want %v", k, res[k], v)
+		}
+	}
+	if got, _, _ := unstructured.NestedString(deployment, "executors", "exec-b", "container", "resources", "resourceCpuRequest"); got != "500m" {
+		t.Errorf("exec-b resources.resourceCpuRequest = %q, want 500m", got)
+	}
+	acc, _, _ := unstructured.NestedMap(res, "accelerator")
+	if acc["resourceType"] != "nvidia.com/gpu" || acc["resourceCount"] != "1" {
+		t.Errorf("exec-c accelerator = %v, want resourceType nvidia.com/gpu and resourceCount \"1\"", acc)
+	}
+	for _, e := range deployment["executors"].(map[string]any) {
+		r, ok, _ := unstructured.NestedMap(e.(map[string]any), "container", "resources")
+		if !ok {
+			continue
+		}
+		for _, k := range []string{"resourceCpuRequest", "resourceCpuLimit", "resourceMemoryRequest", "resourceMemoryLimit"} {
+			delete(r, k)
+		}
+		if a, ok := r["accelerator"].(map[string]any); ok {
+			delete(a, "resourceType")
+			delete(a, "resourceCount")
+		}
+		_ = unstructured.SetNestedMap(e.(map[string]any), r, "container", "resources")
+	}
+	djs, err := json.Marshal(deployment)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,8 +195,15 @@ func TestKFPDiamondUnmarshalsIntoPipelineSpec(t *testing.T) {
 		t.Fatalf("deploymentSpec: %v", err)
 	}
 	c := dep.GetExecutors()["exec-c"].GetContainer()
+	// The deprecated fields, for KFP installations before the ones above.
 	if c.GetResources().GetAccelerator().GetType() != "nvidia.com/gpu" || c.GetResources().GetAccelerator().GetCount() != 1 {
 		t.Errorf("exec-c accelerator = %v", c.GetResources().GetAccelerator())
+	}
+	if m := c.GetResources().GetMemoryRequest(); m < 1.0737 || m > 1.0738 {
+		t.Errorf("exec-c memoryRequest = %v GB, want 1Gi in GB", m)
+	}
+	if cpu := dep.GetExecutors()["exec-b"].GetContainer().GetResources().GetCpuRequest(); cpu != 0.5 {
+		t.Errorf("exec-b cpuRequest = %v, want 0.5", cpu)
 	}
 	if c.GetImage() != "127.0.0.1:5055/double@sha256:"+strings.Repeat("a", 64) {
 		t.Errorf("exec-c image = %s", c.GetImage())

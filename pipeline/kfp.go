@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"strconv"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/yaml"
@@ -102,9 +103,14 @@ func KFP(p *Pipeline, images map[string]Built, o Options) ([]byte, error) {
 	return yaml.Marshal(spec)
 }
 
-// kfpResources maps resources onto the PipelineSpec's numbers: CPU in
-// cores, memory in gigabytes, GPUs as an accelerator whose type is the
-// Kubernetes resource name (what the KFP v2 driver requests).
+// kfpResources maps resources onto the PipelineSpec's ResourceSpec in
+// both of its forms, as the KFP SDK writes them: the current string fields
+// (resourceCpuRequest, resourceMemoryRequest/Limit, the accelerator's
+// resourceType and resourceCount) hold the Kubernetes quantity as given,
+// which the v2 driver parses as it is; the deprecated numbers beside them
+// (cores, gigabytes, a count) are what KFP installations older than those
+// fields read. A GPU is an accelerator whose type is the Kubernetes
+// resource name, which the driver requests as a limit.
 func kfpResources(s *Step) (map[string]any, error) {
 	r := map[string]any{}
 	if q := s.Resources.CPU; q != "" {
@@ -112,6 +118,7 @@ func kfpResources(s *Step) (map[string]any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("step %s: cpu %q: %v", s.Name, q, err)
 		}
+		r["resourceCpuRequest"] = v.String()
 		r["cpuRequest"] = v.AsApproximateFloat64()
 	}
 	if q := s.Resources.Memory; q != "" {
@@ -119,6 +126,7 @@ func kfpResources(s *Step) (map[string]any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("step %s: memory %q: %v", s.Name, q, err)
 		}
+		r["resourceMemoryRequest"], r["resourceMemoryLimit"] = v.String(), v.String()
 		gb := v.AsApproximateFloat64() / 1e9
 		r["memoryRequest"], r["memoryLimit"] = gb, gb
 	}
@@ -127,7 +135,10 @@ func kfpResources(s *Step) (map[string]any, error) {
 		if typ == "" {
 			typ = "nvidia.com/gpu"
 		}
-		r["accelerator"] = map[string]any{"type": typ, "count": s.Resources.GPUs}
+		r["accelerator"] = map[string]any{
+			"resourceType": typ, "resourceCount": strconv.Itoa(s.Resources.GPUs),
+			"type": typ, "count": s.Resources.GPUs,
+		}
 	}
 	return r, nil
 }
