@@ -37,15 +37,19 @@ BUILDKIT=github.com/moby/buildkit@v0.34.2
 RUNC=github.com/opencontainers/runc@v1.3.3
 KO=github.com/google/ko@v0.19.1
 STATICCHECK=honnef.co/go/tools@v0.8.2
+GOVULNCHECK=golang.org/x/vuln@v1.9.0
+# Go's vulnerability data as a module: hack/vulncheck.sh's database where
+# vuln.go.dev cannot be reached.
+VULNDB=golang.org/x/vulndb@v0.0.0-20261105234957-e22db6528018
 mkdir -p "$TOOLS/bin"
 install_tool() { # name module@version [package path]
 	local bin=$1 modv=$2 pkg=${3:-}
 	local stamp="$TOOLS/bin/.$bin.version"
-	if [ -x "$TOOLS/bin/$bin" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$modv" ]; then return; fi
-	log "go install $modv ${pkg}"
+	if [ -x "$TOOLS/bin/$bin" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$modv $(go env GOVERSION)" ]; then return; fi
+	log "go install $modv ${pkg} with $(go env GOVERSION)"
 	local target=${modv%@*}${pkg}@${modv#*@}
 	GOBIN=$TOOLS/bin GOFLAGS=-mod=mod nice -n 10 go install -trimpath "$target"
-	echo "$modv" >"$stamp"
+	echo "$modv $(go env GOVERSION)" >"$stamp"
 }
 # BuildKit's go.mod has exclude directives, so `go install .../cmd/buildkitd@v`
 # is refused: build it in a scratch module that requires BuildKit and copies
@@ -71,7 +75,9 @@ install_buildkitd() { # module@version
 	rm -rf "$tmp"
 	echo "$modv static" >"$stamp"
 }
-install_buildkitd "$BUILDKIT"
+# Other projects' programs build with this machine's Go, as on any machine
+# (the Makefile's GOTOOLCHAIN is for fair's own code).
+GOTOOLCHAIN=local install_buildkitd "$BUILDKIT"
 # runc for the in-cluster BuildKit's image: its nsenter is C, so cgo,
 # linked statically (glibc's libc.a, libseccomp-dev's libseccomp.a) to run
 # on fair's static base; with seccomp, since buildkitd gives RUN steps its
@@ -89,8 +95,12 @@ install_runc() { # module@version
 	rm -rf "$tmp"
 	echo "$modv seccomp" >"$stamp"
 }
-install_runc "$RUNC"
+GOTOOLCHAIN=local install_runc "$RUNC"
+# Tools that read fair's code build with the Go that builds fair (the
+# Makefile's GOTOOLCHAIN): staticcheck reads its export data.
 install_tool staticcheck "$STATICCHECK" /cmd/staticcheck
+install_tool govulncheck "$GOVULNCHECK" /cmd/govulncheck
+install_tool indexdb "$VULNDB" /cmd/indexdb
 if [ "${1:-}" = bench ]; then
 	install_tool ko "$KO"
 fi

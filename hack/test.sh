@@ -74,10 +74,12 @@ lint() {
 	fi
 }
 timed "go vet, staticcheck, gofmt" lint
+timed "govulncheck (hack/vulncheck.sh)" hack/vulncheck.sh
 
 # fuzzone runs one target for 6 s with one worker. Go 1.26's fuzz
 # coordinator can end a clean run with a bare "context deadline exceeded"
-# at the -fuzztime boundary (golang/go#75804, fixed in Go 1.27); such a run
+# at the -fuzztime boundary (golang/go#75804, fixed in Go 1.27, which the
+# Makefile uses; kept for a run with GOTOOLCHAIN=local); such a run
 # wrote no failing input, so it is run once more. Any other failure fails.
 fuzzone() {
 	local out; out=$(mktemp)

@@ -46,6 +46,10 @@ for s in containerd docker-registry etcd postgresql; do
 done
 
 mkdir -p "$T/bin"
+# The test bed's programs are other projects': they build with this
+# machine's Go, as their own go.mod files ask (the Makefile's GOTOOLCHAIN
+# is for fair's code).
+export GOTOOLCHAIN=local
 # kube first: CoreDNS shares most of its modules (pinned to the same
 # versions) and then comes largely from the Go build cache.
 log "building $T/bin/kube from hack/kube"

@@ -90,10 +90,10 @@ func text(v any) string {
 		return x
 	case error:
 		return x.Error()
+	case json.RawMessage: // before Stringer: Go 1.27 gave it a String method
+		return string(x)
 	case fmt.Stringer:
 		return x.String()
-	case json.RawMessage:
-		return string(x)
 	}
 	return fmt.Sprintf("%v", v)
 }
