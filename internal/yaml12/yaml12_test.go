@@ -1,6 +1,8 @@
 package yaml12
 
 import (
+	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -41,11 +43,26 @@ steps:
 	}
 }
 
+// jsonIndexes reports whether encoding/json names list elements in a type
+// error's field path ("steps.1.gpus"), as it does from Go 1.27 on; before,
+// the path is "steps.gpus" and the line is that of the first element with
+// the key.
+func jsonIndexes() bool {
+	var v struct{ A []struct{ B int } }
+	var te *json.UnmarshalTypeError
+	return errors.As(json.Unmarshal([]byte(`{"A":[{"B":"x"}]}`), &v), &te) && te.Field == "A.0.B"
+}
+
 func TestErrorsNameTheLine(t *testing.T) {
+	field, second := "steps.gpus", "line 4: steps.gpus"
+	if jsonIndexes() {
+		field, second = "steps.0.gpus", `line 6: steps.1.gpus: want a whole number, got "many"`
+	}
 	for _, tc := range []struct{ in, want string }{
 		{"name: a\nstepz: []\n", `line 2: unknown key "stepz"`},
 		{"name: a\nsteps:\n- name: b\n  gpuz: 1\n", `line 4: unknown key "gpuz"`},
-		{"name: a\nsteps:\n- name: b\n  gpus: many\n", `line 4: steps.gpus: want a whole number, got "many"`},
+		{"name: a\nsteps:\n- name: b\n  gpus: many\n", `line 4: ` + field + `: want a whole number, got "many"`},
+		{"name: a\nsteps:\n- name: b\n  gpus: 1\n- name: c\n  gpus: many\n", second},
 		{"name: a\nsteps: {}\n", `line 2: steps: want a list, got a mapping`},
 		{"name: a\nname: b\n", `line 2: key "name" is given twice`},
 		{"name: [\n", "line 1"},
