@@ -201,7 +201,7 @@ func (e *Executor) buildHost(ctx context.Context) (*hostProc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build the kernel host: %v\n%s", err, out)
 	}
-	return startHost(bin, e.cellsDir, &e.background)
+	return startHost(bin, e.CellDir(), &e.background)
 }
 
 // waitHost returns once the host runs, starting it if nobody is.
@@ -624,3 +624,78 @@ func (discard) Input(string, bool) (string, error) { return "", io.EOF }
 
 // SetBackground sets where output written between cells goes.
 func (e *Executor) SetBackground(f func(name, text string)) { e.background.Store(f) }
+
+// Setenv sets an environment variable for the cells, the !commands and the
+// kernel's own work (%kf builds and deploys): in the kernel's process,
+// which a restarted host inherits, and in the running host.
+func (e *Executor) Setenv(name, value string) error {
+	if name == "" || strings.ContainsAny(name, "=\x00") || strings.ContainsRune(value, 0) {
+		return fmt.Errorf("%q is not an environment variable name", name)
+	}
+	if err := os.Setenv(name, value); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	h := e.host
+	e.mu.Unlock()
+	if h != nil && !h.exited() {
+		return h.send(map[string]any{"op": "setenv", "name": name, "value": value})
+	}
+	return nil
+}
+
+// CellDir is the folder cells and !commands run in.
+func (e *Executor) CellDir() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.cellsDir
+}
+
+// Chdir changes the folder cells and !commands run in; a relative dir is
+// taken from the current one.
+func (e *Executor) Chdir(dir string) (string, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(e.cellsDir, dir)
+	}
+	if fi, err := os.Stat(dir); err != nil {
+		return "", err
+	} else if !fi.IsDir() {
+		return "", fmt.Errorf("%s is not a folder", dir)
+	}
+	e.cellsDir = filepath.Clean(dir)
+	if e.host != nil && !e.host.exited() {
+		if err := e.host.send(map[string]any{"op": "chdir", "path": e.cellsDir}); err != nil {
+			return "", err
+		}
+	}
+	return e.cellsDir, nil
+}
+
+// errHelp stops a main cell whose arguments asked for its flags' usage.
+var errHelp = errors.New("help requested")
+
+// Main prepares the host for a main cell (GoNB's %% ARGS and %main): args
+// become os.Args[1:] and the flags earlier cells defined are parsed, as
+// flag.Parse would. A bad flag fails the cell; -h prints the usage and
+// returns errHelp, and the cell's code does not run.
+func (e *Executor) Main(ctx context.Context, count int, args []string, out Output) error {
+	if err := e.waitHost(ctx); err != nil {
+		return err
+	}
+	if args == nil {
+		args = []string{}
+	}
+	m, err := e.exchange(ctx, out, &runState{}, map[string]any{"op": "main", "cell": count, "args": args})
+	if err != nil {
+		return err
+	}
+	if m.Error != nil {
+		return &CellError{Name: m.Error.Name, Value: fmt.Sprintf("In[%d]: %s", count, m.Error.Value), Traceback: []string{fmt.Sprintf("In[%d]: %s", count, m.Error.Value)}}
+	}
+	if m.Text == "help" {
+		return errHelp
+	}
+	return nil
+}

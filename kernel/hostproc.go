@@ -186,6 +186,11 @@ func (h *hostProc) setSink(s *outBudget) {
 		h.bgLeft, h.bgWarned = backgroundLimit, false
 	}
 	h.mu.Unlock()
+	if s != nil {
+		// Why the host exits is told from what it wrote since this cell
+		// began, not from earlier cells' output.
+		h.stderr.Reset()
+	}
 	// Drop markers left from an earlier cell.
 	for {
 		select {
@@ -308,6 +313,12 @@ func (t *tailBuffer) Write(p []byte) {
 	if len(t.b) > t.max {
 		t.b = t.b[len(t.b)-t.max:]
 	}
+}
+
+func (t *tailBuffer) Reset() {
+	t.mu.Lock()
+	t.b = t.b[:0]
+	t.mu.Unlock()
 }
 
 func (t *tailBuffer) String() string {

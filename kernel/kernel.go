@@ -86,6 +86,7 @@ type Kernel struct {
 	count      int
 	history    []histEntry
 	magicStop  context.CancelFunc // cancels the running magic on interrupt
+	mainArgs   []string           // %args: a main cell's arguments
 	comms      map[string]*Comm
 	targets    map[string]CommTarget
 	lastParent *Message
@@ -622,7 +623,14 @@ func (k *Kernel) run(ctx context.Context, code string, n int, out *cellOutput) e
 		return err
 	}
 	if cell.Magic != nil && cell.Magic.Name == "" {
-		// GoNB's bare %% cell: its body is plain Go.
+		// GoNB's bare %% cell: its body is plain Go, run as a program's
+		// main with the arguments on the %% line (or those of %args).
+		if err := k.runMain(ctx, out, n, cell.Magic.Args); err != nil {
+			if errors.Is(err, errHelp) {
+				return nil
+			}
+			return err
+		}
 		return k.run(ctx, cell.Magic.Body, n, out)
 	}
 	if cell.Magic != nil {
@@ -634,6 +642,9 @@ func (k *Kernel) run(ctx context.Context, code string, n int, out *cellOutput) e
 			err = k.shellCmd(ctx, out, c.Args)
 		} else {
 			err = k.runMagic(ctx, out, n, c.Keyword, c.Args, "", false)
+		}
+		if errors.Is(err, errHelp) {
+			return nil // %main -h: the usage is the cell's output
 		}
 		if err != nil {
 			return err
@@ -653,7 +664,7 @@ func (k *Kernel) shellCmd(ctx context.Context, out *cellOutput, command string) 
 	ctx, done := k.stoppable(ctx)
 	defer done()
 	cmd := exec.CommandContext(ctx, "sh", "-c", command)
-	cmd.Dir = k.exec.cellsDir
+	cmd.Dir = k.exec.CellDir()
 	cmd.Stdout, cmd.Stderr = out.Writer("stdout"), out.Writer("stderr")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 
+	"github.com/fair-go/fair/build"
 	"github.com/fair-go/fair/kernel/nb"
 	"github.com/fair-go/fair/notebook"
 )
@@ -68,7 +70,7 @@ func (e *MagicEnv) Cells() []notebook.Code {
 }
 
 // NotebookDir is the folder the notebook's cells and !commands run in.
-func (e *MagicEnv) NotebookDir() string { return e.k.exec.cellsDir }
+func (e *MagicEnv) NotebookDir() string { return e.k.exec.CellDir() }
 
 // Kernel returns the kernel, e.g. to publish comm messages.
 func (e *MagicEnv) Kernel() *Kernel { return e.k }
@@ -133,6 +135,97 @@ func init() {
 			return nil
 		},
 	}
+	// The environment and the arguments, as GoNB and IPython name them,
+	// so that notebooks written for those kernels run here.
+	builtins["env"] = Magic{
+		Help: "%env [NAME [VALUE]] | %env NAME=VALUE: show or set an environment variable of the cells, !commands and %kf",
+		Run: func(ctx context.Context, e *MagicEnv) error {
+			name, value, set := envArgs(e.Args)
+			switch {
+			case name == "":
+				env := os.Environ()
+				sort.Strings(env)
+				for _, kv := range env {
+					// Saved notebooks get shared: as IPython's %env does,
+					// the list hides values whose names look secret.
+					if n, _, _ := strings.Cut(kv, "="); secretName(n) {
+						kv = n + "=<hidden>"
+					}
+					fmt.Fprintln(e.Stdout, kv)
+				}
+			case !set:
+				v, ok := os.LookupEnv(name)
+				if !ok {
+					return e.Error("%s is not set", name)
+				}
+				fmt.Fprintln(e.Stdout, v)
+			default:
+				if err := e.k.exec.Setenv(name, value); err != nil {
+					return e.Error("%v", err)
+				}
+			}
+			return nil
+		},
+	}
+	builtins["cd"] = Magic{
+		Help: "%cd [DIR]: show or change the folder cells and !commands run in",
+		Run: func(ctx context.Context, e *MagicEnv) error {
+			dir := strings.TrimSpace(e.Args)
+			if w, err := build.SplitCommand(dir); err == nil && len(w) == 1 {
+				dir = w[0] // %cd "my data"
+			}
+			if dir == "" {
+				fmt.Fprintln(e.Stdout, e.k.exec.CellDir())
+				return nil
+			}
+			if dir == "~" || strings.HasPrefix(dir, "~/") {
+				home, _ := os.UserHomeDir()
+				dir = home + dir[1:]
+			}
+			now, err := e.k.exec.Chdir(dir)
+			if err != nil {
+				return e.Error("%v", err)
+			}
+			fmt.Fprintln(e.Stdout, now)
+			return nil
+		},
+	}
+	builtins["args"] = Magic{
+		Help: "%args [ARGS...]: show or set the arguments of later main cells (%% and %main) as os.Args[1:]",
+		Run: func(ctx context.Context, e *MagicEnv) error {
+			if strings.TrimSpace(e.Args) == "" {
+				e.k.mu.Lock()
+				args := e.k.mainArgs
+				e.k.mu.Unlock()
+				fmt.Fprintln(e.Stdout, strings.Join(args, " "))
+				return nil
+			}
+			args, err := build.SplitCommand(e.Args)
+			if err != nil {
+				return e.Error("%v", err)
+			}
+			e.k.mu.Lock()
+			e.k.mainArgs = args
+			e.k.mu.Unlock()
+			return nil
+		},
+	}
+	builtins["main"] = Magic{
+		Help: "%main [ARGS...]: run this cell as a program's main (GoNB's %%): os.Args[1:] = ARGS (or %args), flags parsed",
+		Run: func(ctx context.Context, e *MagicEnv) error {
+			return e.k.runMain(ctx, e.out, e.Count, e.Args)
+		},
+	}
+	builtins["ls"] = Magic{Help: "%ls (GoNB's name for %who)", Run: builtins["who"].Run}
+	builtins["list"] = Magic{Help: "%list (GoNB's name for %who)", Run: builtins["who"].Run}
+	builtins["reset"] = Magic{
+		Help: "%reset: forget every definition and start a new Go process (as a kernel restart)",
+		Run: func(ctx context.Context, e *MagicEnv) error {
+			e.k.exec.Reset()
+			fmt.Fprintln(e.Stdout, "every definition forgotten; the next cell starts a new Go process")
+			return nil
+		},
+	}
 	builtins["workdir"] = Magic{
 		Help: "%workdir: print the notebook's Go module folder",
 		Run: func(ctx context.Context, e *MagicEnv) error {
@@ -140,6 +233,47 @@ func init() {
 			return nil
 		},
 	}
+}
+
+// secretName reports whether an environment variable's name looks like
+// it holds a credential.
+func secretName(name string) bool {
+	n := strings.ToUpper(name)
+	for _, w := range []string{"KEY", "TOKEN", "SECRET", "PASS", "CREDENTIAL", "AUTH"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// envArgs reads %env's forms: NAME, NAME VALUE, NAME=VALUE.
+func envArgs(s string) (name, value string, set bool) {
+	s = strings.TrimSpace(s)
+	if n, v, ok := strings.Cut(s, "="); ok && !strings.ContainsAny(n, " \t") {
+		return n, v, true
+	}
+	name, value, set = strings.Cut(s, " ")
+	return name, strings.TrimSpace(value), set
+}
+
+// runMain starts a main cell: its arguments are those on its line, else
+// those of %args. Without either there is nothing to parse, and the cell
+// does not wait for a host that is still starting.
+func (k *Kernel) runMain(ctx context.Context, out *cellOutput, n int, line string) error {
+	args, err := build.SplitCommand(line)
+	if err != nil {
+		return &CellError{Name: "MagicError", Value: err.Error(), Traceback: []string{err.Error()}}
+	}
+	if len(args) == 0 {
+		k.mu.Lock()
+		args = k.mainArgs
+		k.mu.Unlock()
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	return k.exec.Main(ctx, n, args, out)
 }
 
 func (k *Kernel) runMagic(ctx context.Context, out *cellOutput, count int, name, args, body string, cell bool) error {

@@ -108,8 +108,14 @@ func Parse(src string) (*Cell, error) {
 	cell := &Cell{Source: src}
 	if strings.HasPrefix(strings.TrimLeft(src, " \t"), "%%") {
 		first, body, _ := strings.Cut(strings.TrimLeft(src, " \t"), "\n")
-		// A bare %% (GoNB's "run this cell as main") has an empty name.
-		name, args, _ := strings.Cut(strings.TrimSpace(first[2:]), " ")
+		// A bare %% (GoNB's "run this cell as main", with the program's
+		// arguments after a space) has an empty name.
+		var name, args string
+		if rest := strings.TrimRight(first[2:], "\r"); rest == "" || rest[0] == ' ' || rest[0] == '\t' {
+			args = rest
+		} else {
+			name, args, _ = strings.Cut(strings.TrimSpace(rest), " ")
+		}
 		cell.Magic = &Magic{Name: name, Args: strings.TrimSpace(args), Body: body}
 		return cell, nil
 	}

@@ -56,6 +56,16 @@ func TestParseCellMagic(t *testing.T) {
 	if c, err := Parse("%%\nx := 1"); err != nil || c.Magic == nil || c.Magic.Name != "" || c.Magic.Body != "x := 1" {
 		t.Errorf("bare %%%%: got %+v, %v", c, err)
 	}
+	// GoNB's %% ARGS: a space after %% makes the rest the program's
+	// arguments, not a magic's name.
+	for src, args := range map[string]string{"%% --lr=0.5 -v\nx := 1": "--lr=0.5 -v", "%%\t-h\nx := 1": "-h", "%%  \r\nx := 1": ""} {
+		if c, err := Parse(src); err != nil || c.Magic == nil || c.Magic.Name != "" || c.Magic.Args != args || c.Magic.Body != "x := 1" {
+			t.Errorf("%q: got %+v, %v; want a bare %%%% with args %q", src, c.Magic, err, args)
+		}
+	}
+	if c, err := Parse("%%kf  train\nx := 1"); err != nil || c.Magic == nil || c.Magic.Name != "kf" || c.Magic.Args != "train" {
+		t.Errorf("%%%%kf: got %+v, %v", c.Magic, err)
+	}
 }
 
 func TestParseErrors(t *testing.T) {

@@ -12,6 +12,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	goflag "flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -33,11 +34,13 @@ import (
 const Marker = "\x00fair-cell-end\x00"
 
 type command struct {
-	Op    string   `json:"op"` // load, eval, input
+	Op    string   `json:"op"` // load, eval, input, main, setenv, chdir
 	Cell  int      `json:"cell"`
 	Path  string   `json:"path"`
 	Vars  []string `json:"vars"`
 	Value string   `json:"value"`
+	Name  string   `json:"name"`
+	Args  []string `json:"args"`
 	// Bind maps the names an eval expression uses to loaded variables,
 	// "CELL:SYMBOL".
 	Bind map[string]string `json:"bind"`
@@ -54,6 +57,9 @@ var stdinW *os.File
 func main() {
 	// Rendering and message encoding live here, not in every cell's plugin.
 	nb.SetRenderer(render.Renderer{})
+	// A bad flag given to a cell's flag.Parse must fail that cell, not end
+	// the process that holds the notebook's state.
+	goflag.CommandLine.Init(os.Args[0], goflag.ContinueOnError)
 	setupStdin()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt)
@@ -75,6 +81,12 @@ func main() {
 			go load(c)
 		case "eval":
 			go evaluate(c)
+		case "main":
+			runMain(c)
+		case "setenv":
+			_ = os.Setenv(c.Name, c.Value)
+		case "chdir":
+			_ = os.Chdir(c.Path)
 		case "input":
 			if stdinW != nil {
 				_, _ = stdinW.WriteString(c.Value + "\n")
@@ -152,6 +164,7 @@ func load(c command) {
 				msg.Error = panicError(r, debug.Stack())
 			}
 		}()
+		defer newFlags()()
 		p, err := plugin.Open(c.Path)
 		if err != nil {
 			msg.Error = &nb.CellError{Name: "LoadError", Value: err.Error(), Traceback: []string{err.Error()}}
@@ -176,6 +189,46 @@ func load(c command) {
 		}
 	}()
 	close(stop)
+	os.Stdout.WriteString(Marker)
+	os.Stderr.WriteString(Marker)
+	_ = nb.Emit(msg)
+}
+
+// newFlags gives a cell that is loading a flag set of its own, so that
+// running again a cell that defines flags redefines them (as a program
+// run afresh would) instead of panicking; the returned func adds the
+// flags of earlier cells that the cell did not define.
+func newFlags() func() {
+	prev := goflag.CommandLine
+	goflag.CommandLine = goflag.NewFlagSet(prev.Name(), goflag.ContinueOnError)
+	if prev.Parsed() {
+		// flag.Args() and flag.Parsed() answer as before in the cell.
+		_ = goflag.CommandLine.Parse(append([]string{"--"}, prev.Args()...))
+	}
+	return func() {
+		cur := goflag.CommandLine
+		prev.VisitAll(func(f *goflag.Flag) {
+			if cur.Lookup(f.Name) == nil {
+				cur.Var(f.Value, f.Name, f.Usage)
+				cur.Lookup(f.Name).DefValue = f.DefValue
+			}
+		})
+	}
+}
+
+// runMain starts a main cell (GoNB's %% ARGS, %main): os.Args[1:] become
+// the cell's arguments and the flags earlier cells defined are parsed, as a
+// program's main would with flag.Parse().
+func runMain(c command) {
+	msg := nb.Message{Type: "done", Cell: c.Cell}
+	// The program's name is the cell's (the usage says "Usage of In[3]").
+	os.Args = append([]string{fmt.Sprintf("In[%d]", c.Cell)}, c.Args...)
+	goflag.CommandLine.Init(os.Args[0], goflag.ContinueOnError)
+	if err := goflag.CommandLine.Parse(os.Args[1:]); err != nil && err != goflag.ErrHelp {
+		msg.Error = &nb.CellError{Name: "FlagError", Value: err.Error(), Traceback: []string{err.Error()}}
+	} else if err == goflag.ErrHelp {
+		msg.Text = "help"
+	}
 	os.Stdout.WriteString(Marker)
 	os.Stderr.WriteString(Marker)
 	_ = nb.Emit(msg)

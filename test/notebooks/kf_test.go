@@ -45,16 +45,6 @@ func (b *bed) fair(t *testing.T, dir string, args ...string) (stdout, stderr str
 	return o.String(), e.String(), err
 }
 
-func (e executed) stderr(i int) string {
-	var s string
-	for _, o := range e[i-1].Outputs {
-		if o.OutputType == "stream" && o.Name == "stderr" {
-			s += join(o.Text)
-		}
-	}
-	return s
-}
-
 func digestOf(ref string) string {
 	if i := strings.LastIndex(ref, "@"); i >= 0 {
 		return ref[i+1:]

@@ -47,10 +47,13 @@ func join(v any) string {
 	return ""
 }
 
-func (e executed) stdout(i int) string {
+func (e executed) stdout(i int) string { return e.stream(i, "stdout") }
+func (e executed) stderr(i int) string { return e.stream(i, "stderr") }
+
+func (e executed) stream(i int, name string) string {
 	var s string
 	for _, o := range e[i-1].Outputs {
-		if o.OutputType == "stream" && o.Name == "stdout" {
+		if o.OutputType == "stream" && o.Name == name {
 			s += join(o.Text)
 		}
 	}
@@ -425,4 +428,90 @@ func TestWorkFolderKeptPerNotebookFolder(t *testing.T) {
 	if other := workdir(nb.runFile(t, notebook(filepath.Join(b.dir, "elsewhere"), "a.ipynb", 0), 300)); other == first {
 		t.Errorf("another notebook folder got %s too", first)
 	}
+}
+
+// TestGoNBMagics runs a notebook written for GoNB and IPython habits:
+// %% with a program's arguments and flags defined in an earlier cell,
+// %args, %main (a bad flag fails the cell, -h prints the usage and runs
+// nothing), a flag cell run twice, %env in its three forms (seen by the
+// cells and the !commands; the listing hides a token), %cd to a folder
+// with a space (cells and !commands follow), and both kept when the
+// kernel's Go process dies and is restarted; %ls, and %reset forgets the
+// definitions but not the environment.
+func TestGoNBMagics(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "my data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "my data", "hello.txt"), []byte("from the data folder"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	flags := "import \"flag\"\n\nvar lr = flag.Float64(\"lr\", 0.01, \"learning rate\")\nvar epochs = flag.Int(\"epochs\", 1, \"epochs\")"
+	nb := b.runFile(t, writeNotebook(t, filepath.Join(dir, "gonb.ipynb"), []string{
+		flags, // 1
+		"%% --lr=0.5 --epochs=3\nfmt.Println(\"lr\", *lr, \"epochs\", *epochs, \"args\", flag.Args())",
+		"%args --epochs=7 \"two words\"",
+		"%%\nfmt.Println(\"epochs\", *epochs, \"args\", flag.Args())",
+		"%main --nope\nfmt.Println(\"must not run\")", // 5
+		"%main -h\nfmt.Println(\"must not run\")",
+		flags,
+		"%% --lr=0.25\nfmt.Println(\"again\", *lr, *epochs)",
+		"%env MY_VAR hello world\n%env OTHER=x=y\n%env FAIR_TEST_TOKEN=s3cr3t\n!echo shell: $MY_VAR $OTHER",
+		"import \"os\"\nfmt.Println(\"cell:\", os.Getenv(\"MY_VAR\"), os.Getenv(\"OTHER\"))", // 10
+		"%env",
+		"%env MY_VAR",
+		"%cd \"my data\"\n!cat hello.txt",
+		"b, _ := os.ReadFile(\"hello.txt\")\nfmt.Println(\"read:\", string(b))",
+		"os.Exit(3)", // 15
+		"wd, _ := os.Getwd()\nfmt.Println(\"after restart:\", filepath.Base(wd), os.Getenv(\"MY_VAR\"))",
+		"%cd /nonexistent/dir",
+		"%ls",
+		"%reset", // 19
+		"fmt.Println(*lr)",
+		"fmt.Println(os.Getenv(\"MY_VAR\"))",
+	}), 600)
+	for _, i := range []int{1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 18, 19, 21} {
+		if e := nb.err(i); e != nil {
+			t.Errorf("cell %d: %s: %s", i, e.EName, e.EValue)
+		}
+	}
+	expect(t, "%% ARGS parses earlier cells' flags", nb.stdout(2), "lr 0.5 epochs 3 args []")
+	expect(t, "%args for a bare %%", nb.stdout(4), "epochs 7 args [two words]")
+	if e := nb.err(5); e == nil || e.EName != "FlagError" || !strings.Contains(e.EValue, "-nope") {
+		t.Errorf("cell 5: want a FlagError naming -nope, got %+v", e)
+	}
+	for _, i := range []int{5, 6} {
+		if strings.Contains(nb.stdout(i), "must not run") {
+			t.Errorf("cell %d ran its code: %q", i, nb.stdout(i))
+		}
+	}
+	expect(t, "%main -h prints the usage", nb.stdout(6)+nb.stderr(6), "Usage of In[6]:")
+	expect(t, "%main -h lists the flags", nb.stdout(6)+nb.stderr(6), "learning rate (default 0.01)")
+	expect(t, "a flag cell run again redefines its flags", nb.stdout(8), "again 0.25 1")
+	expect(t, "%env for !commands", nb.stdout(9), "shell: hello world x=y")
+	expect(t, "%env for cells", nb.stdout(10), "cell: hello world x=y")
+	expect(t, "%env lists", nb.stdout(11), "MY_VAR=hello world")
+	expect(t, "%env hides a token", nb.stdout(11), "FAIR_TEST_TOKEN=<hidden>")
+	if strings.Contains(nb.stdout(11), "s3cr3t") {
+		t.Error("the env listing showed a token's value")
+	}
+	expect(t, "%env NAME", nb.stdout(12), "hello world")
+	expect(t, "%cd for !commands", nb.stdout(13), "from the data folder")
+	expect(t, "%cd for cells", nb.stdout(14), "read: from the data folder")
+	if e := nb.err(15); e == nil {
+		t.Error("cell 15: os.Exit(3) did not fail the cell")
+	} else if strings.Contains(strings.Join(e.Traceback, "\n"), "nope") {
+		t.Errorf("cell 15: the crash report repeats earlier cells' output:\n%s", strings.Join(e.Traceback, "\n"))
+	}
+	expect(t, "folder and environment kept after a restart", nb.stdout(16), "after restart: my data hello world")
+	if e := nb.err(17); e == nil || !strings.Contains(e.EValue, "/nonexistent/dir") {
+		t.Errorf("cell 17: want an error naming the folder, got %+v", e)
+	}
+	expect(t, "%ls lists the definitions", nb.stdout(18), "epochs")
+	if e := nb.err(20); e == nil || !strings.Contains(e.EValue, "undefined: lr") {
+		t.Errorf("cell 20: after %%reset, want undefined: lr, got %+v", e)
+	}
+	expect(t, "the environment outlives %reset", nb.stdout(21), "hello world")
 }
