@@ -26,7 +26,7 @@ import (
 // runtime fair.WriteSDK copies there), so it is built against exactly the
 // packages the cells use.
 //
-//go:embed host/main.go
+//go:embed host/*.go
 var hostFS embed.FS
 
 // Module is the module path of a notebook's work folder.
@@ -201,7 +201,7 @@ func (e *Executor) buildHost(ctx context.Context) (*hostProc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build the kernel host: %v\n%s", err, out)
 	}
-	return startHost(bin, e.CellDir(), &e.background)
+	return startHost(bin, e.CellDir(), filepath.Join(e.dir, "bin"), &e.background)
 }
 
 // waitHost returns once the host runs, starting it if nobody is.

@@ -88,7 +88,9 @@ type hostProc struct {
 	waitErr  error
 }
 
-func startHost(bin, dir string, background *atomic.Value) (*hostProc, error) {
+// startHost starts the host in dir; it keeps its own files (GoNB's pipes)
+// in runDir, which Close empties.
+func startHost(bin, dir, runDir string, background *atomic.Value) (*hostProc, error) {
 	cmdR, cmdW, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -103,7 +105,7 @@ func startHost(bin, dir string, background *atomic.Value) (*hostProc, error) {
 	cmd.Dir = dir
 	cmd.ExtraFiles = []*os.File{cmdR, evW}
 	cmd.Stdout, cmd.Stderr = outW, errW
-	cmd.Env = append(os.Environ(), nb.FDEnv+"=4")
+	cmd.Env = append(os.Environ(), nb.FDEnv+"=4", "FAIR_HOST_DIR="+runDir)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start the kernel host: %w", err)

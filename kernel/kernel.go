@@ -640,6 +640,10 @@ func (k *Kernel) run(ctx context.Context, code string, n int, out *cellOutput) e
 		var err error
 		if c.Kind == notebook.Shell {
 			err = k.shellCmd(ctx, out, c.Args)
+		} else if c.Keyword == "%" {
+			// GoNB's %% below a cell's imports and declarations: the rest
+			// is main's body, which runs as the cell's statements anyway.
+			err = k.runMain(ctx, out, n, c.Args)
 		} else {
 			err = k.runMagic(ctx, out, n, c.Keyword, c.Args, "", false)
 		}

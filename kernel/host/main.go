@@ -61,6 +61,7 @@ func main() {
 	// the process that holds the notebook's state.
 	goflag.CommandLine.Init(os.Args[0], goflag.ContinueOnError)
 	setupStdin()
+	startGoNB()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt)
 	go func() {
@@ -86,7 +87,9 @@ func main() {
 		case "setenv":
 			_ = os.Setenv(c.Name, c.Value)
 		case "chdir":
-			_ = os.Chdir(c.Path)
+			if os.Chdir(c.Path) == nil && os.Getenv("GONB_DIR") != "" {
+				os.Setenv("GONB_DIR", c.Path)
+			}
 		case "input":
 			if stdinW != nil {
 				_, _ = stdinW.WriteString(c.Value + "\n")
@@ -189,6 +192,7 @@ func load(c command) {
 		}
 	}()
 	close(stop)
+	drainGoNB()
 	os.Stdout.WriteString(Marker)
 	os.Stderr.WriteString(Marker)
 	_ = nb.Emit(msg)
@@ -240,6 +244,7 @@ func runMain(c command) {
 func evaluate(c command) {
 	msg := nb.Message{Type: "done", Cell: c.Cell}
 	defer func() {
+		drainGoNB()
 		os.Stdout.WriteString(Marker)
 		os.Stderr.WriteString(Marker)
 		_ = nb.Emit(msg)

@@ -515,3 +515,35 @@ func TestGoNBMagics(t *testing.T) {
 	}
 	expect(t, "the environment outlives %reset", nb.stdout(21), "hello world")
 }
+
+// TestGoNBDisplays runs GoNB's own display package, gonbui (from the
+// module proxy, unchanged), in a notebook: HTML, Markdown, an image and
+// SVG become the cell's displays, UpdateHTML replaces its display in
+// place (the saved notebook holds the last step only), Sync returns, and
+// gonbui knows it runs in a notebook.
+func TestGoNBDisplays(t *testing.T) {
+	t.Parallel()
+	if os.Getenv("FAIR_TEST_OFFLINE") != "" {
+		t.Skip("FAIR_TEST_OFFLINE is set: the notebook downloads github.com/janpfeifer/gonb from the module proxy")
+	}
+	b := setup(t)
+	nb := b.runFile(t, writeNotebook(t, filepath.Join(t.TempDir(), "gonbui.ipynb"), []string{
+		"%go get github.com/janpfeifer/gonb@v0.11.1",
+		"import \"github.com/janpfeifer/gonb/gonbui\"\n\n%%\ngonbui.DisplayHTML(\"<b>bold from gonbui</b>\")\ngonbui.DisplayMarkdown(\"## from gonbui\")",
+		"%%\nid := gonbui.UniqueId()\nfor i := 1; i <= 3; i++ {\n\tgonbui.UpdateHTML(id, fmt.Sprintf(\"step %d/3\", i))\n}\ngonbui.Sync()\nfmt.Println(\"synced\")",
+		"import (\"image\"; \"image/color\")\n\n%%\nimg := image.NewRGBA(image.Rect(0, 0, 4, 4))\nimg.Set(1, 1, color.RGBA{255, 0, 0, 255})\nif err := gonbui.DisplayImage(img); err != nil {\n\tpanic(err)\n}\ngonbui.DisplaySVG(`<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"><rect width=\"10\" height=\"10\"/></svg>`)",
+		"fmt.Println(\"in a notebook:\", gonbui.IsNotebook)",
+	}), 600)
+	noErrors(t, nb)
+	expect(t, "DisplayHTML", strings.Join(nb.data(2, "text/html"), ""), "<b>bold from gonbui</b>")
+	expect(t, "DisplayMarkdown", strings.Join(nb.data(2, "text/markdown"), ""), "## from gonbui")
+	if got := nb.data(3, "text/html"); len(got) != 1 || got[0] != "step 3/3" {
+		t.Errorf("UpdateHTML: got %q, want one display \"step 3/3\"", got)
+	}
+	expect(t, "Sync returns", nb.stdout(3), "synced")
+	if png := nb.data(4, "image/png"); len(png) != 1 || !strings.HasPrefix(png[0], "iVBORw0KGgo") {
+		t.Errorf("DisplayImage: got %q, want one PNG", png)
+	}
+	expect(t, "DisplaySVG", strings.Join(nb.data(4, "text/html"), ""), "<svg")
+	expect(t, "IsNotebook", nb.stdout(5), "in a notebook: true")
+}
