@@ -286,7 +286,7 @@ func (d *directBuild) build(ctx context.Context, e *Executor, dir, pkg, so strin
 	}
 	name := filepath.Base(dir)
 	archive := filepath.Join(obj, name+".a")
-	if out, err := d.compile(ctx, e, pkg, archive, filepath.Join(obj, name+".importcfg"), imports, "./"+rel(e.dir, src)); err != nil {
+	if out, err := d.compile(ctx, e, pkg, archive, filepath.Join(obj, name+".importcfg"), imports, src); err != nil {
 		if len(out) > 0 && ctx.Err() == nil {
 			e.laps.lap("compile")
 			return true, compileError(strings.Split(string(out), "\n"))
@@ -296,7 +296,7 @@ func (d *directBuild) build(ctx context.Context, e *Executor, dir, pkg, so strin
 	d.exports[pkg] = archive
 	e.laps.lap("compile")
 	main := filepath.Join(obj, name+".main.a")
-	if _, err := d.compile(ctx, e, pkg+"/plugin", main, filepath.Join(obj, name+".main.importcfg"), []string{pkg}, "./"+rel(e.dir, filepath.Join(dir, "plugin", "main.go"))); err != nil {
+	if _, err := d.compile(ctx, e, pkg+"/plugin", main, filepath.Join(obj, name+".main.importcfg"), []string{pkg}, filepath.Join(dir, "plugin", "main.go")); err != nil {
 		return false, nil
 	}
 	e.laps.lap("compile-main")
@@ -336,7 +336,10 @@ func (d *directBuild) list(ctx context.Context, e *Executor, pkgs []string) bool
 }
 
 // compile runs the compiler as go build does for a plugin's package. The
-// output is the compiler's when it ran and failed.
+// output is the compiler's when it ran and failed. file is absolute, as go
+// build gives it (its -x output shortens it): from Go 1.27 a //line file
+// name is taken relative to the source's folder as given, and a relative
+// one would make the package differ from go build's.
 func (d *directBuild) compile(ctx context.Context, e *Executor, pkg, out, cfg string, imports []string, file string) ([]byte, error) {
 	var b strings.Builder
 	b.WriteString("# import config\n")
@@ -431,11 +434,4 @@ func goLang(mod []byte) string {
 		}
 	}
 	return ""
-}
-
-func rel(base, path string) string {
-	if r, err := filepath.Rel(base, path); err == nil {
-		return r
-	}
-	return path
 }

@@ -287,6 +287,11 @@ func panicError(r any, stack []byte) *nb.CellError {
 	lines := strings.Split(string(stack), "\n")
 	for i := 0; i+1 < len(lines); i++ {
 		loc := strings.TrimSpace(lines[i+1])
+		// Go 1.27 prints a //line file name relative to the source's
+		// folder: /.../cells/c3/In[3]:2.
+		if j := strings.LastIndex(loc, "/In["); j >= 0 {
+			loc = loc[j+1:]
+		}
 		if strings.HasPrefix(loc, "In[") {
 			fn := lines[i]
 			if j := strings.LastIndex(fn, "("); j > 0 {
