@@ -366,6 +366,16 @@ func TestKernelOverZeroMQ(t *testing.T) {
 	if r.result["text/plain"] != "41" {
 		t.Fatalf("state after a panic: %v %v", r.result, r.errMsg)
 	}
+	// A nil error as the last expression shows nothing (None in IPython);
+	// a non-nil one shows.
+	r = c.execute("import \"os\"\nos.Setenv(\"FAIR_TEST_NIL\", \"1\")", time.Minute)
+	if r.reply["status"] != "ok" || r.result != nil {
+		t.Fatalf("nil error result: %v %v", r.result, r.errMsg)
+	}
+	r = c.execute("os.Chdir(\"/nonexistent-dir\")", time.Minute)
+	if !strings.Contains(fmt.Sprint(r.result["text/plain"]), "no such file") {
+		t.Fatalf("non-nil error result: %v %v", r.result, r.errMsg)
+	}
 
 	// is_complete, complete, inspect.
 	c.send(c.shell, "is_complete_request", map[string]any{"code": "func f() {"})

@@ -173,6 +173,11 @@ func Result(v ...any) int {
 		return 0
 	}
 	var b map[string]any
+	if len(v) == 1 && v[0] == nil {
+		// A call's nil error (display.Image(img), os.Remove(f)) or a nil
+		// interface shows nothing, as None in IPython.
+		return 0
+	}
 	if len(v) == 1 {
 		b = Bundle(v[0])
 	} else {
