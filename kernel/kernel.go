@@ -660,14 +660,20 @@ func (k *Kernel) run(ctx context.Context, code string, n int, out *cellOutput) e
 	return k.exec.Run(ctx, cell, n, out)
 }
 
-// shellCmd runs a !command with sh in the notebook's folder. The stop
+// shellCmd runs a !command with sh in the notebook's folder.
+func (k *Kernel) shellCmd(ctx context.Context, out *cellOutput, command string) error {
+	return k.script(ctx, out, "!"+command, "sh", command)
+}
+
+// script runs code with a shell (sh, bash) in the notebook's folder; label
+// names it in errors. The stop
 // button interrupts it (its whole process group, then kills it after a
 // grace period), and a background child that keeps its output open does
 // not hold the cell.
-func (k *Kernel) shellCmd(ctx context.Context, out *cellOutput, command string) error {
+func (k *Kernel) script(ctx context.Context, out *cellOutput, label, shell, code string) error {
 	ctx, done := k.stoppable(ctx)
 	defer done()
-	cmd := exec.CommandContext(ctx, "sh", "-c", command)
+	cmd := exec.CommandContext(ctx, shell, "-c", code)
 	cmd.Dir = k.exec.CellDir()
 	cmd.Stdout, cmd.Stderr = out.Writer("stdout"), out.Writer("stderr")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -685,10 +691,10 @@ func (k *Kernel) shellCmd(ctx context.Context, out *cellOutput, command string) 
 		err = nil // sh is done; a child it left in the background keeps the output
 	}
 	if ctx.Err() != nil && err != nil {
-		return &CellError{Name: "KeyboardInterrupt", Value: "!" + command + ": interrupted", Traceback: []string{"!" + command + ": interrupted"}}
+		return &CellError{Name: "KeyboardInterrupt", Value: label + ": interrupted", Traceback: []string{label + ": interrupted"}}
 	}
 	if err != nil {
-		return &CellError{Name: "ShellError", Value: fmt.Sprintf("!%s: %v", command, err), Traceback: []string{fmt.Sprintf("!%s: %v", command, err)}}
+		return &CellError{Name: "ShellError", Value: fmt.Sprintf("%s: %v", label, err), Traceback: []string{fmt.Sprintf("%s: %v", label, err)}}
 	}
 	return nil
 }

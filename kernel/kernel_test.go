@@ -962,3 +962,30 @@ func TestLocalCopiesKeepState(t *testing.T) {
 	run("shared := 0\ndone := make(chan bool)\ngo func() { shared = 7; done <- true }()\n<-done\nshared++\nfmt.Println(shared)", "8\n")
 	run("fmt.Println(shared)", "8\n")
 }
+
+// TestIPythonCellMagics: %%writefile (write, overwrite, append, a path
+// outside the notebook's folder that cannot be written), %%bash and %%sh
+// in the notebook's folder (a failing script fails the cell), %%time
+// around Go code that keeps its state.
+func TestIPythonCellMagics(t *testing.T) {
+	c, _ := startKernel(t)
+	c.mustPrint("%%writefile conf.yaml\nlr: 0.1", "Writing conf.yaml\n")
+	c.mustPrint("%%writefile conf.yaml\nlr: 0.2", "Overwriting conf.yaml\n")
+	c.mustPrint("%%writefile -a conf.yaml\nepochs: 3\n", "Appending to conf.yaml\n")
+	c.mustPrint("%%bash\nset -e\nwc -l < conf.yaml\n[[ -f conf.yaml ]] && cat conf.yaml", "2\nlr: 0.2\nepochs: 3\n")
+	c.mustPrint("%%sh\necho \"$0\" >/dev/null; pwd | grep -c /", "1\n")
+	if r := c.execute("%%bash\nexit 3", time.Minute); r.reply["status"] != "error" || !strings.Contains(fmt.Sprint(r.errMsg["evalue"]), "%%bash: exit status 3") {
+		t.Fatalf("failing script: %v %v", r.reply["status"], r.errMsg)
+	}
+	if r := c.execute("%%writefile /nonexistent-dir/x.txt\nx", time.Minute); r.reply["status"] != "error" || !strings.Contains(fmt.Sprint(r.errMsg["evalue"]), "/nonexistent-dir/x.txt") {
+		t.Fatalf("unwritable file: %v %v", r.reply["status"], r.errMsg)
+	}
+	if r := c.execute("%writefile conf.yaml", time.Minute); r.reply["status"] != "error" || !strings.Contains(fmt.Sprint(r.errMsg["evalue"]), "usage") {
+		t.Fatalf("line form: %v %v", r.reply["status"], r.errMsg)
+	}
+	r := c.execute("%%time\nn := 0\nfor i := 0; i < 1000; i++ {\n\tn += i\n}\nfmt.Println(n)", time.Minute)
+	if r.reply["status"] != "ok" || !strings.HasPrefix(r.stdout, "499500\nWall time: ") {
+		t.Fatalf("%%%%time: %v stdout %q err %v", r.reply["status"], r.stdout, r.errMsg)
+	}
+	c.mustPrint("fmt.Println(n + 1)", "499501\n")
+}

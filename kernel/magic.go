@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/fair-go/fair/build"
 	"github.com/fair-go/fair/kernel/nb"
@@ -224,6 +226,73 @@ func init() {
 			e.k.exec.Reset()
 			fmt.Fprintln(e.Stdout, "every definition forgotten; the next cell starts a new Go process")
 			return nil
+		},
+	}
+	// IPython's cell magics that notebooks use to set things up.
+	builtins["writefile"] = Magic{
+		Help: "%%writefile [-a] FILE: write (-a: append) the cell's body to FILE, from the notebook's folder",
+		Run: func(ctx context.Context, e *MagicEnv) error {
+			words, err := build.SplitCommand(e.Args)
+			if err != nil {
+				return e.Error("%v", err)
+			}
+			appendTo := len(words) > 0 && (words[0] == "-a" || words[0] == "--append")
+			if appendTo {
+				words = words[1:]
+			}
+			if !e.Cell || len(words) != 1 {
+				return e.Error("usage: %%%%writefile [-a] FILE, with the file's text below")
+			}
+			name := words[0]
+			if !filepath.IsAbs(name) {
+				name = filepath.Join(e.k.exec.CellDir(), name)
+			}
+			flag, verb := os.O_CREATE|os.O_WRONLY|os.O_TRUNC, "Writing"
+			if appendTo {
+				flag, verb = os.O_CREATE|os.O_WRONLY|os.O_APPEND, "Appending to"
+			} else if _, err := os.Stat(name); err == nil {
+				verb = "Overwriting"
+			}
+			f, err := os.OpenFile(name, flag, 0o644)
+			if err != nil {
+				return e.Error("%v", err)
+			}
+			body := e.Body
+			if body != "" && !strings.HasSuffix(body, "\n") {
+				body += "\n"
+			}
+			if _, err := f.WriteString(body); err != nil {
+				f.Close()
+				return e.Error("%v", err)
+			}
+			if err := f.Close(); err != nil {
+				return e.Error("%v", err)
+			}
+			fmt.Fprintln(e.Stdout, verb, words[0])
+			return nil
+		},
+	}
+	for _, sh := range []string{"bash", "sh"} {
+		builtins[sh] = Magic{
+			Help: "%%" + sh + ": run the cell's body as a " + sh + " script in the notebook's folder",
+			Run: func(ctx context.Context, e *MagicEnv) error {
+				if !e.Cell {
+					return e.Error("usage: %%%%%s, with the script below", sh)
+				}
+				return e.k.script(ctx, e.out, "%%"+sh, sh, e.Body)
+			},
+		}
+	}
+	builtins["time"] = Magic{
+		Help: "%%time: run the cell's body and print its wall time",
+		Run: func(ctx context.Context, e *MagicEnv) error {
+			if !e.Cell {
+				return e.Error("usage: %%%%time, with the cell's code below")
+			}
+			start := time.Now()
+			err := e.k.run(ctx, e.Body, e.Count, e.out)
+			fmt.Fprintf(e.Stdout, "Wall time: %v\n", time.Since(start).Round(time.Microsecond))
+			return err
 		},
 	}
 	builtins["workdir"] = Magic{
