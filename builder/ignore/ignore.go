@@ -113,9 +113,11 @@ func Parse(r io.Reader) ([]string, error) {
 }
 
 // check compiles p and tries it once: some bad patterns (a trailing or
-// stray escape) compile but fail on first use.
+// stray escape) compile but fail on first use. A negation is tried as its
+// positive form: alone it is never evaluated (nothing matched before it),
+// behind a pattern that matches it is.
 func check(p string) error {
-	pm, err := patternmatcher.New([]string{p})
+	pm, err := patternmatcher.New([]string{strings.TrimPrefix(p, "!")})
 	if err == nil {
 		_, err = pm.MatchesOrParentMatches("a/b")
 	}
