@@ -150,6 +150,13 @@ func Down(ctx context.Context, c *deployer.Client, name, ns string) error {
 	if err != nil {
 		return err
 	}
+	// The Deployment's pods go when the garbage collector gets to them;
+	// deleted now, they are terminating at once, so no build picks one up
+	// after down returns (where the user may delete pods).
+	if err := c.Core.CoreV1().Pods(ns).DeleteCollection(ctx, metav1.DeleteOptions{},
+		metav1.ListOptions{LabelSelector: deployer.LabelRun + "=" + name}); err != nil && !apierrors.IsNotFound(err) && !apierrors.IsForbidden(err) {
+		return err
+	}
 	if err := c.Core.CoreV1().ConfigMaps(ns).Delete(ctx, name+"-config", metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		return err
 	}
