@@ -134,7 +134,9 @@ func (d *directBuild) hostLDFlags(ctx context.Context, e *Executor) string {
 	if d.off || strings.ContainsAny(d.cc, " \t'\"") { // -ldflags splits on spaces
 		return ""
 	}
-	f := "-extld=" + d.cc
+	// No symbol table or DWARF (as the cells' links): the host's panics
+	// come from the runtime's own tables, and the link is ~0.1 s shorter.
+	f := "-s -w -extld=" + d.cc
 	if d.altLD != "" {
 		f += " -extldflags=-fuse-ld=" + d.altLD
 	}

@@ -469,6 +469,7 @@ func (e *Executor) exchange(ctx context.Context, out Output, rs *runState, cmd m
 				}
 				_ = h.send(map[string]any{"op": "input", "value": v})
 			case "done":
+				h.drainDisplays(budget.display)
 				h.waitMarkers(2 * time.Second)
 				return m, nil
 			}

@@ -86,10 +86,11 @@ type hostProc struct {
 	bgWarned bool
 	markers  chan string
 	waitErr  error
+	gonb     *gonbBridge // GoNB's display pipes, nil if they could not be made
 }
 
-// startHost starts the host in dir; it keeps its own files (GoNB's pipes)
-// in runDir, which Close empties.
+// startHost starts the host in dir; GoNB's pipes are made in runDir,
+// which Close empties (a killed kernel cannot remove them).
 func startHost(bin, dir, runDir string, background *atomic.Value) (*hostProc, error) {
 	cmdR, cmdW, err := os.Pipe()
 	if err != nil {
@@ -105,16 +106,23 @@ func startHost(bin, dir, runDir string, background *atomic.Value) (*hostProc, er
 	cmd.Dir = dir
 	cmd.ExtraFiles = []*os.File{cmdR, evW}
 	cmd.Stdout, cmd.Stderr = outW, errW
-	cmd.Env = append(os.Environ(), nb.FDEnv+"=4", "FAIR_HOST_DIR="+runDir)
+	cmd.Env = append(os.Environ(), nb.FDEnv+"=4")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	h := &hostProc{cmd: cmd, cmdW: cmdW, events: make(chan nb.Message, 64), done: make(chan struct{}),
+		markers: make(chan string, 4), stderr: &tailBuffer{max: 4096}, background: background, bgLeft: backgroundLimit}
+	if g, env, err := newGoNB(runDir, dir, h.event); err == nil {
+		h.gonb = g
+		cmd.Env = append(cmd.Env, env...)
+	}
 	if err := cmd.Start(); err != nil {
+		if h.gonb != nil {
+			h.gonb.close()
+		}
 		return nil, fmt.Errorf("start the kernel host: %w", err)
 	}
 	for _, f := range []*os.File{cmdR, evW, outW, errW} {
 		f.Close()
 	}
-	h := &hostProc{cmd: cmd, cmdW: cmdW, events: make(chan nb.Message, 64), done: make(chan struct{}),
-		markers: make(chan string, 4), stderr: &tailBuffer{max: 4096}, background: background, bgLeft: backgroundLimit}
 	go h.readEvents(evR)
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -138,8 +146,38 @@ func startHost(bin, dir, runDir string, background *atomic.Value) (*hostProc, er
 		h.waitErr = err
 		h.mu.Unlock()
 		close(h.done)
+		if h.gonb != nil {
+			h.gonb.close()
+		}
 	}()
 	return h, nil
+}
+
+// event hands a message to the running cell, as the host's own are.
+func (h *hostProc) event(m nb.Message) {
+	select {
+	case h.events <- m:
+	case <-h.done:
+	}
+}
+
+// drainDisplays, once the host reported a cell done, waits until what the
+// cell wrote to GoNB's pipe is read, and shows the displays still queued.
+func (h *hostProc) drainDisplays(show func(nb.Message)) {
+	if h.gonb == nil {
+		return
+	}
+	h.gonb.drain()
+	for {
+		select {
+		case m := <-h.events:
+			if m.Type == "display" || m.Type == "update" {
+				show(m)
+			}
+		default:
+			return
+		}
+	}
 }
 
 func (h *hostProc) exited() bool {

@@ -36,6 +36,14 @@ func (e *Executor) writeModule() error {
 	if err != nil {
 		return err
 	}
+	// A file an earlier fair wrote and this one does not would be built in.
+	if have, err := os.ReadDir(filepath.Join(e.dir, "host")); err == nil {
+		for _, h := range have {
+			if _, err := hostFS.ReadFile("host/" + h.Name()); err != nil {
+				_ = os.Remove(filepath.Join(e.dir, "host", h.Name()))
+			}
+		}
+	}
 	for _, f := range files {
 		src, err := hostFS.ReadFile("host/" + f.Name())
 		if err != nil {

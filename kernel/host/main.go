@@ -61,7 +61,6 @@ func main() {
 	// the process that holds the notebook's state.
 	goflag.CommandLine.Init(os.Args[0], goflag.ContinueOnError)
 	setupStdin()
-	startGoNB()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt)
 	go func() {
@@ -192,7 +191,6 @@ func load(c command) {
 		}
 	}()
 	close(stop)
-	drainGoNB()
 	os.Stdout.WriteString(Marker)
 	os.Stderr.WriteString(Marker)
 	_ = nb.Emit(msg)
@@ -244,7 +242,6 @@ func runMain(c command) {
 func evaluate(c command) {
 	msg := nb.Message{Type: "done", Cell: c.Cell}
 	defer func() {
-		drainGoNB()
 		os.Stdout.WriteString(Marker)
 		os.Stderr.WriteString(Marker)
 		_ = nb.Emit(msg)
