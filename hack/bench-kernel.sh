@@ -13,6 +13,7 @@ set -euo pipefail
 
 ROUNDS=${1:-10}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+source "$ROOT/hack/go-native.sh"
 WORK=${BENCH_WORK:-${TMPDIR:-/tmp}/fair-bench-kernel}
 mkdir -p "$WORK/bin" "$WORK/jupyter/kernels"
 log() { echo "bench-kernel: $*" >&2; }
