@@ -26,7 +26,7 @@ import (
 // runtime fair.WriteSDK copies there), so it is built against exactly the
 // packages the cells use.
 //
-//go:embed host/*.go
+//go:embed host/main.go
 var hostFS embed.FS
 
 // Module is the module path of a notebook's work folder.

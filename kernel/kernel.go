@@ -666,10 +666,9 @@ func (k *Kernel) shellCmd(ctx context.Context, out *cellOutput, command string) 
 }
 
 // script runs code with a shell (sh, bash) in the notebook's folder; label
-// names it in errors. The stop
-// button interrupts it (its whole process group, then kills it after a
-// grace period), and a background child that keeps its output open does
-// not hold the cell.
+// names it in errors. The stop button interrupts it (its whole process
+// group, then kills it after a grace period), and a background child that
+// keeps its output open does not hold the cell.
 func (k *Kernel) script(ctx context.Context, out *cellOutput, label, shell, code string) error {
 	ctx, done := k.stoppable(ctx)
 	defer done()

@@ -32,33 +32,19 @@ func (e *Executor) writeModule() error {
 	if err := fair.WriteSDK(filepath.Join(e.dir, fair.SDKDir)); err != nil {
 		return err
 	}
-	files, err := hostFS.ReadDir("host")
+	host, err := hostFS.ReadFile("host/main.go")
 	if err != nil {
 		return err
 	}
-	// A file an earlier fair wrote and this one does not would be built in.
-	if have, err := os.ReadDir(filepath.Join(e.dir, "host")); err == nil {
-		for _, h := range have {
-			if _, err := hostFS.ReadFile("host/" + h.Name()); err != nil {
-				_ = os.Remove(filepath.Join(e.dir, "host", h.Name()))
-			}
-		}
+	p := filepath.Join(e.dir, "host", "main.go")
+	if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, host) {
+		return nil // keep mtimes, so the build cache stays warm
 	}
-	for _, f := range files {
-		src, err := hostFS.ReadFile("host/" + f.Name())
-		if err != nil {
-			return err
-		}
-		p := filepath.Join(e.dir, "host", f.Name())
-		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, src) {
-			continue // keep mtimes, so the build cache stays warm
-		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(p, src, 0o644); err != nil {
-			return fmt.Errorf("write the kernel host: %w", err)
-		}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(p, host, 0o644); err != nil {
+		return fmt.Errorf("write the kernel host: %w", err)
 	}
 	return nil
 }
