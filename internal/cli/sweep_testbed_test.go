@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,13 +14,6 @@ import (
 	"github.com/fair-go/fair/sweep"
 	"github.com/fair-go/fair/test/testbed"
 )
-
-// requireKatib skips where the test bed runs without Katib.
-func requireKatib(t *testing.T) {
-	if os.Getenv("FAIR_TESTBED_KATIB") == "0" {
-		t.Skip("FAIR_TESTBED_KATIB=0: the test bed runs without Katib")
-	}
-}
 
 // knownLoss is examples/sweep-go's loss for its parameters.
 func knownLoss(t *testing.T, tr sweep.Trial) float64 {
@@ -84,7 +76,7 @@ func checkTrials(t *testing.T, st *sweep.Status, failAbove float64) (best *sweep
 // sweep goes on to succeed; each trial saves its model, the best is latest.
 func TestTestbedSweep(t *testing.T) {
 	t.Parallel()
-	requireKatib(t)
+	testbed.RequireKatib(t)
 	bed := testbed.Env(t)
 	img := testImage(t, bed, "examples/sweep-go")
 	ctx := ctxFor(t, 10*time.Minute)

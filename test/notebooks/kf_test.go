@@ -389,9 +389,7 @@ func writeNotebook(t *testing.T, path string, cells []string) string {
 // updated in place; a bad spec is one line and the kernel carries on.
 func TestKfSweepNotebook(t *testing.T) {
 	t.Parallel()
-	if os.Getenv("FAIR_TESTBED_KATIB") == "0" {
-		t.Skip("FAIR_TESTBED_KATIB=0: the test bed runs without Katib")
-	}
+	testbed.RequireKatib(t)
 	tb := testbed.Env(t)
 	b := onBed(t, setup(t), tb)
 	dir := t.TempDir()
@@ -436,9 +434,7 @@ func TestKfSweepNotebook(t *testing.T) {
 // shows, and %kf sweep status agrees.
 func TestKfSweepExample(t *testing.T) {
 	t.Parallel()
-	if os.Getenv("FAIR_TESTBED_KATIB") == "0" {
-		t.Skip("FAIR_TESTBED_KATIB=0: the test bed runs without Katib")
-	}
+	testbed.RequireKatib(t)
 	tb := testbed.Env(t)
 	b := onBed(t, setup(t), tb)
 	nb := b.run(t, "sweep.ipynb", 900)

@@ -71,6 +71,15 @@ func Registry() string {
 	return DefaultRegistry
 }
 
+// RequireKatib skips t where the test bed runs without Katib
+// (FAIR_TESTBED_KATIB=0).
+func RequireKatib(t testing.TB) {
+	t.Helper()
+	if os.Getenv("FAIR_TESTBED_KATIB") == "0" {
+		t.Skip("FAIR_TESTBED_KATIB=0: the test bed runs without Katib")
+	}
+}
+
 // Env returns clients for the test bed and a fresh namespace whose default
 // ServiceAccount exists. The namespace is deleted when the test ends; if the
 // test failed, its pods and events are logged first.
