@@ -398,6 +398,7 @@ func (p *Pipeline) Validate() error {
 			return fmt.Errorf("step %s: %v", s.Name, err)
 		}
 		names := map[string]bool{}
+		upper := map[string]string{}
 		for _, o := range s.Outputs {
 			if !ioName.MatchString(o.Name) {
 				return fmt.Errorf("step %s: output name %q: use letters, digits and '_'", s.Name, o.Name)
@@ -406,6 +407,11 @@ func (p *Pipeline) Validate() error {
 				return fmt.Errorf("step %s: output %s is declared twice", s.Name, o.Name)
 			}
 			names["out:"+o.Name] = true
+			// The program also finds it at $FAIR_OUT_<upper case>.
+			if other := upper["out:"+strings.ToUpper(o.Name)]; other != "" {
+				return fmt.Errorf("step %s: outputs %s and %s differ only in case: both would be $FAIR_OUT_%s", s.Name, other, o.Name, strings.ToUpper(o.Name))
+			}
+			upper["out:"+strings.ToUpper(o.Name)] = o.Name
 		}
 		for _, in := range s.Inputs {
 			if !ioName.MatchString(in.Name) {
@@ -415,6 +421,10 @@ func (p *Pipeline) Validate() error {
 				return fmt.Errorf("step %s: input %s is declared twice", s.Name, in.Name)
 			}
 			names["in:"+in.Name] = true
+			if other := upper["in:"+strings.ToUpper(in.Name)]; other != "" {
+				return fmt.Errorf("step %s: inputs %s and %s differ only in case: both would be $FAIR_IN_%s", s.Name, other, in.Name, strings.ToUpper(in.Name))
+			}
+			upper["in:"+strings.ToUpper(in.Name)] = in.Name
 		}
 		for k := range s.Params {
 			if !envName.MatchString(k) {

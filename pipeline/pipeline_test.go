@@ -52,6 +52,13 @@ func TestValidateErrors(t *testing.T) {
 		{"dir without command", pipeline.New("p", pipeline.NewStep("a", pipeline.Dir("./x"))), "needs a command"},
 		{"bad from", pipeline.New("p", pipeline.NewStep("a", pipeline.Image("x")).In("d", "a")), `want step.output, got "a"`},
 		{"empty", pipeline.New("p"), "has no steps"},
+		{"outputs differ in case", pipeline.New("p",
+			pipeline.NewStep("a", pipeline.Image("x")).Out("data").Value("Data"),
+		), "step a: outputs data and Data differ only in case: both would be $FAIR_OUT_DATA"},
+		{"inputs differ in case", pipeline.New("p",
+			pipeline.NewStep("a", pipeline.Image("x")).Out("data"),
+			pipeline.NewStep("b", pipeline.Image("x")).In("x", "a.data").In("X", "a.data"),
+		), "step b: inputs x and X differ only in case"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.p.Validate()

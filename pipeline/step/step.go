@@ -4,7 +4,9 @@
 // and step. cmd/fair-step is its command line.
 //
 // Inside the step, input NAME is at $FAIR_IN_NAME and output NAME is to be
-// written at $FAIR_OUT_NAME (a file or a directory).
+// written at $FAIR_OUT_NAME (a file or a directory). NAME is the name as
+// declared and, where that differs, its upper-case form: output data is at
+// both $FAIR_OUT_data and $FAIR_OUT_DATA.
 package step
 
 import (
@@ -22,6 +24,17 @@ import (
 	"github.com/fair-go/fair/internal/bytesize"
 	"github.com/fair-go/fair/pipeline/artifact"
 )
+
+// appendEnv sets prefix+name, and prefix+NAME where the upper-case form
+// differs: environment variables are upper case by convention, so a
+// program reads $FAIR_OUT_DATA for output data as often as $FAIR_OUT_data.
+func appendEnv(env []string, prefix, name, value string) []string {
+	env = append(env, prefix+name+"="+value)
+	if up := strings.ToUpper(name); up != name {
+		env = append(env, prefix+up+"="+value)
+	}
+	return env
+}
 
 // MaxValue is the largest value output passed as a workflow parameter;
 // bigger data belongs in an artifact output. A value reaches the next step
@@ -113,10 +126,10 @@ func Run(ctx context.Context, c Config) error {
 			}
 			c.logf("pulled input %s (%s) in %.2fs", in.Name, bytesize.Format(bytesize.Of(dest)), time.Since(start).Seconds())
 		}
-		env = append(env, "FAIR_IN_"+in.Name+"="+dest)
+		env = appendEnv(env, "FAIR_IN_", in.Name, dest)
 	}
 	for _, out := range c.Outputs {
-		env = append(env, "FAIR_OUT_"+out.Name+"="+filepath.Join(c.Dir, "out", out.Name))
+		env = appendEnv(env, "FAIR_OUT_", out.Name, filepath.Join(c.Dir, "out", out.Name))
 	}
 
 	if err := Exec(ctx, c.Command, env, c.Stdout, c.Stderr); err != nil {
@@ -126,7 +139,7 @@ func Run(ctx context.Context, c Config) error {
 	for _, out := range c.Outputs {
 		src := filepath.Join(c.Dir, "out", out.Name)
 		if _, err := os.Stat(src); err != nil {
-			return fmt.Errorf("output %s: the program did not write $FAIR_OUT_%s (%s)", out.Name, out.Name, src)
+			return fmt.Errorf("output %s: the program did not write $FAIR_OUT_%s (%s)", out.Name, strings.ToUpper(out.Name), src)
 		}
 		var param []byte
 		if out.Value {

@@ -59,7 +59,7 @@ func TestDataFlowsThroughRegistry(t *testing.T) {
 		Repo: repo, Run: "diamond-x1", Step: "b", Dir: b, Artifact: opts,
 		Inputs:  []step.Input{{Name: "data", Ref: dataRef}, {Name: "model", Ref: modelRef}, {Name: "score", Ref: "0.93", Value: true}},
 		Outputs: []step.Output{{Name: "sum"}},
-		Command: []string{"sh", "-c", `cat "$FAIR_IN_data" "$FAIR_IN_model/sub/weights" "$FAIR_IN_score"; expr $(cat "$FAIR_IN_data") \* 2 > "$FAIR_OUT_sum"`},
+		Command: []string{"sh", "-c", `cat "$FAIR_IN_data" "$FAIR_IN_MODEL/sub/weights" "$FAIR_IN_score"; expr $(cat "$FAIR_IN_DATA") \* 2 > "$FAIR_OUT_SUM"`},
 		Stdout:  &out, Stderr: os.Stderr,
 	})
 	if err != nil {
@@ -100,7 +100,7 @@ func TestMissingOutputIsAClearError(t *testing.T) {
 		Outputs: []step.Output{{Name: "model"}},
 		Command: []string{"true"},
 	})
-	if err == nil || !strings.Contains(err.Error(), "did not write $FAIR_OUT_model") {
+	if err == nil || !strings.Contains(err.Error(), "did not write $FAIR_OUT_MODEL") {
 		t.Fatalf("err = %v", err)
 	}
 }
