@@ -2,6 +2,7 @@ package deployer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -484,6 +485,9 @@ func (c *Client) listKinds(ctx context.Context, namespace, selector string) ([]R
 	return runs, objs, nil
 }
 
+// ErrNoRun is the error of a run name the namespace does not have.
+var ErrNoRun = errors.New("no run")
+
 // Find looks up the run called name in the client's namespace.
 func (c *Client) Find(ctx context.Context, name string) (Run, *unstructured.Unstructured, error) {
 	runs, objs, err := c.listKinds(ctx, c.Namespace, LabelRun+"="+name)
@@ -491,7 +495,7 @@ func (c *Client) Find(ctx context.Context, name string) (Run, *unstructured.Unst
 		return Run{}, nil, err
 	}
 	if len(runs) == 0 {
-		return Run{}, nil, fmt.Errorf("no run %q in namespace %s (see fair ps)", name, c.Namespace)
+		return Run{}, nil, fmt.Errorf("%w %q in namespace %s (see fair ps)", ErrNoRun, name, c.Namespace)
 	}
 	return runs[0], objs[runs[0]], nil
 }
@@ -605,7 +609,7 @@ func (c *Client) Delete(ctx context.Context, name string) ([]string, error) {
 		}
 	}
 	if len(deleted) == 0 {
-		return nil, fmt.Errorf("no run %q in namespace %s (see fair ps)", name, c.Namespace)
+		return nil, fmt.Errorf("%w %q in namespace %s (see fair ps)", ErrNoRun, name, c.Namespace)
 	}
 	return deleted, nil
 }

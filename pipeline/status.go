@@ -43,10 +43,22 @@ type RunStatus struct {
 	Name     string       `json:"name"`
 	Pipeline string       `json:"pipeline,omitempty"`
 	Phase    string       `json:"phase"` // empty until a workflow controller picks it up
+	Created  time.Time    `json:"created,omitzero"`
 	Message  string       `json:"message,omitempty"`
 	Started  time.Time    `json:"started,omitzero"`
 	Finished time.Time    `json:"finished,omitzero"`
 	Steps    []StepStatus `json:"steps"` // in the order of the DAG's tasks
+}
+
+// Succeeded is how many of the run's steps succeeded.
+func (r RunStatus) Succeeded() int {
+	n := 0
+	for _, s := range r.Steps {
+		if s.Phase == "Succeeded" {
+			n++
+		}
+	}
+	return n
 }
 
 // Done reports whether the run has finished.
@@ -59,6 +71,7 @@ func (r RunStatus) Done() bool {
 func WorkflowStatus(u *unstructured.Unstructured) RunStatus {
 	r := RunStatus{Name: u.GetName(), Pipeline: u.GetLabels()[LabelPipeline]}
 	r.Phase, _, _ = unstructured.NestedString(u.Object, "status", "phase")
+	r.Created = u.GetCreationTimestamp().Time
 	r.Message, _, _ = unstructured.NestedString(u.Object, "status", "message")
 	r.Started = timeAt(u.Object, "status", "startedAt")
 	r.Finished = timeAt(u.Object, "status", "finishedAt")

@@ -26,6 +26,9 @@ var WorkflowGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1
 // labelWorkflow is the label Argo puts on a workflow's pods.
 const labelWorkflow = "workflows.argoproj.io/workflow"
 
+// ErrNoRun is the error of a run name the namespace does not have.
+var ErrNoRun = errors.New("no pipeline run")
+
 // Runs are the pipeline runs (Argo Workflows) of one cluster namespace:
 // submit, status, logs, follow and delete, for every front door.
 type Runs struct {
@@ -57,12 +60,58 @@ func (r *Runs) Submit(ctx context.Context, wf *unstructured.Unstructured, dryRun
 func (r *Runs) Get(ctx context.Context, name string) (*unstructured.Unstructured, error) {
 	u, err := r.c.Dynamic.Resource(WorkflowGVR).Namespace(r.c.Namespace).Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return nil, fmt.Errorf("no pipeline run %s in namespace %s", name, r.c.Namespace)
+		return nil, fmt.Errorf("%w %s in namespace %s", ErrNoRun, name, r.c.Namespace)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get workflow %s: %v", name, err)
 	}
 	return u, nil
+}
+
+// List returns the namespace's pipeline runs that fair submitted, newest
+// first; with a pipeline name, only that pipeline's runs. A cluster
+// without Argo Workflows has none.
+func (r *Runs) List(ctx context.Context, pipelineName string) ([]RunStatus, error) {
+	if ok, err := r.c.Serves(WorkflowGVR); err != nil || !ok {
+		return nil, err
+	}
+	sel := LabelPipeline
+	if pipelineName != "" {
+		sel += "=" + pipelineName
+	}
+	list, err := r.c.Dynamic.Resource(WorkflowGVR).Namespace(r.c.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
+	if err != nil {
+		return nil, fmt.Errorf("list workflows: %v", err)
+	}
+	out := make([]RunStatus, 0, len(list.Items))
+	for i := range list.Items {
+		out = append(out, WorkflowStatus(&list.Items[i]))
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].Created.Equal(out[j].Created) {
+			return out[i].Created.After(out[j].Created)
+		}
+		return out[i].Name > out[j].Name
+	})
+	return out, nil
+}
+
+// Resolve returns the run that name means: the run of that name, else the
+// newest run of the pipeline of that name (as a user who typed the name in
+// pipeline.yaml means). newest is true in the second case.
+func (r *Runs) Resolve(ctx context.Context, name string) (run string, newest bool, err error) {
+	_, err = r.Get(ctx, name)
+	if !errors.Is(err, ErrNoRun) || !stepName.MatchString(name) {
+		return name, false, err
+	}
+	runs, err := r.List(ctx, name)
+	if err != nil {
+		return "", false, err
+	}
+	if len(runs) == 0 {
+		return "", false, fmt.Errorf("no pipeline run or pipeline %s in namespace %s (fair pipeline ls lists them)", name, r.c.Namespace)
+	}
+	return runs[0].Name, true, nil
 }
 
 // Status is the run's status now.
@@ -79,7 +128,7 @@ func (r *Runs) Delete(ctx context.Context, name string) error {
 	policy := metav1.DeletePropagationForeground
 	err := r.c.Dynamic.Resource(WorkflowGVR).Namespace(r.c.Namespace).Delete(ctx, name, metav1.DeleteOptions{PropagationPolicy: &policy})
 	if apierrors.IsNotFound(err) {
-		return fmt.Errorf("no pipeline run %s in namespace %s", name, r.c.Namespace)
+		return fmt.Errorf("%w %s in namespace %s", ErrNoRun, name, r.c.Namespace)
 	}
 	if err != nil {
 		return fmt.Errorf("delete %s: %v", name, err)
@@ -284,18 +333,4 @@ func started(p *corev1.Pod, container string) bool {
 		}
 	}
 	return false
-}
-
-// List returns the status of every pipeline run fair started in the
-// namespace.
-func (r *Runs) List(ctx context.Context) ([]RunStatus, error) {
-	l, err := r.c.Dynamic.Resource(WorkflowGVR).Namespace(r.c.Namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelPipeline})
-	if err != nil {
-		return nil, fmt.Errorf("list workflows: %v", err)
-	}
-	out := make([]RunStatus, 0, len(l.Items))
-	for i := range l.Items {
-		out = append(out, WorkflowStatus(&l.Items[i]))
-	}
-	return out, nil
 }

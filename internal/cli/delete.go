@@ -12,7 +12,7 @@ import (
 func newDeleteCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "delete NAME [NAME...]",
-		Short: "Delete runs and everything fair created for them",
+		Short: "Delete runs and everything fair created for them (pipeline runs and sweeps too)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := connect(cfg)
@@ -25,7 +25,9 @@ func newDeleteCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 					fmt.Fprintf(io.Out, "%s deleted\n", d)
 				}
 				if err != nil {
-					return err
+					if err := elsewhere(cmd, c, name, err, nil); err != nil {
+						return err
+					}
 				}
 			}
 			return nil

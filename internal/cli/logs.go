@@ -38,14 +38,17 @@ fair train re-attaches, from the first line.`,
 			if !followFlag {
 				view.Replica = replica
 				_, err := c.Logs(ctx, args[0], io.Out, view)
+				if err != nil && viewDefault(view) {
+					return elsewhere(cmd, c, args[0], err, nil)
+				}
 				return err
 			}
-			if view.Tail > 0 || view.Since > 0 || view.Timestamps || view.Previous {
+			if !viewDefault(view) {
 				return fmt.Errorf("--tail, --since, --timestamps and --previous print what there is; with -f, fair follows the run from its first line")
 			}
 			run, _, err := c.Find(ctx, args[0])
 			if err != nil {
-				return err
+				return elsewhere(cmd, c, args[0], err, map[string]string{"follow": "true"})
 			}
 			return followLogs(ctx, io, c, run, ro, replica)
 		},
@@ -59,6 +62,13 @@ fair train re-attaches, from the first line.`,
 	f.BoolVar(&view.Timestamps, "timestamps", false, "start each line with its time (RFC 3339)")
 	f.BoolVarP(&view.Previous, "previous", "p", false, "the previous instance of a restarted container")
 	return cmd
+}
+
+// viewDefault reports whether no --tail, --since, --timestamps, --previous
+// or --replica was given: only then do pipeline runs' and sweeps' logs,
+// which have none of these, answer for a name that is not a run.
+func viewDefault(v deployer.LogOptions) bool {
+	return v.Tail == 0 && v.Since == 0 && !v.Timestamps && !v.Previous && v.Replica == ""
 }
 
 func followLogs(ctx context.Context, io *iostreams.IOStreams, c *deployer.Client, run deployer.Run, ro runOpts, replica string) error {

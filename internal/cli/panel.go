@@ -63,16 +63,10 @@ func (p *panelSource) runs(ctx context.Context) ([]kernel.Run, error) {
 		})
 	}
 	// Pipelines, where Argo is installed: a missing CRD is no error here.
-	if wfs, err := pipeline.NewRuns(c).List(ctx); err == nil {
+	if wfs, err := pipeline.NewRuns(c).List(ctx, ""); err == nil {
 		for _, w := range wfs {
-			done := 0
-			for _, s := range w.Steps {
-				if s.Phase == "Succeeded" {
-					done++
-				}
-			}
-			out = append(out, kernel.Run{Name: w.Name, Kind: "pipeline", Phase: phaseOr(w.Phase, "Pending"), Ready: done, Total: len(w.Steps),
-				Created: stamp(w.Started), Message: firstLine(w.Message), Namespace: c.Namespace})
+			out = append(out, kernel.Run{Name: w.Name, Kind: "pipeline", Phase: phaseOr(w.Phase, "Pending"), Ready: w.Succeeded(), Total: len(w.Steps),
+				Created: stamp(w.Created), Message: firstLine(w.Message), Namespace: c.Namespace})
 		}
 	}
 	return out, nil

@@ -8,9 +8,11 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/util/duration"
 
 	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/deployer"
@@ -44,7 +46,13 @@ cells are tagged step:NAME (see docs/pipelines.md). Step outputs travel as
 OCI artifacts through the registry that holds the images.`,
 	}
 	cmd.AddCommand(newPipelineRunCmd(io, cfg), newPipelineCompileCmd(io, cfg),
-		newPipelineStatusCmd(io, cfg), newPipelineLogsCmd(io, cfg), newPipelineDeleteCmd(io, cfg))
+		newPipelineStatusCmd(io, cfg), newPipelineLogsCmd(io, cfg), newPipelineDeleteCmd(io, cfg), newPipelineListCmd(io, cfg))
+	for _, sub := range cmd.Commands() {
+		switch sub.Name() {
+		case "status", "logs", "delete":
+			sub.ValidArgsFunction = completePipelineRuns(cfg)
+		}
+	}
 	return cmd
 }
 
@@ -114,7 +122,7 @@ func newPipelineStatusCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Co
 	var output string
 	cmd := &cobra.Command{
 		Use:   "status NAME",
-		Short: "Show the steps of a pipeline run",
+		Short: "Show the steps of a pipeline run (or of a pipeline's newest run)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(output); err != nil {
@@ -124,7 +132,12 @@ func newPipelineStatusCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Co
 			if err != nil {
 				return err
 			}
-			st, err := pipeline.NewRuns(c).Status(cmd.Context(), args[0])
+			runs := pipeline.NewRuns(c)
+			name, err := resolveRun(cmd.Context(), io, runs, args[0])
+			if err != nil {
+				return err
+			}
+			st, err := runs.Status(cmd.Context(), name)
 			if err != nil {
 				return err
 			}
@@ -149,7 +162,7 @@ func newPipelineLogsCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Comm
 	var pf pipelineFlags
 	cmd := &cobra.Command{
 		Use:   "logs NAME",
-		Short: "Print the logs of every step of a pipeline run, prefixed with [step]",
+		Short: "Print the logs of every step of a pipeline run (or of a pipeline's newest run), prefixed with [step]",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := connect(cfg)
@@ -157,16 +170,17 @@ func newPipelineLogsCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Comm
 				return err
 			}
 			runs := pipeline.NewRuns(c)
-			if _, err := runs.Get(cmd.Context(), args[0]); err != nil {
+			name, err := resolveRun(cmd.Context(), io, runs, args[0])
+			if err != nil {
 				return err
 			}
 			if pf.follow {
-				return followPipeline(cmd.Context(), io, c, args[0], pf, false)
+				return followPipeline(cmd.Context(), io, c, name, pf, false)
 			}
 			out := &prefixedOut{w: io.Out}
-			err = runs.Logs(cmd.Context(), args[0], out.logLine)
+			err = runs.Logs(cmd.Context(), name, out.logLine)
 			if errors.Is(err, pipeline.ErrNoStepPods) {
-				fmt.Fprintf(io.Out, "workflow %s has no step pods yet\n", args[0])
+				fmt.Fprintf(io.Out, "workflow %s has no step pods yet\n", name)
 				return nil
 			}
 			return err
@@ -187,7 +201,20 @@ func newPipelineDeleteCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Co
 			if err != nil {
 				return err
 			}
-			if err := pipeline.NewRuns(c).Delete(cmd.Context(), args[0]); err != nil {
+			runs := pipeline.NewRuns(c)
+			err = runs.Delete(cmd.Context(), args[0])
+			if errors.Is(err, pipeline.ErrNoRun) {
+				// A pipeline's name: say which runs it has rather than
+				// pick one to delete.
+				if list, lerr := runs.List(cmd.Context(), args[0]); lerr == nil && len(list) > 0 {
+					names := make([]string, len(list))
+					for i, r := range list {
+						names[i] = r.Name
+					}
+					return fmt.Errorf("%s is a pipeline, not a run: name the run to delete (%s)", args[0], strings.Join(names, ", "))
+				}
+			}
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(io.Out, "workflow/%s deleted\n", args[0])
@@ -196,6 +223,102 @@ func newPipelineDeleteCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Co
 	}
 	addClusterFlags(cmd, cfg)
 	return cmd
+}
+
+func newPipelineListCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:     "ls [PIPELINE]",
+		Aliases: []string{"list"},
+		Short:   "List the pipeline runs fair submitted (of one pipeline), newest first",
+		Args:    cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output, "name"); err != nil {
+				return err
+			}
+			c, err := connect(cfg)
+			if err != nil {
+				return err
+			}
+			runs := pipeline.NewRuns(c)
+			if err := runs.Installed(); err != nil {
+				return err
+			}
+			var name string
+			if len(args) == 1 {
+				name = args[0]
+			}
+			list, err := runs.List(cmd.Context(), name)
+			if err != nil {
+				return err
+			}
+			switch output {
+			case "json", "yaml":
+				return printStructured(io.Out, output, list)
+			case "name":
+				for _, r := range list {
+					fmt.Fprintf(io.Out, "workflow/%s\n", r.Name)
+				}
+				return nil
+			}
+			tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tPIPELINE\tSTATUS\tSTEPS\tDURATION\tAGE")
+			for _, r := range list {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\t%s\n", r.Name, orDash(r.Pipeline), phaseOr(r.Phase, "Pending"), r.Succeeded(), len(r.Steps), runDuration(r), age(r.Created))
+			}
+			return tw.Flush()
+		},
+	}
+	addClusterFlags(cmd, cfg)
+	cmd.Flags().StringVarP(&output, "output", "o", "", "json, yaml or name (workflow/NAME lines)")
+	return cmd
+}
+
+// runDuration is how long the run took, or has taken so far.
+func runDuration(r pipeline.RunStatus) string {
+	switch {
+	case r.Started.IsZero():
+		return "-"
+	case r.Finished.IsZero():
+		return duration.HumanDuration(time.Since(r.Started))
+	}
+	return duration.HumanDuration(r.Finished.Sub(r.Started))
+}
+
+// resolveRun is the run NAME means: a run's name, or a pipeline's name for
+// its newest run (said on stderr).
+func resolveRun(ctx context.Context, io *iostreams.IOStreams, runs *pipeline.Runs, name string) (string, error) {
+	run, newest, err := runs.Resolve(ctx, name)
+	if err == nil && newest {
+		fmt.Fprintf(io.Err, "pipeline %s: its newest run is %s\n", name, run)
+	}
+	return run, err
+}
+
+// completePipelineRuns completes pipeline run names, newest first.
+func completePipelineRuns(cfg *config.Config) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		c, err := connect(cfg)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		list, err := pipeline.NewRuns(c).List(ctx, "")
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []cobra.Completion
+		for _, r := range list {
+			if strings.HasPrefix(r.Name, toComplete) {
+				out = append(out, cobra.CompletionWithDesc(r.Name, "pipeline "+r.Pipeline+" "+r.Phase))
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
 }
 
 // buildOptions are how the steps are built: the runtime image flag and

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -321,8 +322,44 @@ func TestTestbedPipelineRun(t *testing.T) {
 	if _, _, err := runPipelineCmd(context.Background(), cfg, "status", "diamond-1", "-o", "table"); err == nil || !strings.Contains(err.Error(), "want json, yaml") {
 		t.Errorf("status -o table: %v", err)
 	}
-	dout, _, err := runPipelineCmd(context.Background(), cfg, "delete", "diamond-1")
-	if err != nil || strings.TrimSpace(dout) != "workflow/diamond-1 deleted" {
+
+	// The run is listed with fair's other runs and answers to the same
+	// verbs; the pipeline's name means its newest run, except to delete.
+	bg := context.Background()
+	ps, _, err := runFair(bg, cfg, "ps")
+	if err != nil || !regexp.MustCompile(`(?m)^diamond-1 +pipeline +`+phaseOr(st.Phase, "Pending")+` +\d/4 `).MatchString(ps.String()) {
+		t.Errorf("ps: %v\n%s", err, ps)
+	}
+	ls, _, err := runPipelineCmd(bg, cfg, "ls", "diamond")
+	if err != nil || !regexp.MustCompile(`(?m)^diamond-1 +diamond +`).MatchString(ls) {
+		t.Errorf("pipeline ls diamond: %v\n%s", err, ls)
+	}
+	if ls, _, err := runPipelineCmd(bg, cfg, "ls", "no-such-pipeline", "-o", "name"); err != nil || ls != "" {
+		t.Errorf("pipeline ls of another pipeline: %v %q", err, ls)
+	}
+	byName, errOut, err := runPipelineCmd(bg, cfg, "status", "diamond")
+	if err != nil || !strings.HasPrefix(byName, "diamond-1: ") || !strings.Contains(errOut, "pipeline diamond: its newest run is diamond-1") {
+		t.Errorf("status by the pipeline's name: %v\n%s%s", err, byName, errOut)
+	}
+	top, _, err := runFair(bg, cfg, "status", "diamond-1", "-o", "json")
+	if err != nil || !strings.Contains(top.String(), `"pipeline": "diamond"`) {
+		t.Errorf("fair status of a pipeline run: %v\n%s", err, top)
+	}
+	if _, _, err := runPipelineCmd(bg, cfg, "delete", "diamond"); err == nil || !strings.Contains(err.Error(), "diamond is a pipeline, not a run: name the run to delete (diamond-1)") {
+		t.Errorf("delete by the pipeline's name: %v", err)
+	}
+	dout, _, err := runFair(bg, cfg, "delete", "diamond-1")
+	if err != nil || strings.TrimSpace(dout.String()) != "workflow/diamond-1 deleted" {
 		t.Fatalf("delete: %v %q", err, dout)
+	}
+	// Foreground deletion: the Workflow goes once its pods have.
+	for end := time.Now().Add(time.Minute); ; time.Sleep(time.Second) {
+		_, _, err := runFair(bg, cfg, "status", "diamond-1")
+		if err != nil && strings.Contains(err.Error(), `no run "diamond-1"`) {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("status a minute after delete: %v", err)
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/internal/iostreams"
 	"github.com/fair-go/fair/launch"
+	"github.com/fair-go/fair/pipeline"
 )
 
 func newPsCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
@@ -23,7 +24,7 @@ func newPsCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 	var all bool
 	cmd := &cobra.Command{
 		Use:   "ps",
-		Short: "List fair's runs and sweeps: name, kind, status, replicas ready, GPUs, age",
+		Short: "List fair's runs, sweeps and pipeline runs: name, kind, status, replicas ready, GPUs, age",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(output, "name", "wide"); err != nil {
@@ -50,12 +51,22 @@ func newPsCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// And pipeline runs (Argo Workflows), in this namespace.
+			var wfs []pipeline.RunStatus
+			if !all {
+				if wfs, err = pipeline.NewRuns(c).List(cmd.Context(), ""); err != nil {
+					return err
+				}
+			}
 			if output == "name" {
 				for _, s := range list {
 					fmt.Fprintf(io.Out, "%s/%s\n", s.Kind, s.Name)
 				}
 				for _, s := range sweeps {
 					fmt.Fprintf(io.Out, "sweep/%s\n", s.Name)
+				}
+				for _, w := range wfs {
+					fmt.Fprintf(io.Out, "pipeline/%s\n", w.Name)
 				}
 				return nil
 			}
@@ -87,6 +98,14 @@ func newPsCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 				fmt.Fprintf(tw, "%s\tsweep\t%s\t%d/%d\t-\t%s", s.Name, s.Phase, s.Succeeded+s.FailedCount, s.MaxTrials, age(s.Created))
 				if wide {
 					fmt.Fprintf(tw, "\t-\t%s", orDash(firstLine(s.Summary())))
+				}
+				fmt.Fprintln(tw)
+			}
+			for _, w := range wfs {
+				// READY of a pipeline run: its steps that succeeded, of all.
+				fmt.Fprintf(tw, "%s\tpipeline\t%s\t%d/%d\t-\t%s", w.Name, phaseOr(w.Phase, "Pending"), w.Succeeded(), len(w.Steps), age(w.Created))
+				if wide {
+					fmt.Fprintf(tw, "\t-\t%s", orDash(firstLine(w.Message)))
 				}
 				fmt.Fprintln(tw)
 			}

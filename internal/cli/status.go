@@ -14,7 +14,7 @@ func newStatusCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
 		Use:   "status NAME",
-		Short: "Show a run's phase, replicas, GPUs and image",
+		Short: "Show a run's phase, replicas, GPUs and image (or a pipeline run's or sweep's status)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(output); err != nil {
@@ -26,7 +26,7 @@ func newStatusCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 			}
 			s, err := c.Status(cmd.Context(), args[0])
 			if err != nil {
-				return err
+				return elsewhere(cmd, c, args[0], err, map[string]string{"output": output})
 			}
 			if output != "" {
 				return printStructured(io.Out, output, s)

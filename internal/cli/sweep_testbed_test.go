@@ -142,6 +142,11 @@ func TestTestbedSweep(t *testing.T) {
 	if err != nil || !strings.Contains(comp.String(), "sw\tsweep Succeeded") {
 		t.Errorf("completion of sweep names: %v\n%s", err, comp)
 	}
+	// fair status and fair logs answer for a sweep as fair sweep does.
+	top, _, err := runFair(ctx, cfg, "status", "sw")
+	if err != nil || !strings.Contains(top.String(), best.Name) {
+		t.Errorf("fair status of a sweep: %v\n%s", err, top)
+	}
 	ps, _, err := runFair(ctx, cfg, "ps")
 	if err != nil || !strings.Contains(ps.String(), "sweep") || !strings.Contains(ps.String(), "6/6") {
 		t.Errorf("ps: %v\n%s", err, ps)

@@ -22,7 +22,7 @@ func deployRoot(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 	root.SetErr(io.Err)
 	root.AddCommand(newTrainCmd(io, cfg), newServeCmd(io, cfg), newDeployCmd(io, cfg), newResolveCmd(io, cfg),
 		newLogsCmd(io, cfg), newPsCmd(io, cfg), newStatusCmd(io, cfg), newDeleteCmd(io, cfg), newPredictCmd(io, cfg), newModelsCmd(io, cfg), newBaseCmd(io, cfg), newDoctorCmd(io, cfg),
-		newLoginCmd(io, cfg), newLogoutCmd(io, cfg), newSweepCmd(io, cfg), newBuildKitCmd(io, cfg), newBuildCmd(io, cfg))
+		newLoginCmd(io, cfg), newLogoutCmd(io, cfg), newSweepCmd(io, cfg), newBuildKitCmd(io, cfg), newBuildCmd(io, cfg), newPipelineCmd(io, cfg))
 	withCompletion(root, cfg)
 	return root
 }
