@@ -3,6 +3,8 @@ package builder
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"go/build"
@@ -14,6 +16,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+
+	"github.com/fair-go/fair"
 )
 
 // GoSource is a Go main package, compiled with the go command for each
@@ -82,7 +86,22 @@ func (s *GoSource) Build(ctx context.Context, bc *Context, p v1.Platform) (v1.Im
 	}
 	bc.Logf("compiling %s for %s", label, p.String())
 	start := time.Now()
-	if err := goBuild(ctx, s.dir, bin, p, s.Env); err != nil {
+	err = goBuild(ctx, s.dir, bin, p, s.Env)
+	if needsSDK(err) {
+		// The program imports fair's runtime (serving, kernel/display) from
+		// a module that does not require fair: build it against the copy
+		// inside this fair binary, as the notebook kernel does, through a
+		// go.mod of fair's own; the user's go.mod is left as it is.
+		modfile, merr := sdkModfile(ctx, filepath.Join(bc.b.layers.dir, "sdk"), s.dir, s.Env)
+		if merr != nil {
+			return nil, fmt.Errorf("%v\n(%v)", err, merr)
+		}
+		bc.Logf("your go.mod does not require %s: building against the %s packages inside fair", fairModule, fairModule)
+		// -mod=mod: the copy, not the user's go.mod, takes what the go
+		// command must add (a newer go line for fair's, a missing sum).
+		err = goBuild(ctx, s.dir, bin, p, s.Env, "-mod=mod", "-modfile="+modfile)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if bc.Verbose() {
@@ -131,12 +150,81 @@ func (e *CompileError) Error() string {
 	return fmt.Sprintf("%s does not compile:\n%s", e.Dir, strings.TrimRight(e.Output, "\n"))
 }
 
-func goBuild(ctx context.Context, dir, out string, p v1.Platform, extraEnv []string) error {
-	goBin := "go"
-	if root := os.Getenv("GOROOT"); root != "" {
-		goBin = filepath.Join(root, "bin", "go")
+// fairModule is the path of fair's module, whose runtime packages a
+// program may import (serving, kernel/display).
+const fairModule = "github.com/fair-go/fair"
+
+// needsSDK reports whether err is the go command saying that the module
+// does not provide a package of fair's: it does not require fair
+// (-mod=readonly), or could not fetch it (-mod=mod).
+func needsSDK(err error) bool {
+	var ce *CompileError
+	if !errors.As(err, &ce) {
+		return false
 	}
-	cmd := exec.CommandContext(ctx, goBin, "build", "-trimpath", "-o", out, ".")
+	for _, m := range []string{"no required module provides package " + fairModule + "/", "cannot find module providing package " + fairModule + "/", ": module " + fairModule + ": "} {
+		if strings.Contains(ce.Output, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// sdkModfile writes fair's runtime packages under cache and, beside them, a
+// copy of dir's go.mod (and go.sum) that requires fair and replaces it with
+// that copy; it returns the copy's path for go build -modfile.
+func sdkModfile(ctx context.Context, cache, dir string, env []string) (string, error) {
+	cmd := exec.CommandContext(ctx, goCommand(), "env", "GOMOD")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.Output()
+	gomod := strings.TrimSpace(string(out))
+	if err != nil || gomod == "" || gomod == os.DevNull {
+		return "", fmt.Errorf("%s is not in a Go module: go mod init, then build again", dir)
+	}
+	mod, err := os.ReadFile(gomod)
+	if err != nil {
+		return "", err
+	}
+	sdk := filepath.Join(cache, fair.SDKHash())
+	if err := fair.WriteSDK(sdk); err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(gomod))
+	mf := filepath.Join(cache, "modfiles", hex.EncodeToString(sum[:8]), "go.mod")
+	if err := os.MkdirAll(filepath.Dir(mf), 0o755); err != nil {
+		return "", err
+	}
+	mod = fmt.Appendf(mod, "\nrequire %s v0.0.0\n\nreplace %s => %s\n", fairModule, fairModule, sdk)
+	if err := writeIfChanged(mf, mod); err != nil {
+		return "", err
+	}
+	gosum, err := os.ReadFile(strings.TrimSuffix(gomod, ".mod") + ".sum")
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	return mf, writeIfChanged(strings.TrimSuffix(mf, ".mod")+".sum", gosum)
+}
+
+// writeIfChanged keeps a file's time when its content is the same, so the
+// go command's cache sees nothing new.
+func writeIfChanged(p string, b []byte) error {
+	if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, b) {
+		return nil
+	}
+	return os.WriteFile(p, b, 0o644)
+}
+
+func goCommand() string {
+	if root := os.Getenv("GOROOT"); root != "" {
+		return filepath.Join(root, "bin", "go")
+	}
+	return "go"
+}
+
+func goBuild(ctx context.Context, dir, out string, p v1.Platform, extraEnv []string, flags ...string) error {
+	args := append([]string{"build", "-trimpath", "-o", out}, flags...)
+	cmd := exec.CommandContext(ctx, goCommand(), append(args, ".")...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), platformEnv(p)...)
 	cmd.Env = append(cmd.Env, extraEnv...)

@@ -66,12 +66,22 @@ func (c *Client) OnlyModel(ctx context.Context) (string, error) {
 // Infer posts an inference request (JSON, as the Open Inference Protocol
 // defines it) to model (and version, when given) and returns the response
 // body. A non-2xx answer is an error carrying the server's message.
+//
+// A KServe v1 request (a JSON object with "instances") goes to
+// /v1/models/MODEL:predict instead, as KServe's own clients send it.
 func (c *Client) Infer(ctx context.Context, model, version string, body []byte) ([]byte, error) {
 	path := "/v2/models/" + model
 	if version != "" {
 		path += "/versions/" + version
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL+path+"/infer", bytes.NewReader(body))
+	path += "/infer"
+	if isV1(body) {
+		if version != "" {
+			return nil, errors.New("a KServe v1 request (instances) names no model version")
+		}
+		path = "/v1/models/" + model + ":predict"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL+path, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
@@ -95,4 +105,16 @@ func (c *Client) Infer(ctx context.Context, model, version string, body []byte) 
 		return nil, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(out)))
 	}
 	return out, nil
+}
+
+// isV1 reports whether body is a KServe v1 request: an object with
+// "instances" and no "inputs".
+func isV1(body []byte) bool {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return false
+	}
+	_, inst := top["instances"]
+	_, inputs := top["inputs"]
+	return inst && !inputs
 }

@@ -24,6 +24,14 @@ func TestClient(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "[3,8]") {
 		t.Fatalf("infer: %s %v", out, err)
 	}
+	// A KServe v1 body goes to :predict.
+	out, err = c.Infer(ctx, model, "", []byte(`{"instances":[[1.5],[4]]}`))
+	if err != nil || !strings.Contains(string(out), `"predictions":[3,8]`) {
+		t.Fatalf("v1 predict: %s %v", out, err)
+	}
+	if _, err := c.Infer(ctx, model, "2", []byte(`{"instances":[[1]]}`)); err == nil || !strings.Contains(err.Error(), "names no model version") {
+		t.Errorf("v1 with a version: %v", err)
+	}
 	if _, err := c.Infer(ctx, "nosuch", "", []byte(`{"inputs":[]}`)); err == nil || !strings.Contains(err.Error(), "404") {
 		t.Errorf("unknown model: %v", err)
 	}

@@ -30,6 +30,7 @@ through a port-forward:
 
   fair predict risk -d @examples/serve-go/input.json
   echo '{"inputs":[...]}' | fair predict risk -d -
+  fair predict risk -d '{"instances":[[0.5,1.2]]}'   # KServe v1: sent to :predict
 
 --model picks the model when the server hosts several (default: its only one).`,
 		Args: cobra.ExactArgs(1),
