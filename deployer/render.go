@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -97,6 +98,17 @@ func (w *Workload) Validate() error {
 		if errs := validation.IsValidLabelValue(v); len(errs) > 0 {
 			return fmt.Errorf("label %s=%q: %s", k, v, errs[0])
 		}
+	}
+	for _, q := range [][3]string{{"cpu", w.CPU, "2 or 500m"}, {"memory", w.Memory, "8Gi or 512Mi"}} {
+		if q[1] == "" {
+			continue
+		}
+		if v, err := resource.ParseQuantity(q[1]); err != nil || v.Sign() <= 0 {
+			return fmt.Errorf("--%s %q: want a Kubernetes quantity above zero, e.g. %s", q[0], q[1], q[2])
+		}
+	}
+	if w.Timeout < 0 || w.TTL < 0 {
+		return errors.New("timeout and ttl must not be negative")
 	}
 	if w.GPUs < 0 || w.Workers < 0 || w.Replicas < 0 || w.BackoffLimit < 0 {
 		return errors.New("gpus, workers, replicas and backoff-limit must not be negative")
@@ -500,7 +512,7 @@ const (
 var probePath = regexp.MustCompile(`^/[A-Za-z0-9/._~%!$&'()*+,;=:@?-]*$`)
 
 func checkProbe(p string) error {
-	if p == ProbeOIP || p == ProbeTCP || probePath.MatchString(p) {
+	if p == "" || p == ProbeOIP || p == ProbeTCP || probePath.MatchString(p) { // "": oip
 		return nil
 	}
 	return fmt.Errorf("--probe %q: want oip, tcp or an HTTP path such as /healthz", p)

@@ -447,6 +447,21 @@ func TestRenderServingProbes(t *testing.T) {
 			t.Errorf("%s: path probes = %v / %v", kind, c["readinessProbe"], c["livenessProbe"])
 		}
 	}
+	for _, tc := range []struct{ cpu, mem, want string }{
+		{"8X", "", `--cpu "8X": want a Kubernetes quantity`},
+		{"", "1Q", `--memory "1Q": want a Kubernetes quantity`},
+		{"0", "", `--cpu "0"`},
+		{"", "-1Gi", `--memory "-1Gi"`},
+		{"", "1Gi\nimage: evil", `--memory`},
+	} {
+		err := (&Workload{Kind: KindJob, Name: "s", Namespace: "ns", Image: "i", Port: 9000, CPU: tc.cpu, Memory: tc.mem}).Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("cpu %q memory %q: err = %v, want %s", tc.cpu, tc.mem, err, tc.want)
+		}
+	}
+	if err := (&Workload{Kind: KindJob, Name: "s", Namespace: "ns", Image: "i", Port: 9000, CPU: "500m", Memory: "1.5Gi"}).Validate(); err != nil {
+		t.Errorf("good quantities: %v", err)
+	}
 	for _, bad := range []string{"http", "healthz", "/a b", "/x\nimage: evil", `/"`} {
 		err := (&Workload{Kind: KindDeployment, Name: "s", Namespace: "ns", Image: "i", Port: 9000, Probe: bad}).Validate()
 		if err == nil || !strings.Contains(err.Error(), "--probe") {

@@ -153,16 +153,9 @@ func Prepare(ctx context.Context, o Options, def deployer.Kind) (*deployer.Workl
 		}
 	}
 	if src != "" {
-		if o.DryRun != "" {
-			// A dry run shows the objects without building or pushing.
-			image = deployer.RefScheme + src
-		} else {
-			ref, err := o.Build(ctx, cfg, build.Options{Path: src, Source: source, Verb: verb, Progress: o.Progress, TTY: o.TTY})
-			if err != nil {
-				return nil, err
-			}
-			image = ref
-		}
+		// Until it is built (a dry run never builds), the image is the
+		// source's placeholder.
+		image = deployer.RefScheme + src
 	}
 	w, err := deployer.FromConfig(cfg, image, def)
 	if err != nil {
@@ -179,6 +172,26 @@ func Prepare(ctx context.Context, o Options, def deployer.Kind) (*deployer.Workl
 			}
 		}
 		w.Name = deployer.NameFor(from, time.Now())
+	}
+	switch {
+	case def.Training() && !w.Kind.Training():
+		return nil, fmt.Errorf("kind %s serves; use fair serve", w.Kind)
+	case !def.Training() && w.Kind.Training():
+		return nil, fmt.Errorf("kind %s is a training kind; use fair train", w.Kind)
+	}
+	// A bad flag fails before a build, not after it. The namespace may
+	// come from the kube context later.
+	check := *w
+	if check.Namespace == "" {
+		check.Namespace = "default"
+	}
+	if err := check.Validate(); err != nil {
+		return nil, err
+	}
+	if src != "" && o.DryRun == "" {
+		if w.Image, err = o.Build(ctx, cfg, build.Options{Path: src, Source: source, Verb: verb, Progress: o.Progress, TTY: o.TTY}); err != nil {
+			return nil, err
+		}
 	}
 	return w, nil
 }
@@ -227,9 +240,6 @@ func Train(ctx context.Context, o Options) error {
 	w, err := Prepare(ctx, o, deployer.KindJob)
 	if err != nil {
 		return err
-	}
-	if !w.Kind.Training() {
-		return fmt.Errorf("kind %s serves; use fair serve", w.Kind)
 	}
 	if o.DryRun != "" {
 		return dryRun(ctx, o, w)
@@ -361,9 +371,6 @@ func Serve(ctx context.Context, o Options, so ServeOptions) error {
 	w, err := Prepare(ctx, o, def)
 	if err != nil {
 		return err
-	}
-	if w.Kind.Training() {
-		return fmt.Errorf("kind %s is a training kind; use fair train", w.Kind)
 	}
 	if o.DryRun != "" {
 		return dryRun(ctx, o, w)

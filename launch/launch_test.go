@@ -40,6 +40,13 @@ func TestInjectedBuildAndCluster(t *testing.T) {
 	if err != nil || w.GPUs != 2 || strings.Join(w.Args, " ") != "--epochs 3" || !strings.HasPrefix(w.Image, "reg.example/train@") || !strings.HasPrefix(w.Name, "train-go-") {
 		t.Errorf("workload %+v, %v", w, err)
 	}
+	// A bad flag is an error before anything is built.
+	built = ""
+	must(t, cfg.Set("memory", "8X", "test"))
+	if err := Train(context.Background(), o); err == nil || !strings.Contains(err.Error(), `--memory "8X"`) || built != "" {
+		t.Errorf("bad memory: %v, built %q", err, built)
+	}
+	must(t, cfg.Set("memory", "", "test"))
 	// A client dry run builds nothing and needs no cluster.
 	var out bytes.Buffer
 	built = ""

@@ -92,6 +92,9 @@ func Sweep(ctx context.Context, o Options, so SweepOptions) (*sweep.Status, erro
 			}
 		}
 	}
+	if len(cfg.Name) > 40 {
+		return nil, fmt.Errorf("sweep name %q: Katib takes at most 40 characters", cfg.Name)
+	}
 	w, err := Prepare(ctx, o, deployer.KindJob)
 	if err != nil {
 		return nil, err

@@ -260,10 +260,22 @@ func TestTestbedCRDSchemas(t *testing.T) {
 		if !strings.Contains(out.String(), "uid:") && !strings.Contains(out.String(), "creationTimestamp") {
 			t.Errorf("%s: not what the server returned:\n%s", kind, out)
 		}
-		// An invalid quantity is rejected by the real schema, in one line.
+		// An invalid quantity: fair refuses it before anything else ...
 		_, _, err = runFair(ctx, bedConfig(t, bed), append([]string{cmd, "--image", "i", "--kind", kind, "--name", "v", "--memory", "lots", "--dry-run", "server"}, rt...)...)
-		if err == nil || !strings.Contains(err.Error(), "rejected by the API server") || strings.Contains(err.Error(), "\n") {
+		if err == nil || !strings.Contains(err.Error(), `--memory "lots": want a Kubernetes quantity`) {
 			t.Errorf("%s --memory lots: err = %v", kind, err)
+		}
+		// ... and in YAML that reaches the cluster (fair deploy -f), the
+		// real schema rejects it, in one line.
+		good, _, err := runFair(ctx, bedConfig(t, bed), append([]string{cmd, "--image", "i", "--kind", kind, "--name", "v", "--memory", "1234Mi", "--dry-run", "client"}, rt...)...)
+		if err != nil || !strings.Contains(good.String(), "1234Mi") {
+			t.Fatalf("%s: client dry run: %v\n%s", kind, err, good)
+		}
+		bad := filepath.Join(t.TempDir(), "bad.yaml")
+		must(t, os.WriteFile(bad, []byte(strings.ReplaceAll(good.String(), "1234Mi", "lots")), 0o644))
+		_, _, err = runFair(ctx, bedConfig(t, bed), "deploy", "-f", bad, "--dry-run", "server")
+		if err == nil || !strings.Contains(err.Error(), "rejected by the API server") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: deploy -f with memory lots: err = %v", kind, err)
 		}
 	}
 	// A kind the cluster does not serve: a clear error, and what was
