@@ -31,7 +31,19 @@ const maxNodes = 1 << 20
 func Unmarshal(data []byte, v any) error {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		if strings.Contains(msg, "cannot start any token") {
+			// Usually a tab; the scanner does not always say the line.
+			for i, l := range strings.Split(string(data), "\n") {
+				if strings.HasPrefix(strings.TrimLeft(l, " "), "\t") {
+					if !strings.HasPrefix(msg, "line ") {
+						msg = fmt.Sprintf("line %d: %s", i+1, msg)
+					}
+					return errors.New(msg + " (a tab: YAML indents with spaces)")
+				}
+			}
+		}
+		return errors.New(msg)
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil

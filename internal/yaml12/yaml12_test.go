@@ -66,6 +66,8 @@ func TestErrorsNameTheLine(t *testing.T) {
 		{"name: a\nsteps: {}\n", `line 2: steps: want a list, got a mapping`},
 		{"name: a\nname: b\n", `line 2: key "name" is given twice`},
 		{"name: [\n", "line 1"},
+		{"name: a\nsteps:\n\t- name: b\n", "line 3: found character that cannot start any token (a tab: YAML indents with spaces)"},
+		{"\t- tab\n", "line 1: found character that cannot start any token (a tab: YAML indents with spaces)"},
 	} {
 		var f file
 		err := Unmarshal([]byte(tc.in), &f)
