@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -16,9 +17,11 @@ import (
 )
 
 type manifestFlags struct {
-	files  []string
-	dryRun dryRun
-	force  bool
+	files       []string
+	dryRun      dryRun
+	force       bool
+	wait        bool
+	waitTimeout time.Duration
 }
 
 // newDeployCmd is fair deploy: -f applies YAML (as ko apply does); SOURCE
@@ -30,7 +33,8 @@ func newDeployCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 		Use:   "deploy (-f FILE... | SOURCE --kind KIND) [flags]",
 		Short: "Apply YAML whose fair:// images fair builds (-f), or run SOURCE as any kind",
 		Long: `fair deploy -f FILE builds the fair://./path images a YAML names and applies
-it (see fair deploy -f --help).
+it, then waits until every object is ready or has run to its end (on a
+terminal; --wait and --wait=false say otherwise). See fair deploy -f --help.
 
 fair deploy SOURCE --kind KIND [flags] [-- ARGS...] builds SOURCE and runs it
 as KIND, exactly as fair train (job, pytorchjob, tfjob, xgboostjob, jaxjob,
@@ -39,8 +43,17 @@ training kind is followed to its end and fair exits with its status; an
 endpoint is waited for until ready. --wait=false returns once submitted.`,
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if verb, _, err := deployVerb(cfg, args); err == nil && verb == "apply" && wantsHelp(args) && !hasFile(args) {
-				return cmd.Help()
+			if verb, _, err := deployVerb(cfg, args); err == nil && verb == "apply" && wantsHelp(args) {
+				m := newManifestDeployCmd(io, cfg)
+				m.SetOut(io.Out)
+				if hasFile(args) { // -f --help, -f x.yaml --help
+					return m.Help()
+				}
+				if err := cmd.Help(); err != nil {
+					return err
+				}
+				_, err := fmt.Fprintf(io.Out, "\nFlags of fair deploy -f (fair deploy --kind KIND --help lists train's or serve's):\n%s", m.LocalFlags().FlagUsages())
+				return err
 			}
 			sub, rest, err := deployTarget(io, cfg, args)
 			if err != nil {
@@ -146,7 +159,14 @@ func newManifestDeployCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Co
 reference once (paths are relative to the working directory), put the image
 reference by digest in its place, label every object as fair's, and apply the
 result with server-side apply (field manager "fair"). If an object is
-rejected, the objects this command created are deleted again. -f - reads stdin.`,
+rejected, the objects this command created are deleted again. -f - reads stdin.
+
+With --wait (the default on a terminal), fair then follows every object until
+it is ready (a Deployment rolled out, an InferenceService serving: the
+cli-utils kstatus rules kubectl and Flux use) or has run to its end (a Job, a
+Kubeflow training job, a TrainJob, a Workflow), printing each one's status as
+it changes, and exits 1 when one fails or its pods cannot start, or when
+--wait-timeout passes first. Ctrl-C stops waiting (exit 75); the objects stay.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			objs, err := resolveFiles(cmd.Context(), io, cfg, mf.files)
@@ -171,14 +191,39 @@ rejected, the objects this command created are deleted again. -f - reads stdin.`
 			for _, u := range applied {
 				fmt.Fprintf(io.Out, "%s/%s %s\n", strings.ToLower(u.GetKind()), u.GetName(), suffix)
 			}
-			return nil
+			if mf.dryRun == dryRunServer || !mf.wait {
+				return nil
+			}
+			return waitApplied(cmd.Context(), io, c, applied, mf.waitTimeout)
 		},
 	}
 	addManifestFlags(cmd, cfg, &mf)
 	addClusterFlags(cmd, cfg)
 	addDryRunFlag(cmd, &mf.dryRun, "build the images and print the objects as fair resolve does, nothing sent to the cluster")
 	cmd.Flags().BoolVar(&mf.force, "force-conflicts", false, "take over fields another field manager set (server-side apply)")
+	cmd.Flags().BoolVar(&mf.wait, "wait", io.ErrTTY, "wait until every object is ready (a rollout done, an endpoint serving) or has run to its end (a Job, a training job, a Workflow), and exit non-zero if one fails (default: on a terminal)")
+	cmd.Flags().DurationVar(&mf.waitTimeout, "wait-timeout", 5*time.Minute, "give up waiting after this long (0: no limit)")
 	return cmd
+}
+
+// waitApplied waits for the applied objects, printing each one's status
+// when it changes, as kubectl rollout status does.
+func waitApplied(ctx context.Context, io *iostreams.IOStreams, c *deployer.Client, objs []*unstructured.Unstructured, timeout time.Duration) error {
+	_, err := c.WaitFor(ctx, objs, deployer.WaitOptions{Timeout: timeout, Changed: func(st deployer.ObjectStatus) {
+		switch {
+		case st.State == deployer.StateInProgress:
+			fmt.Fprintf(io.Err, "%s: %s\n", st.Ref, orDash(st.Message))
+		case st.State != deployer.StateFailed: // a failure is the error
+			fmt.Fprintf(io.Err, "%s %s\n", st.Ref, strings.ToLower(string(st.State)))
+		}
+	}})
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return fmt.Errorf("%w: the objects stay applied", launch.ErrDetached)
+	}
+	return &ExitError{Code: 1, Err: err}
 }
 
 func addManifestFlags(cmd *cobra.Command, cfg *config.Config, mf *manifestFlags) {

@@ -578,3 +578,100 @@ func TestTestbedApplyConflicts(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// fair deploy -f --wait follows what it applied: a Deployment until it is
+// rolled out, a Job to its end, a PyTorchJob through the real Training
+// Operator; a failing Job, a bad image name and a crash loop past the
+// timeout each end it with exit status 1 and the object's name.
+func TestTestbedDeployWait(t *testing.T) {
+	bed := testbed.Env(t)
+	ctx := ctxFor(t, 5*time.Minute)
+	lines, echo := testImage(t, bed, linesDir), testImage(t, bed, echoDir)
+	write := func(name, yaml string) string {
+		p := filepath.Join(t.TempDir(), name+".yaml")
+		must(t, os.WriteFile(p, []byte(yaml), 0o644))
+		return p
+	}
+	job := func(name, exit string) string {
+		return fmt.Sprintf(`apiVersion: batch/v1
+kind: Job
+metadata: {name: %s}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - {name: c, image: %q, env: [{name: LINES, value: "3"}, {name: INTERVAL, value: 1s}, {name: EXIT, value: %q}]}
+`, name, lines, exit)
+	}
+	deployment := func(name, image string, env string) string {
+		return fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: %s}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: %s}}
+  template:
+    metadata: {labels: {app: %s}}
+    spec:
+      containers:
+      - {name: c, image: %q, env: [%s]}
+`, name, name, name, image, env)
+	}
+	pytorch := fmt.Sprintf(`apiVersion: kubeflow.org/v1
+kind: PyTorchJob
+metadata: {name: wait-pt}
+spec:
+  pytorchReplicaSpecs:
+    Master:
+      replicas: 1
+      restartPolicy: Never
+      template:
+        spec:
+          containers:
+          - {name: pytorch, image: %q, env: [{name: LINES, value: "2"}, {name: ALONE, value: "1"}]}
+`, lines)
+	t.Cleanup(func() {
+		for _, n := range []string{"wait-ok", "wait-bad", "wait-img", "wait-crash"} {
+			runFair(context.Background(), bedConfig(t, bed), "delete", n)
+		}
+	})
+
+	// Everything comes up or runs to its end.
+	ok := write("ok", deployment("wait-web", echo, "")+"---\n"+job("wait-job", "0")+"---\n"+pytorch)
+	out, errOut, err := runFair(ctx, bedConfig(t, bed), "deploy", "-f", ok, "--name", "wait-ok", "--wait", "--wait-timeout", "3m")
+	if err != nil {
+		t.Fatalf("deploy --wait: %v\n%s\n%s", err, out, errOut)
+	}
+	for _, want := range []string{"deployment/wait-web ready", "job/wait-job succeeded", "pytorchjob/wait-pt succeeded"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("missing %q:\n%s", want, errOut)
+		}
+	}
+	if j, err := bed.Client.BatchV1().Jobs(bed.Namespace).Get(ctx, "wait-job", metav1.GetOptions{}); err != nil || j.Status.Succeeded != 1 {
+		t.Errorf("fair returned before the Job ended: %v %+v", err, j.Status)
+	}
+
+	// A Job whose program fails.
+	_, errOut, err = runFair(ctx, bedConfig(t, bed), "deploy", "-f", write("bad", job("wait-fail", "3")), "--name", "wait-bad", "--wait")
+	if ExitCode(err) != 1 || !strings.Contains(err.Error(), "job/wait-fail failed") {
+		t.Errorf("failing job: exit %d, %v\n%s", ExitCode(err), err, errOut)
+	}
+	// An image name the kubelet refuses: failed at once, not at the timeout.
+	start := time.Now()
+	_, errOut, err = runFair(ctx, bedConfig(t, bed), "deploy", "-f", write("img", deployment("wait-img", "Bad-Image:x", "")), "--name", "wait-img", "--wait", "--wait-timeout", "2m")
+	if ExitCode(err) != 1 || !strings.Contains(err.Error(), "deployment/wait-img failed") || !strings.Contains(err.Error(), "InvalidImageName") || time.Since(start) > time.Minute {
+		t.Errorf("bad image: exit %d after %s, %v\n%s", ExitCode(err), time.Since(start), err, errOut)
+	}
+	// A crash loop is waited for until the timeout, and named.
+	_, errOut, err = runFair(ctx, bedConfig(t, bed), "deploy", "-f", write("crash", deployment("wait-crash", lines, `{name: EXIT, value: "2"}`)), "--name", "wait-crash", "--wait", "--wait-timeout", "25s")
+	if ExitCode(err) != 1 || !strings.Contains(err.Error(), "not ready after 25s: deployment/wait-crash") {
+		t.Errorf("crash loop: exit %d, %v\n%s", ExitCode(err), err, errOut)
+	}
+	// Without --wait (not a terminal), deploy returns once applied.
+	start = time.Now()
+	if _, _, err := runFair(ctx, bedConfig(t, bed), "deploy", "-f", write("again", job("wait-again", "0")), "--name", "wait-bad"); err != nil || time.Since(start) > 20*time.Second {
+		t.Errorf("deploy without --wait: %v after %s", err, time.Since(start))
+	}
+}

@@ -1,0 +1,274 @@
+package deployer
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
+)
+
+// ObjectState is where an applied object stands, as fair deploy -f waits
+// for it: a workload that runs to an end (a Job, a training job, a
+// Workflow) is done when it has succeeded; anything else when it is ready.
+type ObjectState string
+
+// Object states.
+const (
+	StateInProgress ObjectState = "InProgress"
+	StateReady      ObjectState = "Ready"     // rolled out, reconciled, serving
+	StateSucceeded  ObjectState = "Succeeded" // ran to its end
+	StateFailed     ObjectState = "Failed"
+)
+
+// Done reports whether the state is final.
+func (s ObjectState) Done() bool { return s == StateReady || s == StateSucceeded || s == StateFailed }
+
+// ObjectStatus is an object's state and what it says about it.
+type ObjectStatus struct {
+	Ref     string      `json:"ref"` // kind/name, as kubectl prints it
+	State   ObjectState `json:"state"`
+	Message string      `json:"message,omitempty"`
+}
+
+// Readiness computes u's state. Kubernetes Jobs, the Kubeflow training
+// kinds, TrainJobs, Katib Experiments and Argo Workflows finish; for every
+// other kind the cli-utils kstatus library (kubectl's and Flux's notion of
+// "current") decides: a Deployment is ready when rolled out, an
+// InferenceService when its Ready condition is true.
+func Readiness(u *unstructured.Unstructured) ObjectStatus {
+	st := ObjectStatus{Ref: strings.ToLower(u.GetKind()) + "/" + u.GetName()}
+	if u.GetDeletionTimestamp() != nil {
+		st.State, st.Message = StateInProgress, "being deleted"
+		return st
+	}
+	group := u.GroupVersionKind().Group
+	switch {
+	case group == "batch" && u.GetKind() == "Job":
+		st.State, st.Message = finishing(u, "Complete", "Failed")
+		if st.State == StateInProgress {
+			active, _, _ := unstructured.NestedInt64(u.Object, "status", "active")
+			ok, _, _ := unstructured.NestedInt64(u.Object, "status", "succeeded")
+			failed, _, _ := unstructured.NestedInt64(u.Object, "status", "failed")
+			st.Message = fmt.Sprintf("active %d, succeeded %d, failed %d", active, ok, failed)
+		}
+		return st
+	case group == "kubeflow.org" && strings.HasSuffix(u.GetKind(), "Job"),
+		group == "kubeflow.org" && u.GetKind() == "Experiment":
+		st.State, st.Message = finishing(u, "Succeeded", "Failed")
+		return st
+	case group == "trainer.kubeflow.org" && u.GetKind() == "TrainJob":
+		st.State, st.Message = finishing(u, "Complete", "Failed")
+		return st
+	case group == "argoproj.io" && u.GetKind() == "Workflow":
+		phase, _, _ := unstructured.NestedString(u.Object, "status", "phase")
+		msg, _, _ := unstructured.NestedString(u.Object, "status", "message")
+		switch phase {
+		case "Succeeded":
+			st.State = StateSucceeded
+		case "Failed", "Error":
+			st.State, st.Message = StateFailed, msg
+		default:
+			st.State, st.Message = StateInProgress, strings.ToLower(orDefault(phase, "pending"))
+		}
+		return st
+	}
+	res, err := kstatus.Compute(u)
+	if err != nil {
+		st.State, st.Message = StateInProgress, err.Error()
+		return st
+	}
+	st.Message = res.Message
+	switch res.Status {
+	case kstatus.CurrentStatus:
+		st.State = StateReady
+	case kstatus.FailedStatus:
+		st.State = StateFailed
+	case kstatus.NotFoundStatus:
+		st.State, st.Message = StateFailed, "deleted"
+	default:
+		st.State = StateInProgress
+	}
+	return st
+}
+
+// finishing reads a run-to-the-end object's conditions: the newest true
+// one of done or failed decides, else it is in progress with its newest
+// true condition as the message.
+func finishing(u *unstructured.Unstructured, done, failed string) (ObjectState, string) {
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	state, msg := StateInProgress, ""
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		if m["status"] != "True" {
+			continue
+		}
+		typ, _ := m["type"].(string)
+		text, _ := m["message"].(string)
+		switch typ {
+		case done:
+			state, msg = StateSucceeded, text
+		case failed:
+			state, msg = StateFailed, text
+		default:
+			if state == StateInProgress {
+				msg = strings.ToLower(typ)
+			}
+		}
+	}
+	if state == StateInProgress && msg == "" {
+		msg = "not started"
+	}
+	return state, msg
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// WaitOptions change WaitFor.
+type WaitOptions struct {
+	// Timeout bounds the wait; 0 waits until ctx ends.
+	Timeout time.Duration
+	// Changed is told each object's status when it changes.
+	Changed func(ObjectStatus)
+	// Interval between polls (default 1s).
+	Interval time.Duration
+}
+
+// WaitFor waits until every object in objs is ready or has succeeded, and
+// returns their last statuses. It stops at the first object that fails,
+// or whose pods cannot start (a bad image name, a missing Secret or
+// ConfigMap, an image that does not pull for 90s), with an error naming
+// it; a crash-looping pod is reported and waited for, as kubectl rollout
+// status does, until the timeout.
+func (c *Client) WaitFor(ctx context.Context, objs []*unstructured.Unstructured, o WaitOptions) ([]ObjectStatus, error) {
+	if o.Interval <= 0 {
+		o.Interval = time.Second
+	}
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+	}
+	last := make([]ObjectStatus, len(objs))
+	pulling := map[string]time.Time{}
+	for {
+		pending := 0
+		for i, u := range objs {
+			if last[i].State.Done() {
+				continue
+			}
+			st := c.objectStatus(ctx, u, pulling)
+			if st != last[i] {
+				last[i] = st
+				if o.Changed != nil {
+					o.Changed(st)
+				}
+			}
+			if st.State == StateFailed {
+				return last, fmt.Errorf("%s failed: %s", st.Ref, orDefault(st.Message, "no reason given"))
+			}
+			if !st.State.Done() {
+				pending++
+			}
+		}
+		if pending == 0 {
+			return last, nil
+		}
+		select {
+		case <-ctx.Done():
+			if o.Timeout > 0 && ctx.Err() == context.DeadlineExceeded {
+				var waiting []string
+				for _, st := range last {
+					if !st.State.Done() {
+						waiting = append(waiting, st.Ref+" ("+orDefault(st.Message, "in progress")+")")
+					}
+				}
+				return last, fmt.Errorf("not ready after %s: %s", o.Timeout, strings.Join(waiting, ", "))
+			}
+			return last, ctx.Err()
+		case <-time.After(o.Interval):
+		}
+	}
+}
+
+// objectStatus reads u from the cluster and computes its state; a
+// workload's pods that cannot start fail it.
+func (c *Client) objectStatus(ctx context.Context, u *unstructured.Unstructured, pulling map[string]time.Time) ObjectStatus {
+	ref := strings.ToLower(u.GetKind()) + "/" + u.GetName()
+	ri, err := c.resource(u)
+	if err != nil {
+		return ObjectStatus{Ref: ref, State: StateFailed, Message: err.Error()}
+	}
+	cur, err := ri.Get(ctx, u.GetName(), metav1.GetOptions{})
+	if err != nil {
+		if ctx.Err() != nil {
+			return ObjectStatus{Ref: ref, State: StateInProgress, Message: "waiting"}
+		}
+		return ObjectStatus{Ref: ref, State: StateFailed, Message: c.explain(err, "get "+ref).Error()}
+	}
+	st := Readiness(cur)
+	if st.State != StateInProgress {
+		return st
+	}
+	if why, stuck := c.podTrouble(ctx, cur, pulling); why != "" {
+		st.Message = why
+		if stuck {
+			st.State = StateFailed
+		}
+	}
+	return st
+}
+
+// podTrouble looks at the pods of a workload (an object with a label
+// selector: Deployment, StatefulSet, DaemonSet, ReplicaSet, Job) for a
+// container that cannot start: stuck is true when it never will.
+func (c *Client) podTrouble(ctx context.Context, u *unstructured.Unstructured, pulling map[string]time.Time) (why string, stuck bool) {
+	ml, ok, _ := unstructured.NestedStringMap(u.Object, "spec", "selector", "matchLabels")
+	if !ok || len(ml) == 0 {
+		return "", false
+	}
+	pods, err := c.Core.CoreV1().Pods(u.GetNamespace()).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(ml).String()})
+	if err != nil {
+		return "", false
+	}
+	for i := range pods.Items {
+		p := &pods.Items[i]
+		for _, cs := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
+			w := cs.State.Waiting
+			if w == nil {
+				continue
+			}
+			msg := fmt.Sprintf("pod %s: container %s: %s", p.Name, cs.Name, w.Reason)
+			if m := firstLine(w.Message); m != "" && w.Reason != "CrashLoopBackOff" { // its message repeats the pod's name
+				msg += ": " + m
+			}
+			switch w.Reason {
+			case "InvalidImageName", "CreateContainerConfigError", "ErrImageNeverPull":
+				return msg, true
+			case "ImagePullBackOff", "ErrImagePull":
+				key := string(p.UID) + "/" + cs.Name
+				since, seen := pulling[key]
+				if !seen {
+					pulling[key] = time.Now()
+				}
+				return msg, seen && time.Since(since) > pullGrace
+			case "CrashLoopBackOff":
+				if t := cs.LastTerminationState.Terminated; t != nil {
+					msg += fmt.Sprintf(" (exit code %d)", t.ExitCode)
+				}
+				return msg, false
+			}
+		}
+	}
+	return "", false
+}
