@@ -268,7 +268,7 @@ func (d *directBuild) build(ctx context.Context, e *Executor, dir, pkg, so strin
 	}
 	var unknown []string
 	for _, p := range imports {
-		if p == "C" {
+		if p == "C" || p == "embed" { // cgo; //go:embed wants go build's embed configuration
 			return false, nil
 		}
 		if _, ok := d.exports[p]; !ok {

@@ -358,6 +358,15 @@ func (e *Executor) compile(ctx context.Context, u *cellgen.Unit) error {
 	if err := os.WriteFile(name, cellgen.FixImports(name, u.Source), 0o644); err != nil {
 		return err
 	}
+	// //go:embed names files in the notebook's folder; the go command
+	// looks in the package's.
+	embeds, err := cellgen.EmbedPatterns(u.Source)
+	if err != nil {
+		return err
+	}
+	if err := cellgen.CopyEmbedded(e.CellDir(), dir, embeds); err != nil {
+		return err
+	}
 	// The plugin's main package hands the host pointers to the cell's
 	// variables (plugin.Lookup only sees package main).
 	var vars strings.Builder

@@ -989,3 +989,28 @@ func TestIPythonCellMagics(t *testing.T) {
 	}
 	c.mustPrint("fmt.Println(n + 1)", "499501\n")
 }
+
+// TestCgoEmbedAndDirectives: the comment group above an import or a
+// declaration reaches the compiler: a cgo preamble (and import "C" on a
+// cell's first line), //go:embed of a file in the notebook's folder into a
+// string and an embed.FS (the file changes, the next run sees it), a
+// pattern that matches nothing as the go command's error on the cell's
+// line; a function literal with one result called at top level.
+func TestCgoEmbedAndDirectives(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: cgo and go build")
+	}
+	c, _ := startKernel(t)
+	c.mustPrint("/*\nstatic int add(int a, int b) { return a + b; }\n*/\nimport \"C\"\nfmt.Println(C.add(2, 3))", "5\n")
+	c.mustPrint("import \"C\"\nfmt.Println(C.int(7) * 6)", "42\n")
+	c.mustPrint("%%writefile hello.txt\nhello, embed", "Writing hello.txt\n")
+	c.mustPrint("import _ \"embed\"\n\n//go:embed hello.txt\nvar greeting string\nfmt.Print(greeting)", "hello, embed\n")
+	c.mustPrint("%%writefile hello.txt\nchanged", "Overwriting hello.txt\n")
+	c.mustPrint("import \"embed\"\n//go:embed *.txt\nvar files embed.FS\nb, _ := files.ReadFile(\"hello.txt\")\nfmt.Print(string(b))", "changed\n")
+	r := c.execute("import _ \"embed\"\n//go:embed nonexistent.txt\nvar missing string", 2*time.Minute)
+	if r.reply["status"] != "error" || !strings.Contains(fmt.Sprint(r.errMsg["evalue"]), "line 2: pattern nonexistent.txt: no matching files found") {
+		t.Errorf("embed of a missing file: %v", r.errMsg["evalue"])
+	}
+	c.mustPrint("y := 2\nfunc() int { fmt.Println(3 * y); return 0 }()", "6\n")
+	c.mustPrint("z := func() int { return 4 }()\nfmt.Println(z)", "4\n")
+}

@@ -271,7 +271,9 @@ func classify(c *Chunk, toks []token.Token, lits []string) {
 				case token.RPAREN:
 					d--
 					if d == 0 {
-						if i+1 < len(toks) && toks[i+1] == token.IDENT {
+						// A method: func (recv) Name(. Not a literal with
+						// one result: func() int { ... }().
+						if i+2 < len(toks) && toks[i+1] == token.IDENT && toks[i+2] == token.LPAREN {
 							c.Kind, c.Keyword = Decl, "func"
 						}
 						return
@@ -280,6 +282,50 @@ func classify(c *Chunk, toks []token.Token, lits []string) {
 			}
 		}
 	}
+}
+
+// Doc returns where the comment group directly above c starts (no blank
+// line between): a cgo preamble above import "C", a //go:embed or other
+// directive, a doc comment. Without one it is c.Offset.
+func (cell *Cell) Doc(c Chunk) int {
+	src := cell.Source
+	lineStart := strings.LastIndexByte(src[:c.Offset], '\n') + 1
+	if strings.TrimSpace(src[lineStart:c.Offset]) != "" {
+		return c.Offset // something else before it on its line
+	}
+	start := c.Offset
+	for lineStart > 0 {
+		prevStart := strings.LastIndexByte(src[:lineStart-1], '\n') + 1
+		line := strings.TrimSpace(src[prevStart : lineStart-1])
+		switch {
+		case strings.HasPrefix(line, "//"):
+			start = prevStart + strings.Index(src[prevStart:], "//")
+			lineStart = prevStart
+		case strings.HasSuffix(line, "*/"):
+			// Block comments, back to where the first of them opens;
+			// code before them on that line means no doc.
+			end := prevStart + strings.LastIndex(src[prevStart:lineStart], "*/")
+			for {
+				open := strings.LastIndex(src[:end], "/*")
+				if open < 0 || strings.Contains(src[open+2:end], "*/") {
+					return start
+				}
+				ls := strings.LastIndexByte(src[:open], '\n') + 1
+				before := strings.TrimSpace(src[ls:open])
+				if before == "" {
+					start, lineStart = open, ls
+					break
+				}
+				if !strings.HasSuffix(before, "*/") {
+					return start
+				}
+				end = ls + strings.LastIndex(src[ls:open], "*/")
+			}
+		default:
+			return start
+		}
+	}
+	return start
 }
 
 // Position maps an offset in Source to a 1-based line and column.

@@ -94,3 +94,31 @@ func itoa(n int) string {
 	}
 	return itoa(n/10) + string(rune('0'+n%10))
 }
+
+func TestDoc(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{"/*\nint x;\n*/\nimport \"C\"", "/*\nint x;\n*/\nimport \"C\""},
+		{"x := 1\n// #include <stdio.h>\n// static int y;\nimport \"C\"", "// #include <stdio.h>\n// static int y;\nimport \"C\""},
+		{"// unrelated\n\n//go:embed a.txt\nvar s string", "//go:embed a.txt\nvar s string"},
+		{"x := 1 /* not a doc */\nvar s string", "var s string"},
+		{"var s string", "var s string"},
+		{"/* a */ /* b */\nfunc f() {}", "/* a */ /* b */\nfunc f() {}"},
+	} {
+		cell, err := Parse(tc.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := cell.Chunks[len(cell.Chunks)-1]
+		if got := cell.Source[cell.Doc(last):last.End]; got != tc.want {
+			t.Errorf("%q: doc and chunk %q, want %q", tc.src, got, tc.want)
+		}
+	}
+	// A function literal with one result called at top level is a
+	// statement; a method is a declaration.
+	for src, want := range map[string]Kind{"func() int { return 1 }()": Stmt, "func (p T) Name() int { return 1 }": Decl, "func() (int, error) { return 1, nil }()": Stmt} {
+		cell, _ := Parse(src)
+		if k := cell.Chunks[0].Kind; k != want {
+			t.Errorf("%q: %v, want %v", src, k, want)
+		}
+	}
+}

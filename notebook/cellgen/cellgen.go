@@ -139,17 +139,59 @@ func (g *gen) pos(off int) string {
 	return fmt.Sprintf("/*line %s:%d:%d*/", g.opt.File, l, c)
 }
 
+// chunkWithDoc writes a top-level import or declaration with the comment
+// group above it (a cgo preamble, //go:embed), after a //line directive.
+// Top-level code is not indented by gofmt, so the directive on its own
+// line survives formatting. A blank line keeps the directive out of the
+// comment group, where cgo would read it as C.
+func (g *gen) chunkWithDoc(c notebook.Chunk) {
+	start := g.cell.Doc(c)
+	l, _ := g.cell.Position(start)
+	text := g.cell.Source[start:c.End]
+	switch {
+	case start == c.Offset && !importsC(text):
+		fmt.Fprintf(&g.b, "\n//line %s:%d\n%s\n", g.opt.File, l, text)
+	case l > 1:
+		fmt.Fprintf(&g.b, "\n//line %s:%d\n\n%s\n", g.opt.File, l-1, text)
+	default: // on the cell's first line: one line off rather than no position
+		fmt.Fprintf(&g.b, "\n//line %s:1\n\n%s\n", g.opt.File, text)
+	}
+}
+
+// importsC reports whether an import declaration imports "C" (cgo).
+func importsC(decl string) bool {
+	f, err := parser.ParseFile(token.NewFileSet(), "", "package p\n"+decl, parser.ImportsOnly)
+	if err != nil {
+		return false
+	}
+	for _, im := range f.Imports {
+		if im.Path.Value == `"C"` {
+			return true
+		}
+	}
+	return false
+}
+
 func (g *gen) run(pulled []string) (*Unit, error) {
 	cell := g.cell
 	u := &Unit{Cell: g.n, Pkg: g.s.Module + "/cells/" + PkgName(g.n), Dir: "cells/" + PkgName(g.n)}
 	b := &g.b
 	b.Reset()
 	fmt.Fprintf(b, "package %s\n\nimport %snb %q\n", PkgName(g.n), Prefix, NBPath)
+	var cgo []notebook.Chunk
 	for _, c := range cell.Of(notebook.Import) {
-		l, _ := cell.Position(c.Offset)
-		fmt.Fprintf(b, "\n//line %s:%d\n%s\n", g.opt.File, l, cell.Text(c))
+		if importsC(cell.Text(c)) {
+			cgo = append(cgo, c)
+			continue
+		}
+		g.chunkWithDoc(c)
 	}
 	b.WriteString(ImportsEnd)
+	// import "C" after the marker: FixImports rewrites the imports above
+	// it, one line each, and would drop the cgo preamble above this one.
+	for _, c := range cgo {
+		g.chunkWithDoc(c)
+	}
 	for _, t := range pulled {
 		b.WriteString(t + "\n")
 	}
@@ -228,10 +270,7 @@ func (g *gen) run(pulled []string) (*Unit, error) {
 	for i, it := range items {
 		if it.decl != nil {
 			closeWrap()
-			// Top-level declarations are not indented by gofmt, so a
-			// //line directive on its own line survives formatting.
-			l, _ := cell.Position(it.decl.Offset)
-			fmt.Fprintf(b, "\n//line %s:%d\n%s\n", g.opt.File, l, cell.Text(*it.decl))
+			g.chunkWithDoc(*it.decl)
 			continue
 		}
 		si := *it.st

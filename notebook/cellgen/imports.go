@@ -36,6 +36,9 @@ func FixImports(name string, src []byte) []byte {
 	var b bytes.Buffer
 	b.WriteString(string(head[:bytes.IndexByte(head, '\n')+1]))
 	for _, im := range f.Imports {
+		if im.Path.Value == `"C"` {
+			continue // below the marker, with its preamble
+		}
 		if im.Name != nil {
 			fmt.Fprintf(&b, "import %s %s\n", im.Name.Name, im.Path.Value)
 		} else {

@@ -160,8 +160,26 @@ func (s *Source) Program(dir string) error {
 		if err := os.WriteFile(p, b, 0o644); err != nil {
 			return err
 		}
+		// Files a cell embeds, from the notebook's folder, as the kernel
+		// does: the image carries them in the binary.
+		embeds, err := cellgen.EmbedPatterns(b)
+		if err != nil {
+			return err
+		}
+		if err := cellgen.CopyEmbedded(s.base(), filepath.Dir(p), embeds); err != nil {
+			return err
+		}
 	}
 	return fair.WriteSDK(filepath.Join(dir, fair.SDKDir))
+}
+
+// base is the folder relative paths are taken from: the notebook's, else
+// the working directory.
+func (s *Source) base() string {
+	if s.baseDir != "" {
+		return s.baseDir
+	}
+	return "."
 }
 
 // Build implements builder.Source.
