@@ -474,7 +474,10 @@ func (e *Executor) exchange(ctx context.Context, out Output, rs *runState, cmd m
 			case "input":
 				v, err := out.Input("", false)
 				if err != nil {
-					v = ""
+					// No input here (nbconvert, papermill): the read
+					// gets end of file, not a made-up empty line.
+					_ = h.send(map[string]any{"op": "eof"})
+					continue
 				}
 				_ = h.send(map[string]any{"op": "input", "value": v})
 			case "done":

@@ -1014,3 +1014,14 @@ func TestCgoEmbedAndDirectives(t *testing.T) {
 	c.mustPrint("y := 2\nfunc() int { fmt.Println(3 * y); return 0 }()", "6\n")
 	c.mustPrint("z := func() int { return 4 }()\nfmt.Println(z)", "4\n")
 }
+
+// TestStdinWithoutFrontendInput: where the frontend takes no input
+// (allow_stdin false: nbconvert, papermill), a read gets end of file, as
+// from a closed terminal, not a made-up empty line: a Scanner loop ends,
+// ReadString returns io.EOF, and a later cell reads end of file again.
+func TestStdinWithoutFrontendInput(t *testing.T) {
+	c, _ := startKernel(t)
+	c.mustPrint("import (\"bufio\"; \"os\"; \"fmt\")\nkeep := 41\nsc := bufio.NewScanner(os.Stdin)\nlines := 0\nfor sc.Scan() {\n\tlines++\n}\nfmt.Println(lines, sc.Err())", "0 <nil>\n")
+	c.mustPrint("line, err := bufio.NewReader(os.Stdin).ReadString('\\n')\nfmt.Printf(\"%q %v\\n\", line, err)", "\"\" EOF\n")
+	c.mustPrint("var s string\n_, err = fmt.Scanln(&s)\nfmt.Println(err, keep+1)", "EOF 42\n")
+}

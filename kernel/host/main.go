@@ -34,7 +34,7 @@ import (
 const Marker = "\x00fair-cell-end\x00"
 
 type command struct {
-	Op    string   `json:"op"` // load, eval, input, main, setenv, chdir
+	Op    string   `json:"op"` // load, eval, input, eof, main, setenv, chdir
 	Cell  int      `json:"cell"`
 	Path  string   `json:"path"`
 	Vars  []string `json:"vars"`
@@ -94,6 +94,9 @@ func main() {
 				_, _ = stdinW.WriteString(c.Value + "\n")
 			}
 			inputPending.Store(false)
+		case "eof":
+			stdinEOF()
+			inputPending.Store(false)
 		}
 	}
 }
@@ -106,6 +109,26 @@ func setupStdin() {
 		return
 	}
 	if err := syscall.Dup3(p[0], 0, 0); err != nil {
+		return
+	}
+	syscall.Close(p[0])
+	stdinW = os.NewFile(uintptr(p[1]), "stdin-writer")
+}
+
+// stdinEOF ends the input of the reads waiting on fd 0 (the frontend
+// takes no input: nbconvert, papermill), as a closed terminal would:
+// their pipe's writer closes, and fd 0 becomes a fresh pipe for what
+// reads next.
+func stdinEOF() {
+	var p [2]int
+	if stdinW == nil || syscall.Pipe2(p[:], syscall.O_CLOEXEC) != nil {
+		return
+	}
+	_ = stdinW.Close()
+	if err := syscall.Dup3(p[0], 0, 0); err != nil {
+		syscall.Close(p[0])
+		syscall.Close(p[1])
+		stdinW = nil
 		return
 	}
 	syscall.Close(p[0])
