@@ -1025,3 +1025,16 @@ func TestStdinWithoutFrontendInput(t *testing.T) {
 	c.mustPrint("line, err := bufio.NewReader(os.Stdin).ReadString('\\n')\nfmt.Printf(\"%q %v\\n\", line, err)", "\"\" EOF\n")
 	c.mustPrint("var s string\n_, err = fmt.Scanln(&s)\nfmt.Println(err, keep+1)", "EOF 42\n")
 }
+
+// TestGoexitEndsTheCell: runtime.Goexit in a cell ends it with an error,
+// where it used to leave the cell running until an interrupt cost the
+// session; the state stays.
+func TestGoexitEndsTheCell(t *testing.T) {
+	c, _ := startKernel(t)
+	c.mustPrint("import (\"fmt\"; \"runtime\")\nkeep := 7\nfmt.Println(\"before\")", "before\n")
+	r := c.execute("fmt.Println(\"in\")\nruntime.Goexit()\nfmt.Println(\"after\")", time.Minute)
+	if r.reply["status"] != "error" || r.errMsg["ename"] != "Goexit" || r.stdout != "in\n" {
+		t.Fatalf("Goexit: reply %v stdout %q err %v", r.reply["status"], r.stdout, r.errMsg)
+	}
+	c.mustPrint("fmt.Println(keep * 6)", "42\n")
+}

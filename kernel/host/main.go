@@ -183,6 +183,19 @@ func load(c command) {
 	stop := make(chan struct{})
 	go watchStdin(stop)
 	msg := nb.Message{Type: "done", Cell: c.Cell}
+	// The cell's end is reported from a defer: runtime.Goexit in the cell
+	// (testing's FailNow calls it) ends this goroutine past any return.
+	ended := false
+	defer func() {
+		if !ended {
+			const why = "the cell called runtime.Goexit, which stopped it there; it defines nothing"
+			msg.Error = &nb.CellError{Name: "Goexit", Value: why, Traceback: []string{"Goexit: " + why}}
+		}
+		close(stop)
+		os.Stdout.WriteString(Marker)
+		os.Stderr.WriteString(Marker)
+		_ = nb.Emit(msg)
+	}()
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
@@ -213,10 +226,7 @@ func load(c command) {
 			msg.Text += p + "\n"
 		}
 	}()
-	close(stop)
-	os.Stdout.WriteString(Marker)
-	os.Stderr.WriteString(Marker)
-	_ = nb.Emit(msg)
+	ended = true
 }
 
 // newFlags gives a cell that is loading a flag set of its own, so that
