@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -129,10 +130,39 @@ func newKernelRunCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command
 			signal.Ignore(os.Interrupt)
 			ctx, stop := signal.NotifyContext(context.WithoutCancel(cmd.Context()), syscall.SIGTERM)
 			defer stop()
+			ctx, orphaned := context.WithCancel(ctx)
+			defer orphaned()
+			go watchParent(ctx, orphaned, 2*time.Second)
 			return kernel.New(conn, ex, kfMagicOption(cfg), kernel.WithVersion(version())).Run(ctx)
 		},
 	}
 	cmd.Flags().StringVar(&connFile, "connection-file", "", "Jupyter connection file")
 	cmd.Flags().StringVar(&workDir, "workdir", "", "notebook Go module folder (default: one per notebook folder in the user cache, kept for the next kernel there)")
 	return cmd
+}
+
+// watchParent ends the kernel when the process that started it is gone,
+// as ipykernel does: a Jupyter server or nbconvert killed with SIGKILL
+// sends no shutdown request, and the kernel (with its Go process) would
+// live on. Jupyter names its process in JPY_PARENT_PID; without it there
+// is no parent to watch.
+func watchParent(ctx context.Context, done context.CancelFunc, every time.Duration) {
+	if os.Getenv("JPY_PARENT_PID") == "" {
+		return
+	}
+	parent := os.Getppid()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if os.Getppid() != parent {
+				fmt.Fprintln(os.Stderr, "fair kernel: the process that started it is gone; shutting down")
+				done()
+				return
+			}
+		}
+	}
 }

@@ -4,13 +4,16 @@
 package notebooks
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 type output struct {
@@ -546,4 +549,72 @@ func TestGoNBDisplays(t *testing.T) {
 	}
 	expect(t, "DisplaySVG", strings.Join(nb.data(4, "text/html"), ""), "<svg")
 	expect(t, "IsNotebook", nb.stdout(5), "in a notebook: true")
+}
+
+// TestKernelEndsWithItsParent: a Jupyter client killed with SIGKILL sends
+// no shutdown; the kernel (and its Go process) end on their own, as
+// ipykernel's do, instead of living on.
+func TestKernelEndsWithItsParent(t *testing.T) {
+	b := setup(t)
+	script := `
+import time, sys
+from jupyter_client import KernelManager
+km = KernelManager(kernel_name="fair")
+km.start_kernel()
+kc = km.client(); kc.start_channels(); kc.wait_for_ready(timeout=120)
+kc.execute_interactive("x := 1", timeout=120)
+print(km.provisioner.pid, flush=True)
+time.sleep(600)
+`
+	cmd := exec.Command(jupyterPython(t), "-c", script)
+	cmd.Env = append(append([]string(nil), b.env...), "FAIR_KERNEL_WORKDIR="+filepath.Join(b.dir, "work-orphan"))
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	cmd.WaitDelay = 5 * time.Second // the kernel holds the stderr pipe too
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	var pid int
+	if _, serr := fmt.Sscan(line, &pid); err != nil || serr != nil || pid <= 0 {
+		t.Fatalf("kernel pid: %q %v\n%s", line, err, stderr.String())
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil || strings.Contains(string(st), ") Z ") {
+			return // gone (or a zombie no one has reaped yet)
+		}
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("the kernel (pid %d) outlived its client by 20s", pid)
+		}
+	}
+}
+
+// jupyterPython is the Python that runs jupyter (its script's #! line),
+// which has jupyter_client whatever python3 comes first on PATH.
+func jupyterPython(t *testing.T) string {
+	p, err := exec.LookPath("jupyter")
+	if err != nil {
+		t.Skip("jupyter not found")
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	line, _ := bufio.NewReader(f).ReadString('\n')
+	if py, ok := strings.CutPrefix(strings.TrimSpace(line), "#!"); ok && !strings.Contains(py, " ") {
+		return py
+	}
+	return "python3"
 }
