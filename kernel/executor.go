@@ -373,7 +373,7 @@ func (e *Executor) compile(ctx context.Context, u *cellgen.Unit) error {
 	for _, v := range u.Vars {
 		fmt.Fprintf(&vars, "\t%q: &c.%s,\n", v, v)
 	}
-	main := fmt.Sprintf("package main\n\nimport c %q\n\nvar _ = c.%sCell\n\nvar FairVars = map[string]any{\n%s}\n\nfunc main() {}\n", u.Pkg, cellgen.Prefix, vars.String())
+	main := fmt.Sprintf("package main\n\nimport c %q\n\nvar _ = c.%s\n\nvar FairVars = map[string]any{\n%s}\n\nfunc main() {}\n", u.Pkg, cellgen.CellConst, vars.String())
 	if err := os.WriteFile(filepath.Join(dir, "plugin", "main.go"), []byte(main), 0o644); err != nil {
 		return err
 	}

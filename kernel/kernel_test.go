@@ -1038,3 +1038,15 @@ func TestGoexitEndsTheCell(t *testing.T) {
 	}
 	c.mustPrint("fmt.Println(keep * 6)", "42\n")
 }
+
+// TestNamesOfTheGeneratedCode: a notebook's own nb and Cell are names like
+// any other (the generated code's names cannot be written by a user).
+func TestNamesOfTheGeneratedCode(t *testing.T) {
+	c, _ := startKernel(t)
+	c.mustPrint("import \"fmt\"\nnb := 5\nCell := \"c\"\nfmt.Println(nb, Cell)", "5 c\n")
+	c.mustPrint("fmt.Println(nb*2, Cell+Cell)", "10 cc\n")
+	r := c.execute("nb * 3", time.Minute)
+	if r.reply["status"] != "ok" || fmt.Sprint(r.result["text/plain"]) != "15" {
+		t.Errorf("nb * 3: %v %v %v", r.reply["status"], r.result, r.errMsg)
+	}
+}

@@ -177,7 +177,7 @@ func (g *gen) run(pulled []string) (*Unit, error) {
 	u := &Unit{Cell: g.n, Pkg: g.s.Module + "/cells/" + PkgName(g.n), Dir: "cells/" + PkgName(g.n)}
 	b := &g.b
 	b.Reset()
-	fmt.Fprintf(b, "package %s\n\nimport %snb %q\n", PkgName(g.n), Prefix, NBPath)
+	fmt.Fprintf(b, "package %s\n\nimport %s %q\n", PkgName(g.n), RuntimeName, NBPath)
 	var cgo []notebook.Chunk
 	for _, c := range cell.Of(notebook.Import) {
 		if importsC(cell.Text(c)) {
@@ -246,7 +246,7 @@ func (g *gen) run(pulled []string) (*Unit, error) {
 		if len(pending) == 0 {
 			return
 		}
-		fmt.Fprintf(b, "var _ = %snb.Stmt(func() {\n", Prefix)
+		fmt.Fprintf(b, "var _ = %s.Stmt(func() {\n", RuntimeName)
 		ptr := map[string]string{}
 		locals := loc.wrapperLocals(pending)
 		for _, name := range locals {
@@ -303,7 +303,7 @@ func (g *gen) run(pulled []string) (*Unit, error) {
 			fmt.Fprintf(b, "var %s%s = %s%s\n", g.pos(cellOff), strings.Join(lhs, ", "),
 				g.pos(si.chunk.Offset+rhsStart), text[rhsStart:end])
 			if len(fix) > 0 {
-				fmt.Fprintf(b, "var _ = %snb.Stmt(func() { %s })\n", Prefix, strings.Join(fix, "; "))
+				fmt.Fprintf(b, "var _ = %s.Stmt(func() { %s })\n", RuntimeName, strings.Join(fix, "; "))
 			}
 			continue
 		}
@@ -314,14 +314,14 @@ func (g *gen) run(pulled []string) (*Unit, error) {
 		}
 		if es, ok := si.stmt.(*ast.ExprStmt); ok && last && !g.opt.NoResult && !g.opt.Program && showsResult(es.X) {
 			closeWrap()
-			fmt.Fprintf(b, "var _ = %snb.Result(%s%s)\n", Prefix, g.pos(cellOff), src)
+			fmt.Fprintf(b, "var _ = %s.Result(%s%s)\n", RuntimeName, g.pos(cellOff), src)
 			continue
 		}
 		pending = append(pending, si)
 	}
 	closeWrap()
 	if hasMain {
-		fmt.Fprintf(b, "var _ = %snb.Stmt(main)\n", Prefix)
+		fmt.Fprintf(b, "var _ = %s.Stmt(main)\n", RuntimeName)
 	}
 	u.HasCode = len(goChunks) > 0
 	return g.rewrite(u, pulled)
@@ -643,7 +643,7 @@ func (g *gen) renames(c *cellFile) ([]edit, map[string]*ast.TypeSpec) {
 func (g *gen) aliases(c *cellFile, typeNames map[string]*ast.TypeSpec) []byte {
 	src, offset := c.src, c.offset
 	var tail bytes.Buffer
-	fmt.Fprintf(&tail, "\nconst %sCell = %d\n\nvar _ = %snb.InKernel\n", Prefix, g.n, Prefix)
+	fmt.Fprintf(&tail, "\nconst %s = %d\n\nvar _ = %s.InKernel\n", CellConst, g.n, RuntimeName)
 	// Sorted: the generated source (and so the compiled program) must not
 	// depend on map order.
 	for _, name := range sortedKeys(typeNames) {
@@ -819,6 +819,13 @@ var (
 	lineDirective = regexp.MustCompile(`(?m)^//line .*$`)
 )
 
+// Names the generated code declares next to the user's: Prefix and a
+// digit, which no renamed user name (Prefix and an identifier) can be.
+const (
+	RuntimeName = Prefix + "0nb"   // the cell runtime's import name
+	CellConst   = Prefix + "0Cell" // the cell's number
+)
+
 // ImportsEnd marks the end of a generated cell's imports.
 const ImportsEnd = "\n// fair:imports-end\n"
 
@@ -866,7 +873,7 @@ func (s *Session) Commit(u *Unit) {
 		s.Defs[d.Name] = d
 	}
 	for k, v := range u.imports {
-		if k != Prefix+"nb" && k != "_" && k != "." && !strings.HasPrefix(v, s.Module+"/cells/") {
+		if k != RuntimeName && k != "_" && k != "." && !strings.HasPrefix(v, s.Module+"/cells/") {
 			s.Imports[k] = v
 		}
 	}

@@ -46,7 +46,7 @@ func TestGenerateAcrossCells(t *testing.T) {
 		`import c1 "nb/cells/c1"`,
 		"c1.Ξcount++",
 		`map[string]int{"a": c1.Ξcount}`,
-		"Ξnb.Result(/*line In[2]:3:1*/c1.Ξdata[0].Ξsum())",
+		"Ξ0nb.Result(/*line In[2]:3:1*/c1.Ξdata[0].Ξsum())",
 	)
 	// Redefinition: later cells use the newest definition.
 	generate(t, s, 3, "func f() int { return 1 }", Options{})
@@ -75,8 +75,8 @@ func TestExportedTypeAcrossCells(t *testing.T) {
 func TestGenerateStatements(t *testing.T) {
 	s := NewSession("nb")
 	src := generate(t, s, 1, "import \"fmt\"\na, err := fmt.Println(1)\nb, err := fmt.Println(2)\nfmt.Println(a, b, err)", Options{})
-	contains(t, src, "Ξa, Ξerr = ", "Ξb, Ξtmp1 = ", "Ξerr = Ξtmp1", "Ξnb.Stmt(func() {")
-	if strings.Contains(src, "Ξnb.Result") {
+	contains(t, src, "Ξa, Ξerr = ", "Ξb, Ξtmp1 = ", "Ξerr = Ξtmp1", "Ξ0nb.Stmt(func() {")
+	if strings.Contains(src, "Ξ0nb.Result") {
 		t.Errorf("fmt.Println as last line shown as a result:\n%s", src)
 	}
 	src = generate(t, s, 2, "f()", Options{NoResult: true})
