@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -193,11 +194,28 @@ func (h *hostProc) exitReason() string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	s := fmt.Sprint(h.waitErr)
+	if h.waitErr == nil {
+		s = "exit status 0 (os.Exit(0) in a cell?)"
+	}
+	// The dump's first line says what happened; its end is what the tail
+	// holds.
+	head := h.stderr.Head()
+	if m := crashLine.FindString(head); m != "" {
+		s += ": " + m
+		if at := cellFrame.FindString(head); at != "" {
+			s += " (at " + at + ")"
+		}
+	}
 	if t := strings.TrimSpace(h.stderr.String()); t != "" {
 		s += "\n" + t
 	}
 	return s
 }
+
+var (
+	crashLine = regexp.MustCompile(`(?m)^(fatal error|panic): .*$`)
+	cellFrame = regexp.MustCompile(`In\[\d+\]:\d+`)
+)
 
 // stop kills the host and everything in its process group (the children
 // a cell started, such as !shell commands or programs it ran).
@@ -340,15 +358,21 @@ func (h *hostProc) emit(name string, p []byte) {
 // backgroundLimit bounds the output goroutines write between two cells.
 const backgroundLimit = 1 << 20
 
+// tailBuffer keeps the last max bytes written, and the first max/2 since
+// Reset: where a crash's dump begins (fatal error: stack overflow) and
+// where it ends.
 type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	b   []byte
+	mu      sync.Mutex
+	max     int
+	b, head []byte
 }
 
 func (t *tailBuffer) Write(p []byte) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if n := min(len(p), t.max/2-len(t.head)); n > 0 {
+		t.head = append(t.head, p[:n]...)
+	}
 	t.b = append(t.b, p...)
 	if len(t.b) > t.max {
 		t.b = t.b[len(t.b)-t.max:]
@@ -357,8 +381,15 @@ func (t *tailBuffer) Write(p []byte) {
 
 func (t *tailBuffer) Reset() {
 	t.mu.Lock()
-	t.b = t.b[:0]
+	t.b, t.head = t.b[:0], t.head[:0]
 	t.mu.Unlock()
+}
+
+// Head is what was written first since Reset.
+func (t *tailBuffer) Head() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.head)
 }
 
 func (t *tailBuffer) String() string {

@@ -1050,3 +1050,24 @@ func TestNamesOfTheGeneratedCode(t *testing.T) {
 		t.Errorf("nb * 3: %v %v %v", r.reply["status"], r.result, r.errMsg)
 	}
 }
+
+// TestCrashSaysWhy: a stack overflow's report starts with the runtime's
+// own words and the cell line, not with the end of a long dump; an
+// os.Exit(0) is named as such.
+func TestCrashSaysWhy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: crashes and restarts the Go process twice")
+	}
+	c, _ := startKernel(t)
+	c.mustPrint("import \"fmt\"\nfunc rec(n int) int { return rec(n+1) + 1 }\nfmt.Println(\"defined\")", "defined\n")
+	r := c.execute("rec(0)", 2*time.Minute)
+	v := fmt.Sprint(r.errMsg["evalue"])
+	if r.errMsg["ename"] != "KernelCrash" || !strings.Contains(v, "exit status 2: fatal error: stack overflow (at In[") {
+		t.Errorf("stack overflow: %v\n%.300s", r.errMsg["ename"], v)
+	}
+	r = c.execute("import \"os\"\nos.Exit(0)", 2*time.Minute)
+	if v := fmt.Sprint(r.errMsg["evalue"]); !strings.Contains(v, "exit status 0 (os.Exit(0) in a cell?)") {
+		t.Errorf("os.Exit(0): %.300s", v)
+	}
+	c.mustPrint("fmt.Println(\"alive\")", "alive\n")
+}
