@@ -1071,3 +1071,11 @@ func TestCrashSaysWhy(t *testing.T) {
 	}
 	c.mustPrint("fmt.Println(\"alive\")", "alive\n")
 }
+
+// TestPastedProgram: a whole program pasted into a cell (package clause,
+// imports, main) runs as GoNB runs a cell with main; its package clause is
+// ignored.
+func TestPastedProgram(t *testing.T) {
+	c, _ := startKernel(t)
+	c.mustPrint("package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"hello from main\")\n}", "hello from main\n")
+}

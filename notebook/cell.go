@@ -24,6 +24,7 @@ const (
 	Stmt                  // a top-level statement
 	LineMagic             // a %name args line
 	Shell                 // a !command line
+	Package               // a package clause: ignored, so a pasted program runs as a cell
 )
 
 func (k Kind) String() string {
@@ -38,6 +39,8 @@ func (k Kind) String() string {
 		return "magic"
 	case Shell:
 		return "shell"
+	case Package:
+		return "package clause"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -251,6 +254,8 @@ func classify(c *Chunk, toks []token.Token, lits []string) {
 		return
 	}
 	switch toks[0] {
+	case token.PACKAGE:
+		c.Kind, c.Keyword = Package, "package"
 	case token.IMPORT:
 		c.Kind, c.Keyword = Import, "import"
 	case token.TYPE, token.VAR, token.CONST:
