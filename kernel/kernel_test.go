@@ -1079,3 +1079,42 @@ func TestPastedProgram(t *testing.T) {
 	c, _ := startKernel(t)
 	c.mustPrint("package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"hello from main\")\n}", "hello from main\n")
 }
+
+// TestGophernotesDisplay: a notebook written for gophernotes, where
+// display.X(...) returns a value the cell shows and Display(v) shows one:
+// each shows once, and a value that is not shown yet is shown by Display.
+func TestGophernotesDisplay(t *testing.T) {
+	c, _ := startKernel(t)
+	mimes := func(r execResult) []string {
+		var out []string
+		for _, d := range r.data {
+			for k := range d["data"].(map[string]any) {
+				if k != "text/plain" {
+					out = append(out, k)
+				}
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		code string
+		want []string
+	}{
+		{`display.HTML("<b>hi</b>")`, []string{"text/html"}},
+		{`d := display.Markdown("# title")`, []string{"text/markdown"}},
+		{`Display(d)`, nil},
+		{`Display(display.Latex("$x^2$"))`, []string{"text/latex"}},
+		{`display.MakeData("text/html", "<i>x</i>")`, []string{"text/html"}},
+		{`Display(display.JavaScript("1+1"))`, []string{"application/javascript"}},
+		{`Display(map[string]any{"text/html": "<u>u</u>"})`, []string{"text/html"}},
+	} {
+		r := c.execute(tc.code, 2*time.Minute)
+		if r.reply["status"] != "ok" || r.result != nil || fmt.Sprint(mimes(r)) != fmt.Sprint(tc.want) {
+			t.Errorf("%s: reply %v, displays %v, result %v, want displays %v and no result; err %v", tc.code, r.reply["status"], mimes(r), r.result, tc.want, r.errMsg)
+		}
+	}
+	r := c.execute(`Display(42)`, 2*time.Minute)
+	if r.reply["status"] != "ok" || len(r.data) != 1 || r.data[0]["data"].(map[string]any)["text/plain"] != "42" {
+		t.Errorf("Display(42): %v %v %v", r.reply["status"], r.data, r.errMsg)
+	}
+}

@@ -18,26 +18,91 @@ import (
 	"github.com/fair-go/fair/kernel/nb"
 )
 
+// Shown is what the display functions return: the output is in the cell
+// already, and a Shown that ends a cell adds nothing. It lets notebooks
+// written for gophernotes, whose display.HTML(...) returns a value the cell
+// shows as its result, run as they are: d := display.HTML(s) compiles, and
+// Display(d) (or display.Show(d)) shows nothing twice.
+type Shown struct{}
+
+// FairShown marks the value the cell runtime does not show as a result.
+func (Shown) FairShown() {}
+
 // Data shows a raw MIME bundle, e.g. {"text/html": "<b>hi</b>"}.
-func Data(bundle map[string]any) { emit("display", "", bundle) }
+func Data(bundle map[string]any) Shown { emit("display", "", bundle); return Shown{} }
 
 // HTML shows an HTML fragment.
-func HTML(s string) { Data(map[string]any{"text/html": s, "text/plain": s}) }
+func HTML(s string) Shown { return Data(map[string]any{"text/html": s, "text/plain": s}) }
 
 // Markdown shows Markdown text.
-func Markdown(s string) { Data(map[string]any{"text/markdown": s, "text/plain": s}) }
+func Markdown(s string) Shown { return Data(map[string]any{"text/markdown": s, "text/plain": s}) }
+
+// Latex shows LaTeX (text/latex), e.g. "$x^2$".
+func Latex(s string) Shown { return Data(map[string]any{"text/latex": s, "text/plain": s}) }
+
+// Math shows a LaTeX formula on its own line ($$ added around it).
+func Math(s string) Shown { return Latex("$$" + s + "$$") }
+
+// JavaScript shows (runs) JavaScript in frontends that allow it.
+func JavaScript(s string) Shown {
+	return Data(map[string]any{"application/javascript": s, "text/plain": "[javascript]"})
+}
 
 // SVG shows an SVG image.
-func SVG(s string) { Data(map[string]any{"image/svg+xml": s, "text/plain": "[svg image]"}) }
+func SVG(s string) Shown { return Data(map[string]any{"image/svg+xml": s, "text/plain": "[svg image]"}) }
 
 // PNG shows PNG-encoded bytes.
-func PNG(b []byte) { Data(pngBundle(b)) }
+func PNG(b []byte) Shown { return Data(pngBundle(b)) }
+
+// JPEG shows JPEG-encoded bytes.
+func JPEG(b []byte) Shown {
+	return Data(map[string]any{"image/jpeg": base64.StdEncoding.EncodeToString(b), "text/plain": "[jpeg image]"})
+}
+
+// PDF shows PDF bytes.
+func PDF(b []byte) Shown {
+	return Data(map[string]any{"application/pdf": base64.StdEncoding.EncodeToString(b), "text/plain": "[pdf]"})
+}
 
 // JSON shows v as JSON (v is encoded with encoding/json).
-func JSON(v any) { Data(jsonBundle(v)) }
+func JSON(v any) Shown { return Data(jsonBundle(v)) }
 
 // Text shows plain text as a display (not as a stream).
-func Text(s string) { Data(map[string]any{"text/plain": s}) }
+func Text(s string) Shown { return Data(map[string]any{"text/plain": s}) }
+
+// MakeData shows data as the MIME type mime (bytes of a binary type such
+// as image/png are base64-encoded), with its text as the plain form.
+func MakeData(mime string, data any) Shown {
+	return MakeData3(mime, fmt.Sprint(data), data)
+}
+
+// MakeData3 is MakeData with the plain-text form given.
+func MakeData3(mime, plain string, data any) Shown {
+	if b, ok := data.([]byte); ok {
+		data = base64.StdEncoding.EncodeToString(b)
+	}
+	bundle := map[string]any{mime: data}
+	if mime != "text/plain" {
+		bundle["text/plain"] = plain
+	}
+	return Data(bundle)
+}
+
+// Any is MakeData (gophernotes' name for it).
+func Any(mime string, data any) Shown { return MakeData(mime, data) }
+
+// Show shows v as a cell's result is shown, unless it is a Shown (already
+// in the cell). In a cell, gophernotes' Display(v) is Show(v).
+func Show(v any) error {
+	switch v := v.(type) {
+	case Shown:
+	case map[string]any:
+		Data(v)
+	default:
+		Value(v)
+	}
+	return nil
+}
 
 // Image shows img as a PNG.
 func Image(img image.Image) error {
@@ -52,7 +117,7 @@ func Image(img image.Image) error {
 // Value shows v the way a cell's result is shown: richly when v has
 // HTML(), Markdown(), SVG(), PNG(), JPEG(), JSON() or MIMEBundle() methods
 // or is an image.Image, as text otherwise.
-func Value(v any) { Data(nb.Bundle(v)) }
+func Value(v any) Shown { return Data(nb.Bundle(v)) }
 
 // Display is an output area that can be replaced in place: the first call
 // shows it, later calls update what is shown (Jupyter's

@@ -178,6 +178,9 @@ func Result(v ...any) int {
 		// interface shows nothing, as None in IPython.
 		return 0
 	}
+	if _, shown := v[0].(interface{ FairShown() }); len(v) == 1 && shown {
+		return 0 // display.HTML(...) and friends: in the cell already
+	}
 	if len(v) == 1 {
 		b = Bundle(v[0])
 	} else {

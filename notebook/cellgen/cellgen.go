@@ -625,6 +625,12 @@ func (g *gen) renames(c *cellFile) ([]edit, map[string]*ast.TypeSpec) {
 				if qualify(n) {
 					return true
 				}
+				if _, mine := g.userImps["display"]; n.Name == "Display" && !mine {
+					// gophernotes' Display(v): display.Show.
+					rename(n, "display.Show")
+					g.addImports["display"] = DisplayPath
+					return true
+				}
 				if p, ok := g.s.Imports[n.Name]; ok {
 					if _, mine := g.userImps[n.Name]; !mine {
 						g.addImports[n.Name] = p
