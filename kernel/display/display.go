@@ -49,7 +49,9 @@ func JavaScript(s string) Shown {
 }
 
 // SVG shows an SVG image.
-func SVG(s string) Shown { return Data(map[string]any{"image/svg+xml": s, "text/plain": "[svg image]"}) }
+func SVG(s string) Shown {
+	return Data(map[string]any{"image/svg+xml": s, "text/plain": "[svg image]"})
+}
 
 // PNG shows PNG-encoded bytes.
 func PNG(b []byte) Shown { return Data(pngBundle(b)) }
