@@ -4,6 +4,7 @@ import (
 	"context"
 	"go/importer"
 	"go/parser"
+	"go/scanner"
 	"go/token"
 	"go/types"
 	"os/exec"
@@ -33,10 +34,34 @@ func isComplete(code string) map[string]any {
 			depth--
 		}
 	}
-	if depth > 0 {
+	if depth > 0 || continues(code) {
 		return map[string]any{"status": "incomplete", "indent": "\t"}
 	}
 	return map[string]any{"status": "complete"}
+}
+
+// continues reports whether Go code goes on past its end: its last token
+// is an operator that wants an operand (x :=, a +, f(a,), s.).
+func continues(code string) bool {
+	var s scanner.Scanner
+	fset := token.NewFileSet()
+	s.Init(fset.AddFile("", -1, len(code)), []byte(code), nil, 0)
+	last := token.ILLEGAL
+	for {
+		_, tok, lit := s.Scan()
+		if tok == token.EOF {
+			break
+		}
+		if tok == token.SEMICOLON && lit == "\n" {
+			continue // inserted at a line end, not written
+		}
+		last = tok
+	}
+	switch last {
+	case token.RPAREN, token.RBRACK, token.RBRACE, token.INC, token.DEC, token.SEMICOLON, token.ILLEGAL:
+		return false
+	}
+	return last.IsOperator()
 }
 
 var keywords = []string{"break", "case", "chan", "const", "continue", "default", "defer", "else",

@@ -401,6 +401,12 @@ var (
 
 // compileError turns compiler output into a cell error with the cell's own
 // line numbers and the user's own names.
+// otherKernels are names that notebooks written for other Go kernels use
+// and fair does not define, with what to use instead.
+var otherKernels = map[string]string{
+	"_ctx": "lgo's cell context; here it is nb.Context() from github.com/fair-go/fair/kernel/nb",
+}
+
 func compileError(lines []string) error {
 	var tb []string
 	var first string
@@ -411,6 +417,12 @@ func compileError(lines []string) error {
 		l = cellgen.CleanNames(l, Module)
 		if m := cellPos.FindStringSubmatch(l); m != nil {
 			l = fmt.Sprintf("%s line %s%s: %s", m[1], m[2], m[3], m[4])
+		}
+		// Names other Go kernels give cells: say what fair has instead.
+		for name, hint := range otherKernels {
+			if strings.HasSuffix(l, "undefined: "+name) {
+				l += " (" + hint + ")"
+			}
 		}
 		if first == "" {
 			first = l

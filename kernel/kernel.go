@@ -660,8 +660,13 @@ func (k *Kernel) run(ctx context.Context, code string, n int, out *cellOutput) e
 	return k.exec.Run(ctx, cell, n, out)
 }
 
-// shellCmd runs a !command with sh in the notebook's folder.
+// shellCmd runs a !command with sh in the notebook's folder; GoNB's
+// !*command runs in the notebook's Go module (the work folder), as GoNB
+// runs it in its own.
 func (k *Kernel) shellCmd(ctx context.Context, out *cellOutput, command string) error {
+	if rest, ok := strings.CutPrefix(command, "*"); ok {
+		return k.scriptIn(ctx, out, k.exec.Dir(), "!"+command, "sh", strings.TrimSpace(rest))
+	}
 	return k.script(ctx, out, "!"+command, "sh", command)
 }
 
@@ -670,10 +675,15 @@ func (k *Kernel) shellCmd(ctx context.Context, out *cellOutput, command string) 
 // group, then kills it after a grace period), and a background child that
 // keeps its output open does not hold the cell.
 func (k *Kernel) script(ctx context.Context, out *cellOutput, label, shell, code string) error {
+	return k.scriptIn(ctx, out, k.exec.CellDir(), label, shell, code)
+}
+
+// scriptIn is script in folder dir.
+func (k *Kernel) scriptIn(ctx context.Context, out *cellOutput, dir, label, shell, code string) error {
 	ctx, done := k.stoppable(ctx)
 	defer done()
 	cmd := exec.CommandContext(ctx, shell, "-c", code)
-	cmd.Dir = k.exec.CellDir()
+	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = out.Writer("stdout"), out.Writer("stderr")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error {

@@ -1118,3 +1118,23 @@ func TestGophernotesDisplay(t *testing.T) {
 		t.Errorf("Display(42): %v %v %v", r.reply["status"], r.data, r.errMsg)
 	}
 }
+
+// TestShellInModule: GoNB's !*command runs in the notebook's Go module.
+func TestShellInModule(t *testing.T) {
+	c, _ := startKernel(t)
+	r := c.execute("!*pwd && ls go.mod", time.Minute)
+	if r.reply["status"] != "ok" || r.stdout != c.ex.Dir()+"\ngo.mod\n" {
+		t.Errorf("!*: %v %q %q %v", r.reply["status"], r.stdout, r.stderr, r.errMsg)
+	}
+}
+
+// TestOtherKernelsNames: lgo's _ctx is undefined here, with a pointer to
+// what fair has.
+func TestOtherKernelsNames(t *testing.T) {
+	c, _ := startKernel(t)
+	r := c.execute("<-_ctx.Done()", time.Minute)
+	if v := fmt.Sprint(r.errMsg["evalue"]); !strings.Contains(v, "undefined: _ctx (lgo's cell context; here it is nb.Context()") {
+		t.Errorf("_ctx: %v", v)
+	}
+	c.mustPrint("import (\"fmt\"; \"github.com/fair-go/fair/kernel/nb\")\nfmt.Println(nb.Context().Err())", "<nil>\n")
+}

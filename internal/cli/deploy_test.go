@@ -103,3 +103,16 @@ func TestDryRunFlagEverywhere(t *testing.T) {
 		}
 	}
 }
+
+// A verb that wants a run's name says so, with where to find one.
+func TestMissingNameSaysWhich(t *testing.T) {
+	for _, args := range [][]string{{"status"}, {"logs"}, {"predict"}, {"pipeline", "status"}, {"sweep", "status"}} {
+		_, _, err := runFair(context.Background(), config.Default(), args...)
+		if err == nil || !strings.Contains(err.Error(), ": name the ") || !strings.Contains(err.Error(), " lists them); usage: fair ") {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+	if _, _, err := runFair(context.Background(), config.Default(), "status", "a", "b"); err == nil || !strings.Contains(err.Error(), "takes one run name, got 2: a b") {
+		t.Errorf("two names: %v", err)
+	}
+}

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -43,4 +45,18 @@ func elsewhere(cmd *cobra.Command, c *deployer.Client, name string, err error, f
 	}
 	sub.SetContext(ctx)
 	return sub.RunE(sub, []string{name})
+}
+
+// oneName is cobra.ExactArgs(1) that says which name is wanted and where
+// to find one, rather than "accepts 1 arg(s), received 0".
+func oneName(what, list string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		switch {
+		case len(args) == 0:
+			return fmt.Errorf("%s: name the %s (%s lists them); usage: %s", cmd.CommandPath(), what, list, cmd.UseLine())
+		case len(args) > 1:
+			return fmt.Errorf("%s takes one %s name, got %d: %s", cmd.CommandPath(), what, len(args), strings.Join(args, " "))
+		}
+		return nil
+	}
 }

@@ -28,7 +28,7 @@ func newLogsCmd(io *iostreams.IOStreams, cfg *config.Config, opts ...runOption) 
 (job-0, master-0, worker-1, ...). With -f, follow them live, pick up new pods,
 and exit with the run's status when it finishes; this is how a detached
 fair train re-attaches, from the first line.`,
-		Args: cobra.ExactArgs(1),
+		Args: oneName("run", "fair ps"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := connect(cfg)
 			if err != nil {

@@ -123,7 +123,7 @@ func newPipelineStatusCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Co
 	cmd := &cobra.Command{
 		Use:   "status NAME",
 		Short: "Show the steps of a pipeline run (or of a pipeline's newest run)",
-		Args:  cobra.ExactArgs(1),
+		Args:  oneName("pipeline run", "fair pipeline ls"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(output); err != nil {
 				return err
@@ -163,7 +163,7 @@ func newPipelineLogsCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Comm
 	cmd := &cobra.Command{
 		Use:   "logs NAME",
 		Short: "Print the logs of every step of a pipeline run (or of a pipeline's newest run), prefixed with [step]",
-		Args:  cobra.ExactArgs(1),
+		Args:  oneName("pipeline run", "fair pipeline ls"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := connect(cfg)
 			if err != nil {
@@ -195,7 +195,7 @@ func newPipelineDeleteCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Co
 	cmd := &cobra.Command{
 		Use:   "delete NAME",
 		Short: "Delete a pipeline run and its pods",
-		Args:  cobra.ExactArgs(1),
+		Args:  oneName("pipeline run", "fair pipeline ls"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := connect(cfg)
 			if err != nil {

@@ -33,7 +33,7 @@ through a port-forward:
   fair predict risk -d '{"instances":[[0.5,1.2]]}'   # KServe v1: sent to :predict
 
 --model picks the model when the server hosts several (default: its only one).`,
-		Args: cobra.ExactArgs(1),
+		Args: oneName("endpoint", "fair ps"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			body, err := readData(data, ios.In)
 			if err != nil {

@@ -15,7 +15,7 @@ func newStatusCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status NAME",
 		Short: "Show a run's phase, replicas, GPUs and image (or a pipeline run's or sweep's status)",
-		Args:  cobra.ExactArgs(1),
+		Args:  oneName("run", "fair ps"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(output); err != nil {
 				return err

@@ -173,7 +173,7 @@ func newSweepStatusCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Comma
 	cmd := &cobra.Command{
 		Use:   "status NAME",
 		Short: "Show a sweep's trials, its best trial and whether it ended",
-		Args:  cobra.ExactArgs(1),
+		Args:  oneName("sweep", "fair sweep ls"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(output); err != nil {
 				return err
