@@ -1138,3 +1138,21 @@ func TestOtherKernelsNames(t *testing.T) {
 	}
 	c.mustPrint("import (\"fmt\"; \"github.com/fair-go/fair/kernel/nb\")\nfmt.Println(nb.Context().Err())", "<nil>\n")
 }
+
+// TestErrorColumns: a compile error names the column the user sees, on a
+// line where earlier cells' names were renamed (x is c1.Ξx in the
+// generated code) and inside a declaration.
+func TestErrorColumns(t *testing.T) {
+	c, _ := startKernel(t)
+	c.mustPrint("aa := 1\nbb := 2", "")
+	for code, want := range map[string]string{
+		"x := 0\ny := aa + bb + undefinedThing":          "line 2:16: undefined: undefinedThing",
+		"func f() int {\n\treturn aa + nope\n}":          "line 2:14: undefined: nope",
+		"type T struct{ n int }\nvar t = T{n: aa, m: 1}": "line 2:18: unknown field m in struct literal",
+	} {
+		r := c.execute(code, 2*time.Minute)
+		if v := fmt.Sprint(r.errMsg["evalue"]); !strings.Contains(v, want) {
+			t.Errorf("%q: %s, want %s", code, v, want)
+		}
+	}
+}

@@ -148,9 +148,11 @@ func (g *gen) chunkWithDoc(c notebook.Chunk) {
 	start := g.cell.Doc(c)
 	l, _ := g.cell.Position(start)
 	text := g.cell.Source[start:c.End]
+	// With the column, so errors in the declaration name one.
+	_, col := g.cell.Position(start)
 	switch {
 	case start == c.Offset && !importsC(text):
-		fmt.Fprintf(&g.b, "\n//line %s:%d\n%s\n", g.opt.File, l, text)
+		fmt.Fprintf(&g.b, "\n//line %s:%d:%d\n%s\n", g.opt.File, l, col, text)
 	case l > 1:
 		fmt.Fprintf(&g.b, "\n//line %s:%d\n\n%s\n", g.opt.File, l-1, text)
 	default: // on the cell's first line: one line off rather than no position
@@ -420,7 +422,7 @@ func (g *gen) rewrite(u *Unit, pulled []string) (*Unit, error) {
 		return nil, g.genSyntaxError(fset, err)
 	}
 	tf := fset.File(f.Pos())
-	c := &cellFile{f: f, src: src, offset: func(p token.Pos) int { return tf.Offset(p) }}
+	c := &cellFile{f: f, src: src, offset: func(p token.Pos) int { return tf.Offset(p) }, tf: tf}
 
 	g.importNames(c)
 	if pulled == nil {
@@ -439,6 +441,7 @@ type cellFile struct {
 	f      *ast.File
 	src    []byte
 	offset func(token.Pos) int
+	tf     *token.File // positions in src, with its line directives
 }
 
 // importNames records the import names of this cell.
@@ -688,6 +691,14 @@ func (g *gen) apply(c *cellFile, edits []edit, tail []byte) []byte {
 		out.Write(src[last:e.off])
 		out.WriteString(e.with)
 		last = e.off + e.n
+		// A rename (x to c1.Ξx) moves what follows on its line: a
+		// /*line*/ comment gives it back its column in the cell, so an
+		// error there names the column the user sees.
+		if len(e.with) != e.n && c.tf != nil && last < len(src) && src[last] != '\n' {
+			if p := c.tf.Position(c.tf.Pos(last)); p.Column > 0 && p.Filename == g.opt.File {
+				fmt.Fprintf(&out, "/*line %s:%d:%d*/", p.Filename, p.Line, p.Column)
+			}
+		}
 	}
 	out.Write(src[last:])
 	out.Write(tail)
