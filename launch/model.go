@@ -78,7 +78,9 @@ func reportModel(ctx context.Context, o Options, run string) {
 		fmt.Fprintf(o.Progress, "no model saved (the program wrote nothing to $FAIR_MODEL_DIR?): %v\n", err)
 		return
 	}
-	line := fmt.Sprintf("model %s:%s saved (%s, %s)", cfg.Model, run, bytesize.Format(m.Size), m.Digest[:19])
+	// The stored size (a tar layer), as fair models ls shows it; the run's
+	// own line gave the files' size.
+	line := fmt.Sprintf("model %s:%s saved (%s stored, %s)", cfg.Model, run, bytesize.Format(m.Size), m.Digest[:19])
 	if len(m.Metrics) > 0 {
 		line += " " + models.FormatMetrics(m.Metrics)
 	}

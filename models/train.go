@@ -68,7 +68,7 @@ func Train(ctx context.Context, c TrainConfig) error {
 	if err != nil {
 		return fmt.Errorf("save the model: %v", err)
 	}
-	fmt.Fprintf(c.Stderr, "fair: model saved as %s:%s (%s, %s) in %.1fs\n", c.Repo, c.Tags[0], bytesize.Format(bytesize.Of(c.Dir)), shortDigest(ref), time.Since(start).Seconds())
+	fmt.Fprintf(c.Stderr, "fair: model saved as %s:%s (%s of files, %s) in %.1fs\n", c.Repo, c.Tags[0], bytesize.Format(bytesize.Of(c.Dir)), shortDigest(ref), time.Since(start).Seconds())
 	return nil
 }
 
