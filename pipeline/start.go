@@ -2,7 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/fair-go/fair/config"
@@ -73,6 +75,9 @@ type StartOptions struct {
 type Started struct {
 	Name          string
 	Build, Submit time.Duration
+	// Replaced is the phase of the finished run of the same name that
+	// this one replaced, if any.
+	Replaced string
 }
 
 // Start builds the pipeline's steps and submits it as an Argo Workflow named
@@ -84,6 +89,19 @@ func (r *Runs) Start(ctx context.Context, cfg *config.Config, p *Pipeline, o Sta
 	}
 	if err := r.Installed(); err != nil {
 		return Started{}, err
+	}
+	// A rerun with the same name replaces a finished run, as fair train
+	// does, and refuses one still going; checked before any build.
+	var replace string
+	if cfg.Name != "" && !o.DryRun {
+		if u, err := r.Get(ctx, cfg.Name); err == nil {
+			st := WorkflowStatus(u)
+			if !st.Done() {
+				return Started{}, fmt.Errorf("pipeline run %s is still %s: wait for it (fair pipeline logs %s -f), delete it (fair pipeline delete %s), or pick another --name",
+					cfg.Name, strings.ToLower(phaseOr(st.Phase, "pending")), cfg.Name, cfg.Name)
+			}
+			replace = st.Phase
+		}
 	}
 	start := time.Now()
 	imgs, err := BuildImages(ctx, cfg, p, o.Build)
@@ -117,6 +135,12 @@ func (r *Runs) Start(ctx context.Context, cfg *config.Config, p *Pipeline, o Sta
 		return Started{}, err
 	}
 	submit := time.Now()
+	if replace != "" {
+		if err := r.deleteAndWait(ctx, s.Name, time.Minute); err != nil {
+			return Started{}, err
+		}
+		s.Replaced = replace
+	}
 	if len(objs) > 0 {
 		if _, err := r.c.Apply(ctx, objs, deployer.ApplyOptions{DryRun: o.DryRun, ForceConflicts: o.ForceConflicts}); err != nil {
 			return Started{}, fmt.Errorf("pipeline %s: %v (training and serving steps need a ServiceAccount allowed to create their jobs and endpoints: set serviceAccount in fair.yaml, or ask for rights to create Roles)", p.Name, err)
@@ -127,4 +151,31 @@ func (r *Runs) Start(ctx context.Context, cfg *config.Config, p *Pipeline, o Sta
 	}
 	s.Submit = time.Since(submit)
 	return s, nil
+}
+
+// deleteAndWait deletes the run called name and waits until it is gone.
+func (r *Runs) deleteAndWait(ctx context.Context, name string, limit time.Duration) error {
+	if err := r.Delete(ctx, name); err != nil && !errors.Is(err, ErrNoRun) {
+		return err
+	}
+	for end := time.Now().Add(limit); ; {
+		if _, err := r.Get(ctx, name); errors.Is(err, ErrNoRun) {
+			return nil
+		}
+		if time.Now().After(end) {
+			return fmt.Errorf("pipeline run %s: the finished run of that name is still being deleted after %s; try again, or pick another --name", name, limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func phaseOr(p, def string) string {
+	if p == "" {
+		return def
+	}
+	return p
 }

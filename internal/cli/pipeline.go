@@ -365,6 +365,9 @@ func runPipeline(ctx context.Context, io *iostreams.IOStreams, cfg *config.Confi
 		fmt.Fprintf(io.Out, "workflow/%s valid (server dry run)\n", st.Name)
 		return nil
 	}
+	if st.Replaced != "" {
+		fmt.Fprintf(io.Err, "replaced the finished pipeline run %s (%s) of the same name\n", st.Name, strings.ToLower(st.Replaced))
+	}
 	fmt.Fprintf(io.Err, "workflow/%s submitted to namespace %s (build %.1fs, submit %.1fs)\n", st.Name, c.Namespace, st.Build.Seconds(), st.Submit.Seconds())
 	if pf.detach {
 		fmt.Fprintln(io.Out, st.Name)

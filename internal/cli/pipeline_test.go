@@ -348,6 +348,18 @@ func TestTestbedPipelineRun(t *testing.T) {
 	if _, _, err := runPipelineCmd(bg, cfg, "delete", "diamond"); err == nil || !strings.Contains(err.Error(), "diamond is a pipeline, not a run: name the run to delete (diamond-1)") {
 		t.Errorf("delete by the pipeline's name: %v", err)
 	}
+	// A rerun with the same name replaces the finished run and refuses
+	// one still going, before it builds anything.
+	if st.Phase == "Succeeded" {
+		_, errOut, err := runPipelineCmd(ctx, cfg, "run", diamondYAML, "--name", "diamond-1", "--host-network", "--detach")
+		if err != nil || !strings.Contains(errOut, "replaced the finished pipeline run diamond-1 (succeeded) of the same name") {
+			t.Errorf("rerun of a finished run: %v\n%s", err, errOut)
+		}
+		_, errOut, err = runPipelineCmd(ctx, cfg, "run", diamondYAML, "--name", "diamond-1", "--host-network", "--detach")
+		if err == nil || !strings.Contains(err.Error(), "pipeline run diamond-1 is still ") || strings.Contains(errOut, "building") {
+			t.Errorf("rerun of a run still going: %v\n%s", err, errOut)
+		}
+	}
 	dout, _, err := runFair(bg, cfg, "delete", "diamond-1")
 	if err != nil || strings.TrimSpace(dout.String()) != "workflow/diamond-1 deleted" {
 		t.Fatalf("delete: %v %q", err, dout)
