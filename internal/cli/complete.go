@@ -11,6 +11,7 @@ import (
 	"github.com/fair-go/fair/deployer"
 	"github.com/fair-go/fair/launch"
 	"github.com/fair-go/fair/models"
+	"github.com/fair-go/fair/pipeline"
 )
 
 // Shell completion (fair completion bash|zsh|fish|powershell) completes
@@ -88,10 +89,12 @@ func completeModels(cfg *config.Config) cobra.CompletionFunc {
 	}
 }
 
-// completeSweeps completes sweep names (the first argument only).
-func completeSweeps(cfg *config.Config) cobra.CompletionFunc {
+// completeFrom completes the names list gives (each with a description),
+// for the first argument only unless many; with no answer within a few
+// seconds it completes nothing.
+func completeFrom(cfg *config.Config, many bool, list func(context.Context, *deployer.Client) ([][2]string, error)) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		if len(args) > 0 && cmd.Name() != "delete" {
+		if len(args) > 0 && !many {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -100,18 +103,42 @@ func completeSweeps(cfg *config.Config) cobra.CompletionFunc {
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		list, err := launch.ListSweeps(ctx, c, c.Namespace)
+		names, err := list(ctx, c)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		var out []cobra.Completion
-		for _, s := range list {
-			if strings.HasPrefix(s.Name, toComplete) {
-				out = append(out, cobra.CompletionWithDesc(s.Name, "sweep "+s.Phase))
+		for _, n := range names {
+			if strings.HasPrefix(n[0], toComplete) {
+				out = append(out, cobra.CompletionWithDesc(n[0], n[1]))
 			}
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
 	}
+}
+
+// completeSweeps completes sweep names (every argument of delete).
+func completeSweeps(cfg *config.Config, many bool) cobra.CompletionFunc {
+	return completeFrom(cfg, many, func(ctx context.Context, c *deployer.Client) ([][2]string, error) {
+		list, err := launch.ListSweeps(ctx, c, c.Namespace)
+		out := make([][2]string, len(list))
+		for i, s := range list {
+			out[i] = [2]string{s.Name, "sweep " + s.Phase}
+		}
+		return out, err
+	})
+}
+
+// completePipelineRuns completes pipeline run names, newest first.
+func completePipelineRuns(cfg *config.Config) cobra.CompletionFunc {
+	return completeFrom(cfg, false, func(ctx context.Context, c *deployer.Client) ([][2]string, error) {
+		list, err := pipeline.NewRuns(c).List(ctx, "")
+		out := make([][2]string, len(list))
+		for i, r := range list {
+			out[i] = [2]string{r.Name, "pipeline " + r.Pipeline + " " + r.Phase}
+		}
+		return out, err
+	})
 }
 
 // withCompletion wires the completions into the commands of root.
@@ -125,7 +152,7 @@ func withCompletion(root *cobra.Command, cfg *config.Config) {
 		case "sweep":
 			for _, sub := range c.Commands() {
 				if sub.Name() != "ls" {
-					sub.ValidArgsFunction = completeSweeps(cfg)
+					sub.ValidArgsFunction = completeSweeps(cfg, sub.Name() == "delete")
 				}
 			}
 		case "models":

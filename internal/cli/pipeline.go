@@ -295,32 +295,6 @@ func resolveRun(ctx context.Context, io *iostreams.IOStreams, runs *pipeline.Run
 	return run, err
 }
 
-// completePipelineRuns completes pipeline run names, newest first.
-func completePipelineRuns(cfg *config.Config) cobra.CompletionFunc {
-	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		if len(args) > 0 {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		c, err := connect(cfg)
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		list, err := pipeline.NewRuns(c).List(ctx, "")
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		var out []cobra.Completion
-		for _, r := range list {
-			if strings.HasPrefix(r.Name, toComplete) {
-				out = append(out, cobra.CompletionWithDesc(r.Name, "pipeline "+r.Pipeline+" "+r.Phase))
-			}
-		}
-		return out, cobra.ShellCompDirectiveNoFileComp
-	}
-}
-
 // buildOptions are how the steps are built: the runtime image flag and
 // progress on stderr.
 func buildOptions(io *iostreams.IOStreams, pf pipelineFlags) pipeline.BuildOptions {

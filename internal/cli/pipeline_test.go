@@ -337,6 +337,10 @@ func TestTestbedPipelineRun(t *testing.T) {
 	if ls, _, err := runPipelineCmd(bg, cfg, "ls", "no-such-pipeline", "-o", "name"); err != nil || ls != "" {
 		t.Errorf("pipeline ls of another pipeline: %v %q", err, ls)
 	}
+	comp, _, err := runFair(bg, cfg, "__complete", "pipeline", "status", "dia")
+	if err != nil || !strings.Contains(comp.String(), "diamond-1\tpipeline diamond") {
+		t.Errorf("completion of pipeline runs: %v\n%s", err, comp)
+	}
 	byName, errOut, err := runPipelineCmd(bg, cfg, "status", "diamond")
 	if err != nil || !strings.HasPrefix(byName, "diamond-1: ") || !strings.Contains(errOut, "pipeline diamond: its newest run is diamond-1") {
 		t.Errorf("status by the pipeline's name: %v\n%s%s", err, byName, errOut)
