@@ -30,7 +30,7 @@ var kfVerbs = []struct{ name, help string }{
 	{"train", "%kf train [flags] / %%kf train [flags]: run the notebook (or the cell) as a training job and stream its logs"},
 	{"serve", "%kf serve [flags] / %%kf serve [flags]: serve the predict functions the cell defines"},
 	{"sweep", "%kf sweep --param NAME=SPEC --objective METRIC [flags] / %%kf sweep ...: tune hyperparameters with Katib (live table and chart); %kf sweep status|logs|delete|ls NAME"},
-	{"deploy", "%kf deploy --kind KIND [flags] / %%kf deploy ...: train or serve, as KIND says (--wait=false returns at once)"},
+	{"deploy", "%kf deploy --kind KIND [flags] / %%kf deploy ...: train or serve, as KIND says (--wait=false returns at once); %kf deploy -f FILE applies YAML and waits for it"},
 	{"predict", "%kf predict NAME -d JSON|@FILE: call an endpoint (Open Inference Protocol v2) and print its answer"},
 	{"pipeline", "%kf pipeline run|compile|status|logs|delete NOTEBOOK.ipynb ...: pipelines from the saved notebook's step:NAME cell tags"},
 	{"logs", "%kf logs NAME [-f]: print (or follow) the logs of a run's replicas"},
@@ -93,10 +93,14 @@ func (m *kfMagic) run(ctx context.Context, env *kernel.MagicEnv) error {
 		if err != nil {
 			return env.Error("%v", err)
 		}
-		if v == "apply" {
-			return env.Error("%%kf deploy needs --kind (a training or a serving kind); apply YAML with fair deploy -f in a terminal")
+		switch {
+		case v == "apply" && !hasFile(args[1:]):
+			return env.Error("%%kf deploy needs --kind (a training or a serving kind), or -f FILE to apply YAML")
+		case v == "apply":
+			verb = "deploy -f" // args stay: deploy -f FILE...
+		default:
+			verb, args = v, append([]string{v}, rest...)
 		}
-		verb, args = v, append([]string{v}, rest...)
 	}
 	sweepSub := verb == "sweep" && len(args) > 1 && slices.Contains([]string{"status", "logs", "delete", "ls", "list"}, args[1])
 	if env.Cell && verb != "train" && verb != "serve" && (verb != "sweep" || sweepSub) {
@@ -176,6 +180,12 @@ func (m *kfMagic) run(ctx context.Context, env *kernel.MagicEnv) error {
 		cmd = newModelsCmd(io, cfg)
 	case "delete":
 		cmd = newDeleteCmd(io, cfg)
+	case "deploy -f":
+		// YAML from the notebook's folder (fair:// paths too); a cell
+		// follows what it applied, as a terminal does (--wait=false
+		// returns at once).
+		cmd = newManifestDeployCmd(io, cfg)
+		_ = cmd.Flags().Set("wait", "true")
 	default:
 		return env.Error("unknown verb %q (try %%kf help)", verb)
 	}

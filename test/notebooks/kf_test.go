@@ -331,17 +331,35 @@ func TestKfDeployNotebook(t *testing.T) {
 		"%kf deploy --name no-kind",
 		"%kf deploy --kind nosuchkind --name bad-kind",
 		`fmt.Println("kernel still here")`,
+		"%%writefile job.yaml\napiVersion: batch/v1\nkind: Job\nmetadata: {name: kf-yaml-job}\nspec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - {name: c, image: \"fair://./prog\"}",
+		"%kf deploy -f job.yaml --name kf-yaml",
+		"%kf deploy --wait=false",
+	}
+	// A program beside the notebook, which the YAML names as fair://./prog.
+	if err := os.MkdirAll(filepath.Join(dir, "prog"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, src := range map[string]string{
+		"go.mod":  "module example.com/prog\n\ngo 1.22\n",
+		"main.go": "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"deployed from yaml\") }\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, "prog", name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	path := writeNotebook(t, filepath.Join(dir, "deploy.ipynb"), cells)
 	nb := b.runFile(t, path, 600)
-	for _, i := range []int{1, 2, 3, 4, 7} {
+	// %kf deploy -f: YAML and fair:// paths from the notebook's folder,
+	// followed until the Job has run.
+	expect(t, "deploy -f", nb.stdout(9)+nb.stderr(9), "job/kf-yaml-job succeeded")
+	for _, i := range []int{1, 2, 3, 4, 7, 8, 9} {
 		if e := nb.err(i); e != nil {
 			t.Errorf("cell %d: %s: %s", i, e.EName, e.EValue)
 		}
 	}
 	expect(t, "the job's log", nb.stdout(3), "trained through deploy")
 	expect(t, "live status", strings.Join(nb.data(3, "text/plain"), "\n"), "Succeeded")
-	for i, want := range map[int]string{5: "needs --kind", 6: `unknown kind "nosuchkind"`} {
+	for i, want := range map[int]string{5: "needs --kind", 6: `unknown kind "nosuchkind"`, 10: "needs --kind (a training or a serving kind), or -f FILE"} {
 		e := nb.err(i)
 		if e == nil || !strings.Contains(e.EValue, want) || strings.Contains(strings.TrimSpace(e.EValue), "\n") {
 			t.Errorf("cell %d: want one line with %q, got %+v", i, want, e)
