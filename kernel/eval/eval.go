@@ -50,7 +50,7 @@ func Compile(src string, vars map[string]any) (*Expr, error) {
 	c := &compiler{vars: vars}
 	e := &Expr{}
 	if call, ok := x.(*ast.CallExpr); ok {
-		if name, ok := fmtFunc(call); ok && (name == "Print" || name == "Println" || name == "Printf") {
+		if name, ok := c.fmtFunc(call); ok && (name == "Print" || name == "Println" || name == "Printf") {
 			e.Prints, e.Void = true, true
 		}
 	}
@@ -273,13 +273,16 @@ func (c *compiler) index(x *ast.IndexExpr) (thunk, reflect.Type, error) {
 	return nil, nil, ErrUnsupported
 }
 
-func fmtFunc(call *ast.CallExpr) (string, bool) {
+// fmtFunc is the name of the fmt function call calls, unless the notebook
+// has a variable named fmt (then fmt.X is that variable's, as compiled Go
+// would have it).
+func (c *compiler) fmtFunc(call *ast.CallExpr) (string, bool) {
 	sel, ok := call.Fun.(*ast.SelectorExpr)
 	if !ok {
 		return "", false
 	}
 	pkg, ok := sel.X.(*ast.Ident)
-	if !ok || pkg.Name != "fmt" {
+	if _, shadowed := c.vars["fmt"]; !ok || pkg.Name != "fmt" || shadowed {
 		return "", false
 	}
 	return sel.Sel.Name, true
@@ -336,7 +339,7 @@ func (c *compiler) call(x *ast.CallExpr) (thunk, reflect.Type, error) {
 			return reflect.ValueOf(v.Len()), nil
 		}, intType, nil
 	}
-	name, ok := fmtFunc(x)
+	name, ok := c.fmtFunc(x)
 	if !ok {
 		return nil, nil, ErrUnsupported
 	}

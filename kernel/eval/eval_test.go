@@ -92,6 +92,14 @@ func TestEval(t *testing.T) {
 			t.Errorf("%s: got %v, want ErrUnsupported", src, err)
 		}
 	}
+	// A notebook variable named fmt hides the package, as in compiled Go.
+	fmtVar := 3
+	shadow := map[string]any{"fmt": &fmtVar, "s": &s}
+	for _, src := range []string{`fmt.Println(s)`, `fmt.Sprint(s)`} {
+		if _, err := Compile(src, shadow); !errors.Is(err, ErrUnsupported) {
+			t.Errorf("%s with a variable fmt: got %v, want ErrUnsupported", src, err)
+		}
+	}
 	// Run-time errors are the ones Go would panic with.
 	for src, want := range map[string]string{
 		`xs[5]`:               "runtime error: index out of range [5] with length 3",
