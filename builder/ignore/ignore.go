@@ -24,8 +24,8 @@ const FileName = ".fairignore"
 // has one needs no second list.
 const DockerFileName = ".dockerignore"
 
-// Defaults are excluded at any depth unless re-included with "!PATTERN":
-// where credentials usually live.
+// Defaults are excluded at any depth, in any letter case, unless
+// re-included with "!PATTERN": where credentials usually live.
 var Defaults = []string{
 	"**/.git",
 	"**/.env*",
@@ -57,6 +57,25 @@ var Defaults = []string{
 	"**/.terraform",
 }
 
+// defaults are Defaults in any letter case (SERVER.KEY, Cert.PEM, .ENV):
+// names are case-sensitive here, but not on the machines many of these
+// files come from, and a key is a key whatever its case.
+var defaults = func() []string {
+	out := make([]string, len(Defaults))
+	for i, p := range Defaults {
+		var b strings.Builder
+		for _, r := range p {
+			if lo, up := unicode.ToLower(r), unicode.ToUpper(r); lo != up && r < unicode.MaxASCII {
+				b.WriteString("[" + string(lo) + string(up) + "]")
+				continue
+			}
+			b.WriteRune(r)
+		}
+		out[i] = b.String()
+	}
+	return out
+}()
+
 // secretDirs are folders that hold credentials and nothing a program
 // needs: a source or an include inside one is refused whole.
 var secretDirs = []string{".ssh", ".gnupg", ".kube", ".docker", ".aws", ".azure", ".config/gcloud", ".git"}
@@ -77,7 +96,7 @@ func SecretPath(p string) string {
 		}
 	}
 	if st, err := os.Stat(abs); err == nil && !st.IsDir() {
-		m, err := patternmatcher.New(Defaults)
+		m, err := patternmatcher.New(defaults)
 		if err == nil {
 			if hit, _ := m.MatchesOrParentMatches(filepath.Base(abs)); hit {
 				return fmt.Sprintf("%s looks like a credentials file", p)
@@ -179,7 +198,7 @@ type Matcher struct {
 // New returns a matcher for the defaults followed by patterns; later
 // patterns win, so "!.env.example" brings that file back.
 func New(patterns []string) (*Matcher, error) {
-	pm, err := patternmatcher.New(append(append([]string{}, Defaults...), patterns...))
+	pm, err := patternmatcher.New(append(append([]string{}, defaults...), patterns...))
 	if err != nil {
 		return nil, err
 	}

@@ -38,6 +38,10 @@ func TestWalkDefaultsAndReinclude(t *testing.T) {
 		"main.py", ".env", ".env.example", "id_rsa", "id_rsa.pub", "sub/kubeconfig",
 		"sub/cert.pem", "sub/ok.txt", ".git/config", ".kube/config", "home/.docker/config.json",
 		".netrc", "build/out.bin", "build/keep.txt", "data/a.csv",
+		// Any letter case: these are keys and secrets too.
+		"SERVER.KEY", "sub/Cert.PEM", "keys/.Env", ".ENV_UPPER", "ID_RSA", "Kubeconfig",
+		// and these are not.
+		"README.md", "Keyboard.txt",
 	}
 	for _, f := range files {
 		p := filepath.Join(dir, f)
@@ -65,7 +69,7 @@ func TestWalkDefaultsAndReinclude(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{".env.example", FileName, "build/keep.txt", "data/a.csv", "main.py", "sub/ok.txt"}
+	want := []string{".env.example", FileName, "Keyboard.txt", "README.md", "build/keep.txt", "data/a.csv", "main.py", "sub/ok.txt"}
 	sort.Strings(got)
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("included %q\nwant %q\nskipped %q", got, want, skipped)
