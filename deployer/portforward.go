@@ -96,6 +96,18 @@ func (c *Client) PortForwardPod(ctx context.Context, pod *corev1.Pod, localPort,
 
 // ServicePort reads the first port of the run's Service or container.
 func (c *Client) ServicePort(ctx context.Context, run Run) int {
+	// The server's own container says where it listens (fair serve
+	// --port); KServe names its Service NAME-predictor, not NAME.
+	if pods, err := c.pods(ctx, run); err == nil {
+		for _, pod := range pods {
+			name := mainContainer(run.Kind, pod)
+			for _, ct := range pod.Spec.Containers {
+				if ct.Name == name && len(ct.Ports) > 0 && ct.Ports[0].ContainerPort > 0 {
+					return int(ct.Ports[0].ContainerPort)
+				}
+			}
+		}
+	}
 	svc, err := c.Core.CoreV1().Services(run.Namespace).Get(ctx, run.Name, metav1.GetOptions{})
 	if err == nil && len(svc.Spec.Ports) > 0 {
 		if p := svc.Spec.Ports[0].TargetPort.IntValue(); p > 0 {

@@ -121,7 +121,9 @@ func TestTestbedServeKServe(t *testing.T) {
 	bed := testbed.Env(t)
 	root := repoRoot(t)
 	ctx := ctxFor(t, 4*time.Minute)
-	out, errOut, err := runFair(ctx, bedConfig(t, bed), "serve", filepath.Join(root, "examples/serve-go"), "--kind", "kserve", "--name", "risk")
+	// On a port of its own: fair predict must find it (KServe's Service
+	// is risk-predictor, not risk).
+	out, errOut, err := runFair(ctx, bedConfig(t, bed), "serve", filepath.Join(root, "examples/serve-go"), "--kind", "kserve", "--name", "risk", "--port", "9000")
 	if err != nil {
 		t.Fatalf("serve --kind kserve: %v\n%s", err, errOut)
 	}
