@@ -5,6 +5,7 @@ import (
 	"io"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -156,6 +157,23 @@ var executorError = regexp.MustCompile(`^(?:[\w-]+: )?Error \(exit code \d+\): (
 
 // Failure says in one line why a finished run did not succeed: the first
 // step that failed and how, else the workflow's own message.
+// ExitCode is the exit status of the first failed step's program, or 0
+// when no step failed with one (fair pipeline run exits with it, as fair
+// train exits with its program's).
+func (r RunStatus) ExitCode() int {
+	for _, s := range r.Steps {
+		if s.Phase != "Failed" && s.Phase != "Error" {
+			continue
+		}
+		if m := exitCode.FindStringSubmatch(strings.TrimSpace(s.Message)); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			return n
+		}
+		return 0
+	}
+	return 0
+}
+
 func (r RunStatus) Failure() string {
 	for _, s := range r.Steps {
 		if s.Phase != "Failed" && s.Phase != "Error" {

@@ -45,6 +45,9 @@ d     Pending    -
 	if got := st.Line(now); got != "diamond-x1 running: a succeeded 3s · b failed 2s · c running 10s · d pending" {
 		t.Errorf("line %q", got)
 	}
+	if got := st.ExitCode(); got != 3 {
+		t.Errorf("exit code %d, want 3", got)
+	}
 	if got := st.Failure(); got != "step b exited with status 3" {
 		t.Errorf("failure %q", got)
 	}

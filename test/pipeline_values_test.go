@@ -67,15 +67,16 @@ func TestArgoValuesPipeline(t *testing.T) {
 		t.Errorf("Argo's executor lines reached the user:\n%s", out)
 	}
 
-	// A failing step: its own line, then one failure line, and status 1.
+	// A failing step: its own line, then one failure line, and the step's
+	// own exit status (7), as fair train exits with its program's.
 	file := "examples/pipeline/values/failing.yaml"
 	var fout, ferr iostreams.SyncBuffer
 	cmd = pipelineCmd(ctx, bed, fair, root, file, "failing-argo")
 	cmd.Stdout, cmd.Stderr = &fout, &ferr
 	err := cmd.Run()
 	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
-		t.Fatalf("a failing pipeline: %v, want exit status 1\n%s\n%s", err, fout.String(), ferr.String())
+	if !errors.As(err, &ee) || ee.ExitCode() != 7 {
+		t.Fatalf("a failing pipeline: %v, want exit status 7\n%s\n%s", err, fout.String(), ferr.String())
 	}
 	if !strings.Contains(fout.String(), "[boom] failing on purpose") {
 		t.Errorf("the failing step's own output is missing:\n%s", fout.String())

@@ -388,7 +388,11 @@ func followPipeline(ctx context.Context, io *iostreams.IOStreams, c *deployer.Cl
 		st.Table(io.Err, time.Now())
 	}
 	if st.Phase != "Succeeded" {
-		return &ExitError{Code: 1, Err: fmt.Errorf("pipeline %s failed: %s", name, st.Failure())}
+		code := st.ExitCode()
+		if code <= 0 || code > 255 {
+			code = 1
+		}
+		return &ExitError{Code: code, Err: fmt.Errorf("pipeline %s failed: %s", name, st.Failure())}
 	}
 	fmt.Fprintf(io.Err, "workflow/%s succeeded in %s\n", name, st.Finished.Sub(st.Started).Round(time.Second))
 	for _, o := range st.Outputs() {
