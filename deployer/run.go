@@ -100,7 +100,7 @@ func (c *Client) Submit(ctx context.Context, w *Workload, opts ...RenderOption) 
 	if err := c.checkRuntime(ctx, w); err != nil {
 		return Submitted{}, err
 	}
-	prev, replaced, err := c.makeRoom(ctx, run)
+	prev, replaced, err := c.makeRoom(ctx, run, true)
 	if err != nil {
 		return Submitted{}, err
 	}
@@ -110,9 +110,19 @@ func (c *Client) Submit(ctx context.Context, w *Workload, opts ...RenderOption) 
 	return Submitted{Run: run, Previous: prev, Replaced: replaced}, nil
 }
 
+// NameFree says, before anything is built, why a run of kind k cannot
+// take name now: one still going, a run of another kind, an object fair
+// did not make. It is nil when the name is free or holds a finished run
+// (which Submit replaces) or an endpoint (updated in place).
+func (c *Client) NameFree(ctx context.Context, k Kind, name string) error {
+	_, _, err := c.makeRoom(ctx, Run{Name: name, Namespace: c.Namespace, Kind: k}, false)
+	return err
+}
+
 // makeRoom checks what stands under run's name and, for a finished
-// training run, deletes it and waits until it and its pods are gone.
-func (c *Client) makeRoom(ctx context.Context, run Run) (prev Phase, replaced bool, err error) {
+// training run, deletes it (with replace) and waits until it and its pods
+// are gone.
+func (c *Client) makeRoom(ctx context.Context, run Run, replace bool) (prev Phase, replaced bool, err error) {
 	what := fmt.Sprintf("%s %s", run.Kind, run.Name)
 	ri := c.Dynamic.Resource(run.Kind.GVR()).Namespace(run.Namespace)
 	u, err := ri.Get(ctx, run.Name, metav1.GetOptions{})
@@ -161,6 +171,9 @@ func (c *Client) makeRoom(ctx context.Context, run Run) (prev Phase, replaced bo
 		}
 		return "", false, &nameTakenError{fmt.Sprintf("%s is still %s (started %s ago): follow it with fair logs %s -f, stop it with fair delete %s, or choose another --name",
 			what, strings.ToLower(string(ph)), time.Since(u.GetCreationTimestamp().Time).Round(time.Second), run.Name, run.Name)}
+	}
+	if !replace {
+		return ph, false, nil
 	}
 	return ph, true, c.deleteAndWait(ctx, run)
 }

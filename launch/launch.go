@@ -237,6 +237,23 @@ func dryRun(ctx context.Context, o Options, w *deployer.Workload) error {
 func Train(ctx context.Context, o Options) error {
 	o.defaults()
 	cfg := o.Config
+	var c *deployer.Client
+	if cfg.Name != "" && o.DryRun == "" {
+		// A name still in use is refused before the build, not after.
+		k := deployer.KindJob
+		if cfg.Kind != "" {
+			k, _ = deployer.ParseKind(cfg.Kind) // a bad kind is Prepare's to report
+		}
+		var err error
+		if c, err = o.Connect(cfg); err != nil {
+			return err
+		}
+		if k != "" && k.Training() {
+			if err := c.NameFree(ctx, k, cfg.Name); err != nil {
+				return err
+			}
+		}
+	}
 	w, err := Prepare(ctx, o, deployer.KindJob)
 	if err != nil {
 		return err
@@ -244,9 +261,10 @@ func Train(ctx context.Context, o Options) error {
 	if o.DryRun != "" {
 		return dryRun(ctx, o, w)
 	}
-	c, err := o.Connect(cfg)
-	if err != nil {
-		return err
+	if c == nil {
+		if c, err = o.Connect(cfg); err != nil {
+			return err
+		}
 	}
 	if cfg.Model != "" {
 		if err := saveModel(ctx, o, c, w, w.Name); err != nil {

@@ -72,6 +72,11 @@ func TestTestbedRerunSameName(t *testing.T) {
 		!strings.Contains(err.Error(), "job busy is still running") || !strings.Contains(err.Error(), "fair delete busy") {
 		t.Errorf("rerun of a running job: %v\n%s", err, errOut)
 	}
+	// From a source, it is refused before the build.
+	_, errOut, err = runFair(ctx, cfg(), "train", "../../"+linesDir, "--name", "busy")
+	if !errors.Is(err, deployer.ErrNameTaken) || strings.Contains(errOut.String(), "compiling") {
+		t.Errorf("rerun of a running job from a source: %v\n%s", err, errOut)
+	}
 	cancel()
 	<-done
 	if j, err := bed.Client.BatchV1().Jobs(bed.Namespace).Get(ctx, "busy", metav1.GetOptions{}); err != nil || j.DeletionTimestamp != nil {
