@@ -272,3 +272,29 @@ func (c *Client) podTrouble(ctx context.Context, u *unstructured.Unstructured, p
 	}
 	return "", false
 }
+
+// RolledOut waits until the Deployment behind an endpoint has rolled out
+// its newest version: every replica updated and available, and no old one
+// left (kstatus's rule for Deployments). A run updated in place is ready
+// only then; before, its old pods answer. An endpoint without such a
+// Deployment (KServe on Knative) has nothing to wait for here.
+func (c *Client) RolledOut(ctx context.Context, run Run) error {
+	name := run.Name
+	switch run.Kind {
+	case KindDeployment:
+	case KindKServe:
+		name += "-predictor" // KServe's raw deployment mode
+	default:
+		return nil
+	}
+	if _, err := c.Core.AppsV1().Deployments(run.Namespace).Get(ctx, name, metav1.GetOptions{}); err != nil {
+		return nil
+	}
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion("apps/v1")
+	u.SetKind("Deployment")
+	u.SetName(name)
+	u.SetNamespace(run.Namespace)
+	_, err := c.WaitFor(ctx, []*unstructured.Unstructured{u}, WaitOptions{})
+	return err
+}

@@ -454,6 +454,16 @@ func Serve(ctx context.Context, o Options, so ServeOptions) error {
 	if res.Err() != nil {
 		return &RunFailed{Result: res}
 	}
+	if sub.Previous != "" && !sub.Replaced {
+		// Updated in place: its old pods were ready already; ready is
+		// when the new version has replaced them.
+		if err := c.RolledOut(wctx, run); err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("%w: %s/%s is rolling out the new version; follow it with fair status %s", ErrDetached, run.Kind, run.Name, run.Name)
+			}
+			return fmt.Errorf("%s/%s: the new version did not roll out within %s: %v", run.Kind, run.Name, wait, err)
+		}
+	}
 	fmt.Fprintf(o.Progress, "%s/%s ready\n", run.Kind, run.Name)
 	if !so.PortForward {
 		fmt.Fprintln(o.Out, endpointURL(ctx, c, run, w.Port))

@@ -137,8 +137,11 @@ func TestTestbedServeAgainRollsOut(t *testing.T) {
 	for _, e := range d.Spec.Template.Spec.Containers[0].Env {
 		found = found || e.Name == "VERSION" && e.Value == "2"
 	}
-	if !found || d.Status.UpdatedReplicas < 1 || d.Status.ObservedGeneration < d.Generation {
-		t.Errorf("the second serve did not roll out: env %v, status %+v", d.Spec.Template.Spec.Containers[0].Env, d.Status)
+	// Ready means the new version serves: every replica updated and
+	// available, no old one left.
+	want := *d.Spec.Replicas
+	if !found || d.Status.ObservedGeneration < d.Generation || d.Status.UpdatedReplicas != want || d.Status.AvailableReplicas != want || d.Status.Replicas != want {
+		t.Errorf("fair said ready before the new version rolled out: env %v, status %+v", d.Spec.Template.Spec.Containers[0].Env, d.Status)
 	}
 }
 
