@@ -30,6 +30,9 @@ const (
 	// pullGrace is how long an image may stay in ImagePullBackOff before
 	// fair calls the run failed.
 	pullGrace = 90 * time.Second
+	// crashTries is how many times a server's program may end before fair
+	// calls the endpoint failed.
+	crashTries = 3
 )
 
 // EventType says what an Event is about.
@@ -503,6 +506,14 @@ func (w *watcher) podChanged(ctx context.Context, p *corev1.Pod) {
 	switch r.Reason {
 	case "InvalidImageName", "CreateContainerConfigError", "ErrImageNeverPull":
 		w.stuck = r.Reason
+	case "CrashLoopBackOff":
+		// A server whose program keeps ending (it exits, or is not a
+		// server at all) will not get ready: say so after a few tries
+		// rather than at the timeout. A training run restarts as its
+		// backoff limit says.
+		if !w.run.Kind.Training() && r.Restarts >= crashTries {
+			w.stuck = r.Reason
+		}
 	case "ImagePullBackOff":
 		since, ok := w.pullSince[string(p.UID)]
 		if !ok {
@@ -633,6 +644,9 @@ func (w *watcher) result() *Result {
 				res.Reason = r.Cause()
 			}
 			res.LastLines = w.lastLines(r.Pod)
+			if len(res.LastLines) == 0 && r.Restarts > 0 {
+				res.LastLines = w.previousLines(r.Pod)
+			}
 			break
 		}
 	}
@@ -650,6 +664,25 @@ func conditionReason(u *unstructured.Unstructured, fallback string) string {
 		}
 	}
 	return fallback
+}
+
+// previousLines are the last lines the pod's program printed before it
+// last ended (no log stream follows a server's pods).
+func (w *watcher) previousLines(pod string) []string {
+	for _, p := range w.pods {
+		if p.Name != pod {
+			continue
+		}
+		tail := int64(10)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		b, err := w.c.Core.CoreV1().Pods(p.Namespace).GetLogs(pod, &corev1.PodLogOptions{Container: mainContainer(w.run.Kind, p), Previous: true, TailLines: &tail}).DoRaw(ctx)
+		if err != nil {
+			return nil
+		}
+		return strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	}
+	return nil
 }
 
 func (w *watcher) lastLines(pod string) []string {

@@ -452,6 +452,12 @@ func Serve(ctx context.Context, o Options, so ServeOptions) error {
 		return err
 	}
 	if res.Err() != nil {
+		if len(res.LastLines) > 0 && o.Observer == nil {
+			fmt.Fprintf(o.Progress, "--- last lines of %s ---\n%s\n", res.FailedReplica, strings.Join(res.LastLines, "\n"))
+		}
+		if strings.HasPrefix(res.Reason, "CrashLoopBackOff") {
+			return fmt.Errorf("%v: the server's program keeps ending; a server must keep running and listen on port %d (--port)", res.Err(), w.Port)
+		}
 		return &RunFailed{Result: res}
 	}
 	if sub.Previous != "" && !sub.Replaced {

@@ -675,3 +675,25 @@ spec:
 		t.Errorf("deploy without --wait: %v after %s", err, time.Since(start))
 	}
 }
+
+// A program that is not a server, served: fair says so after a few
+// restarts, with what it printed, rather than waiting for the timeout and
+// blaming the probes.
+func TestTestbedServeNotAServer(t *testing.T) {
+	t.Parallel()
+	bed := testbed.Env(t)
+	img := testImage(t, bed, linesDir)
+	ctx := ctxFor(t, 3*time.Minute)
+	start := time.Now()
+	_, errOut, err := runFair(ctx, bedConfig(t, bed), "serve", "--image", img, "--kind", "deployment", "--name", "not-a-server", "-e", "LINES=2", "--timeout", "150s")
+	defer runFair(context.Background(), bedConfig(t, bed), "delete", "not-a-server")
+	if err == nil || !strings.Contains(err.Error(), "the server's program keeps ending; a server must keep running and listen on port 8080") {
+		t.Fatalf("err = %v\n%s", err, errOut)
+	}
+	if !strings.Contains(errOut.String(), "--- last lines of ") || !strings.Contains(errOut.String(), "line 2 of 2") {
+		t.Errorf("no last lines:\n%s", errOut)
+	}
+	if d := time.Since(start); d > 120*time.Second {
+		t.Errorf("took %s: it waited for the timeout", d)
+	}
+}
