@@ -83,6 +83,20 @@ func (c *Client) mapping(gvk schema.GroupVersionKind) (schema.GroupVersionResour
 	return m.Resource, m.Scope.Name() == meta.RESTScopeNameNamespace, nil
 }
 
+// builtIn reports whether every Kubernetes API server serves the group.
+func builtIn(group string) bool { return group == "" || group == "apps" || group == "batch" }
+
+// notAPIServer is the error of a server that does not serve what every
+// Kubernetes API server does: a wrong address in the kubeconfig (another
+// web server answering 404), not a missing CRD.
+func (c *Client) notAPIServer(gv string) error {
+	host := ""
+	if c.Config != nil {
+		host = c.Config.Host
+	}
+	return fmt.Errorf("the server at %s (context %s) does not serve %s, which every Kubernetes API server does: is that the cluster's API server? (fair doctor checks)", host, c.Context, gv)
+}
+
 // ErrNotInstalled marks errors about a missing CRD.
 var ErrNotInstalled = errors.New("not installed")
 
@@ -92,6 +106,9 @@ func (e *notInstalledError) Error() string        { return e.msg }
 func (e *notInstalledError) Is(target error) bool { return target == ErrNotInstalled }
 
 func (c *Client) missing(gvk schema.GroupVersionKind) error {
+	if builtIn(gvk.Group) {
+		return c.notAPIServer(gvk.GroupVersion().String())
+	}
 	msg := fmt.Sprintf("%s (%s) is not installed in context %s", gvk.Kind, gvk.GroupVersion(), c.Context)
 	if k, ok := kindOf(gvk); ok && kindTable[k].operator != "" {
 		msg += fmt.Sprintf("; install %s, or use --kind %s", kindTable[k].operator, kindTable[k].instead)

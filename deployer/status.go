@@ -435,6 +435,9 @@ func (c *Client) listKinds(ctx context.Context, namespace, selector string) ([]R
 			if err != nil {
 				if apierrors.IsNotFound(err) {
 					err = nil // CRD not installed: nothing of this kind
+					if g := k.GVR().Group; builtIn(g) {
+						err = c.notAPIServer(k.GVR().GroupVersion().String())
+					}
 				}
 				out[i] = res{kind: k, err: err}
 				return

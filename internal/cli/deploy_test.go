@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,5 +116,28 @@ func TestMissingNameSaysWhich(t *testing.T) {
 	}
 	if _, _, err := runFair(context.Background(), config.Default(), "status", "a", "b"); err == nil || !strings.Contains(err.Error(), "takes one run name, got 2: a b") {
 		t.Errorf("two names: %v", err)
+	}
+}
+
+// A kubeconfig that points at some other web server (every path 404): an
+// error naming it, not an empty list or "batch/v1 is not installed".
+func TestNotAnAPIServer(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	must(t, os.WriteFile(kc, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "`+srv.URL+`"}}]
+contexts: [{name: x, context: {cluster: c, user: u, namespace: ns}}]
+users: [{name: u, user: {token: t}}]
+current-context: x
+`), 0o600))
+	cfg := config.Default()
+	must(t, cfg.Set("kubeconfig", kc, "test"))
+	for _, args := range [][]string{{"ps"}, {"train", "--image", "reg.example/x@sha256:" + strings.Repeat("a", 64), "--name", "x"}} {
+		_, _, err := runFair(context.Background(), cfg, args...)
+		if err == nil || !strings.Contains(err.Error(), "does not serve") || !strings.Contains(err.Error(), "which every Kubernetes API server does") {
+			t.Errorf("%v: %v", args, err)
+		}
 	}
 }
