@@ -183,6 +183,9 @@ func SourceFor(path string, cfg *config.Config, verb string) (builder.Source, er
 		return nbsource.FromFile(path, verb, nbsource.WithInclude(cfg.Include...))
 	}
 	if len(cfg.Include) > 0 {
+		if st.IsDir() && cfg.Cmd == "" && cfg.Dockerfile == "" && builder.IsGoMain(path) {
+			return nil, errors.New("--include ships files with a notebook source; a Go program's image holds its binary only: embed the files with //go:embed, or build the folder as a directory source (--cmd) to ship it")
+		}
 		return nil, errors.New("--include ships files with a notebook source; put them in the source folder instead")
 	}
 	if !st.IsDir() {

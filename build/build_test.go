@@ -45,18 +45,21 @@ func TestSourceFor(t *testing.T) {
 	cfg := config.Default()
 	for _, tc := range []struct {
 		path, cmd, dockerfile, want string
+		include                     []string
 	}{
-		{"../examples/hello", "", "", "hello"},
-		{"../examples/notebooks/train.ipynb", "", "", "train"},
-		{"../examples/train-py", "python3 train.py", "", "train-py"},
-		{"../examples/train-py", "", "", "is not a Go main package"},
-		{"../examples/hello", "", "Dockerfile", "needs a BuildKit daemon"},
-		{"../examples/hello", `python "x`, "", "--cmd"},
-		{"../examples/nowhere", "", "", "source ../examples/nowhere"},
-		{"../examples/hello/main.go", "", "", "want a directory"},
+		{"../examples/hello", "", "", "embed the files with //go:embed, or build the folder as a directory source (--cmd)", []string{"data"}},
+		{"../examples/train-py", "python3 train.py", "", "put them in the source folder instead", []string{"data"}},
+		{"../examples/hello", "", "", "hello", nil},
+		{"../examples/notebooks/train.ipynb", "", "", "train", nil},
+		{"../examples/train-py", "python3 train.py", "", "train-py", nil},
+		{"../examples/train-py", "", "", "is not a Go main package", nil},
+		{"../examples/hello", "", "Dockerfile", "needs a BuildKit daemon", nil},
+		{"../examples/hello", `python "x`, "", "--cmd", nil},
+		{"../examples/nowhere", "", "", "source ../examples/nowhere", nil},
+		{"../examples/hello/main.go", "", "", "want a directory", nil},
 	} {
 		c := cfg.Clone()
-		c.Cmd, c.Dockerfile = tc.cmd, tc.dockerfile
+		c.Cmd, c.Dockerfile, c.Include = tc.cmd, tc.dockerfile, tc.include
 		src, err := SourceFor(tc.path, c, "")
 		got := ""
 		if err != nil {
