@@ -49,7 +49,7 @@ func Load(ctx context.Context, cfg *config.Config, ref string, o build.Options) 
 			return nil, err
 		}
 	}
-	return New(ctx, ref, Insecure(cfg, ref), remote.WithAuthFromKeychain(keychain.Default))
+	return New(ctx, ref, func(r string) bool { return Insecure(cfg, r) }, remote.WithAuthFromKeychain(keychain.Default))
 }
 
 // Insecure reports whether ref's registry is reached over plain HTTP: it

@@ -33,13 +33,14 @@ type Runtime struct {
 	ref    string
 	layer  v1.Layer
 	opts   []remote.Option
-	insec  bool
+	insec  func(ref string) bool // per registry: plain HTTP only where asked
 	goarch string
 }
 
 // New takes the runtime from runtimeRef, an image fair built from
 // cmd/fair-step: its top layer holds Path and nothing else.
-func New(ctx context.Context, runtimeRef string, insecure bool, opts ...remote.Option) (*Runtime, error) {
+// insecure says which registries are reached over plain HTTP (Insecure).
+func New(ctx context.Context, runtimeRef string, insecure func(ref string) bool, opts ...remote.Option) (*Runtime, error) {
 	r := &Runtime{ctx: ctx, ref: runtimeRef, opts: append([]remote.Option{remote.WithContext(ctx)}, opts...), insec: insecure, goarch: runtime.GOARCH}
 	img, err := r.image(runtimeRef)
 	if err != nil {
@@ -57,8 +58,11 @@ func New(ctx context.Context, runtimeRef string, insecure bool, opts ...remote.O
 // model pull runs it as an init container.
 func (r *Runtime) Ref() string { return r.ref }
 
-func (r *Runtime) nameOpts() []name.Option {
-	if r.insec {
+// nameOpts are the options for a reference to ref's registry: a ready
+// image on another registry is not read over plain HTTP because the
+// runtime's registry is.
+func (r *Runtime) nameOpts(ref string) []name.Option {
+	if r.insec != nil && r.insec(ref) {
 		return []name.Option{name.Insecure}
 	}
 	return nil
@@ -67,7 +71,7 @@ func (r *Runtime) nameOpts() []name.Option {
 // image reads ref, picking the linux image of this machine's architecture
 // from an index.
 func (r *Runtime) image(ref string) (v1.Image, error) {
-	n, err := name.ParseReference(ref, r.nameOpts()...)
+	n, err := name.ParseReference(ref, r.nameOpts(ref)...)
 	if err != nil {
 		return nil, err
 	}
@@ -93,13 +97,13 @@ func (r *Runtime) Wrap(ref, repo string) (Wrapped, error) {
 		return Wrapped{}, err
 	}
 	if repo == "" {
-		n, err := name.ParseReference(ref, r.nameOpts()...)
+		n, err := name.ParseReference(ref, r.nameOpts(ref)...)
 		if err != nil {
 			return Wrapped{}, err
 		}
 		repo = n.Context().String()
 	}
-	dst, err := name.NewRepository(repo, r.nameOpts()...)
+	dst, err := name.NewRepository(repo, r.nameOpts(repo)...)
 	if err != nil {
 		return Wrapped{}, err
 	}
