@@ -379,6 +379,12 @@ var (
 // Validate reports the first problem in p: bad or duplicate names, unknown
 // steps, missing inputs, cycles. It runs before anything is built.
 func (p *Pipeline) Validate() error {
+	if p.Name == "" && len(p.Steps) == 0 {
+		return errors.New("no pipeline here: want name: and steps: (see docs/pipelines.md)")
+	}
+	if p.Name == "" {
+		return errors.New("the pipeline has no name: add name: (lower-case letters, digits and '-')")
+	}
 	if !stepName.MatchString(p.Name) || len(p.Name) > 40 {
 		return fmt.Errorf("pipeline name %q: use at most 40 lower-case letters, digits and '-'", p.Name)
 	}

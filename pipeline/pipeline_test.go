@@ -52,6 +52,8 @@ func TestValidateErrors(t *testing.T) {
 		{"dir without command", pipeline.New("p", pipeline.NewStep("a", pipeline.Dir("./x"))), "needs a command"},
 		{"bad from", pipeline.New("p", pipeline.NewStep("a", pipeline.Image("x")).In("d", "a")), `want step.output, got "a"`},
 		{"empty", pipeline.New("p"), "has no steps"},
+		{"nothing", pipeline.New(""), "no pipeline here: want name: and steps:"},
+		{"no name", pipeline.New("", pipeline.NewStep("a", pipeline.Image("x"))), "the pipeline has no name: add name:"},
 		{"outputs differ in case", pipeline.New("p",
 			pipeline.NewStep("a", pipeline.Image("x")).Out("data").Value("Data"),
 		), "step a: outputs data and Data differ only in case: both would be $FAIR_OUT_DATA"},

@@ -41,7 +41,7 @@ do not count).`,
 				}
 			}
 			if doctor.Failed(rs) {
-				return &ExitError{Code: ExitFailure, Err: fmt.Errorf("fair doctor found problems (see above)")}
+				return &ExitError{Code: ExitFailure, Err: fmt.Errorf("doctor found problems (see above)")}
 			}
 			return nil
 		},

@@ -49,6 +49,9 @@ through a port-forward:
 			if err != nil {
 				return err
 			}
+			if run.Kind.Training() {
+				return fmt.Errorf("%s is a %s, a training run: fair predict asks endpoints (fair serve; fair ps lists them)", run.Name, run.Kind)
+			}
 			// An InferenceService answers at its own URL where that is
 			// reachable (fair inside the cluster, an ingress); else a
 			// port-forward to its pod.

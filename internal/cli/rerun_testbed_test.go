@@ -72,6 +72,10 @@ func TestTestbedRerunSameName(t *testing.T) {
 		!strings.Contains(err.Error(), "job busy is still running") || !strings.Contains(err.Error(), "fair delete busy") {
 		t.Errorf("rerun of a running job: %v\n%s", err, errOut)
 	}
+	// A training run is not an endpoint.
+	if _, _, err := runFair(ctx, cfg(), "predict", "busy", "-d", "{}"); err == nil || !strings.Contains(err.Error(), "busy is a job, a training run: fair predict asks endpoints") {
+		t.Errorf("predict of a job: %v", err)
+	}
 	// From a source, it is refused before the build.
 	_, errOut, err = runFair(ctx, cfg(), "train", "../../"+linesDir, "--name", "busy")
 	if !errors.Is(err, deployer.ErrNameTaken) || strings.Contains(errOut.String(), "compiling") {
