@@ -522,6 +522,9 @@ func (c *Client) List(ctx context.Context, allNamespaces bool) ([]Status, error)
 	}
 	var out []Status
 	for _, r := range runs {
+		if objs[r].GetLabels()[LabelSweep] != "" {
+			continue // a sweep's trial: fair ps lists the sweep
+		}
 		out = append(out, status(r, objs[r], selectPods(pl, r)))
 	}
 	sort.Slice(out, func(i, j int) bool {

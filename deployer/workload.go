@@ -60,8 +60,11 @@ const (
 	LabelManagedBy = "app.kubernetes.io/managed-by"
 	LabelRun       = "fair.dev/run"
 	LabelKind      = "fair.dev/kind"
-	ManagedBy      = "fair"
-	FieldManager   = "fair"
+	// LabelSweep marks a sweep's trial workloads: fair sweep lists them,
+	// fair ps lists the sweep.
+	LabelSweep   = "fair.dev/sweep"
+	ManagedBy    = "fair"
+	FieldManager = "fair"
 )
 
 // ModelDir is where a server finds its model's files (KServe's convention).

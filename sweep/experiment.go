@@ -23,7 +23,7 @@ var (
 // Labels fair and Katib put on a sweep's objects.
 const (
 	// LabelSweep marks a trial's workload and pods with the sweep's name.
-	LabelSweep = "fair.dev/sweep"
+	LabelSweep = deployer.LabelSweep
 	// LabelTrial marks a trial's pods with the trial's name.
 	LabelTrial = "fair.dev/trial"
 	// KatibExperimentLabel and KatibTrialLabel are Katib's own, on trials.

@@ -151,6 +151,12 @@ func TestTestbedSweep(t *testing.T) {
 	if err != nil || !strings.Contains(ps.String(), "sweep") || !strings.Contains(ps.String(), "6/6") {
 		t.Errorf("ps: %v\n%s", err, ps)
 	}
+	// The sweep, not each of its trials.
+	for _, tr := range st.Trials {
+		if strings.Contains(ps.String(), tr.Name+" ") {
+			t.Errorf("ps lists trial %s beside its sweep:\n%s", tr.Name, ps)
+		}
+	}
 
 	// A rerun with the same name replaces the finished sweep. Sobol's
 	// points are fixed (0 or 1/2 first, then 3/4, 1/4, ...), so of four
