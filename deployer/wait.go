@@ -148,8 +148,8 @@ type WaitOptions struct {
 // returns their last statuses. It stops at the first object that fails,
 // or whose pods cannot start (a bad image name, a missing Secret or
 // ConfigMap, an image that does not pull for 90s), with an error naming
-// it; a crash-looping pod is reported and waited for, as kubectl rollout
-// status does, until the timeout.
+// it; a crash-looping pod (or one that restarted in the last minute) keeps
+// its workload from being ready, and is waited for until the timeout.
 func (c *Client) WaitFor(ctx context.Context, objs []*unstructured.Unstructured, o WaitOptions) ([]ObjectStatus, error) {
 	if o.Interval <= 0 {
 		o.Interval = time.Second
@@ -217,17 +217,23 @@ func (c *Client) objectStatus(ctx context.Context, u *unstructured.Unstructured,
 		return ObjectStatus{Ref: ref, State: StateFailed, Message: c.explain(err, "get "+ref).Error()}
 	}
 	st := Readiness(cur)
-	if st.State != StateInProgress {
+	if st.State != StateInProgress && st.State != StateReady {
 		return st
 	}
+	// A workload counts as ready by its status the moment its pods run,
+	// even a crash-looping one between two crashes: its pods decide.
 	if why, stuck := c.podTrouble(ctx, cur, pulling); why != "" {
-		st.Message = why
+		st.State, st.Message = StateInProgress, why
 		if stuck {
 			st.State = StateFailed
 		}
 	}
 	return st
 }
+
+// restartWindow is how long after a container's restart its workload is
+// not called ready: a crash loop's pods run for moments between crashes.
+const restartWindow = time.Minute
 
 // podTrouble looks at the pods of a workload (an object with a label
 // selector: Deployment, StatefulSet, DaemonSet, ReplicaSet, Job) for a
@@ -243,7 +249,13 @@ func (c *Client) podTrouble(ctx context.Context, u *unstructured.Unstructured, p
 	}
 	for i := range pods.Items {
 		p := &pods.Items[i]
+		if p.DeletionTimestamp != nil || p.Status.Phase == corev1.PodSucceeded {
+			continue // on its way out, or a Job's pod that is done
+		}
 		for _, cs := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
+			if t := cs.LastTerminationState.Terminated; cs.State.Running != nil && t != nil && time.Since(t.FinishedAt.Time) < restartWindow {
+				return fmt.Sprintf("pod %s: container %s restarted %s ago (exit code %d)", p.Name, cs.Name, time.Since(t.FinishedAt.Time).Round(time.Second), t.ExitCode), false
+			}
 			w := cs.State.Waiting
 			if w == nil {
 				continue

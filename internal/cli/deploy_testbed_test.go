@@ -655,18 +655,18 @@ spec:
 
 	// A Job whose program fails.
 	_, errOut, err = runFair(ctx, bedConfig(t, bed), "deploy", "-f", write("bad", job("wait-fail", "3")), "--name", "wait-bad", "--wait")
-	if ExitCode(err) != 1 || !strings.Contains(err.Error(), "job/wait-fail failed") {
+	if err == nil || ExitCode(err) != 1 || !strings.Contains(err.Error(), "job/wait-fail failed") {
 		t.Errorf("failing job: exit %d, %v\n%s", ExitCode(err), err, errOut)
 	}
 	// An image name the kubelet refuses: failed at once, not at the timeout.
 	start := time.Now()
 	_, errOut, err = runFair(ctx, bedConfig(t, bed), "deploy", "-f", write("img", deployment("wait-img", "Bad-Image:x", "")), "--name", "wait-img", "--wait", "--wait-timeout", "2m")
-	if ExitCode(err) != 1 || !strings.Contains(err.Error(), "deployment/wait-img failed") || !strings.Contains(err.Error(), "InvalidImageName") || time.Since(start) > time.Minute {
+	if err == nil || ExitCode(err) != 1 || !strings.Contains(err.Error(), "deployment/wait-img failed") || !strings.Contains(err.Error(), "InvalidImageName") || time.Since(start) > time.Minute {
 		t.Errorf("bad image: exit %d after %s, %v\n%s", ExitCode(err), time.Since(start), err, errOut)
 	}
 	// A crash loop is waited for until the timeout, and named.
 	_, errOut, err = runFair(ctx, bedConfig(t, bed), "deploy", "-f", write("crash", deployment("wait-crash", lines, `{name: EXIT, value: "2"}`)), "--name", "wait-crash", "--wait", "--wait-timeout", "25s")
-	if ExitCode(err) != 1 || !strings.Contains(err.Error(), "not ready after 25s: deployment/wait-crash") {
+	if err == nil || ExitCode(err) != 1 || !strings.Contains(err.Error(), "not ready after 25s: deployment/wait-crash") {
 		t.Errorf("crash loop: exit %d, %v\n%s", ExitCode(err), err, errOut)
 	}
 	// Without --wait (not a terminal), deploy returns once applied.
