@@ -97,8 +97,12 @@ func (r *Runs) Start(ctx context.Context, cfg *config.Config, p *Pipeline, o Sta
 		if u, err := r.Get(ctx, cfg.Name); err == nil {
 			st := WorkflowStatus(u)
 			if !st.Done() {
+				phase := "pending" // no workflow controller has picked it up
+				if st.Phase != "" {
+					phase = strings.ToLower(st.Phase)
+				}
 				return Started{}, fmt.Errorf("pipeline run %s is still %s: wait for it (fair pipeline logs %s -f), delete it (fair pipeline delete %s), or pick another --name",
-					cfg.Name, strings.ToLower(phaseOr(st.Phase, "pending")), cfg.Name, cfg.Name)
+					cfg.Name, phase, cfg.Name, cfg.Name)
 			}
 			replace = st.Phase
 		}
@@ -171,11 +175,4 @@ func (r *Runs) deleteAndWait(ctx context.Context, name string, limit time.Durati
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
-}
-
-func phaseOr(p, def string) string {
-	if p == "" {
-		return def
-	}
-	return p
 }
