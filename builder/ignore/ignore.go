@@ -132,11 +132,17 @@ func Parse(r io.Reader) ([]string, error) {
 }
 
 // check compiles p and tries it once: some bad patterns (a trailing or
-// stray escape) compile but fail on first use. A negation is tried as its
-// positive form: alone it is never evaluated (nothing matched before it),
-// behind a pattern that matches it is.
+// stray escape) compile but fail on first use. A negation is tried behind
+// "**", which matches everything: alone it would never be evaluated
+// (nothing matched before it). Trying it as written, not as its positive
+// form, matters for "!!name": the matcher reads it as the negation of
+// "!name", and its positive form as the negation of "name".
 func check(p string) error {
-	pm, err := patternmatcher.New([]string{strings.TrimPrefix(p, "!")})
+	ps := []string{p}
+	if strings.HasPrefix(p, "!") {
+		ps = []string{"**", p}
+	}
+	pm, err := patternmatcher.New(ps)
 	if err == nil {
 		_, err = pm.MatchesOrParentMatches("a/b")
 	}

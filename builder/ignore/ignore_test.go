@@ -91,7 +91,7 @@ func TestWalkDefaultsAndReinclude(t *testing.T) {
 // pattern it yields is accepted by the matcher, and that parsing is stable:
 // the patterns written back out parse to themselves.
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"", "a\n!b\n# c\n", "/x/../y", "**/*.go\n!important.go", "[", "\\", " ! ", "\xef\xbb\xbf!/", "a/**/b?c"} {
+	for _, s := range []string{"", "a\n!b\n# c\n", "/x/../y", "**/*.go\n!important.go", "[", "\\", " ! ", "\xef\xbb\xbf!/", "a/**/b?c", "**\n!!a*["} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -133,6 +133,16 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("match: %v", err)
 		}
 	})
+}
+
+// "!!a*[" is the negation of "!a*[", whose bad class filepath.Match lets
+// through: Parse must catch it, not the first match (found by the fuzz
+// pass in CI, which had checked the negation of "a*[" instead).
+func TestBadNegatedBangPattern(t *testing.T) {
+	_, err := Parse(strings.NewReader("**\n!!a*[\n"))
+	if err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("got %v, want an error on line 2", err)
+	}
 }
 
 // "/!name" names a file that starts with "!", not a negation.
