@@ -335,11 +335,11 @@ func (c *Client) Watch(ctx context.Context, run Run, o WatchOptions) (*Result, e
 	}
 	podLW := &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
-			lo.LabelSelector = podSelector(run.Kind, run.Name)
+			lo.LabelSelector = run.selector()
 			return c.Core.CoreV1().Pods(run.Namespace).List(ctx, lo)
 		},
 		WatchFuncWithContext: func(ctx context.Context, lo metav1.ListOptions) (watch.Interface, error) {
-			lo.LabelSelector = podSelector(run.Kind, run.Name)
+			lo.LabelSelector = run.selector()
 			return c.Core.CoreV1().Pods(run.Namespace).Watch(ctx, lo)
 		},
 	}

@@ -14,6 +14,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
@@ -40,6 +42,50 @@ type Run struct {
 	Name      string `json:"name"`
 	Namespace string `json:"namespace"`
 	Kind      Kind   `json:"kind"`
+	// Group is the run a workload applied by fair deploy -f belongs to
+	// (its fair.dev/run label: --name, or the file's name), when that is
+	// not the workload's own name. fair delete GROUP removes them all.
+	Group string `json:"run,omitempty"`
+	// pods selects the pods of a workload fair did not render (from a
+	// manifest): its pod templates do not carry fair's labels.
+	pods string
+}
+
+// manifestWorkload reports whether u is a workload fair deploy -f applied
+// as the user wrote it, rather than one fair rendered (which carries its
+// kind label, and the run label on its pods too).
+func manifestWorkload(u *unstructured.Unstructured) bool {
+	return u.GetLabels()[LabelKind] == ""
+}
+
+// manifestPods is the selector of the pods of u, a workload applied from a
+// manifest, from the labels its controller puts on them.
+func manifestPods(k Kind, u *unstructured.Unstructured) string {
+	switch k {
+	case KindJob:
+		return "job-name=" + u.GetName()
+	case KindDeployment:
+		var ls metav1.LabelSelector
+		m, _, _ := unstructured.NestedFieldNoCopy(u.Object, "spec", "selector")
+		if mm, ok := m.(map[string]any); ok {
+			_ = runtime.DefaultUnstructuredConverter.FromUnstructured(mm, &ls)
+		}
+		if sel, err := metav1.LabelSelectorAsSelector(&ls); err == nil && !sel.Empty() {
+			return sel.String()
+		}
+		return LabelRun + "=" + u.GetName() // selects nothing fair has not labelled
+	case KindPyTorchJob, KindTFJob, KindXGBoostJob, KindJAXJob:
+		return "training.kubeflow.org/job-name=" + u.GetName()
+	}
+	return podSelector(k, u.GetName())
+}
+
+// selector is the label selector of the run's pods.
+func (r Run) selector() string {
+	if r.pods != "" {
+		return r.pods
+	}
+	return podSelector(r.Kind, r.Name)
 }
 
 // Status is a snapshot of a run.
@@ -478,8 +524,14 @@ func (c *Client) listKinds(ctx context.Context, namespace, selector string) ([]R
 				continue
 			}
 			run := Run{Name: u.GetLabels()[LabelRun], Namespace: u.GetNamespace(), Kind: r.kind}
-			if run.Name == "" {
+			if run.Name == "" || manifestWorkload(u) {
+				// A workload from a manifest goes by its own name (as
+				// fair deploy -f printed it): several may share a run.
+				if run.Name != u.GetName() {
+					run.Group = run.Name
+				}
 				run.Name = u.GetName()
+				run.pods = manifestPods(r.kind, u)
 			}
 			runs = append(runs, run)
 			objs[run] = u
@@ -498,9 +550,35 @@ func (c *Client) Find(ctx context.Context, name string) (Run, *unstructured.Unst
 		return Run{}, nil, err
 	}
 	if len(runs) == 0 {
+		// A workload applied by fair deploy -f, by its own name.
+		all, allObjs, err := c.listKinds(ctx, c.Namespace, LabelManagedBy+"="+ManagedBy)
+		if err != nil {
+			return Run{}, nil, err
+		}
+		for _, r := range all {
+			if r.Name == name {
+				return r, allObjs[r], nil
+			}
+		}
 		return Run{}, nil, fmt.Errorf("%w %q in namespace %s (see fair ps)", ErrNoRun, name, c.Namespace)
 	}
+	sort.SliceStable(runs, func(i, j int) bool { return runs[i].Name < runs[j].Name })
 	return runs[0], objs[runs[0]], nil
+}
+
+// Workloads names the workloads of the run called name, as kind/name, when
+// it has more than one (fair deploy -f of several): Find returns the first.
+func (c *Client) Workloads(ctx context.Context, name string) ([]string, error) {
+	runs, _, err := c.listKinds(ctx, c.Namespace, LabelRun+"="+name)
+	if err != nil || len(runs) < 2 {
+		return nil, err
+	}
+	out := make([]string, len(runs))
+	for i, r := range runs {
+		out[i] = string(r.Kind) + "/" + r.Name
+	}
+	sort.Strings(out)
+	return out, nil
 }
 
 // List returns the status of every fair run in namespace (all namespaces
@@ -537,11 +615,14 @@ func (c *Client) List(ctx context.Context, allNamespaces bool) ([]Status, error)
 }
 
 func selectPods(pl *corev1.PodList, r Run) []*corev1.Pod {
-	k, v, _ := strings.Cut(podSelector(r.Kind, r.Name), "=")
+	sel, err := labels.Parse(r.selector())
+	if err != nil {
+		return nil
+	}
 	var pods []*corev1.Pod
 	for i := range pl.Items {
 		p := &pl.Items[i]
-		if p.Namespace == r.Namespace && p.Labels[k] == v {
+		if p.Namespace == r.Namespace && sel.Matches(labels.Set(p.Labels)) {
 			pods = append(pods, p)
 		}
 	}
@@ -562,7 +643,7 @@ func (c *Client) Status(ctx context.Context, name string) (Status, error) {
 }
 
 func (c *Client) pods(ctx context.Context, run Run) ([]*corev1.Pod, error) {
-	pl, err := c.Core.CoreV1().Pods(run.Namespace).List(ctx, metav1.ListOptions{LabelSelector: podSelector(run.Kind, run.Name)})
+	pl, err := c.Core.CoreV1().Pods(run.Namespace).List(ctx, metav1.ListOptions{LabelSelector: run.selector()})
 	if err != nil {
 		return nil, c.explain(err, "list pods")
 	}
@@ -615,7 +696,17 @@ func (c *Client) Delete(ctx context.Context, name string) ([]string, error) {
 		}
 	}
 	if len(deleted) == 0 {
-		return nil, fmt.Errorf("%w %q in namespace %s (see fair ps)", ErrNoRun, name, c.Namespace)
+		// A workload applied by fair deploy -f, by its own name: that
+		// object alone (fair delete RUN removes its whole run).
+		run, u, err := c.Find(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		err = c.Dynamic.Resource(run.Kind.GVR()).Namespace(run.Namespace).Delete(ctx, u.GetName(), metav1.DeleteOptions{PropagationPolicy: &bg})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return nil, c.explain(err, "delete "+u.GetKind()+" "+u.GetName())
+		}
+		deleted = append(deleted, strings.ToLower(u.GetKind())+"/"+u.GetName())
 	}
 	return deleted, nil
 }

@@ -53,6 +53,12 @@ func Manifests(ctx context.Context, o Options, files []string, stdin io.Reader) 
 		return nil, err
 	}
 	for _, u := range objs {
+		if l := u.GetLabels(); l[deployer.LabelKind] != "" && l[deployer.LabelRun] != "" {
+			// fair's own output (fair train --dry-run=client -o yaml):
+			// its pods carry its run label, which must stay the same.
+			deployer.Label(u, l[deployer.LabelRun])
+			continue
+		}
 		deployer.Label(u, run)
 		if u.GetNamespace() == "" && cfg.Namespace != "" {
 			u.SetNamespace(cfg.Namespace)

@@ -104,6 +104,21 @@ func TestDryRunFlagEverywhere(t *testing.T) {
 			t.Errorf("client dry run output lacks %q:\n%s", want, out)
 		}
 	}
+	// fair's own output keeps its run name: its pods carry it, and fair
+	// ps, status and logs find them by it.
+	own, _, err := runFair(ctx, cfg, "train", "--image", "reg.example/i:1", "--name", "keep", "--kind", "pytorchjob", "--workers", "2", "--dry-run", "client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m = filepath.Join(dir, "keep.yaml")
+	must(t, os.WriteFile(m, []byte(own.String()), 0o644))
+	// A fresh configuration: the one above now holds --name keep.
+	fresh := config.Default()
+	fresh.Kubeconfig = cfg.Kubeconfig
+	out, _, err = runFair(ctx, fresh, "deploy", "-f", m, "--dry-run", "client", "--namespace", "ns")
+	if err != nil || strings.Count(out.String(), "fair.dev/run: keep") != strings.Count(own.String(), "fair.dev/run: keep") || strings.Contains(out.String(), "fair.dev/run: keep-") {
+		t.Errorf("fair deploy -f of fair's own YAML: %v\n%s", err, out)
+	}
 }
 
 // A verb that wants a run's name says so, with where to find one.

@@ -6,6 +6,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -464,6 +465,52 @@ stringData: {token: not-a-real-one}
 		if j.Labels[deployer.LabelManagedBy] != "fair" || j.Labels[deployer.LabelRun] != "two" {
 			t.Errorf("labels %v", j.Labels)
 		}
+	}
+	// Each workload of the run goes by its own name in fair ps, status and
+	// logs, with its own pods (whose templates carry no fair label).
+	var st []deployer.Status
+	for deadline := time.Now().Add(2 * time.Minute); ; {
+		out, _, err := runFair(ctx, bedConfig(t, bed), "ps", "-o", "json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		st = nil
+		must(t, json.Unmarshal([]byte(out.String()), &st))
+		// Job a's second container is a server: a runs on.
+		listed := 0
+		for _, s := range st {
+			if (s.Name == "a" || s.Name == "b" && s.Phase.Done()) && s.Group == "two" {
+				listed++
+			}
+		}
+		if listed == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job a and finished job b of run two not listed:\n%s", out)
+		}
+		time.Sleep(time.Second)
+	}
+	for _, s := range st {
+		if s.Name == "b" && (s.Phase != deployer.PhaseSucceeded || s.Ready != 1 || s.Total != 1 || !strings.Contains(s.Image, "@sha256:")) {
+			t.Errorf("ps row of b: %+v", s)
+		}
+	}
+	out, _, err = runFair(ctx, bedConfig(t, bed), "logs", "b")
+	if err != nil || out.String() != "[job-0] line 1 of 5\n[job-0] line 2 of 5\n[job-0] line 3 of 5\n[job-0] line 4 of 5\n[job-0] line 5 of 5\n" {
+		t.Errorf("logs b: %v\n%s", err, out)
+	}
+	_, errOut, err = runFair(ctx, bedConfig(t, bed), "logs", "two")
+	if err != nil || !strings.Contains(errOut.String(), "run two has 2 workloads (job/a, job/b); showing job/a") {
+		t.Errorf("logs two: %v\n%s", err, errOut)
+	}
+	// fair delete WORKLOAD removes that workload alone.
+	out, _, err = runFair(ctx, bedConfig(t, bed), "delete", "b")
+	if err != nil || out.String() != "job/b deleted\n" {
+		t.Errorf("delete b: %v\n%s", err, out)
+	}
+	if _, err := bed.Client.BatchV1().Jobs(bed.Namespace).Get(ctx, "a", metav1.GetOptions{}); err != nil {
+		t.Errorf("job a went with b: %v", err)
 	}
 }
 

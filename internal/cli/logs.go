@@ -37,6 +37,9 @@ fair train re-attaches, from the first line.`,
 			ctx := cmd.Context()
 			if !followFlag {
 				view.Replica = replica
+				if run, _, err := c.Find(ctx, args[0]); err == nil {
+					noteWorkloads(cmd, io, c, args[0], "logs", run)
+				}
 				_, err := c.Logs(ctx, args[0], io.Out, view)
 				if err != nil && viewDefault(view) {
 					return elsewhere(cmd, c, args[0], err, nil)
@@ -50,6 +53,7 @@ fair train re-attaches, from the first line.`,
 			if err != nil {
 				return elsewhere(cmd, c, args[0], err, map[string]string{"follow": "true"})
 			}
+			noteWorkloads(cmd, io, c, args[0], "logs", run)
 			return followLogs(ctx, io, c, run, ro, replica)
 		},
 	}
@@ -92,4 +96,16 @@ func followLogs(ctx context.Context, io *iostreams.IOStreams, c *deployer.Client
 		return fmt.Errorf("run %s was deleted", run.Name)
 	}
 	return err
+}
+
+// noteWorkloads says on stderr which workload a verb shows when the run
+// called name holds several (fair deploy -f of a file with a Job and a
+// Deployment): the first by name, and how to pick another.
+func noteWorkloads(cmd *cobra.Command, io *iostreams.IOStreams, c *deployer.Client, name, verb string, shown deployer.Run) {
+	ws, err := c.Workloads(cmd.Context(), name)
+	if err != nil || len(ws) < 2 {
+		return
+	}
+	fmt.Fprintf(io.Err, "fair: run %s has %d workloads (%s); showing %s/%s (fair %s WORKLOAD for another)\n",
+		name, len(ws), strings.Join(ws, ", "), shown.Kind, shown.Name, verb)
 }

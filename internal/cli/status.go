@@ -28,6 +28,7 @@ func newStatusCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 			if err != nil {
 				return elsewhere(cmd, c, args[0], err, map[string]string{"output": output})
 			}
+			noteWorkloads(cmd, io, c, args[0], "status", s.Run)
 			if output != "" {
 				return printStructured(io.Out, output, s)
 			}
