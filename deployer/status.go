@@ -524,6 +524,9 @@ func (c *Client) listKinds(ctx context.Context, namespace, selector string) ([]R
 				continue
 			}
 			run := Run{Name: u.GetLabels()[LabelRun], Namespace: u.GetNamespace(), Kind: r.kind}
+			if manifestWorkload(u) && metav1.GetControllerOfNoCopy(u) != nil {
+				continue // made by a controller from another object (KServe's predictor Deployment carries its labels)
+			}
 			if run.Name == "" || manifestWorkload(u) {
 				// A workload from a manifest goes by its own name (as
 				// fair deploy -f printed it): several may share a run.
