@@ -109,6 +109,7 @@ func Env(t testing.TB) *Bed {
 		t.Fatalf("test bed: API server at %s not reachable: %v; %s", cfg.Host, err, how)
 	}
 
+	sweepOnce.Do(func() { sweepStale(ctx, cs) })
 	ns, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 		GenerateName: "fair-test-",
 		Labels:       map[string]string{"fair.dev/test": label(t.Name())},
@@ -139,6 +140,27 @@ func Env(t testing.TB) *Bed {
 }
 
 // dump logs the namespace's pods and events, to explain a failure.
+var sweepOnce sync.Once
+
+// staleAfter is how old a test namespace must be to be taken for one a
+// killed test run left behind: longer than any package's test run.
+const staleAfter = 90 * time.Minute
+
+// sweepStale deletes test namespaces that a killed test binary (a timeout,
+// a stopped CI run) never deleted: the test bed outlives runs, and their
+// crash-looping pods and unfinished runs would otherwise stay for good.
+func sweepStale(ctx context.Context, cs kubernetes.Interface) {
+	l, err := cs.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: "fair.dev/test"})
+	if err != nil {
+		return
+	}
+	for _, ns := range l.Items {
+		if ns.DeletionTimestamp == nil && time.Since(ns.CreationTimestamp.Time) > staleAfter {
+			_ = cs.CoreV1().Namespaces().Delete(ctx, ns.Name, metav1.DeleteOptions{})
+		}
+	}
+}
+
 func (b *Bed) dump(ctx context.Context, t testing.TB) {
 	pods, err := b.Client.CoreV1().Pods(b.Namespace).List(ctx, metav1.ListOptions{})
 	if err == nil {
