@@ -1156,3 +1156,13 @@ func TestErrorColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestDotImportAcrossCells: import . "strings" in one cell (alone, as
+// GoNB and gophernotes notebooks write it) serves the next cells.
+func TestDotImportAcrossCells(t *testing.T) {
+	c, _ := startKernel(t)
+	if r := c.execute(`import . "strings"`, 2*time.Minute); r.reply["status"] != "ok" {
+		t.Fatalf("dot import alone: %v", r.errMsg)
+	}
+	c.mustPrint(`fmt.Println(ToUpper("go"), Count("cheese", "e"))`, "GO 3\n")
+}

@@ -62,7 +62,13 @@ type Session struct {
 	Module  string
 	Defs    map[string]*Def
 	Imports map[string]string // package name -> import path, from earlier cells
-	order   int
+	// DotImports are the paths earlier cells imported with a dot; a later
+	// cell gets the import when it uses a name one of them exports.
+	DotImports []string
+	// Packages says what a package exports (for dot imports); nil: dot
+	// imports are not carried to later cells.
+	Packages Packages
+	order    int
 
 	varImports map[string]bool
 }
@@ -71,7 +77,7 @@ type Session struct {
 func NewSession(module string) *Session {
 	// The kernel's own packages resolve without a search.
 	imps := map[string]string{"nb": NBPath, "display": DisplayPath}
-	return &Session{Module: module, Defs: map[string]*Def{}, Imports: imps}
+	return &Session{Module: module, Defs: map[string]*Def{}, Imports: imps, Packages: SourcePackages}
 }
 
 // Unit is one generated cell package.
@@ -85,6 +91,7 @@ type Unit struct {
 
 	defs    []*Def
 	imports map[string]string
+	dots    []string
 	methods map[string][]string
 }
 
@@ -110,7 +117,7 @@ func (s *Session) Generate(n int, cell *notebook.Cell, opt Options) (*Unit, erro
 	if opt.File == "" {
 		opt.File = fmt.Sprintf("In[%d]", n)
 	}
-	g := &gen{s: s, n: n, cell: cell, opt: opt, cellRefs: map[int]bool{}, addImports: map[string]string{}}
+	g := &gen{s: s, n: n, cell: cell, opt: opt, cellRefs: map[int]bool{}, addImports: map[string]string{}, addDots: map[string]bool{}}
 	return g.run(nil)
 }
 
@@ -123,7 +130,9 @@ type gen struct {
 	b          bytes.Buffer
 	cellRefs   map[int]bool
 	addImports map[string]string // name -> path
+	addDots    map[string]bool   // remembered dot imports this cell uses
 	userImps   map[string]string
+	ownDot     map[string]bool // this cell's own dot imports
 }
 
 type stmtInfo struct {
@@ -325,6 +334,17 @@ func (g *gen) run(pulled []string) (*Unit, error) {
 	if hasMain {
 		fmt.Fprintf(b, "var _ = %s.Stmt(main)\n", RuntimeName)
 	}
+	// A dot import is remembered for later cells, so a cell may import
+	// without using it yet: a use keeps the compiler from refusing it.
+	if g.s.Packages != nil {
+		for _, c := range cell.Of(notebook.Import) {
+			for _, p := range dotImportsOf(cell.Text(c)) {
+				if use := g.s.Packages.Use(p); use != "" {
+					b.WriteString(use + "\n")
+				}
+			}
+		}
+	}
 	u.HasCode = len(goChunks) > 0
 	return g.rewrite(u, pulled)
 }
@@ -425,6 +445,10 @@ func (g *gen) rewrite(u *Unit, pulled []string) (*Unit, error) {
 	c := &cellFile{f: f, src: src, offset: func(p token.Pos) int { return tf.Offset(p) }, tf: tf}
 
 	g.importNames(c)
+	g.ownDot = map[string]bool{}
+	for _, p := range g.dotPaths(c) {
+		g.ownDot[p] = true
+	}
 	if pulled == nil {
 		if need := g.pulledTypes(c); len(need) > 0 {
 			return g.run(need)
@@ -638,6 +662,8 @@ func (g *gen) renames(c *cellFile) ([]edit, map[string]*ast.TypeSpec) {
 					if _, mine := g.userImps[n.Name]; !mine {
 						g.addImports[n.Name] = p
 					}
+				} else if p, ok := g.s.dotFor(n.Name); ok && !g.ownDot[p] {
+					g.addDots[p] = true
 				}
 			}
 		}
@@ -716,6 +742,9 @@ func (g *gen) apply(c *cellFile, edits []edit, tail []byte) []byte {
 	for _, name := range sortedKeys(g.addImports) {
 		fmt.Fprintf(&imps, "import %s %q\n", name, g.addImports[name])
 	}
+	for _, p := range sortedKeys(g.addDots) {
+		fmt.Fprintf(&imps, "import . %q\n", p)
+	}
 	final := out.Bytes()
 	if imps.Len() > 0 {
 		i := bytes.IndexByte(final, '\n') + 1
@@ -735,6 +764,7 @@ func (g *gen) record(u *Unit, c *cellFile) {
 	for k, v := range g.addImports {
 		u.imports[k] = v
 	}
+	u.dots = g.dotPaths(c)
 	u.methods = map[string][]string{}
 	for _, d := range f.Decls {
 		switch d := d.(type) {
@@ -894,6 +924,7 @@ func (s *Session) Commit(u *Unit) {
 			s.Imports[k] = v
 		}
 	}
+	s.rememberDots(u.dots)
 }
 
 // SetVarTypes records the types of a unit's variables as reported by the

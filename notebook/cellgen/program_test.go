@@ -105,3 +105,27 @@ func TestProgramIsDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// A dot import is remembered: a later cell uses its names unqualified, a
+// cell of only the import compiles, and a name a cell defines itself wins.
+// Two dot imports live side by side; a cell that uses one gets only that
+// one (the other would be an unused import).
+func TestProgramDotImports(t *testing.T) {
+	out, err := buildProgram(t,
+		"import . \"strings\"",
+		"import \"fmt\"\nfmt.Println(ToUpper(\"a\"))",
+		"import . \"math\"\nx := Sqrt(16)",
+		"fmt.Println(x, Repeat(\"ab\", 2))",
+		"fmt.Println(Abs(-2))",
+		"func Abs(v float64) float64 { return 7 }\nfmt.Println(Abs(-2))",
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "A\n4 abab\n2\n7\n"; out != want {
+		t.Errorf("program printed %q, want %q", out, want)
+	}
+	if _, err := buildProgram(t, "import . \"strings\"", "import \"fmt\"\nfmt.Println(Nope(1))"); err == nil || !strings.Contains(err.Error(), "undefined: Nope") {
+		t.Errorf("unknown name: %v", err)
+	}
+}

@@ -1,0 +1,140 @@
+package cellgen
+
+import (
+	"go/importer"
+	"go/parser"
+	"go/token"
+	"go/types"
+	"sort"
+	"strconv"
+	"sync"
+)
+
+// Packages tells the generator what a package exports, which syntax
+// alone cannot: a dot import (import . "strings") brings names in
+// unqualified, and only the package knows which.
+type Packages interface {
+	// Exports reports whether the package at path exports name.
+	Exports(path, name string) bool
+	// Use is a declaration that uses a dot import of path ("var _ =
+	// ToUpper"), so a cell that only imports it compiles; "" if none.
+	Use(path string) string
+}
+
+// SourcePackages reads packages from source through the go command's
+// view of the world (the standard library, and module packages the
+// working directory can see), once each.
+var SourcePackages Packages = &sourcePackages{cache: map[string]*types.Package{}}
+
+type sourcePackages struct {
+	mu    sync.Mutex
+	imp   types.Importer
+	cache map[string]*types.Package
+}
+
+func (s *sourcePackages) load(path string) *types.Package {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.cache[path]; ok {
+		return p
+	}
+	if s.imp == nil {
+		s.imp = importer.ForCompiler(token.NewFileSet(), "source", nil)
+	}
+	p, err := s.imp.Import(path)
+	if err != nil {
+		p = nil
+	}
+	s.cache[path] = p
+	return p
+}
+
+func (s *sourcePackages) Exports(path, name string) bool {
+	p := s.load(path)
+	if p == nil || !token.IsExported(name) {
+		return false
+	}
+	return p.Scope().Lookup(name) != nil
+}
+
+func (s *sourcePackages) Use(path string) string {
+	p := s.load(path)
+	if p == nil {
+		return ""
+	}
+	names := p.Scope().Names() // sorted
+	for _, n := range names {
+		if !token.IsExported(n) {
+			continue
+		}
+		switch o := p.Scope().Lookup(n).(type) {
+		case *types.TypeName:
+			if named, ok := o.Type().(*types.Named); ok && named.TypeParams().Len() > 0 {
+				continue
+			}
+			return "var _ *" + n
+		case *types.Func:
+			if sig, ok := o.Type().(*types.Signature); ok && sig.TypeParams().Len() > 0 {
+				continue
+			}
+			return "var _ = " + n
+		case *types.Var:
+			return "var _ = &" + n
+		}
+	}
+	return ""
+}
+
+// dotPaths lists the paths a cell imports with a dot, in order.
+func (g *gen) dotPaths(c *cellFile) []string {
+	var out []string
+	for _, im := range c.f.Imports {
+		if im.Name != nil && im.Name.Name == "." {
+			p, _ := strconv.Unquote(im.Path.Value)
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// dotImportsOf lists the paths an import declaration imports with a dot.
+func dotImportsOf(decl string) []string {
+	f, err := parser.ParseFile(token.NewFileSet(), "", "package p\n"+decl, parser.ImportsOnly)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, im := range f.Imports {
+		if im.Name != nil && im.Name.Name == "." {
+			p, _ := strconv.Unquote(im.Path.Value)
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// dotFor returns the remembered dot import that exports name, if any.
+func (s *Session) dotFor(name string) (string, bool) {
+	if s.Packages == nil {
+		return "", false
+	}
+	for _, p := range s.DotImports {
+		if s.Packages.Exports(p, name) {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+// rememberDots adds a committed cell's dot imports to the session.
+func (s *Session) rememberDots(paths []string) {
+	for _, p := range paths {
+		i := sort.SearchStrings(s.DotImports, p)
+		if i < len(s.DotImports) && s.DotImports[i] == p {
+			continue
+		}
+		s.DotImports = append(s.DotImports, "")
+		copy(s.DotImports[i+1:], s.DotImports[i:])
+		s.DotImports[i] = p
+	}
+}
