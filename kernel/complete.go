@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"context"
+	"go/ast"
 	"go/importer"
 	"go/parser"
 	"go/scanner"
@@ -148,7 +149,13 @@ func importLines(code string) string {
 func (k *Kernel) complete(code string, cursor int) map[string]any {
 	qual, word, start := wordAt(code, cursor)
 	var cands []string
-	if qual != "" {
+	if ms, ok := k.members(code, qual); ok {
+		for _, n := range ms {
+			if strings.HasPrefix(n, word) {
+				cands = append(cands, n)
+			}
+		}
+	} else if qual != "" {
 		path, ok := k.importsOf(code)[qual]
 		if !ok {
 			path = qual
@@ -218,4 +225,103 @@ func (k *Kernel) inspect(ctx context.Context, code string, cursor int) map[strin
 		return map[string]any{"status": "ok", "found": false, "data": map[string]any{}, "metadata": map[string]any{}}
 	}
 	return map[string]any{"status": "ok", "found": true, "data": map[string]any{"text/plain": text}, "metadata": map[string]any{}}
+}
+
+// members lists the fields and methods of the type of v, a notebook
+// variable (q. completes q's fields): from the declaration of a notebook
+// type, or from a package's type information.
+func (k *Kernel) members(code, v string) ([]string, bool) {
+	s := k.exec.Session()
+	d, ok := s.Defs[v]
+	if !ok || d.Kind != "var" || d.VarType == "" {
+		return nil, false
+	}
+	t := strings.TrimPrefix(d.VarType, "*")
+	if td, ok := s.Defs[t]; ok && td.Kind == "type" {
+		return declMembers(td.Text, td.Methods), true
+	}
+	pkg, name, ok := strings.Cut(t, ".")
+	if !ok {
+		return nil, false
+	}
+	path, ok := k.importsOf(code)[pkg]
+	if !ok {
+		return nil, false
+	}
+	p := pkgScope(path)
+	if p == nil {
+		return nil, false
+	}
+	tn, _ := p.Scope().Lookup(name).(*types.TypeName)
+	if tn == nil {
+		return nil, false
+	}
+	var out []string
+	if st, ok := tn.Type().Underlying().(*types.Struct); ok {
+		for i := 0; i < st.NumFields(); i++ {
+			if f := st.Field(i); f.Exported() {
+				out = append(out, f.Name())
+			}
+		}
+	}
+	ms := types.NewMethodSet(types.NewPointer(tn.Type()))
+	for i := 0; i < ms.Len(); i++ {
+		if o := ms.At(i).Obj(); o.Exported() {
+			out = append(out, o.Name())
+		}
+	}
+	return out, true
+}
+
+// declMembers lists the fields of a notebook type declaration (a struct)
+// and the names of its methods.
+func declMembers(decl string, methods []string) []string {
+	var out []string
+	f, err := parser.ParseFile(token.NewFileSet(), "", "package p\n"+decl+"\n"+strings.Join(methods, "\n"), 0)
+	if err != nil {
+		return nil
+	}
+	for _, d := range f.Decls {
+		switch d := d.(type) {
+		case *ast.GenDecl:
+			for _, sp := range d.Specs {
+				ts, ok := sp.(*ast.TypeSpec)
+				if !ok {
+					continue
+				}
+				st, ok := ts.Type.(*ast.StructType)
+				if !ok {
+					continue
+				}
+				for _, fl := range st.Fields.List {
+					for _, n := range fl.Names {
+						out = append(out, n.Name)
+					}
+					if len(fl.Names) == 0 {
+						if id := embeddedName(fl.Type); id != "" {
+							out = append(out, id)
+						}
+					}
+				}
+			}
+		case *ast.FuncDecl:
+			out = append(out, d.Name.Name)
+		}
+	}
+	return out
+}
+
+// embeddedName is the field name of an embedded type: T, *T, pkg.T.
+func embeddedName(e ast.Expr) string {
+	switch e := e.(type) {
+	case *ast.StarExpr:
+		return embeddedName(e.X)
+	case *ast.Ident:
+		return e.Name
+	case *ast.SelectorExpr:
+		return e.Sel.Name
+	case *ast.IndexExpr:
+		return embeddedName(e.X)
+	}
+	return ""
 }

@@ -1166,3 +1166,38 @@ func TestDotImportAcrossCells(t *testing.T) {
 	}
 	c.mustPrint(`fmt.Println(ToUpper("go"), Count("cheese", "e"))`, "GO 3\n")
 }
+
+// TestCompleteMembers: v.<Tab> offers the fields and methods of v's type,
+// a notebook struct (with an embedded field and a method from a later
+// cell) or a package's (*strings.Builder).
+func TestCompleteMembers(t *testing.T) {
+	c, _ := startKernel(t)
+	for _, code := range []string{
+		"type Inner struct{ Depth int }\ntype Point struct {\n\tInner\n\tX, Y float64\n\tlabel string\n}",
+		"func (p Point) Norm() float64 { return p.X*p.X + p.Y*p.Y }",
+		"pt := Point{X: 3, Y: 4}",
+		"import \"strings\"\nvar sb strings.Builder",
+	} {
+		if r := c.execute(code, 2*time.Minute); r.reply["status"] != "ok" {
+			t.Fatalf("%s: %v", code, r.errMsg)
+		}
+	}
+	for code, want := range map[string][]string{
+		"pt.":    {"Inner", "Norm", "X", "Y", "label"},
+		"pt.N":   {"Norm"},
+		"sb.Wri": {"Write", "WriteByte", "WriteRune", "WriteString"},
+	} {
+		c.send(c.shell, "complete_request", map[string]any{"code": code, "cursor_pos": len(code)})
+		var reply struct {
+			Matches     []string `json:"matches"`
+			CursorStart int      `json:"cursor_start"`
+		}
+		m := c.recv(c.shell)
+		if err := json.Unmarshal(m.Content, &reply); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(reply.Matches) != fmt.Sprint(want) || reply.CursorStart != strings.Index(code, ".")+1 {
+			t.Errorf("%q: matches %v from %d, want %v", code, reply.Matches, reply.CursorStart, want)
+		}
+	}
+}
