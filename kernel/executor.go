@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,6 +48,8 @@ type CellError struct {
 	Name      string
 	Value     string
 	Traceback []string
+
+	raw []string // a compile error's lines before the names were cleaned
 }
 
 func (e *CellError) Error() string { return e.Name + ": " + e.Value }
@@ -336,7 +339,7 @@ func (e *Executor) build(ctx context.Context, cell *notebook.Cell, file string, 
 			return nil, compileError([]string{importWhere(cell, file, me.pkgs[0]) + ": no module provides it"})
 		}
 	}
-	return u, err
+	return u, staleTypes(err, sess, u)
 }
 
 // missingModules is a build that failed only for want of modules.
@@ -432,7 +435,55 @@ func compileError(lines []string) error {
 	if first == "" {
 		first = "compilation failed"
 	}
-	return &CellError{Name: "CompileError", Value: first, Traceback: tb}
+	return &CellError{Name: "CompileError", Value: first, Traceback: tb, raw: lines}
+}
+
+// cellQualified matches a name of an earlier cell in a compiler message
+// (c3.Point, c3.Ξp) with its cell number.
+var cellQualified = regexp.MustCompile(`\bc(\d+)\.` + cellgen.Prefix + `?([A-Za-z_][A-Za-z0-9_]*)`)
+
+// staleTypes explains a compile error that involves an older version of
+// a redefined type: the compiler's "cannot use p (variable of struct type
+// Point) as Point value" names two types the same. Values made before a
+// type's redefinition keep the old type.
+func staleTypes(err error, s *cellgen.Session, u *cellgen.Unit) error {
+	var ce *CellError
+	if !errors.As(err, &ce) || ce.Name != "CompileError" {
+		return err
+	}
+	stale := map[string]int{} // type name -> cell of the older version
+	for _, l := range ce.raw {
+		for _, m := range cellQualified.FindAllStringSubmatch(l, -1) {
+			d, ok := s.Defs[m[2]]
+			if !ok || d.Kind != "type" {
+				continue
+			}
+			if n, _ := strconv.Atoi(m[1]); n != d.Cell || u != nil && u.DeclaresType(m[2]) {
+				stale[m[2]] = n
+			}
+		}
+	}
+	if len(stale) == 0 {
+		return err
+	}
+	names := make([]string, 0, len(stale))
+	for n := range stale {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		where := "this cell"
+		if u == nil || !u.DeclaresType(n) {
+			where = s.CellName(s.Defs[n].Cell)
+		}
+		hint := fmt.Sprintf("%s is redefined in %s; values made before keep the %s of %s: make them again or rerun their cells",
+			n, where, n, s.CellName(stale[n]))
+		ce.Traceback = append(ce.Traceback, hint)
+		if len(names) == 1 {
+			ce.Value += " (" + hint + ")"
+		}
+	}
+	return ce
 }
 
 // load runs a compiled cell in the host and relays its output.

@@ -1201,3 +1201,28 @@ func TestCompleteMembers(t *testing.T) {
 		}
 	}
 }
+
+// TestRedefinedTypeSaysWhy: a value made before its type was redefined
+// keeps the old type, and the compiler's "cannot use p (variable of struct
+// type P) as P value" says why, in the cell that redefines it too.
+func TestRedefinedTypeSaysWhy(t *testing.T) {
+	c, _ := startKernel(t)
+	for _, code := range []string{"type P struct{ X int }\np := P{1}", "type P struct{ X, Y int }"} {
+		if r := c.execute(code, 2*time.Minute); r.reply["status"] != "ok" {
+			t.Fatalf("%s: %v", code, r.errMsg)
+		}
+	}
+	r := c.execute("var q P = p", 2*time.Minute)
+	if v := fmt.Sprint(r.errMsg["evalue"]); !strings.Contains(v, "as P value") || !strings.Contains(v, "(P is redefined in In[2]; values made before keep the P of In[1]") {
+		t.Errorf("old value, new type: %v", v)
+	}
+	r = c.execute("type P int\nvar z P = p", 2*time.Minute)
+	if v := fmt.Sprint(r.errMsg["evalue"]); !strings.Contains(v, "P is redefined in this cell; values made before keep the P of In[1]") {
+		t.Errorf("redefined in the failing cell: %v", v)
+	}
+	// Unrelated errors get no such note.
+	r = c.execute("var w P = \"s\"", 2*time.Minute)
+	if v := fmt.Sprint(r.errMsg["evalue"]); strings.Contains(v, "redefined") {
+		t.Errorf("note on an unrelated error: %v", v)
+	}
+}

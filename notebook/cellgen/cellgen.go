@@ -69,6 +69,7 @@ type Session struct {
 	// imports are not carried to later cells.
 	Packages Packages
 	order    int
+	files    map[int]string // committed cell number -> its name ("In[3]")
 
 	varImports map[string]bool
 }
@@ -88,6 +89,7 @@ type Unit struct {
 	Source  []byte
 	Vars    []string // exported names of the cell's package variables
 	HasCode bool
+	File    string // the cell's name in positions, e.g. "In[3]"
 
 	defs    []*Def
 	imports map[string]string
@@ -185,7 +187,7 @@ func importsC(decl string) bool {
 
 func (g *gen) run(pulled []string) (*Unit, error) {
 	cell := g.cell
-	u := &Unit{Cell: g.n, Pkg: g.s.Module + "/cells/" + PkgName(g.n), Dir: "cells/" + PkgName(g.n)}
+	u := &Unit{Cell: g.n, Pkg: g.s.Module + "/cells/" + PkgName(g.n), Dir: "cells/" + PkgName(g.n), File: g.opt.File}
 	b := &g.b
 	b.Reset()
 	fmt.Fprintf(b, "package %s\n\nimport %s %q\n", PkgName(g.n), RuntimeName, NBPath)
@@ -925,6 +927,29 @@ func (s *Session) Commit(u *Unit) {
 		}
 	}
 	s.rememberDots(u.dots)
+	if s.files == nil {
+		s.files = map[int]string{}
+	}
+	s.files[u.Cell] = u.File
+}
+
+// DeclaresType reports whether the unit's cell declares a type called name.
+func (u *Unit) DeclaresType(name string) bool {
+	for _, d := range u.defs {
+		if d.Name == name && d.Kind == "type" {
+			return true
+		}
+	}
+	return false
+}
+
+// CellName is the name a committed cell had in positions ("In[3]"), or
+// "cell N".
+func (s *Session) CellName(cell int) string {
+	if f := s.files[cell]; f != "" {
+		return f
+	}
+	return fmt.Sprintf("cell %d", cell)
 }
 
 // SetVarTypes records the types of a unit's variables as reported by the
