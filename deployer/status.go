@@ -449,11 +449,29 @@ func status(run Run, u *unstructured.Unstructured, pods []*corev1.Pod) Status {
 func mainStarted(k Kind, p *corev1.Pod) bool {
 	name := mainContainer(k, p)
 	for _, cs := range p.Status.ContainerStatuses {
-		if cs.Name == name && (cs.State.Running != nil || cs.State.Terminated != nil || cs.RestartCount > 0) {
+		if cs.Name != name {
+			continue
+		}
+		if cs.State.Running != nil || ran(cs.State.Terminated) || ran(cs.LastTerminationState.Terminated) ||
+			cs.RestartCount > 0 && cs.LastTerminationState.Terminated == nil {
 			return true
 		}
 	}
 	return false
+}
+
+// ran reports whether a terminated container's program ran: a container
+// whose runtime could not start it (no such executable, a bad mount) is
+// terminated too, with StartError and exit code 128.
+func ran(t *corev1.ContainerStateTerminated) bool {
+	if t == nil {
+		return false
+	}
+	switch t.Reason {
+	case "StartError", "ContainerCannotRun":
+		return false
+	}
+	return true
 }
 
 // listKinds lists each kind's primary objects matching selector, skipping

@@ -124,3 +124,24 @@ func TestJobPhases(t *testing.T) {
 		t.Errorf("trainjob replica = %s", n)
 	}
 }
+
+// A container the runtime could not start (no such executable) is
+// terminated too, with StartError: its program never ran.
+func TestStartErrorNeverRan(t *testing.T) {
+	u := pytorchJob(t, `  - {type: Failed, status: "True", reason: PyTorchJobFailed}
+`)
+	pods := []*corev1.Pod{
+		pod("pt-master-0", l("master", "0"), corev1.PodFailed, 128),
+		pod("pt-worker-0", l("worker", "0"), corev1.PodFailed, 1),
+		pod("pt-worker-1", l("worker", "1"), corev1.PodRunning, 0),
+	}
+	pods[0].Status.ContainerStatuses[0].State.Terminated.Reason = "StartError"
+	// A restarted container whose last run could not start either.
+	pods[2].Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "pytorch", RestartCount: 2,
+		State:                corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}},
+		LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 128, Reason: "StartError"}}}}
+	s := status(Run{Name: "pt", Kind: KindPyTorchJob}, u, pods)
+	if got, want := s.Summary(), "Failed, but only 1/3 replicas ran (master-0, worker-1 never started)"; got != want {
+		t.Errorf("summary %q, want %q", got, want)
+	}
+}
