@@ -116,15 +116,6 @@ func TestRenderPyTorchWorkers(t *testing.T) {
 	if rp["ttlSecondsAfterFinished"] != int64(3600) || rp["activeDeadlineSeconds"] != int64(7200) || rp["backoffLimit"] != int64(2) {
 		t.Errorf("runPolicy = %v", rp)
 	}
-	// Pods still running when the job ends (a worker stuck once the master
-	// has gone) are deleted, so they free their GPUs; finished ones stay
-	// for their logs.
-	for _, k := range []Kind{KindPyTorchJob, KindTFJob, KindXGBoostJob, KindJAXJob} {
-		objs := render(t, &Workload{Kind: k, Name: "pt", Image: "i", Workers: 2})
-		if p := nested(t, objs[0], "spec", "runPolicy", "cleanPodPolicy"); p != "Running" {
-			t.Errorf("%s: cleanPodPolicy = %v, want Running", k, p)
-		}
-	}
 }
 
 func TestRenderTrainJob(t *testing.T) {

@@ -235,46 +235,6 @@ func TestTestbedPyTorchJobLogsFromAllReplicas(t *testing.T) {
 	}
 }
 
-// A worker still running when the master has finished (stuck in a
-// collective) is deleted when the job ends, so it does not hold its GPU
-// for ever; the finished master's pod stays for its logs.
-func TestTestbedPyTorchJobStuckWorkerFreed(t *testing.T) {
-	t.Parallel()
-	bed := testbed.Env(t)
-	img := testImage(t, bed, linesDir)
-	ctx := ctxFor(t, 4*time.Minute)
-	_, errOut, err := runFair(ctx, bedConfig(t, bed), "train", "--image", img, "--name", "pt-stuck", "--kind", "pytorchjob", "--workers", "2", "-e", "LINES=1", "-e", "HANG=1")
-	if err != nil {
-		t.Fatalf("train: %v\n%s", err, errOut)
-	}
-	deadline := time.Now().Add(time.Minute)
-	for {
-		pods, err := bed.Client.CoreV1().Pods(bed.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "training.kubeflow.org/job-name=pt-stuck"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var running, master []string
-		for _, p := range pods.Items {
-			if p.Status.Phase == corev1.PodRunning || p.Status.Phase == corev1.PodPending {
-				running = append(running, p.Name)
-			}
-			if p.Labels["training.kubeflow.org/replica-type"] == "master" {
-				master = append(master, p.Name)
-			}
-		}
-		if len(running) == 0 {
-			if len(master) != 1 {
-				t.Errorf("the finished master's pod is gone: %v", master)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pods still running a minute after the job finished: %v", running)
-		}
-		time.Sleep(time.Second)
-	}
-}
-
 func TestTestbedCRDSchemas(t *testing.T) {
 	t.Parallel()
 	bed := testbed.Env(t)
