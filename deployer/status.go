@@ -105,6 +105,11 @@ type Status struct {
 	// that had a pod.
 	NotStarted      int      `json:"notStarted,omitempty"`
 	NotStartedNames []string `json:"notStartedNames,omitempty"`
+	// StillRunning names the replicas of a finished run whose pods still
+	// run: a worker stuck after its master ended keeps its GPU until the
+	// run is deleted (the Training Operator's cleanPodPolicy None, which
+	// keeps every pod's logs).
+	StillRunning []string `json:"stillRunning,omitempty"`
 }
 
 // Summary is the phase with the replicas in a few words: "Running (2/3
@@ -441,6 +446,12 @@ func status(run Run, u *unstructured.Unstructured, pods []*corev1.Pod) Status {
 			s.NotStarted = n
 			sort.Strings(s.NotStartedNames)
 		}
+		for _, p := range pods {
+			if p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
+				s.StillRunning = append(s.StillRunning, ReplicaName(run.Kind, run.Name, p))
+			}
+		}
+		sort.Strings(s.StillRunning)
 	}
 	return s
 }

@@ -330,8 +330,36 @@ func Follow(ctx context.Context, c *deployer.Client, run deployer.Run, o Options
 		fmt.Fprintf(o.Progress, "warning: %s/%s %s: it finished when its master did, and the Training Operator does not wait for the other replicas\n",
 			run.Kind, run.Name, strings.ToLower(st.Summary()))
 	}
+	if still := stillRunning(ctx, c, run, res.Status.StillRunning); len(still) > 0 {
+		fmt.Fprintf(o.Progress, "warning: %s/%s %s, but %s still running %s after it (stuck once the master ended?) and keeps its resources, GPUs included, until fair delete %s (or set --ttl)\n",
+			run.Kind, run.Name, strings.ToLower(string(res.Status.Phase)), strings.Join(still, ", "), stillGrace, run.Name)
+	}
 	fmt.Fprintf(o.Progress, "%s/%s %s\n", run.Kind, run.Name, strings.ToLower(string(res.Status.Phase)))
 	return nil
+}
+
+// stillGrace is how long replicas still running when their run finished
+// get to end on their own (a worker that finishes just after its master)
+// before fair says they are left running.
+const stillGrace = 30 * time.Second
+
+// stillRunning waits up to stillGrace for the replicas of a finished run
+// that still run, and returns those that do not end.
+func stillRunning(ctx context.Context, c *deployer.Client, run deployer.Run, still []string) []string {
+	deadline := time.Now().Add(stillGrace)
+	for len(still) > 0 && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return still
+		case <-time.After(2 * time.Second):
+		}
+		st, err := c.Status(ctx, run.Name)
+		if err != nil {
+			return nil
+		}
+		still = st.StillRunning
+	}
+	return still
 }
 
 // ProgressPrinter writes a run's events as lines.

@@ -235,6 +235,34 @@ func TestTestbedPyTorchJobLogsFromAllReplicas(t *testing.T) {
 	}
 }
 
+// A worker still running when the master has finished (stuck in a
+// collective) is named, with how to free what it holds; fair train still
+// ends, after a grace period in which a worker may finish on its own.
+func TestTestbedPyTorchJobStuckWorkerNamed(t *testing.T) {
+	t.Parallel()
+	bed := testbed.Env(t)
+	img := testImage(t, bed, linesDir)
+	ctx := ctxFor(t, 4*time.Minute)
+	_, errOut, err := runFair(ctx, bedConfig(t, bed), "train", "--image", img, "--name", "pt-stuck", "--kind", "pytorchjob", "--workers", "3", "-e", "LINES=1", "-e", "HANG=1")
+	if err != nil {
+		t.Fatalf("train: %v\n%s", err, errOut)
+	}
+	if !strings.Contains(errOut.String(), "warning: pytorchjob/pt-stuck succeeded, but worker-0, worker-1 still running 30s after it") ||
+		!strings.Contains(errOut.String(), "until fair delete pt-stuck") {
+		t.Errorf("no word of the stuck workers:\n%s", errOut)
+	}
+	out, _, err := runFair(ctx, bedConfig(t, bed), "status", "pt-stuck", "-o", "json")
+	var st deployer.Status
+	if err != nil || json.Unmarshal([]byte(out.String()), &st) != nil || fmt.Sprint(st.StillRunning) != "[worker-0 worker-1]" {
+		t.Errorf("status: %v %+v", err, st)
+	}
+	// Workers that end on their own within the grace period: no warning.
+	_, errOut, err = runFair(ctx, bedConfig(t, bed), "train", "--image", img, "--name", "pt-slow", "--kind", "pytorchjob", "--workers", "2", "-e", "LINES=4", "-e", "INTERVAL=1s")
+	if err != nil || strings.Contains(errOut.String(), "still running") {
+		t.Errorf("train pt-slow: %v\n%s", err, errOut)
+	}
+}
+
 func TestTestbedCRDSchemas(t *testing.T) {
 	t.Parallel()
 	bed := testbed.Env(t)

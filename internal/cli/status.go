@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -36,6 +37,9 @@ func newStatusCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 				s.Name, s.Namespace, s.Kind, s.Phase, s.Ready, s.Total, s.GPUs, s.Image, age(s.Created))
 			if s.Message != "" {
 				fmt.Fprintf(io.Out, "Message:   %s\n", s.Message)
+			}
+			if len(s.StillRunning) > 0 {
+				fmt.Fprintf(io.Out, "Warning:   %s still running after the run ended; they keep their resources until fair delete %s\n", strings.Join(s.StillRunning, ", "), s.Name)
 			}
 			if len(s.Replicas) > 0 {
 				fmt.Fprintln(io.Out)

@@ -7,6 +7,8 @@
 // 0 listens on MASTER_PORT until every other rank has checked in, so the
 // master does not finish before the workers have started (ALONE=1 skips
 // that, as a program that needs no peers would). Each line names the rank.
+// HANG=1 makes every rank but 0 block after its lines, as a worker stuck
+// in a collective does once the master has gone.
 package main
 
 import (
@@ -39,6 +41,9 @@ func main() {
 		if i < n {
 			time.Sleep(interval)
 		}
+	}
+	if os.Getenv("HANG") == "1" && os.Getenv("RANK") != "" && os.Getenv("RANK") != "0" {
+		time.Sleep(24 * time.Hour)
 	}
 	if code != 0 {
 		fmt.Fprintf(os.Stderr, "exiting with %d\n", code)
