@@ -329,10 +329,16 @@ func replicaStatus(k Kind, run string, pod *corev1.Pod) ReplicaStatus {
 		switch {
 		case cs.State.Terminated != nil:
 			r.ExitCode, r.Reason = cs.State.Terminated.ExitCode, cs.State.Terminated.Reason
+			if !ran(cs.State.Terminated) {
+				r.Message = startError(cs.State.Terminated.Message)
+			}
 		case cs.State.Waiting != nil:
 			r.Reason = cs.State.Waiting.Reason
 			if t := cs.LastTerminationState.Terminated; t != nil && r.Reason == "CrashLoopBackOff" {
 				r.ExitCode = t.ExitCode
+				if !ran(t) {
+					r.Message = startError(t.Message)
+				}
 			}
 		}
 	}
@@ -469,6 +475,18 @@ func mainStarted(k Kind, p *corev1.Pod) bool {
 		}
 	}
 	return false
+}
+
+// startError is the useful part of the runtime's message for a container
+// it could not start: `exec: "train": executable file not found in $PATH`
+// out of "failed to create containerd task: ... unable to start container
+// process: exec: ...: unknown".
+func startError(msg string) string {
+	msg = lastLine(msg)
+	if _, after, ok := strings.Cut(msg, "unable to start container process: "); ok {
+		msg = after
+	}
+	return strings.TrimSuffix(msg, ": unknown")
 }
 
 // ran reports whether a terminated container's program ran: a container

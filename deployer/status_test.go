@@ -136,6 +136,7 @@ func TestStartErrorNeverRan(t *testing.T) {
 		pod("pt-worker-1", l("worker", "1"), corev1.PodRunning, 0),
 	}
 	pods[0].Status.ContainerStatuses[0].State.Terminated.Reason = "StartError"
+	pods[0].Status.ContainerStatuses[0].State.Terminated.Message = `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "/no/such/program": stat /no/such/program: no such file or directory: unknown`
 	// A restarted container whose last run could not start either.
 	pods[2].Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "pytorch", RestartCount: 2,
 		State:                corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}},
@@ -143,5 +144,9 @@ func TestStartErrorNeverRan(t *testing.T) {
 	s := status(Run{Name: "pt", Kind: KindPyTorchJob}, u, pods)
 	if got, want := s.Summary(), "Failed, but only 1/3 replicas ran (master-0, worker-1 never started)"; got != want {
 		t.Errorf("summary %q, want %q", got, want)
+	}
+	// The runtime's reason, in the words that matter.
+	if got, want := s.Replicas[0].Cause(), `StartError: exec: "/no/such/program": stat /no/such/program: no such file or directory`; got != want {
+		t.Errorf("cause %q, want %q", got, want)
 	}
 }
