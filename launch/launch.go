@@ -321,7 +321,7 @@ func Follow(ctx context.Context, c *deployer.Client, run deployer.Run, o Options
 	}
 	if res.Err() != nil {
 		// In a notebook the replicas' logs are in the cell already.
-		if len(res.LastLines) > 0 && o.Observer == nil {
+		if strings.TrimSpace(strings.Join(res.LastLines, "")) != "" && o.Observer == nil {
 			fmt.Fprintf(o.Progress, "--- last lines of %s ---\n%s\n", res.FailedReplica, strings.Join(res.LastLines, "\n"))
 		}
 		return &RunFailed{Result: res}
@@ -480,7 +480,7 @@ func Serve(ctx context.Context, o Options, so ServeOptions) error {
 		return err
 	}
 	if res.Err() != nil {
-		if len(res.LastLines) > 0 && o.Observer == nil {
+		if strings.TrimSpace(strings.Join(res.LastLines, "")) != "" && o.Observer == nil {
 			fmt.Fprintf(o.Progress, "--- last lines of %s ---\n%s\n", res.FailedReplica, strings.Join(res.LastLines, "\n"))
 		}
 		if strings.HasPrefix(res.Reason, "CrashLoopBackOff") {

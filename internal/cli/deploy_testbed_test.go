@@ -263,6 +263,23 @@ func TestTestbedPyTorchJobStuckWorkerNamed(t *testing.T) {
 	}
 }
 
+// A program the container runtime cannot start (no such executable) fails
+// the run with the runtime's reason, and is not counted as having run.
+func TestTestbedTrainProgramCannotStart(t *testing.T) {
+	t.Parallel()
+	bed := testbed.Env(t)
+	ctx := ctxFor(t, 3*time.Minute)
+	dir := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(dir, "train.py"), []byte("print('hi')\n"), 0o644))
+	_, errOut, err := runFair(ctx, bedConfig(t, bed), "train", dir, "--cmd", "/no/such/program", "--name", "cannot-start")
+	if ExitCode(err) != 128 || !strings.Contains(err.Error(), `(StartError: exec: "/no/such/program": stat /no/such/program: no such file or directory)`) {
+		t.Errorf("err = %v\n%s", err, errOut)
+	}
+	if !strings.Contains(errOut.String(), "Failed, but only 0/1 replicas ran (job-0 never started)") || strings.Contains(errOut.String(), "--- last lines") {
+		t.Errorf("progress:\n%s", errOut)
+	}
+}
+
 func TestTestbedCRDSchemas(t *testing.T) {
 	t.Parallel()
 	bed := testbed.Env(t)
