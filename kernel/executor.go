@@ -108,8 +108,8 @@ func NewExecutor(dir string, opts ...ExecOption) (*Executor, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Executor{dir: dir, cellsDir: wd, goBin: "go", maxOut: 16 << 20, grace: 3 * time.Second,
-		session: cellgen.NewSession(Module)}
+	e := &Executor{dir: dir, cellsDir: wd, goBin: "go", maxOut: 16 << 20, grace: 3 * time.Second}
+	e.session = e.newSession()
 	for _, o := range opts {
 		o(e)
 	}
@@ -486,6 +486,14 @@ func staleTypes(err error, s *cellgen.Session, u *cellgen.Unit) error {
 	return ce
 }
 
+// newSession is an empty notebook session whose dot imports are read as
+// the notebook's module sees them.
+func (e *Executor) newSession() *cellgen.Session {
+	s := cellgen.NewSession(Module)
+	s.Packages = cellgen.ModulePackages(e.dir)
+	return s
+}
+
 // load runs a compiled cell in the host and relays its output.
 func (e *Executor) load(ctx context.Context, u *cellgen.Unit, out Output, rs *runState) error {
 	so := filepath.Join(e.dir, "bin", cellgen.PkgName(u.Cell)+".so")
@@ -628,7 +636,7 @@ func (e *Executor) Close() {
 func (e *Executor) Reset() {
 	e.Shutdown()
 	e.mu.Lock()
-	e.session = cellgen.NewSession(Module)
+	e.session = e.newSession()
 	e.mu.Unlock()
 	e.direct.reset()
 	_ = os.RemoveAll(filepath.Join(e.dir, "cells"))
@@ -644,7 +652,7 @@ func (e *Executor) restart(ctx context.Context, out Output) []string {
 		e.host = nil
 	}
 	old := e.session
-	e.session = cellgen.NewSession(Module)
+	e.session = e.newSession()
 	err := e.startLocked(ctx)
 	e.mu.Unlock()
 	if err != nil {
@@ -672,7 +680,7 @@ func (e *Executor) restart(ctx context.Context, out Output) []string {
 		vars = nil
 		if err := try(src); err != nil {
 			e.mu.Lock()
-			e.session = cellgen.NewSession(Module)
+			e.session = e.newSession()
 			e.mu.Unlock()
 			return []string{"Replaying the declarations failed, so the notebook starts empty: " + err.Error()}
 		}

@@ -5,9 +5,13 @@ import (
 	"go/parser"
 	"go/token"
 	"go/types"
+	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
+
+	"golang.org/x/tools/go/packages"
 )
 
 // Packages tells the generator what a package exports, which syntax
@@ -26,7 +30,15 @@ type Packages interface {
 // working directory can see), once each.
 var SourcePackages Packages = &sourcePackages{cache: map[string]*types.Package{}}
 
+// ModulePackages reads packages as the Go module in dir sees them: the
+// standard library, and the modules its go.mod requires (a notebook's
+// work module, where %go get and imports add them).
+func ModulePackages(dir string) Packages {
+	return &sourcePackages{dir: dir, cache: map[string]*types.Package{}}
+}
+
 type sourcePackages struct {
+	dir   string // module folder for packages outside the standard library
 	mu    sync.Mutex
 	imp   types.Importer
 	cache map[string]*types.Package
@@ -38,12 +50,18 @@ func (s *sourcePackages) load(path string) *types.Package {
 	if p, ok := s.cache[path]; ok {
 		return p
 	}
-	if s.imp == nil {
-		s.imp = importer.ForCompiler(token.NewFileSet(), "source", nil)
-	}
-	p, err := s.imp.Import(path)
-	if err != nil {
-		p = nil
+	var p *types.Package
+	if first, _, _ := strings.Cut(path, "/"); s.dir != "" && strings.Contains(first, ".") {
+		cfg := &packages.Config{Mode: packages.NeedName | packages.NeedTypes, Dir: s.dir,
+			Env: append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")}
+		if ps, err := packages.Load(cfg, path); err == nil && len(ps) == 1 && len(ps[0].Errors) == 0 {
+			p = ps[0].Types
+		}
+	} else {
+		if s.imp == nil {
+			s.imp = importer.ForCompiler(token.NewFileSet(), "source", nil)
+		}
+		p, _ = s.imp.Import(path)
 	}
 	s.cache[path] = p
 	return p
