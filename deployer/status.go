@@ -1,6 +1,7 @@
 package deployer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // Phase is the state of a run as fair reports it.
@@ -36,6 +38,9 @@ func (p Phase) Done() bool { return p == PhaseSucceeded || p == PhaseFailed }
 
 // AnnotationGPUs records the GPUs a run asked for in all, for `fair ps`.
 const AnnotationGPUs = "fair.dev/gpus"
+
+// Ref is the run as KIND/NAME, which Find takes as it is.
+func (r Run) Ref() string { return string(r.Kind) + "/" + r.Name }
 
 // Run names one deployed workload.
 type Run struct {
@@ -593,32 +598,83 @@ func (c *Client) listKinds(ctx context.Context, namespace, selector string) ([]R
 // ErrNoRun is the error of a run name the namespace does not have.
 var ErrNoRun = errors.New("no run")
 
-// Find looks up the run called name in the client's namespace.
+// Find looks up the run called name in the client's namespace: see
+// resolve. For a run of several workloads it returns the first by name.
 func (c *Client) Find(ctx context.Context, name string) (Run, *unstructured.Unstructured, error) {
-	runs, objs, err := c.listKinds(ctx, c.Namespace, LabelRun+"="+name)
+	_, runs, objs, err := c.resolve(ctx, name)
 	if err != nil {
 		return Run{}, nil, err
 	}
-	if len(runs) == 0 {
-		// A workload applied by fair deploy -f, by its own name.
-		all, allObjs, err := c.listKinds(ctx, c.Namespace, LabelManagedBy+"="+ManagedBy)
-		if err != nil {
-			return Run{}, nil, err
-		}
+	return runs[0], objs[runs[0]], nil
+}
+
+// resolve finds what name means in the client's namespace: KIND/NAME (as
+// fair ps -o name prints it), a run (every workload labelled with it), or
+// a workload fair deploy -f applied, by its own name. group is true for a
+// run. A name that means workloads of more than one run is refused:
+// acting on the wrong one (fair delete) would be worse than asking.
+func (c *Client) resolve(ctx context.Context, name string) (group bool, runs []Run, objs map[Run]*unstructured.Unstructured, err error) {
+	all, objs, err := c.listKinds(ctx, c.Namespace, LabelManagedBy+"="+ManagedBy)
+	if err != nil {
+		return false, nil, nil, err
+	}
+	notFound := fmt.Errorf("%w %q in namespace %s (see fair ps)", ErrNoRun, name, c.Namespace)
+	if k, n, ok := strings.Cut(name, "/"); ok {
 		for _, r := range all {
-			if r.Name == name {
-				return r, allObjs[r], nil
+			if string(r.Kind) == k && r.Name == n {
+				return false, []Run{r}, objs, nil
 			}
 		}
-		return Run{}, nil, fmt.Errorf("%w %q in namespace %s (see fair ps)", ErrNoRun, name, c.Namespace)
+		return false, nil, nil, notFound
 	}
-	sort.SliceStable(runs, func(i, j int) bool { return runs[i].Name < runs[j].Name })
-	return runs[0], objs[runs[0]], nil
+	var labelled, others []Run
+	for _, r := range all {
+		if objs[r].GetLabels()[LabelRun] == name {
+			labelled = append(labelled, r)
+		} else if r.Name == name {
+			others = append(others, r)
+		}
+	}
+	byName := func(rs []Run) {
+		sort.SliceStable(rs, func(i, j int) bool { return rs[i].Name < rs[j].Name })
+	}
+	byName(labelled)
+	byName(others)
+	switch {
+	case len(labelled) > 0 && len(others) > 0, len(labelled) == 0 && len(others) > 1:
+		var what []string
+		if len(labelled) > 0 {
+			what = append(what, fmt.Sprintf("the run %s (%s)", name, kindNames(labelled)))
+		}
+		for _, r := range others {
+			what = append(what, fmt.Sprintf("%s/%s of run %s", r.Kind, r.Name, cmp.Or(r.Group, r.Name)))
+		}
+		return false, nil, nil, fmt.Errorf("%q names more than one thing in namespace %s: %s; say which with KIND/NAME (fair ps -o name lists them)",
+			name, c.Namespace, strings.Join(what, ", "))
+	case len(labelled) > 0:
+		return true, labelled, objs, nil
+	case len(others) == 1:
+		return false, others, objs, nil
+	}
+	return false, nil, nil, notFound
+}
+
+// kindNames lists runs as kind/name.
+func kindNames(runs []Run) string {
+	out := make([]string, len(runs))
+	for i, r := range runs {
+		out[i] = string(r.Kind) + "/" + r.Name
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
 }
 
 // Workloads names the workloads of the run called name, as kind/name, when
 // it has more than one (fair deploy -f of several): Find returns the first.
 func (c *Client) Workloads(ctx context.Context, name string) ([]string, error) {
+	if strings.Contains(name, "/") || len(validation.IsValidLabelValue(name)) > 0 {
+		return nil, nil // KIND/NAME: one workload
+	}
 	runs, _, err := c.listKinds(ctx, c.Namespace, LabelRun+"="+name)
 	if err != nil || len(runs) < 2 {
 		return nil, err
@@ -715,9 +771,37 @@ var runExtras = []schema.GroupVersionResource{
 // Delete removes every object of the run called name (pods go with them).
 // It returns the objects deleted, as kind/name.
 func (c *Client) Delete(ctx context.Context, name string) ([]string, error) {
+	bg := metav1.DeletePropagationBackground
+	group, runs, objs, err := c.resolve(ctx, name)
+	switch {
+	case err != nil && !errors.Is(err, ErrNoRun):
+		return nil, err
+	case err != nil && strings.Contains(name, "/"):
+		return nil, err
+	case err == nil && !group:
+		// One workload applied by fair deploy -f (fair delete RUN removes
+		// its whole run).
+		run, u := runs[0], objs[runs[0]]
+		err := c.Dynamic.Resource(run.Kind.GVR()).Namespace(run.Namespace).Delete(ctx, u.GetName(), metav1.DeleteOptions{PropagationPolicy: &bg})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return nil, c.explain(err, "delete "+u.GetKind()+" "+u.GetName())
+		}
+		return []string{strings.ToLower(u.GetKind()) + "/" + u.GetName()}, nil
+	}
+	// A run: everything labelled with it, its ConfigMaps, Secrets and
+	// Services too (a run of those alone has no workload to resolve).
+	return c.DeleteRun(ctx, name)
+}
+
+// DeleteRun removes every object labelled as part of the run called name
+// (pods go with them), and returns them as kind/name.
+func (c *Client) DeleteRun(ctx context.Context, name string) ([]string, error) {
+	if len(validation.IsValidLabelValue(name)) > 0 {
+		return nil, fmt.Errorf("%w %q in namespace %s (see fair ps)", ErrNoRun, name, c.Namespace)
+	}
+	bg := metav1.DeletePropagationBackground
 	sel := LabelRun + "=" + name
 	var deleted []string
-	bg := metav1.DeletePropagationBackground
 	gvrs := []schema.GroupVersionResource{}
 	for _, k := range Kinds {
 		gvrs = append(gvrs, k.GVR())
@@ -746,17 +830,7 @@ func (c *Client) Delete(ctx context.Context, name string) ([]string, error) {
 		}
 	}
 	if len(deleted) == 0 {
-		// A workload applied by fair deploy -f, by its own name: that
-		// object alone (fair delete RUN removes its whole run).
-		run, u, err := c.Find(ctx, name)
-		if err != nil {
-			return nil, err
-		}
-		err = c.Dynamic.Resource(run.Kind.GVR()).Namespace(run.Namespace).Delete(ctx, u.GetName(), metav1.DeleteOptions{PropagationPolicy: &bg})
-		if err != nil && !apierrors.IsNotFound(err) {
-			return nil, c.explain(err, "delete "+u.GetKind()+" "+u.GetName())
-		}
-		deleted = append(deleted, strings.ToLower(u.GetKind())+"/"+u.GetName())
+		return nil, fmt.Errorf("%w %q in namespace %s (see fair ps)", ErrNoRun, name, c.Namespace)
 	}
 	return deleted, nil
 }

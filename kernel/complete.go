@@ -148,7 +148,7 @@ func importLines(code string) string {
 
 func (k *Kernel) complete(code string, cursor int) map[string]any {
 	qual, word, start := wordAt(code, cursor)
-	var cands []string
+	cands := []string{} // the protocol wants a list, empty or not
 	if ms, ok := k.members(code, qual); ok {
 		for _, n := range ms {
 			if strings.HasPrefix(n, word) {
@@ -183,6 +183,16 @@ func (k *Kernel) complete(code string, cursor int) map[string]any {
 		}
 		for _, n := range keywords {
 			add(n)
+		}
+		// Names of the notebook's dot imports (import . "strings").
+		for _, p := range k.exec.Session().DotImports {
+			if pk := pkgScope(p); pk != nil {
+				for _, n := range pk.Scope().Names() {
+					if token.IsExported(n) {
+						add(n)
+					}
+				}
+			}
 		}
 	}
 	sort.Strings(cands)

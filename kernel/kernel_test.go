@@ -1165,6 +1165,13 @@ func TestDotImportAcrossCells(t *testing.T) {
 		t.Fatalf("dot import alone: %v", r.errMsg)
 	}
 	c.mustPrint(`fmt.Println(ToUpper("go"), Count("cheese", "e"))`, "GO 3\n")
+	// Their names complete; no match is an empty list, never null.
+	for code, want := range map[string]string{"ToUp": `"matches":["ToUpper","ToUpperSpecial"]`, "zzzq": `"matches":[]`} {
+		c.send(c.shell, "complete_request", map[string]any{"code": code, "cursor_pos": len(code)})
+		if m := c.recv(c.shell); !strings.Contains(string(m.Content), want) {
+			t.Errorf("complete %q: %s, want %s", code, m.Content, want)
+		}
+	}
 }
 
 // TestCompleteMembers: v.<Tab> offers the fields and methods of v's type,

@@ -310,7 +310,7 @@ func Follow(ctx context.Context, c *deployer.Client, run deployer.Run, o Options
 		if onInterrupt == "cancel" {
 			dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			if _, derr := c.Delete(dctx, run.Name); derr != nil {
+			if _, derr := c.DeleteRun(dctx, run.Name); derr != nil {
 				return derr
 			}
 			fmt.Fprintf(o.Progress, "\ncancelled: %s/%s deleted\n", run.Kind, run.Name)
@@ -327,12 +327,24 @@ func Follow(ctx context.Context, c *deployer.Client, run deployer.Run, o Options
 		return &RunFailed{Result: res}
 	}
 	if st := res.Status; st.NotStarted > 0 {
-		fmt.Fprintf(o.Progress, "warning: %s/%s %s: it finished when its master did, and the Training Operator does not wait for the other replicas\n",
+		fmt.Fprintf(o.Progress, "warning: %s/%s %s: it finished when its master did, and the Training Operator does not wait for the other replicas",
 			run.Kind, run.Name, strings.ToLower(st.Summary()))
+		if len(st.NotStartedNames) > 0 {
+			fmt.Fprintf(o.Progress, "; their pods stay, holding what they asked for, until fair delete %s", run.Name)
+		}
+		fmt.Fprintln(o.Progress)
 	}
 	if still := stillRunning(ctx, c, run, res.Status.StillRunning); len(still) > 0 {
-		fmt.Fprintf(o.Progress, "warning: %s/%s %s, but %s still running %s after it (stuck once the master ended?) and keeps its resources, GPUs included, until fair delete %s (or set --ttl)\n",
-			run.Kind, run.Name, strings.ToLower(string(res.Status.Phase)), strings.Join(still, ", "), stillGrace, run.Name)
+		are, keep := "is", "keeps its"
+		if len(still) > 1 {
+			are, keep = "are", "keep their"
+		}
+		what := "resources"
+		if res.Status.GPUs > 0 {
+			what = "resources, GPUs included"
+		}
+		fmt.Fprintf(o.Progress, "warning: %s/%s %s, but %s %s still running %s after it ended (stuck once the master was gone?) and %s %s until fair delete %s (--ttl deletes finished runs next time)\n",
+			run.Kind, run.Name, strings.ToLower(string(res.Status.Phase)), andList(still), are, stillGrace, keep, what, run.Name)
 	}
 	fmt.Fprintf(o.Progress, "%s/%s %s\n", run.Kind, run.Name, strings.ToLower(string(res.Status.Phase)))
 	return nil
@@ -346,20 +358,40 @@ const stillGrace = 30 * time.Second
 // stillRunning waits up to stillGrace for the replicas of a finished run
 // that still run, and returns those that do not end.
 func stillRunning(ctx context.Context, c *deployer.Client, run deployer.Run, still []string) []string {
+	if len(still) == 0 {
+		return nil
+	}
+	// Counted from when the run ended: following a run that ended long
+	// ago (fair logs -f) waits for nothing.
 	deadline := time.Now().Add(stillGrace)
+	if _, u, err := c.Find(ctx, run.Ref()); err == nil {
+		if s, _, _ := unstructured.NestedString(u.Object, "status", "completionTime"); s != "" {
+			if t, err := time.Parse(time.RFC3339, s); err == nil {
+				deadline = t.Add(stillGrace)
+			}
+		}
+	}
 	for len(still) > 0 && time.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
 			return still
 		case <-time.After(2 * time.Second):
 		}
-		st, err := c.Status(ctx, run.Name)
+		st, err := c.Status(ctx, run.Ref())
 		if err != nil {
 			return nil
 		}
 		still = st.StillRunning
 	}
 	return still
+}
+
+// andList joins names as "a", "a and b", "a, b and c".
+func andList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // ProgressPrinter writes a run's events as lines.
@@ -516,7 +548,7 @@ func Serve(ctx context.Context, o Options, so ServeOptions) error {
 // endpointURL says where the endpoint answers inside the cluster.
 func endpointURL(ctx context.Context, c *deployer.Client, run deployer.Run, port int) string {
 	if run.Kind == deployer.KindKServe {
-		if _, u, err := c.Find(ctx, run.Name); err == nil {
+		if _, u, err := c.Find(ctx, run.Ref()); err == nil {
 			// The address inside the cluster; status.url is the external
 			// one, which answers only where an ingress domain is set up.
 			for _, f := range [][]string{{"status", "address", "url"}, {"status", "url"}} {
@@ -536,7 +568,7 @@ func probeHint(ctx context.Context, c *deployer.Client, run deployer.Run, w *dep
 	if w.Probe == deployer.ProbeTCP {
 		return ""
 	}
-	st, err := c.Status(ctx, run.Name)
+	st, err := c.Status(ctx, run.Ref())
 	if err != nil || len(st.Replicas) == 0 {
 		return ""
 	}

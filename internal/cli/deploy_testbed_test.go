@@ -247,7 +247,7 @@ func TestTestbedPyTorchJobStuckWorkerNamed(t *testing.T) {
 	if err != nil {
 		t.Fatalf("train: %v\n%s", err, errOut)
 	}
-	if !strings.Contains(errOut.String(), "warning: pytorchjob/pt-stuck succeeded, but worker-0, worker-1 still running 30s after it") ||
+	if !strings.Contains(errOut.String(), "warning: pytorchjob/pt-stuck succeeded, but worker-0 and worker-1 are still running 30s after it ended") ||
 		!strings.Contains(errOut.String(), "until fair delete pt-stuck") {
 		t.Errorf("no word of the stuck workers:\n%s", errOut)
 	}
@@ -675,6 +675,44 @@ func ptr[T any](v T) *T { return &v }
 // rolled out, a Job to its end, a PyTorchJob through the real Training
 // Operator; a failing Job, a bad image name and a crash loop past the
 // timeout each end it with exit status 1 and the object's name.
+// A name that is both a run and another run's workload is refused, not
+// guessed: fair delete would otherwise remove the wrong run. KIND/NAME, as
+// fair ps -o name prints it, names one workload.
+func TestTestbedAmbiguousName(t *testing.T) {
+	t.Parallel()
+	bed := testbed.Env(t)
+	ctx := ctxFor(t, 3*time.Minute)
+	lines := testImage(t, bed, linesDir)
+	cfg := func() *config.Config { return bedConfig(t, bed) }
+	for run, job := range map[string]string{"grp1": "solo", "other": "grp1"} {
+		p := filepath.Join(t.TempDir(), job+".yaml")
+		must(t, os.WriteFile(p, []byte(fmt.Sprintf("apiVersion: batch/v1\nkind: Job\nmetadata: {name: %s}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - {name: c, image: %q, env: [{name: LINES, value: \"1\"}]}\n", job, lines)), 0o644))
+		if _, errOut, err := runFair(ctx, cfg(), "deploy", "-f", p, "--name", run, "--wait"); err != nil {
+			t.Fatalf("deploy %s: %v\n%s", run, err, errOut)
+		}
+	}
+	for _, verb := range []string{"status", "logs", "delete"} {
+		_, _, err := runFair(ctx, cfg(), verb, "grp1")
+		if err == nil || !strings.Contains(err.Error(), `"grp1" names more than one thing`) || !strings.Contains(err.Error(), "the run grp1 (job/solo), job/grp1 of run other") {
+			t.Errorf("%s grp1: %v", verb, err)
+		}
+	}
+	out, _, err := runFair(ctx, cfg(), "ps", "-o", "name")
+	if err != nil || out.String() != "job/grp1\njob/solo\n" && out.String() != "job/solo\njob/grp1\n" {
+		t.Fatalf("ps -o name: %v\n%s", err, out)
+	}
+	if out, _, err := runFair(ctx, cfg(), "logs", "job/grp1"); err != nil || out.String() != "[job-0] line 1 of 1\n" {
+		t.Errorf("logs job/grp1: %v\n%s", err, out)
+	}
+	if out, _, err := runFair(ctx, cfg(), "delete", "job/grp1"); err != nil || out.String() != "job/grp1 deleted\n" {
+		t.Errorf("delete job/grp1: %v\n%s", err, out)
+	}
+	// No longer ambiguous: grp1 is the run again.
+	if out, _, err := runFair(ctx, cfg(), "delete", "grp1"); err != nil || out.String() != "job/solo deleted\n" {
+		t.Errorf("delete grp1: %v\n%s", err, out)
+	}
+}
+
 func TestTestbedDeployWait(t *testing.T) {
 	bed := testbed.Env(t)
 	ctx := ctxFor(t, 5*time.Minute)

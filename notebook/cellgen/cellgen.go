@@ -23,6 +23,7 @@ import (
 	"go/token"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -119,7 +120,7 @@ func (s *Session) Generate(n int, cell *notebook.Cell, opt Options) (*Unit, erro
 	if opt.File == "" {
 		opt.File = fmt.Sprintf("In[%d]", n)
 	}
-	g := &gen{s: s, n: n, cell: cell, opt: opt, cellRefs: map[int]bool{}, addImports: map[string]string{}, addDots: map[string]bool{}}
+	g := &gen{s: s, n: n, cell: cell, opt: opt, cellRefs: map[int]bool{}, addImports: map[string]string{}}
 	return g.run(nil)
 }
 
@@ -132,7 +133,6 @@ type gen struct {
 	b          bytes.Buffer
 	cellRefs   map[int]bool
 	addImports map[string]string // name -> path
-	addDots    map[string]bool   // remembered dot imports this cell uses
 	userImps   map[string]string
 	ownDot     map[string]bool // this cell's own dot imports
 }
@@ -665,7 +665,11 @@ func (g *gen) renames(c *cellFile) ([]edit, map[string]*ast.TypeSpec) {
 						g.addImports[n.Name] = p
 					}
 				} else if p, ok := g.s.dotFor(n.Name); ok && !g.ownDot[p] {
-					g.addDots[p] = true
+					// Qualified rather than dot-imported: names from two
+					// dot imports may then meet in one cell.
+					alias := dotAlias(slices.Index(g.s.DotImports, p))
+					g.addImports[alias] = p
+					rename(n, alias+"."+n.Name)
 				}
 			}
 		}
@@ -743,9 +747,6 @@ func (g *gen) apply(c *cellFile, edits []edit, tail []byte) []byte {
 	}
 	for _, name := range sortedKeys(g.addImports) {
 		fmt.Fprintf(&imps, "import %s %q\n", name, g.addImports[name])
-	}
-	for _, p := range sortedKeys(g.addDots) {
-		fmt.Fprintf(&imps, "import . %q\n", p)
 	}
 	final := out.Bytes()
 	if imps.Len() > 0 {

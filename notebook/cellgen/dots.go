@@ -1,12 +1,14 @@
 package cellgen
 
 import (
+	"fmt"
 	"go/importer"
 	"go/parser"
 	"go/token"
 	"go/types"
 	"os"
-	"sort"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -115,6 +117,13 @@ func (g *gen) dotPaths(c *cellFile) []string {
 	return out
 }
 
+// dotAlias names the i-th remembered dot import's package in a later cell,
+// where its names are qualified with it (CleanNames takes it out again).
+func dotAlias(i int) string { return fmt.Sprintf("%sdot%d", Prefix, i) }
+
+// dotQualified matches a dotAlias qualifier in a compiler message.
+var dotQualified = regexp.MustCompile(Prefix + `dot\d+\.`)
+
 // dotImportsOf lists the paths an import declaration imports with a dot.
 func dotImportsOf(decl string) []string {
 	f, err := parser.ParseFile(token.NewFileSet(), "", "package p\n"+decl, parser.ImportsOnly)
@@ -131,28 +140,26 @@ func dotImportsOf(decl string) []string {
 	return out
 }
 
-// dotFor returns the remembered dot import that exports name, if any.
+// dotFor returns the remembered dot import that exports name: the newest
+// one when several do (strings and bytes both export Repeat), as the
+// newest definition of a name wins in a notebook.
 func (s *Session) dotFor(name string) (string, bool) {
 	if s.Packages == nil {
 		return "", false
 	}
-	for _, p := range s.DotImports {
-		if s.Packages.Exports(p, name) {
+	for i := len(s.DotImports) - 1; i >= 0; i-- {
+		if p := s.DotImports[i]; s.Packages.Exports(p, name) {
 			return p, true
 		}
 	}
 	return "", false
 }
 
-// rememberDots adds a committed cell's dot imports to the session.
+// rememberDots adds a committed cell's dot imports to the session, newest
+// last (a path imported again moves to the end).
 func (s *Session) rememberDots(paths []string) {
 	for _, p := range paths {
-		i := sort.SearchStrings(s.DotImports, p)
-		if i < len(s.DotImports) && s.DotImports[i] == p {
-			continue
-		}
-		s.DotImports = append(s.DotImports, "")
-		copy(s.DotImports[i+1:], s.DotImports[i:])
-		s.DotImports[i] = p
+		s.DotImports = slices.DeleteFunc(s.DotImports, func(q string) bool { return q == p })
+		s.DotImports = append(s.DotImports, p)
 	}
 }

@@ -103,6 +103,7 @@ var qualified = regexp.MustCompile(`\bc\d+\.`)
 // compiler message: the cell package qualifiers and the Ξ prefix.
 func CleanNames(s, module string) string {
 	s = strings.ReplaceAll(s, Prefix+"nb.", "nb.")
+	s = dotQualified.ReplaceAllString(s, "")
 	s = qualified.ReplaceAllString(s, "")
 	s = strings.ReplaceAll(s, module+"/cells/", "")
 	return strings.ReplaceAll(s, Prefix, "")

@@ -128,4 +128,14 @@ func TestProgramDotImports(t *testing.T) {
 	if _, err := buildProgram(t, "import . \"strings\"", "import \"fmt\"\nfmt.Println(Nope(1))"); err == nil || !strings.Contains(err.Error(), "undefined: Nope") {
 		t.Errorf("unknown name: %v", err)
 	}
+	// strings and bytes both export Repeat: the newest dot import wins; a
+	// name only strings exports still comes from strings.
+	out, err = buildProgram(t,
+		"import . \"strings\"",
+		"import . \"bytes\"",
+		"import \"fmt\"\nfmt.Println(string(Repeat([]byte(\"ab\"), 2)), NewReplacer(\"a\", \"b\").Replace(\"aa\"))",
+	)
+	if err != nil || out != "abab bb\n" {
+		t.Errorf("two dot imports of one name: %q %v", out, err)
+	}
 }
