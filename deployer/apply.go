@@ -219,7 +219,14 @@ func (c *Client) applyError(u *unstructured.Unstructured, err error) error {
 		}
 	}
 	if apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) {
-		return fmt.Errorf("%s rejected by the API server: %s", what, causeDetails(err, ": "))
+		d := causeDetails(err, ": ")
+		if strings.Contains(d, "field is immutable") {
+			// The message quotes the whole old value as a Go struct (5 KB
+			// for a pod template): the field is what matters.
+			return fmt.Errorf("%s exists and its %s cannot change (Kubernetes does not allow it): delete it (fair delete %s/%s), then deploy again",
+				what, immutableFields(err), strings.ToLower(u.GetKind()), u.GetName())
+		}
+		return fmt.Errorf("%s rejected by the API server: %s", what, d)
 	}
 	if apierrors.IsConflict(err) && strings.Contains(statusMessage(err), "conflict") {
 		return fmt.Errorf("%s: %s (another field manager set these fields since fair applied it; --force-conflicts takes them over, as kubectl apply --server-side --force-conflicts does)", what, "conflicts: "+causeDetails(err, " "))
@@ -230,6 +237,52 @@ func (c *Client) applyError(u *unstructured.Unstructured, err error) error {
 		return fmt.Errorf("%s rejected: %s", what, firstLine(msg))
 	}
 	return c.explain(err, "apply "+what)
+}
+
+// immutableFields names the fields an update may not change.
+func immutableFields(err error) string {
+	var se apierrors.APIStatus
+	var fields []string
+	if errors.As(err, &se) && se.Status().Details != nil {
+		for _, cause := range se.Status().Details.Causes {
+			if strings.Contains(cause.Message, "field is immutable") && cause.Field != "" {
+				fields = append(fields, cause.Field)
+			}
+		}
+	}
+	if len(fields) == 0 {
+		return "immutable fields"
+	}
+	return strings.Join(fields, ", ")
+}
+
+// PreviousRun is the run the objects already in the cluster belong to,
+// when they all belong to one: fair deploy -f of the same file again keeps
+// its run rather than moving its objects to a new one. Objects fair wrote
+// itself (fair train --dry-run=client) keep their own run and are skipped.
+func (c *Client) PreviousRun(ctx context.Context, objs []*unstructured.Unstructured) string {
+	runs := map[string]bool{}
+	for _, u := range objs {
+		if u.GetLabels()[LabelKind] != "" {
+			continue
+		}
+		ri, err := c.resource(u)
+		if err != nil {
+			continue
+		}
+		old, err := ri.Get(ctx, u.GetName(), metav1.GetOptions{})
+		if err != nil || old.GetLabels()[LabelManagedBy] != ManagedBy || old.GetLabels()[LabelRun] == "" {
+			continue
+		}
+		runs[old.GetLabels()[LabelRun]] = true
+	}
+	if len(runs) != 1 {
+		return ""
+	}
+	for r := range runs {
+		return r
+	}
+	return ""
 }
 
 // causeDetails lists the API server's causes (the field, sep, the

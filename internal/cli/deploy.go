@@ -180,9 +180,24 @@ it changes, and exits 1 when one fails or its pods cannot start, or when
 			if err != nil {
 				return err
 			}
+			run := manifestRun(objs)
+			if cfg.Name == "" && run != "" {
+				// Deployed again: the objects keep the run they are in.
+				if prev := c.PreviousRun(cmd.Context(), objs); prev != "" && prev != run {
+					for _, u := range objs {
+						if u.GetLabels()[deployer.LabelKind] == "" {
+							deployer.Label(u, prev)
+						}
+					}
+					run = prev
+				}
+			}
 			applied, err := c.Apply(cmd.Context(), objs, deployer.ApplyOptions{DryRun: mf.dryRun == dryRunServer, ForceConflicts: mf.force})
 			if err != nil {
 				return err
+			}
+			if run != "" && mf.dryRun != dryRunServer {
+				fmt.Fprintf(io.Err, "run %s: fair delete %s removes what it made; fair ps lists its workloads\n", run, run)
 			}
 			suffix := "applied"
 			if mf.dryRun == dryRunServer {
@@ -204,6 +219,17 @@ it changes, and exits 1 when one fails or its pods cannot start, or when
 	cmd.Flags().BoolVar(&mf.wait, "wait", io.ErrTTY, "wait until every object is ready (a rollout done, an endpoint serving) or has run to its end (a Job, a training job, a Workflow), and exit non-zero if one fails (default: on a terminal)")
 	cmd.Flags().DurationVar(&mf.waitTimeout, "wait-timeout", 5*time.Minute, "give up waiting after this long (0: no limit)")
 	return cmd
+}
+
+// manifestRun is the run fair deploy -f puts the objects in (fair's own
+// YAML keeps its own run and is not counted).
+func manifestRun(objs []*unstructured.Unstructured) string {
+	for _, u := range objs {
+		if l := u.GetLabels(); l[deployer.LabelKind] == "" {
+			return l[deployer.LabelRun]
+		}
+	}
+	return ""
 }
 
 // waitApplied waits for the applied objects, printing each one's status

@@ -713,6 +713,48 @@ func TestTestbedAmbiguousName(t *testing.T) {
 	}
 }
 
+// fair deploy -f of the same file again keeps its run (it used to move
+// every object to a new one), and a Job whose template changed gets one
+// line saying what to do, not the API server's 5 KB struct dump.
+func TestTestbedDeployAgainKeepsRun(t *testing.T) {
+	t.Parallel()
+	bed := testbed.Env(t)
+	ctx := ctxFor(t, 3*time.Minute)
+	lines := testImage(t, bed, linesDir)
+	p := filepath.Join(t.TempDir(), "again.yaml")
+	write := func(n string) {
+		must(t, os.WriteFile(p, []byte(fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: again-cfg}\ndata: {a: \"1\"}\n---\napiVersion: batch/v1\nkind: Job\nmetadata: {name: again}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - {name: c, image: %q, env: [{name: LINES, value: %q}]}\n", lines, n)), 0o644))
+	}
+	write("1")
+	var runs []string
+	for i := 0; i < 2; i++ {
+		_, errOut, err := runFair(ctx, bedConfig(t, bed), "deploy", "-f", p)
+		if err != nil {
+			t.Fatalf("deploy %d: %v\n%s", i, err, errOut)
+		}
+		run, _, _ := strings.Cut(strings.TrimPrefix(lastLineOf(errOut.String()), "run "), ":")
+		cm, err := bed.Client.CoreV1().ConfigMaps(bed.Namespace).Get(ctx, "again-cfg", metav1.GetOptions{})
+		if err != nil || cm.Labels[deployer.LabelRun] != run || !strings.HasPrefix(run, "again-") {
+			t.Fatalf("deploy %d: run %q, ConfigMap labels %v (%v)\n%s", i, run, cm.Labels, err, errOut)
+		}
+		runs = append(runs, run)
+	}
+	if runs[0] != runs[1] {
+		t.Errorf("deployed again, the run changed: %v", runs)
+	}
+	write("2")
+	_, _, err := runFair(ctx, bedConfig(t, bed), "deploy", "-f", p)
+	if err == nil || strings.Contains(err.Error(), "PodTemplateSpec{") || !strings.Contains(err.Error(), "Job again exists and its spec.template cannot change") || !strings.Contains(err.Error(), "fair delete job/again") {
+		t.Errorf("changed Job: %v", err)
+	}
+}
+
+// lastLineOf is the last non-empty line of s.
+func lastLineOf(s string) string {
+	ls := strings.Split(strings.TrimSpace(s), "\n")
+	return ls[len(ls)-1]
+}
+
 func TestTestbedDeployWait(t *testing.T) {
 	bed := testbed.Env(t)
 	ctx := ctxFor(t, 5*time.Minute)
