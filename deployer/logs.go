@@ -250,6 +250,15 @@ func (c *Client) Logs(ctx context.Context, name string, out io.Writer, o LogOpti
 		s := &podStream{c: c, ns: p.Namespace, pod: p.Name, container: mainContainer(run.Kind, p), replica: replica,
 			out: func(text string) { lw.line(replica, text) }, tail: 1, done: make(chan struct{}), view: o}
 		s.run(ctx)
+		for _, name := range otherContainers(run, p) {
+			if !containerStarted(p, name) {
+				continue
+			}
+			who := replica + "/" + name
+			s := &podStream{c: c, ns: p.Namespace, pod: p.Name, container: name, replica: who,
+				out: func(text string) { lw.line(who, text) }, tail: 1, done: make(chan struct{}), view: o}
+			s.run(ctx)
+		}
 	}
 	if o.Replica != "" && !found {
 		return nil, fmt.Errorf("run %s has no replica %q", name, o.Replica)

@@ -449,7 +449,7 @@ type watcher struct {
 
 	last    *Status
 	mu      sync.Mutex
-	streams map[string]*podStream // by pod UID
+	streams map[string]*podStream // by pod UID/container
 	wg      sync.WaitGroup
 }
 
@@ -527,6 +527,41 @@ func (w *watcher) podChanged(ctx context.Context, p *corev1.Pod) {
 	if started && w.o.Logs != nil && (w.o.Replica == "" || w.o.Replica == r.Replica) {
 		w.startStream(ctx, p, name, r.Replica)
 	}
+	if w.o.Logs != nil && (w.o.Replica == "" || w.o.Replica == r.Replica) {
+		for _, c := range otherContainers(w.run, p) {
+			if containerStarted(p, c) {
+				w.startStream(ctx, p, c, r.Replica+"/"+c)
+			}
+		}
+	}
+}
+
+// otherContainers are the containers of a pod besides its program's whose
+// logs fair shows too: those of a workload applied from a manifest (a Job
+// with two containers), where every container is the user's. Pods fair
+// renders have one program; their helpers' output is not the user's.
+func otherContainers(run Run, p *corev1.Pod) []string {
+	if run.pods == "" {
+		return nil
+	}
+	main := mainContainer(run.Kind, p)
+	var out []string
+	for _, c := range p.Spec.Containers {
+		if c.Name != main {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
+
+// containerStarted reports whether the named container's program ran.
+func containerStarted(p *corev1.Pod, name string) bool {
+	for _, cs := range p.Status.ContainerStatuses {
+		if cs.Name == name {
+			return cs.State.Running != nil || ran(cs.State.Terminated) || ran(cs.LastTerminationState.Terminated)
+		}
+	}
+	return false
 }
 
 // event surfaces the cluster's events about this run's pods and object.
@@ -584,12 +619,13 @@ func (w *watcher) event(e *corev1.Event) {
 func (w *watcher) startStream(ctx context.Context, p *corev1.Pod, container, replica string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if _, ok := w.streams[string(p.UID)]; ok {
+	key := string(p.UID) + "/" + container
+	if _, ok := w.streams[key]; ok {
 		return
 	}
 	s := &podStream{c: w.c, ns: p.Namespace, pod: p.Name, container: container, replica: replica,
 		out: func(text string) { w.out.line(replica, text) }, follow: true, tail: w.o.TailLines, done: make(chan struct{})}
-	w.streams[string(p.UID)] = s
+	w.streams[key] = s
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()
@@ -688,7 +724,7 @@ func (w *watcher) previousLines(pod string) []string {
 func (w *watcher) lastLines(pod string) []string {
 	w.mu.Lock()
 	for _, s := range w.streams {
-		if s.pod == pod {
+		if s.pod == pod && !strings.Contains(s.replica, "/") { // the program's, not another container's
 			w.mu.Unlock()
 			return s.lastLines()
 		}

@@ -50,4 +50,7 @@ func cfgFlag(fs *pflag.FlagSet, cfg *config.Config, key, name, shorthand, typ, u
 	if typ == "int" {
 		f.DefValue = v.String()
 	}
+	if strings.Contains(usage, "(default: ") {
+		f.DefValue = "" // the usage says it; pflag would add a second "(default ...)"
+	}
 }

@@ -677,7 +677,8 @@ func ptr[T any](v T) *T { return &v }
 // timeout each end it with exit status 1 and the object's name.
 // A name that is both a run and another run's workload is refused, not
 // guessed: fair delete would otherwise remove the wrong run. KIND/NAME, as
-// fair ps -o name prints it, names one workload.
+// fair ps -o name prints it, names one workload, and its logs are those of
+// every container.
 func TestTestbedAmbiguousName(t *testing.T) {
 	t.Parallel()
 	bed := testbed.Env(t)
@@ -686,7 +687,7 @@ func TestTestbedAmbiguousName(t *testing.T) {
 	cfg := func() *config.Config { return bedConfig(t, bed) }
 	for run, job := range map[string]string{"grp1": "solo", "other": "grp1"} {
 		p := filepath.Join(t.TempDir(), job+".yaml")
-		must(t, os.WriteFile(p, []byte(fmt.Sprintf("apiVersion: batch/v1\nkind: Job\nmetadata: {name: %s}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - {name: c, image: %q, env: [{name: LINES, value: \"1\"}]}\n", job, lines)), 0o644))
+		must(t, os.WriteFile(p, []byte(fmt.Sprintf("apiVersion: batch/v1\nkind: Job\nmetadata: {name: %s}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - {name: c, image: %q, env: [{name: LINES, value: \"1\"}]}\n      - {name: side, image: %q, env: [{name: LINES, value: \"2\"}]}\n", job, lines, lines)), 0o644))
 		if _, errOut, err := runFair(ctx, cfg(), "deploy", "-f", p, "--name", run, "--wait"); err != nil {
 			t.Fatalf("deploy %s: %v\n%s", run, err, errOut)
 		}
@@ -701,8 +702,12 @@ func TestTestbedAmbiguousName(t *testing.T) {
 	if err != nil || out.String() != "job/grp1\njob/solo\n" && out.String() != "job/solo\njob/grp1\n" {
 		t.Fatalf("ps -o name: %v\n%s", err, out)
 	}
-	if out, _, err := runFair(ctx, cfg(), "logs", "job/grp1"); err != nil || out.String() != "[job-0] line 1 of 1\n" {
+	// Both containers' lines, the second one's named.
+	if out, _, err := runFair(ctx, cfg(), "logs", "job/grp1"); err != nil || out.String() != "[job-0] line 1 of 1\n[job-0/side] line 1 of 2\n[job-0/side] line 2 of 2\n" {
 		t.Errorf("logs job/grp1: %v\n%s", err, out)
+	}
+	if out, _, err := runFair(ctx, cfg(), "logs", "-f", "job/solo"); err != nil || !strings.Contains(out.String(), "[job-0] line 1 of 1\n") || !strings.Contains(out.String(), "[job-0/side] line 2 of 2\n") {
+		t.Errorf("logs -f job/solo: %v\n%s", err, out)
 	}
 	if out, _, err := runFair(ctx, cfg(), "delete", "job/grp1"); err != nil || out.String() != "job/grp1 deleted\n" {
 		t.Errorf("delete job/grp1: %v\n%s", err, out)
