@@ -506,7 +506,7 @@ stringData: {token: not-a-real-one}
 		t.Errorf("logs b: %v\n%s", err, out)
 	}
 	_, errOut, err = runFair(ctx, bedConfig(t, bed), "logs", "two")
-	if err != nil || !strings.Contains(errOut.String(), "run two has 2 workloads (job/a, job/b); showing job/a") {
+	if err != nil || !strings.Contains(errOut.String(), "run two has 2 workloads (job/a, job/b); showing job/a, the first by name") {
 		t.Errorf("logs two: %v\n%s", err, errOut)
 	}
 	// fair delete WORKLOAD removes that workload alone.

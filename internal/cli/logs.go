@@ -106,6 +106,6 @@ func noteWorkloads(cmd *cobra.Command, io *iostreams.IOStreams, c *deployer.Clie
 	if err != nil || len(ws) < 2 {
 		return
 	}
-	fmt.Fprintf(io.Err, "fair: run %s has %d workloads (%s); showing %s/%s (fair %s WORKLOAD for another)\n",
+	fmt.Fprintf(io.Err, "fair: run %s has %d workloads (%s); showing %s/%s, the first by name (fair %s KIND/NAME for another)\n",
 		name, len(ws), strings.Join(ws, ", "), shown.Kind, shown.Name, verb)
 }
