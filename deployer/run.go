@@ -554,16 +554,6 @@ func otherContainers(run Run, p *corev1.Pod) []string {
 	return out
 }
 
-// containerStarted reports whether the named container's program ran.
-func containerStarted(p *corev1.Pod, name string) bool {
-	for _, cs := range p.Status.ContainerStatuses {
-		if cs.Name == name {
-			return cs.State.Running != nil || ran(cs.State.Terminated) || ran(cs.LastTerminationState.Terminated)
-		}
-	}
-	return false
-}
-
 // event surfaces the cluster's events about this run's pods and object.
 func (w *watcher) event(e *corev1.Event) {
 	t := e.LastTimestamp.Time
@@ -682,6 +672,9 @@ func (w *watcher) result() *Result {
 			res.LastLines = w.lastLines(r.Pod)
 			if len(res.LastLines) == 0 && r.Restarts > 0 {
 				res.LastLines = w.previousLines(r.Pod)
+			}
+			if strings.TrimSpace(strings.Join(res.LastLines, "")) == "" {
+				res.LastLines = nil // a program that printed nothing (or never started)
 			}
 			break
 		}

@@ -39,9 +39,6 @@ func (p Phase) Done() bool { return p == PhaseSucceeded || p == PhaseFailed }
 // AnnotationGPUs records the GPUs a run asked for in all, for `fair ps`.
 const AnnotationGPUs = "fair.dev/gpus"
 
-// Ref is the run as KIND/NAME, which Find takes as it is.
-func (r Run) Ref() string { return string(r.Kind) + "/" + r.Name }
-
 // Run names one deployed workload.
 type Run struct {
 	Name      string `json:"name"`
@@ -55,6 +52,9 @@ type Run struct {
 	// manifest): its pod templates do not carry fair's labels.
 	pods string
 }
+
+// Ref is the run as KIND/NAME, as fair ps -o name prints it and Find takes it.
+func (r Run) Ref() string { return string(r.Kind) + "/" + r.Name }
 
 // manifestWorkload reports whether u is a workload fair deploy -f applied
 // as the user wrote it, rather than one fair rendered (which carries its
@@ -469,14 +469,15 @@ func status(run Run, u *unstructured.Unstructured, pods []*corev1.Pod) Status {
 
 // mainStarted reports whether the pod's main container ever started.
 func mainStarted(k Kind, p *corev1.Pod) bool {
-	name := mainContainer(k, p)
+	return containerStarted(p, mainContainer(k, p))
+}
+
+// containerStarted reports whether the named container's program ever ran.
+func containerStarted(p *corev1.Pod, name string) bool {
 	for _, cs := range p.Status.ContainerStatuses {
-		if cs.Name != name {
-			continue
-		}
-		if cs.State.Running != nil || ran(cs.State.Terminated) || ran(cs.LastTerminationState.Terminated) ||
-			cs.RestartCount > 0 && cs.LastTerminationState.Terminated == nil {
-			return true
+		if cs.Name == name {
+			return cs.State.Running != nil || ran(cs.State.Terminated) || ran(cs.LastTerminationState.Terminated) ||
+				cs.RestartCount > 0 && cs.LastTerminationState.Terminated == nil
 		}
 	}
 	return false
@@ -644,10 +645,10 @@ func (c *Client) resolve(ctx context.Context, name string) (group bool, runs []R
 	case len(labelled) > 0 && len(others) > 0, len(labelled) == 0 && len(others) > 1:
 		var what []string
 		if len(labelled) > 0 {
-			what = append(what, fmt.Sprintf("the run %s (%s)", name, kindNames(labelled)))
+			what = append(what, fmt.Sprintf("the run %s (%s)", name, strings.Join(refs(labelled), ", ")))
 		}
 		for _, r := range others {
-			what = append(what, fmt.Sprintf("%s/%s of run %s", r.Kind, r.Name, cmp.Or(r.Group, r.Name)))
+			what = append(what, fmt.Sprintf("%s of run %s", r.Ref(), cmp.Or(r.Group, r.Name)))
 		}
 		return false, nil, nil, fmt.Errorf("%q names more than one thing in namespace %s: %s; say which with KIND/NAME (fair ps -o name lists them)",
 			name, c.Namespace, strings.Join(what, ", "))
@@ -659,32 +660,24 @@ func (c *Client) resolve(ctx context.Context, name string) (group bool, runs []R
 	return false, nil, nil, notFound
 }
 
-// kindNames lists runs as kind/name.
-func kindNames(runs []Run) string {
+// refs lists runs as KIND/NAME, sorted.
+func refs(runs []Run) []string {
 	out := make([]string, len(runs))
 	for i, r := range runs {
-		out[i] = string(r.Kind) + "/" + r.Name
+		out[i] = r.Ref()
 	}
 	sort.Strings(out)
-	return strings.Join(out, ", ")
+	return out
 }
 
 // Workloads names the workloads of the run called name, as kind/name, when
 // it has more than one (fair deploy -f of several): Find returns the first.
 func (c *Client) Workloads(ctx context.Context, name string) ([]string, error) {
-	if strings.Contains(name, "/") || len(validation.IsValidLabelValue(name)) > 0 {
-		return nil, nil // KIND/NAME: one workload
-	}
-	runs, _, err := c.listKinds(ctx, c.Namespace, LabelRun+"="+name)
-	if err != nil || len(runs) < 2 {
+	group, runs, _, err := c.resolve(ctx, name)
+	if err != nil || !group || len(runs) < 2 {
 		return nil, err
 	}
-	out := make([]string, len(runs))
-	for i, r := range runs {
-		out[i] = string(r.Kind) + "/" + r.Name
-	}
-	sort.Strings(out)
-	return out, nil
+	return refs(runs), nil
 }
 
 // List returns the status of every fair run in namespace (all namespaces
@@ -741,6 +734,29 @@ func (c *Client) Status(ctx context.Context, name string) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
+	return c.statusOf(ctx, run, u)
+}
+
+// RunStatus is a snapshot of a run already known (one fair just submitted),
+// without looking its name up again.
+func (c *Client) RunStatus(ctx context.Context, run Run) (Status, error) {
+	u, err := c.Object(ctx, run)
+	if err != nil {
+		return Status{}, err
+	}
+	return c.statusOf(ctx, run, u)
+}
+
+// Object is the workload object of a run already known.
+func (c *Client) Object(ctx context.Context, run Run) (*unstructured.Unstructured, error) {
+	u, err := c.Dynamic.Resource(run.Kind.GVR()).Namespace(run.Namespace).Get(ctx, run.Name, metav1.GetOptions{})
+	if err != nil {
+		return nil, c.explain(err, "get "+run.Ref())
+	}
+	return u, nil
+}
+
+func (c *Client) statusOf(ctx context.Context, run Run, u *unstructured.Unstructured) (Status, error) {
 	pods, err := c.pods(ctx, run)
 	if err != nil {
 		return Status{}, err
@@ -775,8 +791,6 @@ func (c *Client) Delete(ctx context.Context, name string) ([]string, error) {
 	group, runs, objs, err := c.resolve(ctx, name)
 	switch {
 	case err != nil && !errors.Is(err, ErrNoRun):
-		return nil, err
-	case err != nil && strings.Contains(name, "/"):
 		return nil, err
 	case err == nil && !group:
 		// One workload applied by fair deploy -f (fair delete RUN removes

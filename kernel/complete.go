@@ -3,7 +3,6 @@ package kernel
 import (
 	"context"
 	"go/ast"
-	"go/importer"
 	"go/parser"
 	"go/scanner"
 	"go/token"
@@ -11,7 +10,6 @@ import (
 	"os/exec"
 	"sort"
 	"strings"
-	"sync"
 	"unicode"
 
 	"github.com/fair-go/fair/notebook"
@@ -95,25 +93,13 @@ func wordAt(code string, cursor int) (qual, word string, start int) {
 	return qual, word, start
 }
 
-var (
-	stdMu    sync.Mutex
-	stdTypes = map[string]*types.Package{}
-	stdImp   = importer.ForCompiler(token.NewFileSet(), "source", nil)
-)
-
-// pkgScope loads a standard library package's exported names.
-func pkgScope(path string) *types.Package {
-	stdMu.Lock()
-	defer stdMu.Unlock()
-	if p, ok := stdTypes[path]; ok {
-		return p
+// pkgScope loads a package (standard library, or a module the notebook's
+// go.mod requires) with its exported names.
+func (k *Kernel) pkgScope(path string) *types.Package {
+	if p := k.exec.Session().Packages; p != nil {
+		return p.Load(path)
 	}
-	p, err := stdImp.Import(path)
-	if err != nil {
-		p = nil
-	}
-	stdTypes[path] = p
-	return p
+	return nil
 }
 
 // importsOf returns package name -> path for the cell's imports and the
@@ -160,7 +146,7 @@ func (k *Kernel) complete(code string, cursor int) map[string]any {
 		if !ok {
 			path = qual
 		}
-		if p := pkgScope(path); p != nil {
+		if p := k.pkgScope(path); p != nil {
 			for _, n := range p.Scope().Names() {
 				if token.IsExported(n) && strings.HasPrefix(n, word) {
 					cands = append(cands, n)
@@ -186,7 +172,7 @@ func (k *Kernel) complete(code string, cursor int) map[string]any {
 		}
 		// Names of the notebook's dot imports (import . "strings").
 		for _, p := range k.exec.Session().DotImports {
-			if pk := pkgScope(p); pk != nil {
+			if pk := k.pkgScope(p); pk != nil {
 				for _, n := range pk.Scope().Names() {
 					if token.IsExported(n) {
 						add(n)
@@ -258,7 +244,7 @@ func (k *Kernel) members(code, v string) ([]string, bool) {
 	if !ok {
 		return nil, false
 	}
-	p := pkgScope(path)
+	p := k.pkgScope(path)
 	if p == nil {
 		return nil, false
 	}

@@ -321,7 +321,7 @@ func Follow(ctx context.Context, c *deployer.Client, run deployer.Run, o Options
 	}
 	if res.Err() != nil {
 		// In a notebook the replicas' logs are in the cell already.
-		if strings.TrimSpace(strings.Join(res.LastLines, "")) != "" && o.Observer == nil {
+		if len(res.LastLines) > 0 && o.Observer == nil {
 			fmt.Fprintf(o.Progress, "--- last lines of %s ---\n%s\n", res.FailedReplica, strings.Join(res.LastLines, "\n"))
 		}
 		return &RunFailed{Result: res}
@@ -364,7 +364,7 @@ func stillRunning(ctx context.Context, c *deployer.Client, run deployer.Run, sti
 	// Counted from when the run ended: following a run that ended long
 	// ago (fair logs -f) waits for nothing.
 	deadline := time.Now().Add(stillGrace)
-	if _, u, err := c.Find(ctx, run.Ref()); err == nil {
+	if u, err := c.Object(ctx, run); err == nil {
 		if s, _, _ := unstructured.NestedString(u.Object, "status", "completionTime"); s != "" {
 			if t, err := time.Parse(time.RFC3339, s); err == nil {
 				deadline = t.Add(stillGrace)
@@ -377,7 +377,7 @@ func stillRunning(ctx context.Context, c *deployer.Client, run deployer.Run, sti
 			return still
 		case <-time.After(2 * time.Second):
 		}
-		st, err := c.Status(ctx, run.Ref())
+		st, err := c.RunStatus(ctx, run)
 		if err != nil {
 			return nil
 		}
@@ -512,7 +512,7 @@ func Serve(ctx context.Context, o Options, so ServeOptions) error {
 		return err
 	}
 	if res.Err() != nil {
-		if strings.TrimSpace(strings.Join(res.LastLines, "")) != "" && o.Observer == nil {
+		if len(res.LastLines) > 0 && o.Observer == nil {
 			fmt.Fprintf(o.Progress, "--- last lines of %s ---\n%s\n", res.FailedReplica, strings.Join(res.LastLines, "\n"))
 		}
 		if strings.HasPrefix(res.Reason, "CrashLoopBackOff") {
@@ -548,7 +548,7 @@ func Serve(ctx context.Context, o Options, so ServeOptions) error {
 // endpointURL says where the endpoint answers inside the cluster.
 func endpointURL(ctx context.Context, c *deployer.Client, run deployer.Run, port int) string {
 	if run.Kind == deployer.KindKServe {
-		if _, u, err := c.Find(ctx, run.Ref()); err == nil {
+		if u, err := c.Object(ctx, run); err == nil {
 			// The address inside the cluster; status.url is the external
 			// one, which answers only where an ingress domain is set up.
 			for _, f := range [][]string{{"status", "address", "url"}, {"status", "url"}} {
@@ -568,7 +568,7 @@ func probeHint(ctx context.Context, c *deployer.Client, run deployer.Run, w *dep
 	if w.Probe == deployer.ProbeTCP {
 		return ""
 	}
-	st, err := c.Status(ctx, run.Ref())
+	st, err := c.RunStatus(ctx, run)
 	if err != nil || len(st.Replicas) == 0 {
 		return ""
 	}

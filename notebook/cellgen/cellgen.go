@@ -134,7 +134,7 @@ type gen struct {
 	cellRefs   map[int]bool
 	addImports map[string]string // name -> path
 	userImps   map[string]string
-	ownDot     map[string]bool // this cell's own dot imports
+	ownDots    []string // the paths this cell imports with a dot
 }
 
 type stmtInfo struct {
@@ -338,12 +338,14 @@ func (g *gen) run(pulled []string) (*Unit, error) {
 	}
 	// A dot import is remembered for later cells, so a cell may import
 	// without using it yet: a use keeps the compiler from refusing it.
+	g.ownDots = nil
+	for _, c := range cell.Of(notebook.Import) {
+		g.ownDots = append(g.ownDots, dotImportsOf(cell.Text(c))...)
+	}
 	if g.s.Packages != nil {
-		for _, c := range cell.Of(notebook.Import) {
-			for _, p := range dotImportsOf(cell.Text(c)) {
-				if use := g.s.Packages.Use(p); use != "" {
-					b.WriteString(use + "\n")
-				}
+		for _, p := range g.ownDots {
+			if use := dotUse(g.s.Packages.Load(p)); use != "" {
+				b.WriteString(use + "\n")
 			}
 		}
 	}
@@ -447,10 +449,6 @@ func (g *gen) rewrite(u *Unit, pulled []string) (*Unit, error) {
 	c := &cellFile{f: f, src: src, offset: func(p token.Pos) int { return tf.Offset(p) }, tf: tf}
 
 	g.importNames(c)
-	g.ownDot = map[string]bool{}
-	for _, p := range g.dotPaths(c) {
-		g.ownDot[p] = true
-	}
 	if pulled == nil {
 		if need := g.pulledTypes(c); len(need) > 0 {
 			return g.run(need)
@@ -664,7 +662,7 @@ func (g *gen) renames(c *cellFile) ([]edit, map[string]*ast.TypeSpec) {
 					if _, mine := g.userImps[n.Name]; !mine {
 						g.addImports[n.Name] = p
 					}
-				} else if p, ok := g.s.dotFor(n.Name); ok && !g.ownDot[p] {
+				} else if p, ok := g.s.dotFor(n.Name); ok && !slices.Contains(g.ownDots, p) {
 					// Qualified rather than dot-imported: names from two
 					// dot imports may then meet in one cell.
 					alias := dotAlias(slices.Index(g.s.DotImports, p))
@@ -767,7 +765,7 @@ func (g *gen) record(u *Unit, c *cellFile) {
 	for k, v := range g.addImports {
 		u.imports[k] = v
 	}
-	u.dots = g.dotPaths(c)
+	u.dots = g.ownDots
 	u.methods = map[string][]string{}
 	for _, d := range f.Decls {
 		switch d := d.(type) {

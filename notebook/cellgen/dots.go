@@ -16,15 +16,13 @@ import (
 	"golang.org/x/tools/go/packages"
 )
 
-// Packages tells the generator what a package exports, which syntax
-// alone cannot: a dot import (import . "strings") brings names in
+// Packages loads the packages a notebook imports, for what syntax alone
+// cannot tell: a dot import (import . "strings") brings names in
 // unqualified, and only the package knows which.
 type Packages interface {
-	// Exports reports whether the package at path exports name.
-	Exports(path, name string) bool
-	// Use is a declaration that uses a dot import of path ("var _ =
-	// ToUpper"), so a cell that only imports it compiles; "" if none.
-	Use(path string) string
+	// Load returns the package at path with its types, nil if it cannot
+	// be loaded. Loads are cached.
+	Load(path string) *types.Package
 }
 
 // SourcePackages reads packages from source through the go command's
@@ -46,7 +44,7 @@ type sourcePackages struct {
 	cache map[string]*types.Package
 }
 
-func (s *sourcePackages) load(path string) *types.Package {
+func (s *sourcePackages) Load(path string) *types.Package {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if p, ok := s.cache[path]; ok {
@@ -69,21 +67,18 @@ func (s *sourcePackages) load(path string) *types.Package {
 	return p
 }
 
-func (s *sourcePackages) Exports(path, name string) bool {
-	p := s.load(path)
-	if p == nil || !token.IsExported(name) {
-		return false
-	}
-	return p.Scope().Lookup(name) != nil
+// exports reports whether p exports name.
+func exports(p *types.Package, name string) bool {
+	return p != nil && token.IsExported(name) && p.Scope().Lookup(name) != nil
 }
 
-func (s *sourcePackages) Use(path string) string {
-	p := s.load(path)
+// dotUse is a declaration that uses a dot import of p ("var _ = ToUpper"),
+// so a cell that only imports it compiles; "" if p has no name to use.
+func dotUse(p *types.Package) string {
 	if p == nil {
 		return ""
 	}
-	names := p.Scope().Names() // sorted
-	for _, n := range names {
+	for _, n := range p.Scope().Names() { // sorted
 		if !token.IsExported(n) {
 			continue
 		}
@@ -103,18 +98,6 @@ func (s *sourcePackages) Use(path string) string {
 		}
 	}
 	return ""
-}
-
-// dotPaths lists the paths a cell imports with a dot, in order.
-func (g *gen) dotPaths(c *cellFile) []string {
-	var out []string
-	for _, im := range c.f.Imports {
-		if im.Name != nil && im.Name.Name == "." {
-			p, _ := strconv.Unquote(im.Path.Value)
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // dotAlias names the i-th remembered dot import's package in a later cell,
@@ -148,7 +131,7 @@ func (s *Session) dotFor(name string) (string, bool) {
 		return "", false
 	}
 	for i := len(s.DotImports) - 1; i >= 0; i-- {
-		if p := s.DotImports[i]; s.Packages.Exports(p, name) {
+		if p := s.DotImports[i]; exports(s.Packages.Load(p), name) {
 			return p, true
 		}
 	}
