@@ -148,7 +148,20 @@ type ApplyOptions struct {
 	// apply --server-side --force-conflicts); without it such an apply is
 	// refused, naming the fields and their manager.
 	ForceConflicts bool
+	// Outcome, when set, is told what the apply did to each object, as
+	// kubectl apply prints it.
+	Outcome func(applied *unstructured.Unstructured, o Outcome)
 }
+
+// Outcome is what an apply did to one object.
+type Outcome string
+
+const (
+	Created    Outcome = "created"
+	Configured Outcome = "configured"
+	Unchanged  Outcome = "unchanged" // the apply changed nothing: same resourceVersion
+	Applied    Outcome = "applied"   // whether it existed before could not be read
+)
 
 func (c *Client) resource(u *unstructured.Unstructured) (dynamic.ResourceInterface, error) {
 	gvr, namespaced, err := c.mapping(u.GroupVersionKind())
@@ -176,11 +189,14 @@ func (c *Client) Apply(ctx context.Context, objs []*unstructured.Unstructured, o
 	}
 	for _, u := range objs {
 		ri, err := c.resource(u)
-		if err == nil && len(objs) > 1 && !o.DryRun {
+		var before *unstructured.Unstructured
+		var readErr error
+		if err == nil && (len(objs) > 1 || o.Outcome != nil) && !o.DryRun {
 			// Only a multi-object apply can leave something half made; a
-			// single one is all or nothing and skips this round trip.
-			_, gerr := ri.Get(ctx, u.GetName(), metav1.GetOptions{})
-			if apierrors.IsNotFound(gerr) {
+			// single one is all or nothing and skips this round trip
+			// unless its outcome is asked for.
+			before, readErr = ri.Get(ctx, u.GetName(), metav1.GetOptions{})
+			if apierrors.IsNotFound(readErr) {
 				created = append(created, u)
 			}
 		}
@@ -197,6 +213,18 @@ func (c *Client) Apply(ctx context.Context, objs []*unstructured.Unstructured, o
 			return nil, err
 		}
 		out = append(out, res)
+		if o.Outcome != nil && !o.DryRun {
+			switch {
+			case apierrors.IsNotFound(readErr):
+				o.Outcome(res, Created)
+			case readErr != nil:
+				o.Outcome(res, Applied)
+			case before.GetResourceVersion() == res.GetResourceVersion():
+				o.Outcome(res, Unchanged)
+			default:
+				o.Outcome(res, Configured)
+			}
+		}
 	}
 	return out, nil
 }

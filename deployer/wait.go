@@ -235,6 +235,21 @@ func (c *Client) objectStatus(ctx context.Context, u *unstructured.Unstructured,
 // not called ready: a crash loop's pods run for moments between crashes.
 const restartWindow = time.Minute
 
+// settleWindow is how long a container without a readiness probe must
+// have run before its workload is called ready: without a probe it is
+// "ready" the moment it starts, even when it exits a second later.
+const settleWindow = 5 * time.Second
+
+// probed reports whether the pod's container name has a readiness probe.
+func probed(p *corev1.Pod, name string) bool {
+	for _, c := range p.Spec.Containers {
+		if c.Name == name {
+			return c.ReadinessProbe != nil
+		}
+	}
+	return true // an init container: it must end, not stay up
+}
+
 // podTrouble looks at the pods of a workload (an object with a label
 // selector: Deployment, StatefulSet, DaemonSet, ReplicaSet, Job) for a
 // container that cannot start: stuck is true when it never will.
@@ -247,6 +262,7 @@ func (c *Client) podTrouble(ctx context.Context, u *unstructured.Unstructured, p
 	if err != nil {
 		return "", false
 	}
+	serving := u.GetKind() != "Job" // a Job's pods are meant to end
 	for i := range pods.Items {
 		p := &pods.Items[i]
 		if p.DeletionTimestamp != nil || p.Status.Phase == corev1.PodSucceeded {
@@ -254,7 +270,11 @@ func (c *Client) podTrouble(ctx context.Context, u *unstructured.Unstructured, p
 		}
 		for _, cs := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
 			if t := cs.LastTerminationState.Terminated; cs.State.Running != nil && t != nil && time.Since(t.FinishedAt.Time) < restartWindow {
-				return fmt.Sprintf("pod %s: container %s restarted %s ago (exit code %d)", p.Name, cs.Name, time.Since(t.FinishedAt.Time).Round(time.Second), t.ExitCode), false
+				// No "how long ago": each poll would print a new line.
+				return fmt.Sprintf("pod %s: container %s restarted in the last minute (exit code %d)", p.Name, cs.Name, t.ExitCode), false
+			}
+			if r := cs.State.Running; r != nil && serving && time.Since(r.StartedAt.Time) < settleWindow && !probed(p, cs.Name) {
+				return fmt.Sprintf("pod %s: container %s just started (no readiness probe: waiting %s to see it stay up)", p.Name, cs.Name, settleWindow), false
 			}
 			w := cs.State.Waiting
 			if w == nil {

@@ -192,19 +192,33 @@ it changes, and exits 1 when one fails or its pods cannot start, or when
 					run = prev
 				}
 			}
-			applied, err := c.Apply(cmd.Context(), objs, deployer.ApplyOptions{DryRun: mf.dryRun == dryRunServer, ForceConflicts: mf.force})
+			var lines []string // printed once the whole apply has gone through
+			var ended []string
+			outcome := func(u *unstructured.Unstructured, o deployer.Outcome) {
+				ref := strings.ToLower(u.GetKind()) + "/" + u.GetName()
+				lines = append(lines, ref+" "+string(o))
+				if st := deployer.Readiness(u).State; o == deployer.Unchanged && (st == deployer.StateSucceeded || st == deployer.StateFailed) {
+					ended = append(ended, fmt.Sprintf("%s is unchanged and has %s already: it does not run again (fair delete %s, then deploy again, runs it again)", ref, strings.ToLower(string(st)), ref))
+				}
+			}
+			opts := deployer.ApplyOptions{DryRun: mf.dryRun == dryRunServer, ForceConflicts: mf.force, Outcome: outcome}
+			applied, err := c.Apply(cmd.Context(), objs, opts)
 			if err != nil {
 				return err
 			}
 			if run != "" && mf.dryRun != dryRunServer {
 				fmt.Fprintf(io.Err, "run %s: fair delete %s removes what it made; fair ps lists its workloads\n", run, run)
 			}
-			suffix := "applied"
 			if mf.dryRun == dryRunServer {
-				suffix = "valid (server dry run)"
+				for _, u := range applied {
+					lines = append(lines, strings.ToLower(u.GetKind())+"/"+u.GetName()+" valid (server dry run)")
+				}
 			}
-			for _, u := range applied {
-				fmt.Fprintf(io.Out, "%s/%s %s\n", strings.ToLower(u.GetKind()), u.GetName(), suffix)
+			for _, l := range lines {
+				fmt.Fprintln(io.Out, l)
+			}
+			for _, l := range ended {
+				fmt.Fprintln(io.Err, "note: "+l)
 			}
 			if mf.dryRun == dryRunServer || !mf.wait {
 				return nil

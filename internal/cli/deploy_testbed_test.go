@@ -442,7 +442,7 @@ stringData: {token: not-a-real-one}
 	if n := strings.Count(errOut.String(), "resolving fair://./"+echoDir); n != 1 {
 		t.Errorf("echo built %d times:\n%s", n, errOut)
 	}
-	if out.String() != "job/a applied\njob/b applied\nconfigmap/two-settings applied\nsecret/two-token applied\n" {
+	if out.String() != "job/a created\njob/b created\nconfigmap/two-settings created\nsecret/two-token created\n" {
 		t.Errorf("stdout:\n%s", out)
 	}
 	// fair delete removes everything the run made, ConfigMaps and Secrets too.
@@ -732,12 +732,21 @@ func TestTestbedDeployAgainKeepsRun(t *testing.T) {
 	}
 	write("1")
 	var runs []string
-	for i := 0; i < 2; i++ {
-		_, errOut, err := runFair(ctx, bedConfig(t, bed), "deploy", "-f", p)
+	for i, want := range []string{"created", "unchanged"} {
+		out, errOut, err := runFair(ctx, bedConfig(t, bed), "deploy", "-f", p, "--wait")
 		if err != nil {
 			t.Fatalf("deploy %d: %v\n%s", i, err, errOut)
 		}
-		run, _, _ := strings.Cut(strings.TrimPrefix(lastLineOf(errOut.String()), "run "), ":")
+		if out.String() != "configmap/again-cfg "+want+"\njob/again "+want+"\n" {
+			t.Errorf("deploy %d: stdout\n%s", i, out)
+		}
+		// A finished Job applied again unchanged does not run again, and
+		// fair says so rather than reporting its old success as new.
+		note := "job/again is unchanged and has succeeded already: it does not run again (fair delete job/again, then deploy again, runs it again)"
+		if got := strings.Contains(errOut.String(), note); got != (i == 1) {
+			t.Errorf("deploy %d: note %v:\n%s", i, got, errOut)
+		}
+		run := runOf(errOut.String())
 		cm, err := bed.Client.CoreV1().ConfigMaps(bed.Namespace).Get(ctx, "again-cfg", metav1.GetOptions{})
 		if err != nil || cm.Labels[deployer.LabelRun] != run || !strings.HasPrefix(run, "again-") {
 			t.Fatalf("deploy %d: run %q, ConfigMap labels %v (%v)\n%s", i, run, cm.Labels, err, errOut)
@@ -754,10 +763,15 @@ func TestTestbedDeployAgainKeepsRun(t *testing.T) {
 	}
 }
 
-// lastLineOf is the last non-empty line of s.
-func lastLineOf(s string) string {
-	ls := strings.Split(strings.TrimSpace(s), "\n")
-	return ls[len(ls)-1]
+// runOf is the run fair deploy -f said it put the objects in.
+func runOf(stderr string) string {
+	for _, l := range strings.Split(stderr, "\n") {
+		if r, ok := strings.CutPrefix(l, "run "); ok {
+			r, _, _ = strings.Cut(r, ":")
+			return r
+		}
+	}
+	return ""
 }
 
 func TestTestbedDeployWait(t *testing.T) {
@@ -841,8 +855,10 @@ spec:
 	if err == nil || ExitCode(err) != 1 || !strings.Contains(err.Error(), "deployment/wait-img failed") || !strings.Contains(err.Error(), "InvalidImageName") || time.Since(start) > time.Minute {
 		t.Errorf("bad image: exit %d after %s, %v\n%s", ExitCode(err), time.Since(start), err, errOut)
 	}
-	// A crash loop is waited for until the timeout, and named.
-	_, errOut, err = runFair(ctx, bedConfig(t, bed), "deploy", "-f", write("crash", deployment("wait-crash", lines, `{name: EXIT, value: "2"}`)), "--name", "wait-crash", "--wait", "--wait-timeout", "25s")
+	// A crash loop is waited for until the timeout, and named, even when
+	// its container runs for a moment before each crash: without a
+	// readiness probe, "running" is not yet "ready".
+	_, errOut, err = runFair(ctx, bedConfig(t, bed), "deploy", "-f", write("crash", deployment("wait-crash", lines, `{name: LINES, value: "2"}, {name: INTERVAL, value: 1s}, {name: EXIT, value: "2"}`)), "--name", "wait-crash", "--wait", "--wait-timeout", "25s")
 	if err == nil || ExitCode(err) != 1 || !strings.Contains(err.Error(), "not ready after 25s: deployment/wait-crash") {
 		t.Errorf("crash loop: exit %d, %v\n%s", ExitCode(err), err, errOut)
 	}
