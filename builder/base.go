@@ -34,9 +34,12 @@ type baseResolver struct {
 	rootErr error
 }
 
+// static reports whether the base is the built-in one.
+func (r *baseResolver) static() bool { return r.ref == "" || r.ref == StaticBase }
+
 func (r *baseResolver) image(ctx context.Context, p v1.Platform) (v1.Image, error) {
 	switch {
-	case r.ref == "" || r.ref == StaticBase:
+	case r.static():
 		return staticBase(r.b.layers, r.b.tmpDir, p, r.b.epoch)
 	case strings.HasPrefix(r.ref, "oci:"):
 		r.once.Do(func() { r.root, r.rootErr = r.layout(strings.TrimPrefix(r.ref, "oci:")) })

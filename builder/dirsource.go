@@ -7,6 +7,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -22,6 +24,7 @@ type DirSource struct {
 	workdir string
 	cmd     []string
 	name    string
+	warn    sync.Once // one warning for all platforms
 }
 
 // NewDir returns the source for dir, placed at workdir in the image and
@@ -58,6 +61,15 @@ func (s *DirSource) Build(ctx context.Context, bc *Context, p v1.Platform) (v1.I
 	base, err := bc.Base(ctx, p)
 	if err != nil {
 		return nil, err
+	}
+	if bc.b.base.static() && len(s.cmd) > 0 {
+		// A warning, not an error: the image may be built to be run with
+		// another command, and its build is still right.
+		s.warn.Do(func() {
+			if why := staticCmdProblem(s.dir, s.workdir, s.cmd[0]); why != "" {
+				bc.Logf("warning: the image will not start as built: %s; pass --base with an image that has it (a Python base: docs/bases.md)", why)
+			}
+		})
 	}
 	layer, err := DirLayer(bc, s.dir, s.workdir)
 	if err != nil {
@@ -156,4 +168,75 @@ func DirLayer(bc *Context, dir, target string) (v1.Layer, error) {
 		}
 	}
 	return layer, nil
+}
+
+// staticPath is the static base's PATH: it holds no programs of its own.
+var staticPath = []string{"/usr/local/bin", "/usr/local/sbin", "/usr/bin", "/usr/sbin", "/bin", "/sbin"}
+
+// staticCmdProblem says why program, run on the static base (which has no
+// programs: no shell, no python) with dir's files at workdir, cannot start;
+// "" when the folder has it, and its script interpreter if it has one.
+func staticCmdProblem(dir, workdir, program string) string {
+	find := func(p string) (string, bool) { // p: an absolute path in the image
+		rel, ok := strings.CutPrefix(path.Clean(p), strings.TrimSuffix(workdir, "/")+"/")
+		if !ok {
+			return "", false
+		}
+		local := filepath.Join(dir, filepath.FromSlash(rel))
+		st, err := os.Stat(local)
+		return local, err == nil && st.Mode().IsRegular()
+	}
+	var local string
+	switch {
+	case path.IsAbs(program):
+		l, ok := find(program)
+		if !ok {
+			return fmt.Sprintf("the command %s is not in the image (the static base has no programs; the source folder is at %s)", program, workdir)
+		}
+		local = l
+	case strings.Contains(program, "/"):
+		l, ok := find(path.Join(workdir, program))
+		if !ok {
+			return fmt.Sprintf("the command %s is not in the source folder", program)
+		}
+		local = l
+	default:
+		for _, d := range staticPath {
+			if l, ok := find(path.Join(d, program)); ok {
+				local = l
+				break
+			}
+		}
+		if local == "" {
+			return fmt.Sprintf("the static base has no programs, so no %q to run (only the source folder's files, at %s, are in the image)", program, workdir)
+		}
+	}
+	// A script runs only if its interpreter is there too.
+	if interp := shebang(local); interp != "" && path.IsAbs(interp) {
+		if _, ok := find(interp); !ok {
+			return fmt.Sprintf("%s is a script for %s, which the static base does not have", program, interp)
+		}
+	}
+	return ""
+}
+
+// shebang is the interpreter named on a script's "#!" line.
+func shebang(file string) string {
+	f, err := os.Open(file)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	buf := make([]byte, 256)
+	n, _ := f.Read(buf)
+	line, _, _ := strings.Cut(string(buf[:n]), "\n")
+	rest, ok := strings.CutPrefix(line, "#!")
+	if !ok {
+		return ""
+	}
+	fields := strings.Fields(rest)
+	if len(fields) == 0 {
+		return ""
+	}
+	return fields[0]
 }

@@ -149,6 +149,15 @@ func TestBuildDirectoryAndTarball(t *testing.T) {
 	if st, err := os.Stat(tb); err != nil || st.Size() == 0 {
 		t.Fatalf("tarball not written: %v", err)
 	}
+	// The static base has no python: built, but said.
+	if !strings.Contains(errOut, `warning: the image will not start as built: the static base has no programs, so no "python" to run`) {
+		t.Errorf("no warning for python on the static base:\n%s", errOut)
+	}
+	// A program of the folder's own: no warning.
+	must(t, os.WriteFile(filepath.Join(dir, "run"), []byte("\x7fELF"), 0o755))
+	if _, errOut, err := run(t, "", nil, "build", dir, "--cmd", "./run", "--tarball", tb); err != nil || strings.Contains(errOut, "warning") {
+		t.Errorf("./run: %v\n%s", err, errOut)
+	}
 }
 
 func TestVersion(t *testing.T) {
