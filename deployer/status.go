@@ -425,7 +425,10 @@ func status(run Run, u *unstructured.Unstructured, pods []*corev1.Pod) Status {
 		}
 		r := replicaStatus(run.Kind, run.Name, p)
 		s.Replicas = append(s.Replicas, r)
-		if r.Ready || p.Status.Phase == corev1.PodSucceeded {
+		// A replica whose program ended well counts as ready, also in
+		// the moment before its pod is marked Succeeded: otherwise the
+		// count drops to 0 between "running" and "done".
+		if r.Ready || p.Status.Phase == corev1.PodSucceeded || r.Reason == "Completed" && r.ExitCode == 0 {
 			s.Ready++
 		}
 		// A finished pod of an unfinished run still means the run is under way.

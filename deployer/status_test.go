@@ -113,6 +113,17 @@ func TestJobPhases(t *testing.T) {
 	if s := status(Run{Name: "j", Kind: KindJob}, running, []*corev1.Pod{p}); s.Phase != PhaseRunning || s.Ready != 1 {
 		t.Errorf("status = %+v", s)
 	}
+	// The program ended, the pod is not yet marked Succeeded: still
+	// counted, not "0/1 ready" between "1/1" and done.
+	ending := pod("j-abc", nil, corev1.PodRunning, 0)
+	ending.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "pytorch", State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: "Completed"}}}}
+	if s := status(Run{Name: "j", Kind: KindJob}, running, []*corev1.Pod{ending}); s.Ready != 1 {
+		t.Errorf("a pod whose program completed: ready %d", s.Ready)
+	}
+	ending.Status.ContainerStatuses[0].State.Terminated = &corev1.ContainerStateTerminated{Reason: "Error", ExitCode: 1}
+	if s := status(Run{Name: "j", Kind: KindJob}, running, []*corev1.Pod{ending}); s.Ready != 0 {
+		t.Errorf("a pod whose program failed: ready %d", s.Ready)
+	}
 	if s := status(Run{Name: "j", Kind: KindJob}, done, nil); s.Phase != PhaseSucceeded || s.Total != 1 {
 		t.Errorf("status = %+v", s)
 	}
