@@ -122,6 +122,33 @@ func (c *Client) Installed(k Kind) (bool, error) {
 	return c.Serves(k.GVR())
 }
 
+// Require is nil when the cluster serves kind k; otherwise an error that
+// says what to install, or why the cluster cannot be asked.
+func (c *Client) Require(k Kind) error {
+	ok, err := c.Installed(k)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return c.missing(kindTable[k].gvk)
+	}
+	return nil
+}
+
+// RequireNamespace is nil when the client's namespace exists, or when the
+// user may not read namespaces (the apply will tell); otherwise an error
+// that says how to create it.
+func (c *Client) RequireNamespace(ctx context.Context) error {
+	_, err := c.Core.CoreV1().Namespaces().Get(ctx, c.Namespace, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return fmt.Errorf("namespace %s does not exist in context %s: create it (kubectl create namespace %s) or pass another --namespace", c.Namespace, c.Context, c.Namespace)
+	case err == nil, apierrors.IsForbidden(err):
+		return nil
+	}
+	return c.explain(err, "get namespace "+c.Namespace)
+}
+
 // Serves reports whether the API server serves the resource: discovery
 // knows its group, version and name. A CRD that is not installed is false;
 // an unreachable server is an error.

@@ -196,6 +196,71 @@ func Prepare(ctx context.Context, o Options, def deployer.Kind) (*deployer.Workl
 	return w, nil
 }
 
+// prepareChecked is Prepare with the cluster reached, and asked whether it
+// serves the run's kind, beside the build: an unreachable cluster or a
+// missing operator stops the build and is said at once, not after a build
+// that may take minutes. A bad flag is still said first, and a build that
+// fails on its own says so without waiting for the cluster.
+func prepareChecked(ctx context.Context, o Options, def deployer.Kind) (*deployer.Workload, *deployer.Client, error) {
+	o.defaults()
+	if o.DryRun != "" {
+		w, err := Prepare(ctx, o, def)
+		return w, nil, err
+	}
+	k := def
+	if o.Config.Kind != "" {
+		var err error
+		if k, err = deployer.ParseKind(o.Config.Kind); err != nil {
+			k = "" // Prepare reports it
+		}
+	}
+	type checked struct {
+		c   *deployer.Client
+		err error
+	}
+	var done chan checked // set once the build starts
+	inner := o.Build
+	o.Build = func(bctx context.Context, cfg *config.Config, bo build.Options) (string, error) {
+		bctx, cancel := context.WithCancel(bctx) // the check outlives the build: it has ctx
+		defer cancel()
+		done = make(chan checked, 1)
+		failed := make(chan error, 1)
+		go func() {
+			c, err := o.Connect(o.Config)
+			if err == nil && k != "" {
+				err = c.Require(k)
+			}
+			if err == nil {
+				err = c.RequireNamespace(ctx)
+			}
+			if err != nil {
+				failed <- err
+				cancel()
+			}
+			done <- checked{c, err}
+		}()
+		img, err := inner(bctx, cfg, bo)
+		if err != nil {
+			select {
+			case cerr := <-failed: // the build was stopped by the check
+				return "", cerr
+			default:
+			}
+		}
+		return img, err
+	}
+	w, err := Prepare(ctx, o, def)
+	if err != nil {
+		return nil, nil, err
+	}
+	if done == nil { // nothing was built: an image given
+		c, err := o.Connect(o.Config)
+		return w, c, err
+	}
+	ch := <-done
+	return w, ch.c, ch.err
+}
+
 // dryRun writes the objects of w to Out, validated by the API server when
 // mode is "server".
 func dryRun(ctx context.Context, o Options, w *deployer.Workload) error {
@@ -248,23 +313,27 @@ func Train(ctx context.Context, o Options) error {
 		if c, err = o.Connect(cfg); err != nil {
 			return err
 		}
+		if err := c.RequireNamespace(ctx); err != nil {
+			return err
+		}
 		if k != "" && k.Training() {
 			if err := c.NameFree(ctx, k, cfg.Name); err != nil {
 				return err
 			}
 		}
 	}
-	w, err := Prepare(ctx, o, deployer.KindJob)
+	var w *deployer.Workload
+	var err error
+	if c == nil {
+		w, c, err = prepareChecked(ctx, o, deployer.KindJob)
+	} else {
+		w, err = Prepare(ctx, o, deployer.KindJob)
+	}
 	if err != nil {
 		return err
 	}
 	if o.DryRun != "" {
 		return dryRun(ctx, o, w)
-	}
-	if c == nil {
-		if c, err = o.Connect(cfg); err != nil {
-			return err
-		}
 	}
 	if cfg.Model != "" {
 		if err := saveModel(ctx, o, c, w, w.Name); err != nil {
@@ -436,6 +505,11 @@ func Serve(ctx context.Context, o Options, so ServeOptions) error {
 		if err != nil {
 			return err
 		}
+		if o.DryRun == "" {
+			if err := c.RequireNamespace(ctx); err != nil {
+				return err
+			}
+		}
 		if ok {
 			def = deployer.KindKServe
 		}
@@ -446,17 +520,18 @@ func Serve(ctx context.Context, o Options, so ServeOptions) error {
 			return err
 		}
 	}
-	w, err := Prepare(ctx, o, def)
+	var w *deployer.Workload
+	var err error
+	if c == nil {
+		w, c, err = prepareChecked(ctx, o, def)
+	} else {
+		w, err = Prepare(ctx, o, def)
+	}
 	if err != nil {
 		return err
 	}
 	if o.DryRun != "" {
 		return dryRun(ctx, o, w)
-	}
-	if c == nil {
-		if c, err = o.Connect(cfg); err != nil {
-			return err
-		}
 	}
 	if cfg.Model != "" {
 		if err := pullModel(ctx, o, c, w); err != nil {

@@ -57,6 +57,50 @@ func TestInjectedBuildAndCluster(t *testing.T) {
 	}
 }
 
+// The cluster is reached beside the build: when it cannot be, the build is
+// stopped and the cluster's error said, not after a build of minutes; a
+// build that fails on its own says so without waiting for the cluster.
+func TestClusterCheckedBesideTheBuild(t *testing.T) {
+	cfg := config.Default()
+	noCluster := errors.New("cannot reach the cluster")
+	stopped := make(chan struct{})
+	o := Options{Config: cfg, Path: "../examples/train-go",
+		Build: func(ctx context.Context, _ *config.Config, _ build.Options) (string, error) {
+			<-ctx.Done() // a long build, stopped only by the check
+			close(stopped)
+			return "", ctx.Err()
+		},
+		Connect: func(*config.Config) (*deployer.Client, error) { return nil, noCluster },
+	}
+	if err := Train(context.Background(), o); !errors.Is(err, noCluster) {
+		t.Fatalf("train: %v, want the cluster's error", err)
+	}
+	select {
+	case <-stopped:
+	default:
+		t.Error("the build was not stopped")
+	}
+	// fair serve of a named kind (without one, it asks the cluster which
+	// before anything else).
+	must(t, cfg.Set("kind", "deployment", "test"))
+	stopped = make(chan struct{})
+	if err := Serve(context.Background(), o, ServeOptions{}); !errors.Is(err, noCluster) {
+		t.Fatalf("serve --kind deployment: %v, want the cluster's error", err)
+	}
+	<-stopped
+
+	// A compile error is said at once, while the cluster still answers.
+	must(t, cfg.Set("kind", "", "test"))
+	compile := errors.New("main.go:3: syntax error")
+	slow := make(chan struct{})
+	defer close(slow)
+	o.Build = func(context.Context, *config.Config, build.Options) (string, error) { return "", compile }
+	o.Connect = func(*config.Config) (*deployer.Client, error) { <-slow; return nil, noCluster }
+	if err := Train(context.Background(), o); !errors.Is(err, compile) {
+		t.Errorf("train: %v, want the build's error", err)
+	}
+}
+
 // A run that uses the project's own template says so.
 func TestTemplateOverrideIsNamed(t *testing.T) {
 	dir := t.TempDir()

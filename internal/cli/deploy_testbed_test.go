@@ -280,6 +280,30 @@ func TestTestbedTrainProgramCannotStart(t *testing.T) {
 	}
 }
 
+// A namespace that does not exist is said beside the build, with how to
+// create it, by train and serve, with or without --name; not by the
+// apply after the build and push, in the API server's words.
+func TestTestbedMissingNamespace(t *testing.T) {
+	t.Parallel()
+	bed := testbed.Env(t)
+	ctx := ctxFor(t, 2*time.Minute)
+	want := "namespace fair-no-such-ns does not exist in context "
+	echo := filepath.Join(repoRoot(t), echoDir)
+	for _, args := range [][]string{
+		{"train", echo},
+		{"train", echo, "--name", "nsless"},
+		{"serve", echo},
+		{"serve", echo, "--kind", "deployment"},
+	} {
+		cfg := bedConfig(t, bed)
+		must(t, cfg.Set("namespace", "fair-no-such-ns", "test"))
+		_, errOut, err := runFair(ctx, cfg, args...)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "kubectl create namespace fair-no-such-ns") {
+			t.Errorf("%v: %v\n%s", args, err, errOut)
+		}
+	}
+}
+
 func TestTestbedCRDSchemas(t *testing.T) {
 	t.Parallel()
 	bed := testbed.Env(t)
