@@ -22,7 +22,7 @@ func (e *Executor) tryEval(ctx context.Context, cell *notebook.Cell, count int, 
 	if !ok {
 		return false, nil
 	}
-	m, err := e.exchange(ctx, out, rs, map[string]any{"op": "eval", "cell": count, "value": src, "bind": bind})
+	m, err := e.exchange(ctx, out, rs, map[string]any{"op": "eval", "cell": count, "count": count, "value": src, "bind": bind})
 	if err != nil {
 		return true, err
 	}

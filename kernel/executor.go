@@ -85,6 +85,7 @@ type runState struct {
 	killed      bool
 	loaded      bool               // the cell is running in the host
 	cancel      context.CancelFunc // stops the compile
+	count       int                // the cell's execution count (0: a replay)
 }
 
 // ExecOption configures an Executor.
@@ -250,7 +251,7 @@ func (e *Executor) Run(ctx context.Context, cell *notebook.Cell, count int, out 
 	e.notes = nil
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	rs := &runState{cancel: cancel}
+	rs := &runState{cancel: cancel, count: count}
 	e.running = rs
 	e.mu.Unlock()
 	defer func() {
@@ -497,7 +498,7 @@ func (e *Executor) newSession() *cellgen.Session {
 // load runs a compiled cell in the host and relays its output.
 func (e *Executor) load(ctx context.Context, u *cellgen.Unit, out Output, rs *runState) error {
 	so := filepath.Join(e.dir, "bin", cellgen.PkgName(u.Cell)+".so")
-	m, err := e.exchange(ctx, out, rs, map[string]any{"op": "load", "cell": u.Cell, "path": so, "vars": u.Vars})
+	m, err := e.exchange(ctx, out, rs, map[string]any{"op": "load", "cell": u.Cell, "count": rs.count, "path": so, "vars": u.Vars})
 	e.laps.lap("load-run")
 	if err != nil {
 		return err
@@ -762,16 +763,17 @@ var errHelp = errors.New("help requested")
 
 // Main prepares the host for a main cell (GoNB's %% ARGS and %main): args
 // become os.Args[1:] and the flags earlier cells defined are parsed, as
-// flag.Parse would. A bad flag fails the cell; -h prints the usage and
+// flag.Parse would (unless parse is false: a cell that declares func main
+// parses them there). A bad flag fails the cell; -h prints the usage and
 // returns errHelp, and the cell's code does not run.
-func (e *Executor) Main(ctx context.Context, count int, args []string, out Output) error {
+func (e *Executor) Main(ctx context.Context, count int, args []string, parse bool, out Output) error {
 	if err := e.waitHost(ctx); err != nil {
 		return err
 	}
 	if args == nil {
 		args = []string{}
 	}
-	m, err := e.exchange(ctx, out, &runState{}, map[string]any{"op": "main", "cell": count, "args": args})
+	m, err := e.exchange(ctx, out, &runState{}, map[string]any{"op": "main", "cell": count, "count": count, "args": args, "noParse": !parse})
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"log"
 	"os"
@@ -636,14 +639,15 @@ func (k *Kernel) run(ctx context.Context, code string, n int, out *cellOutput) e
 	if cell.Magic != nil {
 		return k.runMagic(ctx, out, n, cell.Magic.Name, cell.Magic.Args, cell.Magic.Body, true)
 	}
+	ranMain := false
 	for _, c := range cell.Of(notebook.LineMagic, notebook.Shell) {
 		var err error
 		if c.Kind == notebook.Shell {
 			err = k.shellCmd(ctx, out, c.Args)
-		} else if c.Keyword == "%" {
+		} else if c.Keyword == "%" || c.Keyword == "main" {
 			// GoNB's %% below a cell's imports and declarations: the rest
 			// is main's body, which runs as the cell's statements anyway.
-			err = k.runMain(ctx, out, n, c.Args)
+			err, ranMain = k.runMain(ctx, out, n, c.Args), true
 		} else {
 			err = k.runMagic(ctx, out, n, c.Keyword, c.Args, "", false)
 		}
@@ -657,7 +661,35 @@ func (k *Kernel) run(ctx context.Context, code string, n int, out *cellOutput) e
 	if !cell.HasGo() {
 		return nil
 	}
+	if !ranMain && declaresMain(cell) {
+		// A cell that declares func main runs it, as GoNB does, with the
+		// arguments of %args; main parses its own flags.
+		k.mu.Lock()
+		args := k.mainArgs
+		k.mu.Unlock()
+		if len(args) > 0 {
+			if err := k.exec.Main(ctx, n, args, false, out); err != nil {
+				return err
+			}
+		}
+	}
 	return k.exec.Run(ctx, cell, n, out)
+}
+
+// declaresMain reports whether the cell declares func main.
+func declaresMain(cell *notebook.Cell) bool {
+	for _, c := range cell.Of(notebook.Decl) {
+		f, err := parser.ParseFile(token.NewFileSet(), "", "package p;"+cell.Text(c), parser.SkipObjectResolution)
+		if err != nil {
+			continue
+		}
+		for _, d := range f.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == "main" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // shellCmd runs a !command with sh in the notebook's folder; GoNB's

@@ -425,24 +425,31 @@ func TestKernelOverZeroMQ(t *testing.T) {
 	c.send(c.shell, "comm_close", map[string]any{"comm_id": "comm-1", "data": map[string]any{}})
 
 	// input_request when a cell reads os.Stdin.
-	req := c.send(c.shell, "execute_request", map[string]any{"code": "var name string\nfmt.Scanln(&name)\nfmt.Println(\"hello\", name)", "allow_stdin": true})
-	got := make(chan execResult, 1)
-	go func() {
-		in := c.recv(c.stdin)
-		if in.Header.MsgType != "input_request" {
-			t.Errorf("stdin: got %s", in.Header.MsgType)
-		}
-		m, _ := newMessage(c.session, "input_reply", in, map[string]any{"value": "gopher"})
-		frames, _ := c.sig.encode(m)
-		_ = c.stdin.Send(zmq4.NewMsgFrom(frames[len(in.Identities):]...))
-	}()
-	go func() { got <- c.collect(req, time.Minute) }()
-	if r := <-got; r.stdout != "hello gopher\n" {
+	ask := func(code, answer string) execResult {
+		req := c.send(c.shell, "execute_request", map[string]any{"code": code, "allow_stdin": true})
+		got := make(chan execResult, 1)
+		go func() {
+			in := c.recv(c.stdin)
+			if in.Header.MsgType != "input_request" {
+				t.Errorf("stdin: got %s", in.Header.MsgType)
+			}
+			m, _ := newMessage(c.session, "input_reply", in, map[string]any{"value": answer})
+			frames, _ := c.sig.encode(m)
+			_ = c.stdin.Send(zmq4.NewMsgFrom(frames[len(in.Identities):]...))
+		}()
+		go func() { got <- c.collect(req, time.Minute) }()
+		return <-got
+	}
+	if r := ask("var name string\nfmt.Scanln(&name)\nfmt.Println(\"hello\", name)", "gopher and more"); r.stdout != "hello gopher\n" {
 		t.Errorf("stdin: stdout %q err %v", r.stdout, r.errMsg)
+	}
+	// What that cell left unread is not the next cell's input: it asks.
+	if r := ask("line, _ := bufio.NewReader(os.Stdin).ReadString('\\n')\nfmt.Printf(\"%q\\n\", line)", "second"); r.stdout != "\"second\\n\"\n" {
+		t.Errorf("stdin, next cell: stdout %q err %v", r.stdout, r.errMsg)
 	}
 
 	// Interrupt a cooperative cell: it stops and the state stays.
-	req = c.send(c.shell, "execute_request", map[string]any{"code": "n := 0\nfmt.Println(\"started\")\nfor nb.Context().Err() == nil {\n\tn++\n\ttime.Sleep(time.Millisecond)\n}\nfmt.Println(\"stopped\")"})
+	req := c.send(c.shell, "execute_request", map[string]any{"code": "n := 0\nfmt.Println(\"started\")\nfor nb.Context().Err() == nil {\n\tn++\n\ttime.Sleep(time.Millisecond)\n}\nfmt.Println(\"stopped\")"})
 	c.waitStream(req, "started", 2*time.Minute)
 	c.send(c.control, "interrupt_request", map[string]any{})
 	r = c.collect(req, 2*time.Minute)

@@ -342,7 +342,7 @@ func (k *Kernel) runMain(ctx context.Context, out *cellOutput, n int, line strin
 	if len(args) == 0 {
 		return nil
 	}
-	return k.exec.Main(ctx, n, args, out)
+	return k.exec.Main(ctx, n, args, true, out)
 }
 
 func (k *Kernel) runMagic(ctx context.Context, out *cellOutput, count int, name, args, body string, cell bool) error {

@@ -36,11 +36,15 @@ const Marker = "\x00fair-cell-end\x00"
 type command struct {
 	Op    string   `json:"op"` // load, eval, input, eof, main, setenv, chdir
 	Cell  int      `json:"cell"`
+	Count int      `json:"count"` // the cell's execution count (main, load, eval)
 	Path  string   `json:"path"`
 	Vars  []string `json:"vars"`
 	Value string   `json:"value"`
 	Name  string   `json:"name"`
 	Args  []string `json:"args"`
+	// NoParse sets os.Args without parsing flags: a cell that declares
+	// func main defines its flags and parses them there.
+	NoParse bool `json:"noParse"`
 	// Bind maps the names an eval expression uses to loaded variables,
 	// "CELL:SYMBOL".
 	Bind map[string]string `json:"bind"`
@@ -54,12 +58,20 @@ var (
 
 var stdinW *os.File
 
+// hostArgs is os.Args outside main cells; mainCell is the main cell whose
+// arguments os.Args holds, until its code runs.
+var (
+	hostArgs []string
+	mainCell int
+)
+
 func main() {
 	// Rendering and message encoding live here, not in every cell's plugin.
 	nb.SetRenderer(render.Renderer{})
 	// A bad flag given to a cell's flag.Parse must fail that cell, not end
 	// the process that holds the notebook's state.
 	goflag.CommandLine.Init(os.Args[0], goflag.ContinueOnError)
+	hostArgs = os.Args
 	setupStdin()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt)
@@ -77,12 +89,24 @@ func main() {
 			continue
 		}
 		switch c.Op {
-		case "load":
-			go load(c)
-		case "eval":
-			go evaluate(c)
+		case "load", "eval":
+			drainStdin()
+			// A main cell's arguments are its own, not the next cell's.
+			if c.Count != mainCell {
+				os.Args = hostArgs
+			}
+			mainCell = 0
+			if c.Op == "load" {
+				go load(c)
+			} else {
+				go evaluate(c)
+			}
 		case "main":
-			runMain(c)
+			// Its code comes next, unless the arguments failed it.
+			mainCell = 0
+			if runMain(c) {
+				mainCell = c.Count
+			}
 		case "setenv":
 			_ = os.Setenv(c.Name, c.Value)
 		case "chdir":
@@ -113,6 +137,21 @@ func setupStdin() {
 	}
 	syscall.Close(p[0])
 	stdinW = os.NewFile(uintptr(p[1]), "stdin-writer")
+}
+
+// drainStdin drops what an earlier cell's input left unread (Scanln of
+// "hello world" reads "hello"): each cell asks for its own input.
+func drainStdin() {
+	if stdinW == nil || syscall.SetNonblock(0, true) != nil {
+		return
+	}
+	defer syscall.SetNonblock(0, false)
+	var buf [4096]byte
+	for {
+		if n, err := syscall.Read(0, buf[:]); n <= 0 || err != nil {
+			return
+		}
+	}
 }
 
 // stdinEOF ends the input of the reads waiting on fd 0 (the frontend
@@ -254,19 +293,23 @@ func newFlags() func() {
 // runMain starts a main cell (GoNB's %% ARGS, %main): os.Args[1:] become
 // the cell's arguments and the flags earlier cells defined are parsed, as a
 // program's main would with flag.Parse().
-func runMain(c command) {
+func runMain(c command) (ok bool) {
 	msg := nb.Message{Type: "done", Cell: c.Cell}
 	// The program's name is the cell's (the usage says "Usage of In[3]").
 	os.Args = append([]string{fmt.Sprintf("In[%d]", c.Cell)}, c.Args...)
 	goflag.CommandLine.Init(os.Args[0], goflag.ContinueOnError)
-	if err := goflag.CommandLine.Parse(os.Args[1:]); err != nil && err != goflag.ErrHelp {
-		msg.Error = &nb.CellError{Name: "FlagError", Value: err.Error(), Traceback: []string{err.Error()}}
-	} else if err == goflag.ErrHelp {
-		msg.Text = "help"
+	if !c.NoParse { // a cell declaring func main parses its flags there
+		switch err := goflag.CommandLine.Parse(os.Args[1:]); {
+		case err == goflag.ErrHelp:
+			msg.Text = "help"
+		case err != nil:
+			msg.Error = &nb.CellError{Name: "FlagError", Value: err.Error(), Traceback: []string{err.Error()}}
+		}
 	}
 	os.Stdout.WriteString(Marker)
 	os.Stderr.WriteString(Marker)
 	_ = nb.Emit(msg)
+	return msg.Error == nil && msg.Text == ""
 }
 
 // evaluate runs a simple inspection cell (fmt.Println(x), len(data), a

@@ -440,7 +440,8 @@ func TestWorkFolderKeptPerNotebookFolder(t *testing.T) {
 // cells and the !commands; the listing hides a token), %cd to a folder
 // with a space (cells and !commands follow), and both kept when the
 // kernel's Go process dies and is restarted; %ls, and %reset forgets the
-// definitions but not the environment.
+// definitions but not the environment. A main cell's arguments do not
+// leak into the next cell, and a cell declaring func main gets %args.
 func TestGoNBMagics(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -474,8 +475,13 @@ func TestGoNBMagics(t *testing.T) {
 		"%reset", // 19
 		"fmt.Println(*lr)",
 		"fmt.Println(os.Getenv(\"MY_VAR\"))",
+		"%% a b\nfmt.Println(\"main\", os.Args[1:])",
+		"fmt.Println(\"plain\", os.Args[1:])",
+		"%args -v x\nfunc main() { v := flag.Bool(\"v\", false, \"v\"); flag.Parse(); fmt.Println(\"func main\", *v, flag.Args()) }",
+		"func main() { v := flag.Bool(\"v\", false, \"v\"); flag.Parse(); fmt.Println(\"func main\", *v, flag.Args()) }", // 25
+		"fmt.Println(\"plain again\", os.Args[1:])",
 	}), 600)
-	for _, i := range []int{1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 18, 19, 21} {
+	for _, i := range []int{1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 18, 19, 21, 22, 23, 24, 25, 26} {
 		if e := nb.err(i); e != nil {
 			t.Errorf("cell %d: %s: %s", i, e.EName, e.EValue)
 		}
@@ -517,6 +523,14 @@ func TestGoNBMagics(t *testing.T) {
 		t.Errorf("cell 20: after %%reset, want undefined: lr, got %+v", e)
 	}
 	expect(t, "the environment outlives %reset", nb.stdout(21), "hello world")
+	// A main cell's arguments are its own: the next cell does not see them.
+	expect(t, "%% a b", nb.stdout(22), "main [a b]")
+	expect(t, "after a main cell", nb.stdout(23), "plain []")
+	// A cell that declares func main gets %args and parses its own flags,
+	// also when run again.
+	expect(t, "func main with %args", nb.stdout(24), "func main true [x]")
+	expect(t, "func main again", nb.stdout(25), "func main true [x]")
+	expect(t, "after func main", nb.stdout(26), "plain again []")
 }
 
 // TestGoNBDisplays runs GoNB's own display package, gonbui (from the
