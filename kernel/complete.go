@@ -3,13 +3,18 @@ package kernel
 import (
 	"context"
 	"go/ast"
+	"go/build"
 	"go/parser"
 	"go/scanner"
 	"go/token"
 	"go/types"
+	"io/fs"
 	"os/exec"
+	"path"
+	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/fair-go/fair/notebook"
@@ -19,7 +24,9 @@ import (
 // parentheses are open.
 func isComplete(code string) map[string]any {
 	if _, err := notebook.Parse(code); err != nil {
-		if strings.Contains(err.Error(), "EOF") {
+		// An unterminated raw string or block comment goes on, as an
+		// open brace does.
+		if e := err.Error(); strings.Contains(e, "EOF") || strings.Contains(e, "not terminated") {
 			return map[string]any{"status": "incomplete", "indent": "\t"}
 		}
 		return map[string]any{"status": "invalid"}
@@ -59,6 +66,9 @@ func continues(code string) bool {
 	switch last {
 	case token.RPAREN, token.RBRACK, token.RBRACE, token.INC, token.DEC, token.SEMICOLON, token.ILLEGAL:
 		return false
+	case token.ELSE, token.FUNC, token.GO, token.DEFER, token.IF, token.FOR, token.SWITCH, token.SELECT,
+		token.VAR, token.CONST, token.TYPE, token.IMPORT, token.CHAN, token.MAP, token.RANGE, token.CASE:
+		return true // a keyword that needs what follows
 	}
 	return last.IsOperator()
 }
@@ -68,7 +78,42 @@ var keywords = []string{"break", "case", "chan", "const", "continue", "default",
 	"range", "return", "select", "struct", "switch", "type", "var",
 	"append", "cap", "clear", "close", "complex", "copy", "delete", "imag", "len", "make", "max", "min",
 	"new", "panic", "print", "println", "real", "recover",
-	"bool", "byte", "error", "float32", "float64", "int", "int64", "int32", "string", "rune", "uint", "any"}
+	"bool", "byte", "error", "float32", "float64", "int", "int64", "int32", "string", "rune", "uint", "any",
+	"nil", "true", "false", "iota", "int8", "int16", "uint8", "uint16", "uint32", "uint64", "uintptr",
+	"complex64", "complex128", "comparable"}
+
+// stdPackages maps a standard package's name to its path (json:
+// encoding/json), for completing the names of one the cell has not
+// imported yet (the import is added when the cell runs). Where two share
+// a name, the one goimports would pick for common code wins.
+var stdPackages = sync.OnceValue(func() map[string]string {
+	prefer := map[string]string{"rand": "math/rand", "template": "text/template", "scanner": "text/scanner", "pprof": "runtime/pprof"}
+	m := map[string]string{}
+	src := filepath.Join(build.Default.GOROOT, "src")
+	_ = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(src, p)
+		switch d.Name() {
+		case "internal", "vendor", "testdata", "cmd":
+			return filepath.SkipDir
+		}
+		if rel == "." {
+			return nil
+		}
+		rel = filepath.ToSlash(rel)
+		name := path.Base(rel)
+		if old, ok := m[name]; !ok || len(rel) < len(old) {
+			m[name] = rel
+		}
+		return nil
+	})
+	for n, p := range prefer {
+		m[n] = p
+	}
+	return m
+})
 
 // wordAt returns the identifier (with an optional pkg. qualifier) ending
 // at cursor (counted in code points), and its start.
@@ -145,6 +190,9 @@ func (k *Kernel) complete(code string, cursor int) map[string]any {
 		path, ok := k.importsOf(code)[qual]
 		if !ok {
 			path = qual
+			if p, ok := stdPackages()[qual]; ok {
+				path = p
+			}
 		}
 		if p := k.pkgScope(path); p != nil {
 			for _, n := range p.Scope().Names() {

@@ -18,6 +18,12 @@ func TestIsComplete(t *testing.T) {
 		"x := []int{1, 2,\n":    "incomplete",
 		"y := 2 // a comment":   "complete",
 		"y := 2 + // a comment": "incomplete",
+		"s := `raw\nstring":     "incomplete",
+		"/* a comment":          "incomplete",
+		"/* a comment */":       "complete",
+		"if x {\n} else":        "incomplete",
+		"defer":                 "incomplete",
+		"x := y)":               "invalid",
 	} {
 		if got := isComplete(code)["status"]; got != want {
 			t.Errorf("%q: %v, want %s", code, got, want)

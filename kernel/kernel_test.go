@@ -1200,6 +1200,11 @@ func TestCompleteMembers(t *testing.T) {
 		"pt.":    {"Inner", "Norm", "X", "Y", "label"},
 		"pt.N":   {"Norm"},
 		"sb.Wri": {"Write", "WriteByte", "WriteRune", "WriteString"},
+		// A standard package not imported yet, by its name.
+		"json.MarshalI": {"MarshalIndent"},
+		"filepath.Jo":   {"Join"},
+		"x := ni":       {"nil"},
+		"var u uint6":   {"uint64"},
 	} {
 		c.send(c.shell, "complete_request", map[string]any{"code": code, "cursor_pos": len(code)})
 		var reply struct {
@@ -1210,7 +1215,11 @@ func TestCompleteMembers(t *testing.T) {
 		if err := json.Unmarshal(m.Content, &reply); err != nil {
 			t.Fatal(err)
 		}
-		if fmt.Sprint(reply.Matches) != fmt.Sprint(want) || reply.CursorStart != strings.Index(code, ".")+1 {
+		start := strings.Index(code, ".") + 1
+		if start == 0 {
+			start = strings.LastIndex(code, " ") + 1
+		}
+		if fmt.Sprint(reply.Matches) != fmt.Sprint(want) || reply.CursorStart != start {
 			t.Errorf("%q: matches %v from %d, want %v", code, reply.Matches, reply.CursorStart, want)
 		}
 	}

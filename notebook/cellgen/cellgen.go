@@ -209,11 +209,17 @@ func (g *gen) run(pulled []string) (*Unit, error) {
 		b.WriteString(t + "\n")
 	}
 	declared := map[string]bool{}
+	byDecl := map[string]bool{} // declared by a declaration, not by :=
 	hasMain := false
 	for _, c := range cell.Of(notebook.Decl) {
 		names, isMain := declNames(cell.Text(c))
 		for _, nm := range names {
-			declared[nm] = true
+			if declared[nm.name] && nm.name != "_" && nm.name != "init" {
+				// Two declarations would be one name in the cell's package.
+				return nil, g.errorAt(c.Offset+nm.off, nm.name+" redeclared in this cell")
+			}
+			declared[nm.name] = true
+			byDecl[nm.name] = true
 		}
 		hasMain = hasMain || isMain
 	}
@@ -297,6 +303,23 @@ func (g *gen) run(pulled []string) (*Unit, error) {
 			closeWrap()
 			var lhs []string
 			var fix []string
+			// Go's rules within one cell; a name from an earlier cell may
+			// be declared again.
+			fresh, clash := false, ""
+			for _, e := range as.Lhs {
+				if id, _ := e.(*ast.Ident); id != nil && id.Name != "_" {
+					fresh = fresh || !declared[id.Name]
+					if byDecl[id.Name] && clash == "" {
+						clash = id.Name
+					}
+				}
+			}
+			switch {
+			case clash != "":
+				return nil, g.errorAt(cellOff, clash+" redeclared in this cell")
+			case !fresh:
+				return nil, g.errorAt(cellOff, "no new variables on left side of :=")
+			}
 			for _, e := range as.Lhs {
 				id, _ := e.(*ast.Ident)
 				if id == nil {
@@ -401,16 +424,26 @@ func isValue(x ast.Expr) bool {
 	return true // []byte(s), map[K]V(m), *T(p) and other conversions
 }
 
-func declNames(text string) (names []string, isMain bool) {
-	f, err := parser.ParseFile(token.NewFileSet(), "", "package p;"+text, parser.SkipObjectResolution)
+// declName is a name a declaration declares, at its offset in the text.
+type declName struct {
+	name string
+	off  int
+}
+
+func declNames(text string) (names []declName, isMain bool) {
+	const prefix = "package p;"
+	f, err := parser.ParseFile(token.NewFileSet(), "", prefix+text, parser.SkipObjectResolution)
 	if err != nil {
 		return nil, false
+	}
+	add := func(id *ast.Ident) {
+		names = append(names, declName{id.Name, int(id.Pos()) - 1 - len(prefix)})
 	}
 	for _, d := range f.Decls {
 		switch d := d.(type) {
 		case *ast.FuncDecl:
 			if d.Recv == nil {
-				names = append(names, d.Name.Name)
+				add(d.Name)
 				isMain = isMain || d.Name.Name == "main"
 			}
 		case *ast.GenDecl:
@@ -418,10 +451,10 @@ func declNames(text string) (names []string, isMain bool) {
 				switch sp := sp.(type) {
 				case *ast.ValueSpec:
 					for _, id := range sp.Names {
-						names = append(names, id.Name)
+						add(id)
 					}
 				case *ast.TypeSpec:
-					names = append(names, sp.Name.Name)
+					add(sp.Name)
 				}
 			}
 		}

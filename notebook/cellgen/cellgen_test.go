@@ -103,6 +103,31 @@ func TestGenerateErrorsUseCellLines(t *testing.T) {
 	}
 }
 
+// One cell is one block: a name declared twice, or a := that declares
+// nothing new, is an error at its line, as Go says it, not a generated
+// file's error or a silent assignment. Across cells names may be declared
+// again, and := with one new name reuses the others.
+func TestRedeclaredInOneCell(t *testing.T) {
+	for src, want := range map[string]string{
+		"var s = \"a\"\nvar s = \"b\"":            "In[1]:2:5: s redeclared in this cell",
+		"x := 1\ntype y int\nfunc x() {}":         "In[1]:1:1: x redeclared in this cell",
+		"z := 3\nz := 4":                          "In[1]:2:1: no new variables on left side of :=",
+		"a, _ := 1, 2\na, _ = 3, 4\n_, a := 5, 6": "In[1]:3:1: no new variables on left side of :=",
+	} {
+		c, err := notebook.Parse(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = NewSession("nb").Generate(1, c, Options{})
+		if err == nil || err.Error() != want {
+			t.Errorf("%q: %v, want %s", src, err, want)
+		}
+	}
+	s := NewSession("nb")
+	generate(t, s, 1, "x := 1\nfunc init() {}\nfunc init() {}", Options{})
+	generate(t, s, 2, "x := 2\nx, err := 3, error(nil)\n_ = err", Options{})
+}
+
 func TestReplaySource(t *testing.T) {
 	s := NewSession("nb")
 	generate(t, s, 1, "import \"strings\"\ntype T struct{ a int }\nfunc (t T) get() int { return t.a }\nv := T{a: 1}\nw := strings.Repeat(\"x\", 2)", Options{})
@@ -156,4 +181,16 @@ func TestGenerateLocalCopies(t *testing.T) {
 	// A user's own local of the same name inside a block is left alone.
 	src = generate(t, NewSession("nb"), 1, "n := 1\nif true {\n\tn := 5\n\tn++\n\t_ = n\n}\nn = 3", Options{})
 	contains(t, src, "n := *Ξloc1", "\tn := 5\n", "*Ξloc1 = n\n")
+}
+
+// Compiler messages name the user's code, not fair's runtime.
+func TestCleanNamesRuntime(t *testing.T) {
+	msg := "cannot use big (untyped int constant 1267650600228229401496703205376) as int value in argument to " + RuntimeName + ".Result (overflows)"
+	want := "cannot use big (untyped int constant 1267650600228229401496703205376) as int value for the cell's result (overflows)"
+	if got := CleanNames(msg, "nb"); got != want {
+		t.Errorf("got %q", got)
+	}
+	if got := CleanNames("undefined: "+RuntimeName+".Stmt", "nb"); got != "undefined: nb.Stmt" {
+		t.Errorf("got %q", got)
+	}
 }

@@ -103,6 +103,10 @@ var qualified = regexp.MustCompile(`\bc\d+\.`)
 // compiler message: the cell package qualifiers and the Ξ prefix.
 func CleanNames(s, module string) string {
 	s = strings.ReplaceAll(s, Prefix+"nb.", "nb.")
+	// The runtime fair calls is not the user's: "in argument to Ξ0nb.Result"
+	// is the value the cell shows.
+	s = strings.ReplaceAll(s, "in argument to "+RuntimeName+".Result", "for the cell's result")
+	s = strings.ReplaceAll(s, RuntimeName+".", "nb.")
 	s = dotQualified.ReplaceAllString(s, "")
 	s = qualified.ReplaceAllString(s, "")
 	s = strings.ReplaceAll(s, module+"/cells/", "")
