@@ -322,12 +322,23 @@ func Train(ctx context.Context, o Options) error {
 			}
 		}
 	}
+	var tm traceMapper
+	if inner := o.Source; inner != nil {
+		o.Source = func(cfg *config.Config, verb string) (builder.Source, error) {
+			s, err := inner(cfg, verb)
+			tm, _ = s.(traceMapper)
+			return s, err
+		}
+	}
 	var w *deployer.Workload
 	var err error
 	if c == nil {
 		w, c, err = prepareChecked(ctx, o, deployer.KindJob)
 	} else {
 		w, err = Prepare(ctx, o, deployer.KindJob)
+	}
+	if tm != nil { // the logs, and a failed replica's last lines
+		o.Out, o.Progress = mappedWriter{o.Out, tm.MapTrace}, mappedWriter{o.Progress, tm.MapTrace}
 	}
 	if err != nil {
 		return err
@@ -361,6 +372,24 @@ func Train(ctx context.Context, o Options) error {
 		reportModel(ctx, o, run.Name)
 	}
 	return err
+}
+
+// traceMapper is a source whose program's output names generated files
+// (a notebook's): MapTrace names the user's cells instead.
+type traceMapper interface{ MapTrace(string) string }
+
+// mappedWriter rewrites what it is given with fn: logs arrive a line or
+// more at a time, so a position is never split between two writes.
+type mappedWriter struct {
+	w  io.Writer
+	fn func(string) string
+}
+
+func (m mappedWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(m.w, m.fn(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // Follow watches a training run to its end. onInterrupt "cancel" deletes

@@ -194,3 +194,13 @@ func TestCleanNamesRuntime(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// A panic's stack trace from a notebook's program names the cells.
+func TestMapTrace(t *testing.T) {
+	trace := "panic: fails remotely\n\ngoroutine 1 [running]:\nfairnb/cells/c2.init.func1(...)\n\tfairnb/cells/c2/go-cell-2:14\nmain.main()\n\t/src/main.go:3 +0x1d\n\tgo-cell-9:1\n"
+	got := MapTrace(trace, []string{"In[3]", "In[9]"})
+	want := "panic: fails remotely\n\ngoroutine 1 [running]:\nfairnb/cells/c2.init.func1(...)\n\tIn[9] line 14\nmain.main()\n\t/src/main.go:3 +0x1d\n\tgo-cell-9:1\n"
+	if got != want {
+		t.Errorf("got\n%s", got)
+	}
+}

@@ -63,6 +63,28 @@ func Program(module string, cells []notebook.Code) (map[string][]byte, error) {
 
 var programPos = regexp.MustCompile(`go-cell-(\d+):(\d+)(:\d+)?: `)
 
+// tracePos is a position in a stack trace of a generated program:
+// "fairnb/cells/c2/go-cell-2:14".
+var tracePos = regexp.MustCompile(`(?:[\w.\-]+/)*go-cell-(\d+):(\d+)`)
+
+// MapTrace rewrites the positions in a generated program's output (a
+// panic's stack trace in a job's logs) to the notebook's cells:
+// "fairnb/cells/c2/go-cell-2:14" becomes "In[9] line 14" (labels[k-1]).
+func MapTrace(text string, labels []string) string {
+	if !strings.Contains(text, "go-cell-") {
+		return text
+	}
+	return tracePos.ReplaceAllStringFunc(text, func(m string) string {
+		sub := tracePos.FindStringSubmatch(m)
+		var k int
+		fmt.Sscanf(sub[1], "%d", &k)
+		if k < 1 || k > len(labels) {
+			return m
+		}
+		return labels[k-1] + " line " + sub[2]
+	})
+}
+
 // ProgramErrors rewrites compiler output about a generated program so that
 // positions name the notebook's cells (labels[k-1] for go-cell-k) and
 // names read as the user wrote them. Lines that are not about a cell are

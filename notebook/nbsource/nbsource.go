@@ -182,6 +182,20 @@ func (s *Source) base() string {
 	return "."
 }
 
+// MapTrace names the notebook's cells in the program's output, such as a
+// panic's stack trace in a job's logs ("In[9] line 2", not a generated
+// file's position).
+func (s *Source) MapTrace(text string) string {
+	if !strings.Contains(text, "go-cell-") {
+		return text
+	}
+	labels := make([]string, len(s.sel.Cells))
+	for i, c := range s.sel.Cells {
+		labels[i] = c.Label
+	}
+	return cellgen.MapTrace(text, labels)
+}
+
 // Build implements builder.Source.
 func (s *Source) Build(ctx context.Context, bc *builder.Context, p v1.Platform) (v1.Image, error) {
 	s.once.Do(func() {

@@ -212,6 +212,24 @@ func TestKfCompileErrorPushesNothing(t *testing.T) {
 	}
 }
 
+// TestKfPanicNamesCell: a notebook's program that panics on the cluster
+// shows a stack trace that names the cell and line, not a generated file.
+func TestKfPanicNamesCell(t *testing.T) {
+	t.Parallel()
+	tb := testbed.Env(t)
+	b := onBed(t, setup(t), tb)
+	out, errOut, err := b.fair(t, filepath.Join(b.root, "test", "notebooks", "testdata"), "train", "panics.ipynb")
+	if err == nil {
+		t.Fatal("fair train panics.ipynb succeeded")
+	}
+	expect(t, "the logs name the cell", out, "panic: too many steps")
+	expect(t, "the logs name the cell", out, "\tcell 3 line 3")
+	expect(t, "the last lines name the cell", errOut, "\tcell 3 line 3")
+	if strings.Contains(out+errOut, "go-cell") {
+		t.Errorf("generated file names in the trace:\n%s\n%s", out, errOut)
+	}
+}
+
 // TestKfServeNotebook runs examples/notebooks/serve.ipynb: %%kf serve
 // deploys the predict function the cell defines, %kf predict gets the
 // fitted line's values back, %kf delete removes it.
