@@ -13,7 +13,9 @@ import (
 	"syscall"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
@@ -197,4 +199,37 @@ func quietStoppedWatches() {
 			h(ctx, err, msg, kv...)
 		}
 	}}
+}
+
+// GPUShortage says when no node could run a pod asking for gpus of
+// resource (nvidia.com/gpu by default): the run would stay Pending until
+// such a node appears. "" when one can, or when nodes cannot be read (a
+// user with rights in one namespace only).
+func (c *Client) GPUShortage(ctx context.Context, resource string, gpus int) string {
+	if gpus <= 0 {
+		return ""
+	}
+	if resource == "" {
+		resource = "nvidia.com/gpu"
+	}
+	nodes, err := c.Core.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil || len(nodes.Items) == 0 {
+		return ""
+	}
+	most, where := int64(0), ""
+	for _, n := range nodes.Items {
+		q, ok := n.Status.Allocatable[corev1.ResourceName(resource)]
+		if !ok {
+			continue
+		}
+		if v := q.Value(); v >= int64(gpus) {
+			return ""
+		} else if v > most {
+			most, where = v, n.Name
+		}
+	}
+	if most == 0 {
+		return fmt.Sprintf("no node of context %s has %s: the pods stay Pending until one does (a cluster autoscaler may add one; --gpu-resource names another resource)", c.Context, resource)
+	}
+	return fmt.Sprintf("no node of context %s has %d %s (the most is %d, on %s): the pods stay Pending until one does", c.Context, gpus, resource, most, where)
 }

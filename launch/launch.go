@@ -363,6 +363,7 @@ func Train(ctx context.Context, o Options) error {
 		fmt.Fprintf(o.Progress, "replaced the finished %s/%s (%s) of the same name\n", run.Kind, run.Name, strings.ToLower(string(sub.Previous)))
 	}
 	fmt.Fprintf(o.Progress, "%s/%s submitted to namespace %s (image %s)\n", run.Kind, run.Name, run.Namespace, w.Image)
+	gpuWarning(ctx, o.Progress, c, w)
 	if o.Detach {
 		fmt.Fprintf(o.Out, "%s\n", run.Name)
 		return nil
@@ -372,6 +373,15 @@ func Train(ctx context.Context, o Options) error {
 		reportModel(ctx, o, run.Name)
 	}
 	return err
+}
+
+// gpuWarning warns when no node has the GPUs each replica asks for: the
+// run was submitted (an autoscaler may add such a node), but it would
+// otherwise wait in Pending with nothing said until the user looks.
+func gpuWarning(ctx context.Context, w io.Writer, c *deployer.Client, wl *deployer.Workload) {
+	if why := c.GPUShortage(ctx, wl.GPUResource, wl.GPUs); why != "" {
+		fmt.Fprintf(w, "warning: %s\n", why)
+	}
 }
 
 // traceMapper is a source whose program's output names generated files
@@ -587,6 +597,7 @@ func Serve(ctx context.Context, o Options, so ServeOptions) error {
 		fmt.Fprintf(o.Progress, "%s/%s exists: updated in place, rolling out the new image\n", run.Kind, run.Name)
 	}
 	fmt.Fprintf(o.Progress, "%s/%s applied in namespace %s (image %s)\n", run.Kind, run.Name, run.Namespace, w.Image)
+	gpuWarning(ctx, o.Progress, c, w)
 	if o.Detach {
 		fmt.Fprintln(o.Out, run.Name)
 		return nil

@@ -304,6 +304,28 @@ func TestTestbedMissingNamespace(t *testing.T) {
 	}
 }
 
+// More GPUs than any node has: submitted (an autoscaler may add a node),
+// with a warning saying the pods stay Pending, and the most a node has.
+// A request a node can meet gets none.
+func TestTestbedGPUShortageWarned(t *testing.T) {
+	t.Parallel()
+	bed := testbed.Env(t)
+	ctx := ctxFor(t, 2*time.Minute)
+	echo := testImage(t, bed, echoDir)
+	for gpus, warned := range map[string]bool{"99": true, "1": false} {
+		name := "gpus-" + gpus
+		_, errOut, err := runFair(ctx, bedConfig(t, bed), "train", "--image", echo, "--gpus", gpus, "--name", name, "--detach")
+		if err != nil {
+			t.Fatalf("--gpus %s: %v\n%s", gpus, err, errOut)
+		}
+		got := strings.Contains(errOut.String(), "warning: no node of context ")
+		if got != warned || warned && !strings.Contains(errOut.String(), "has 99 nvidia.com/gpu (the most is ") {
+			t.Errorf("--gpus %s: warned %v:\n%s", gpus, got, errOut)
+		}
+		runFair(ctx, bedConfig(t, bed), "delete", name)
+	}
+}
+
 func TestTestbedCRDSchemas(t *testing.T) {
 	t.Parallel()
 	bed := testbed.Env(t)

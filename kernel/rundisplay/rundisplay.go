@@ -137,11 +137,23 @@ func (d *Display) Observe(e deployer.Event) {
 
 // show publishes the display; the caller holds d.mu.
 func (d *Display) show() {
-	elapsed := time.Since(d.start).Round(time.Second)
-	kind, name, ns := "", d.run, ""
+	text, h := render(d.run, d.st, d.note, time.Since(d.start).Round(time.Second))
+	b := map[string]any{"text/plain": text, "text/html": h}
+	if d.shown {
+		d.env.Update(d.id, b)
+		return
+	}
+	d.shown = true
+	d.env.Display(d.id, b)
+}
+
+// render is the display's text and HTML for run (its name, once
+// submitted), its last status and event.
+func render(run string, status *deployer.Status, note string, elapsed time.Duration) (text, h string) {
+	kind, name, ns := "", run, ""
 	phase, ready, total, gpus, image := "Pending", 0, 0, 0, ""
 	state := "ready"
-	if st := d.st; st != nil {
+	if st := status; st != nil {
 		kind, name, ns = string(st.Kind), st.Name, st.Namespace
 		phase, ready, total, gpus, image = string(st.Phase), st.Ready, st.Total, st.GPUs, st.Image
 		if st.Phase.Done() && st.Kind.Training() {
@@ -155,33 +167,31 @@ func (d *Display) show() {
 	cell := func(k, v string) string {
 		return "<tr><th style=\"text-align:left\">" + k + "</th><td style=\"text-align:left\">" + html.EscapeString(v) + "</td></tr>"
 	}
-	var text, h string
 	if name == "" {
 		// Not submitted yet: building and pushing.
-		text = fmt.Sprintf("%s  %s", d.note, elapsed)
-		h = "<table>" + cell("progress", d.note) + cell("elapsed", elapsed.String()) + "</table>"
+		text = fmt.Sprintf("%s  %s", note, elapsed)
+		h = "<table>" + cell("progress", note) + cell("elapsed", elapsed.String()) + "</table>"
 	} else {
 		reach := fmt.Sprintf("%%kf logs %s -f", name)
 		if kind != "" {
 			reach += fmt.Sprintf("  |  kubectl -n %s get %s %s", ns, kind, name)
 		}
-		text = fmt.Sprintf("%s/%s  %s  replicas %d/%d %s  GPUs %d  %s  image %s\n%s", kind, name, phase, ready, total, state, gpus, elapsed, image, reach)
-		if d.note != "" {
-			text += "\n" + d.note
+		// Before the first status, only the name is known.
+		ref, replicas, gpuText := name, "-", "-"
+		if status != nil {
+			ref, replicas, gpuText = kind+"/"+name, fmt.Sprintf("%d/%d", ready, total), fmt.Sprint(gpus)
 		}
-		h = "<table>" + cell("run", kind+"/"+name) + cell("phase", phase) +
-			cell("replicas "+state, fmt.Sprintf("%d/%d", ready, total)) + cell("GPUs", fmt.Sprint(gpus)) +
+		text = fmt.Sprintf("%s  %s  replicas %s %s  GPUs %s  %s  image %s\n%s", ref, phase, replicas, state, gpuText, elapsed, image, reach)
+		if note != "" {
+			text += "\n" + note
+		}
+		h = "<table>" + cell("run", ref) + cell("phase", phase) +
+			cell("replicas "+state, replicas) + cell("GPUs", gpuText) +
 			cell("elapsed", elapsed.String()) + cell("image", image) + cell("follow", reach)
-		if d.note != "" {
-			h += cell("last event", d.note)
+		if note != "" {
+			h += cell("last event", note)
 		}
 		h += "</table>"
 	}
-	b := map[string]any{"text/plain": text, "text/html": h}
-	if d.shown {
-		d.env.Update(d.id, b)
-		return
-	}
-	d.shown = true
-	d.env.Display(d.id, b)
+	return text, h
 }

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/fair-go/fair/deployer"
 )
 
 func TestLines(t *testing.T) {
@@ -28,5 +31,19 @@ func TestIsWarning(t *testing.T) {
 		if IsWarning(line) != want {
 			t.Errorf("IsWarning(%q) = %v", line, !want)
 		}
+	}
+}
+
+// Before its first status a run is shown by name, without a kind or
+// counts it does not know yet; then with them.
+func TestRenderBeforeStatus(t *testing.T) {
+	text, h := render("notebook-x", nil, "submitted", 2*time.Second)
+	if !strings.HasPrefix(text, "notebook-x  Pending  replicas - ready  GPUs -") || strings.Contains(h, "/notebook-x") {
+		t.Errorf("before status:\n%s\n%s", text, h)
+	}
+	st := &deployer.Status{Run: deployer.Run{Name: "notebook-x", Kind: deployer.KindJob, Namespace: "ns"}, Phase: deployer.PhaseRunning, Ready: 1, Total: 1, GPUs: 2}
+	text, _ = render("notebook-x", st, "", time.Second)
+	if !strings.HasPrefix(text, "job/notebook-x  Running  replicas 1/1 ready  GPUs 2") {
+		t.Errorf("with status:\n%s", text)
 	}
 }
