@@ -212,6 +212,9 @@ type LogOptions struct {
 	Since      time.Duration
 	Timestamps bool
 	Previous   bool
+	// Note, when set, is told of each replica that has no logs yet, and
+	// why (kubectl logs fails there; fair prints the others).
+	Note func(string)
 }
 
 // Logs writes the logs of every replica of the run called name to out,
@@ -247,6 +250,11 @@ func (c *Client) Logs(ctx context.Context, name string, out io.Writer, o LogOpti
 			continue
 		}
 		found = true
+		if o.Note != nil && !o.Previous && !containerStarted(p, mainContainer(run.Kind, p)) {
+			r := replicaStatus(run.Kind, run.Name, p)
+			o.Note(fmt.Sprintf("%s has not started (%s): no logs yet; fair logs %s -f waits for them", replica, strings.TrimSuffix(r.Phase+": "+r.Cause(), ": "), name))
+			continue
+		}
 		s := &podStream{c: c, ns: p.Namespace, pod: p.Name, container: mainContainer(run.Kind, p), replica: replica,
 			out: func(text string) { lw.line(replica, text) }, tail: 1, done: make(chan struct{}), view: o}
 		s.run(ctx)
@@ -262,6 +270,9 @@ func (c *Client) Logs(ctx context.Context, name string, out io.Writer, o LogOpti
 	}
 	if o.Replica != "" && !found {
 		return nil, fmt.Errorf("run %s has no replica %q", name, o.Replica)
+	}
+	if len(pods) == 0 && o.Note != nil {
+		o.Note(fmt.Sprintf("%s/%s has no pods yet: no logs; fair logs %s -f waits for them", run.Kind, run.Name, name))
 	}
 	return nil, ctx.Err()
 }

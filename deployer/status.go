@@ -353,7 +353,7 @@ func replicaStatus(k Kind, run string, pod *corev1.Pod) ReplicaStatus {
 	if r.Reason == "" && pod.Status.Phase == corev1.PodPending {
 		for _, c := range pod.Status.Conditions {
 			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse {
-				r.Reason = c.Reason
+				r.Reason, r.Message = c.Reason, schedulerWhy(c.Message)
 			}
 		}
 	}
@@ -850,4 +850,13 @@ func (c *Client) DeleteRun(ctx context.Context, name string) ([]string, error) {
 		return nil, fmt.Errorf("%w %q in namespace %s (see fair ps)", ErrNoRun, name, c.Namespace)
 	}
 	return deleted, nil
+}
+
+// schedulerWhy is the scheduler's reason without its preemption report:
+// "0/1 nodes are available: 1 Insufficient nvidia.com/gpu".
+func schedulerWhy(msg string) string {
+	if i := strings.Index(msg, " preemption:"); i >= 0 {
+		msg = msg[:i]
+	}
+	return strings.TrimSuffix(strings.TrimSpace(msg), ".")
 }

@@ -305,8 +305,9 @@ func TestTestbedMissingNamespace(t *testing.T) {
 }
 
 // More GPUs than any node has: submitted (an autoscaler may add a node),
-// with a warning saying the pods stay Pending, and the most a node has.
-// A request a node can meet gets none.
+// with a warning saying the pods stay Pending, and the most a node has; its
+// logs and status say why it has not started. A request a node can meet
+// gets no warning.
 func TestTestbedGPUShortageWarned(t *testing.T) {
 	t.Parallel()
 	bed := testbed.Env(t)
@@ -321,6 +322,26 @@ func TestTestbedGPUShortageWarned(t *testing.T) {
 		got := strings.Contains(errOut.String(), "warning: no node of context ")
 		if got != warned || warned && !strings.Contains(errOut.String(), "has 99 nvidia.com/gpu (the most is ") {
 			t.Errorf("--gpus %s: warned %v:\n%s", gpus, got, errOut)
+		}
+		if warned {
+			// The pending run's logs say why there are none; its status
+			// says what the scheduler said, not only "Unschedulable".
+			why := "Unschedulable: 0/1 nodes are available: 1 Insufficient nvidia.com/gpu"
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				out, errOut, err := runFair(ctx, bedConfig(t, bed), "logs", name)
+				if err == nil && out.String() == "" && strings.Contains(errOut.String(), "fair: job-0 has not started (Pending: "+why+"): no logs yet; fair logs "+name+" -f waits for them") {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Errorf("logs of a pending run: %v\n%s\n%s", err, out, errOut)
+					break
+				}
+				time.Sleep(time.Second)
+			}
+			if out, _, err := runFair(ctx, bedConfig(t, bed), "status", name); err != nil || !strings.Contains(out.String(), why) {
+				t.Errorf("status of a pending run: %v\n%s", err, out)
+			}
 		}
 		runFair(ctx, bedConfig(t, bed), "delete", name)
 	}

@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -75,12 +74,12 @@ func newConfigCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 			if output != "" {
 				return printStructured(io.Out, output, list)
 			}
-			tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
+			tw, flush := newTable(io.Out)
 			fmt.Fprintln(tw, "KEY\tVALUE\tFROM")
 			for _, e := range list {
 				fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Key, e.Value, e.Origin)
 			}
-			return tw.Flush()
+			return flush()
 		},
 	}
 	view.Flags().StringVarP(&output, "output", "o", "", "json or yaml instead of a table")

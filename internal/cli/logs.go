@@ -37,6 +37,7 @@ fair train re-attaches, from the first line.`,
 			ctx := cmd.Context()
 			if !followFlag {
 				view.Replica = replica
+				view.Note = func(s string) { fmt.Fprintln(io.Err, "fair: "+s) }
 				if run, _, err := c.Find(ctx, args[0]); err == nil {
 					noteWorkloads(cmd, io, c, args[0], "logs", run)
 				}

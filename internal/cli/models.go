@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -55,12 +54,12 @@ trained them and latest. fair serve --model NAME[:TAG] serves one.`,
 				}
 				return printStructured(io.Out, output, list)
 			}
-			tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
+			tw, flush := newTable(io.Out)
 			fmt.Fprintln(tw, "MODEL\tCREATED\tSIZE\tDIGEST\tMETRICS")
 			for _, m := range list {
 				fmt.Fprintf(tw, "%s:%s\t%s\t%s\t%s\t%s\n", m.Name, m.Tag, age(m.Created), bytesize.Format(m.Size), m.Digest[:19], models.FormatMetrics(m.Metrics))
 			}
-			return tw.Flush()
+			return flush()
 		},
 	}
 	ls.Flags().StringVarP(&output, "output", "o", "", "json, yaml or name (NAME:TAG lines) instead of a table")
@@ -83,7 +82,7 @@ trained them and latest. fair serve --model NAME[:TAG] serves one.`,
 			if output != "" {
 				return printStructured(io.Out, output, m)
 			}
-			tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
+			tw, flush := newTable(io.Out)
 			for _, kv := range [][2]string{
 				{"Model", m.Name + ":" + m.Tag}, {"Reference", m.Ref}, {"Size", bytesize.Format(m.Size)},
 				{"Created", m.Created.Local().Format("2006-01-02 15:04:05") + " (" + age(m.Created) + " ago)"},
@@ -93,7 +92,7 @@ trained them and latest. fair serve --model NAME[:TAG] serves one.`,
 					fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
 				}
 			}
-			return tw.Flush()
+			return flush()
 		},
 	}
 	show.Flags().StringVarP(&output, "output", "o", "", "json or yaml instead of lines")

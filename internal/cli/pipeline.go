@@ -8,7 +8,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -261,12 +260,12 @@ func newPipelineListCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Comm
 				}
 				return nil
 			}
-			tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
+			tw, flush := newTable(io.Out)
 			fmt.Fprintln(tw, "NAME\tPIPELINE\tSTATUS\tSTEPS\tDURATION\tAGE")
 			for _, r := range list {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\t%s\n", r.Name, orDash(r.Pipeline), phaseOr(r.Phase, "Pending"), r.Succeeded(), len(r.Steps), runDuration(r), age(r.Created))
 			}
-			return tw.Flush()
+			return flush()
 		},
 	}
 	addClusterFlags(cmd, cfg)

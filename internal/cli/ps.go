@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -71,7 +72,7 @@ func newPsCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 				return nil
 			}
 			wide := output == "wide"
-			tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
+			tw, flush := newTable(io.Out)
 			if all {
 				fmt.Fprint(tw, "NAMESPACE\t")
 			}
@@ -109,7 +110,7 @@ func newPsCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 				}
 				fmt.Fprintln(tw)
 			}
-			return tw.Flush()
+			return flush()
 		},
 	}
 	addClusterFlags(cmd, cfg)
@@ -164,4 +165,19 @@ func age(t time.Time) string {
 		return "-"
 	}
 	return duration.HumanDuration(time.Since(t))
+}
+
+// newTable is a tabwriter whose flush writes the whole table at once: a
+// notebook (%kf ps, %kf status) shows each write as a message of its own,
+// and a table flushed cell by cell was dozens.
+func newTable(out io.Writer) (*tabwriter.Writer, func() error) {
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
+	return tw, func() error {
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		_, err := out.Write(buf.Bytes())
+		return err
+	}
 }

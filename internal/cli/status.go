@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -43,12 +42,12 @@ func newStatusCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 			}
 			if len(s.Replicas) > 0 {
 				fmt.Fprintln(io.Out)
-				tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
+				tw, flush := newTable(io.Out)
 				fmt.Fprintln(tw, "REPLICA\tPOD\tPHASE\tREADY\tRESTARTS\tEXIT\tREASON\tNODE")
 				for _, r := range s.Replicas {
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%d\t%d\t%s\t%s\n", r.Replica, r.Pod, r.Phase, r.Ready, r.Restarts, r.ExitCode, r.Cause(), r.Node)
 				}
-				return tw.Flush()
+				return flush()
 			}
 			return nil
 		},
