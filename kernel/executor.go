@@ -564,7 +564,11 @@ func (e *Executor) exchange(ctx context.Context, out Output, rs *runState, cmd m
 			if killed {
 				lost := e.restart(ctx, out)
 				msg := "the cell ignored the interrupt, so the kernel restarted its Go process and replayed the notebook's declarations"
-				return nb.Message{}, &CellError{Name: "KeyboardInterrupt", Value: msg, Traceback: append([]string{"KeyboardInterrupt: " + msg}, lost...)}
+				tb := append([]string{"KeyboardInterrupt: " + msg}, lost...)
+				// Go cannot stop a goroutine from outside: say how a cell
+				// lets itself be stopped.
+				tb = append(tb, "A cell stops on interrupt, keeping every value, when it checks nb.Context(): in a loop, for nb.Context().Err() == nil { ... }; instead of time.Sleep, select { case <-time.After(d): case <-nb.Context().Done(): }.")
+				return nb.Message{}, &CellError{Name: "KeyboardInterrupt", Value: msg, Traceback: tb}
 			}
 			return nb.Message{}, e.crashed(ctx, h, out, "the kernel's Go process exited while running the cell: "+h.exitReason())
 		}

@@ -1249,3 +1249,17 @@ func TestRedefinedTypeSaysWhy(t *testing.T) {
 		t.Errorf("note on an unrelated error: %v", v)
 	}
 }
+
+// A cell that closes os.Stdout does not silence the cells after it (nor
+// make each wait 2 s for an end marker that cannot be written).
+func TestStdoutClosedReopened(t *testing.T) {
+	c, _ := startKernel(t)
+	r := c.execute("import \"os\"\nos.Stdout.Close()", 2*time.Minute)
+	if !strings.Contains(r.stderr, "the cell closed os.Stdout; it is open again") {
+		t.Errorf("closing stdout: %q %v", r.stderr, r.errMsg)
+	}
+	r = c.execute("fmt.Println(\"after close\")", 2*time.Minute)
+	if r.stdout != "after close\n" {
+		t.Errorf("after close: %q %v", r.stdout, r.errMsg)
+	}
+}

@@ -72,6 +72,7 @@ func main() {
 	// the process that holds the notebook's state.
 	goflag.CommandLine.Init(os.Args[0], goflag.ContinueOnError)
 	hostArgs = os.Args
+	saveStdio()
 	setupStdin()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt)
@@ -137,6 +138,43 @@ func setupStdin() {
 	}
 	syscall.Close(p[0])
 	stdinW = os.NewFile(uintptr(p[1]), "stdin-writer")
+}
+
+// savedStdio holds copies of fds 1 and 2: a cell that closes os.Stdout
+// would otherwise silence every later cell.
+var savedStdio = map[int]int{}
+
+func saveStdio() {
+	for _, fd := range []int{1, 2} {
+		if d, err := syscall.Dup(fd); err == nil {
+			syscall.CloseOnExec(d)
+			savedStdio[fd] = d
+		}
+	}
+}
+
+// reopenStdio opens stdout and stderr again when the cell closed them,
+// and says so.
+func reopenStdio() {
+	for fd, name := range map[int]string{1: "os.Stdout", 2: "os.Stderr"} {
+		saved, ok := savedStdio[fd]
+		if !ok {
+			continue
+		}
+		if _, _, e := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFD, 0); e != syscall.EBADF {
+			continue
+		}
+		if syscall.Dup3(saved, fd, 0) != nil {
+			continue
+		}
+		f := os.NewFile(uintptr(fd), name)
+		if fd == 1 {
+			os.Stdout = f
+		} else {
+			os.Stderr = f
+		}
+		fmt.Fprintf(os.Stderr, "fair: the cell closed %s; it is open again for the next cells\n", name)
+	}
 }
 
 // drainStdin drops what an earlier cell's input left unread (Scanln of
@@ -231,6 +269,7 @@ func load(c command) {
 			msg.Error = &nb.CellError{Name: "Goexit", Value: why, Traceback: []string{"Goexit: " + why}}
 		}
 		close(stop)
+		reopenStdio()
 		os.Stdout.WriteString(Marker)
 		os.Stderr.WriteString(Marker)
 		_ = nb.Emit(msg)

@@ -321,6 +321,7 @@ func TestNotebooks(t *testing.T) {
 		tb := strings.Join(e.Traceback, "\n")
 		expect(t, "restart reported", tb, "restarted")
 		expect(t, "lost values named", tb, "total")
+		expect(t, "how to write a cell that stops", tb, "when it checks nb.Context()")
 		expect(t, "kernel alive, declarations replayed", nb.stdout(5), "the kernel is alive; total = 0")
 	})
 }
