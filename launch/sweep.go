@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/fair-go/fair/build"
+	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/deployer"
 	"github.com/fair-go/fair/models"
 	"github.com/fair-go/fair/podruntime"
@@ -170,6 +171,7 @@ func Sweep(ctx context.Context, o Options, so SweepOptions) (*sweep.Status, erro
 	if cfg.GPUs > 0 {
 		flags = append(flags, "--gpus", fmt.Sprint(cfg.GPUs))
 	}
+	flags = append(flags, givenFlags(cfg)...)
 	cmd := st.BestCommand(o.Path, o.Image, spec.Args, flags...)
 	if so.Observer != nil {
 		// The live display holds the table already.
@@ -403,13 +405,21 @@ func makeRoomForSweep(ctx context.Context, c *deployer.Client, ns, name string, 
 // kubectl delete does. A missing sweep is the API's NotFound error.
 func DeleteSweep(ctx context.Context, c *deployer.Client, ns, name string, wait time.Duration) error {
 	ri := c.Dynamic.Resource(sweep.ExperimentGVR).Namespace(ns)
-	fg := metav1.DeletePropagationForeground
-	if err := ri.Delete(ctx, name, metav1.DeleteOptions{PropagationPolicy: &fg}); err != nil {
+	// In the background: with foreground deletion the Experiment waits for
+	// its Suggestion, whose Deployment Katib makes again as long as the
+	// Suggestion exists, for minutes. The garbage collector removes the
+	// trials and the Suggestion once the Experiment is gone.
+	bg := metav1.DeletePropagationBackground
+	if err := ri.Delete(ctx, name, metav1.DeleteOptions{PropagationPolicy: &bg}); err != nil {
 		return err
 	}
+	// Waited for: a sweep of the same name started next would meet the
+	// old Suggestion.
 	deadline := time.Now().Add(wait)
 	for wait > 0 {
-		if _, err := ri.Get(ctx, name, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+		_, errE := ri.Get(ctx, name, metav1.GetOptions{})
+		_, errS := c.Dynamic.Resource(sweep.SuggestionGVR).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(errE) && errS != nil { // not found, or not ours to read
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -493,4 +503,34 @@ func ListSweeps(ctx context.Context, c *deployer.Client, ns string) ([]*sweep.St
 		out = append(out, sweep.FromObjects(e, mine))
 	}
 	return out, nil
+}
+
+// givenFlags are the flags of the sweep's command line (or notebook line)
+// that shape how the program builds and runs, for the command that trains
+// once like the best trial: without --base and --cmd a Python folder does
+// not build, without -n it runs elsewhere. fair.yaml's values apply to
+// that command by themselves.
+func givenFlags(cfg *config.Config) []string {
+	given := func(key string) bool {
+		o := cfg.Origin(key)
+		return strings.HasPrefix(o, config.OriginFlag) || strings.HasPrefix(o, "notebook")
+	}
+	var out []string
+	for _, k := range []struct{ key, flag string }{
+		{"base", "--base"}, {"cmd", "--cmd"}, {"workdir", "--workdir"}, {"context", "--context"},
+		{"namespace", "-n"}, {"cpu", "--cpu"}, {"memory", "--memory"}, {"gpuResource", "--gpu-resource"},
+		{"model", "--model"},
+	} {
+		if given(k.key) {
+			if v, err := cfg.Get(k.key); err == nil && v != "" {
+				out = append(out, k.flag, v)
+			}
+		}
+	}
+	if given("env") {
+		for _, e := range cfg.Env {
+			out = append(out, "-e", e)
+		}
+	}
+	return out
 }

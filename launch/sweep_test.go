@@ -15,6 +15,7 @@ import (
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/fair-go/fair/config"
 	"github.com/fair-go/fair/deployer"
 	"github.com/fair-go/fair/sweep"
 )
@@ -116,5 +117,21 @@ func TestSweepInterrupted(t *testing.T) {
 	}
 	if _, gerr := dyn.Resource(sweep.ExperimentGVR).Namespace("ns").Get(context.Background(), "sw", metav1.GetOptions{}); gerr == nil {
 		t.Fatal("cancelled sweep still there")
+	}
+}
+
+// The command that trains like the best trial keeps the flags that shape
+// the build and the run (a Python folder needs --base and --cmd), not
+// those fair.yaml gives anyway.
+func TestGivenFlags(t *testing.T) {
+	cfg := config.Default()
+	must(t, cfg.Set("base", "reg/py@sha256:abc", config.OriginFlag+" --base"))
+	must(t, cfg.Set("cmd", "python3 train.py", config.OriginFlag+" --cmd"))
+	must(t, cfg.Set("namespace", "team", config.OriginFlag+" -n"))
+	must(t, cfg.Set("memory", "2Gi", "/p/fair.yaml"))
+	must(t, cfg.Set("env", "SEED=1", config.OriginFlag+" --env"))
+	got := strings.Join(givenFlags(cfg), " ")
+	if got != "--base reg/py@sha256:abc --cmd python3 train.py -n team -e SEED=1" {
+		t.Errorf("got %q", got)
 	}
 }

@@ -18,6 +18,8 @@ import (
 var (
 	ExperimentGVR = schema.GroupVersionResource{Group: "kubeflow.org", Version: "v1beta1", Resource: "experiments"}
 	TrialGVR      = schema.GroupVersionResource{Group: "kubeflow.org", Version: "v1beta1", Resource: "trials"}
+	// SuggestionGVR is Katib's per-Experiment suggestion service.
+	SuggestionGVR = schema.GroupVersionResource{Group: "kubeflow.org", Version: "v1beta1", Resource: "suggestions"}
 )
 
 // Labels fair and Katib put on a sweep's objects.
@@ -56,6 +58,13 @@ type Spec struct {
 	// always reach the program as environment variables).
 	Args bool
 }
+
+// MetricFormat is the filter Katib's StdOut collector reads metrics with:
+// NAME=NUMBER, as its default, except that the number needs a digit. The
+// default also takes "loss=NaN" (as an empty value), which Katib then
+// ranks as the best trial and its suggestion service cannot parse, so the
+// sweep stalls. A trial that prints only NaN now has no metric: failed.
+const MetricFormat = `([\w|-]+)\s*=\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[Ee][+-]?\d+)?)`
 
 // metricName is what Katib's StdOut collector reads as a metric's name
 // (its default filter, ([\w|-]+)\s*=\s*NUMBER).
@@ -244,14 +253,17 @@ func Experiment(s Spec, w *deployer.Workload, opts ...deployer.RenderOption) (*u
 			},
 		},
 		"spec": map[string]any{
-			"objective":            objective,
-			"algorithm":            algorithm,
-			"parallelTrialCount":   int64(s.Parallel),
-			"maxTrialCount":        int64(s.Trials),
-			"maxFailedTrialCount":  int64(maxFailed),
-			"metricsCollectorSpec": map[string]any{"collector": map[string]any{"kind": "StdOut"}},
-			"parameters":           params,
-			"trialTemplate":        tmpl,
+			"objective":           objective,
+			"algorithm":           algorithm,
+			"parallelTrialCount":  int64(s.Parallel),
+			"maxTrialCount":       int64(s.Trials),
+			"maxFailedTrialCount": int64(maxFailed),
+			"metricsCollectorSpec": map[string]any{
+				"collector": map[string]any{"kind": "StdOut"},
+				"source":    map[string]any{"filter": map[string]any{"metricsFormat": []any{MetricFormat}}},
+			},
+			"parameters":    params,
+			"trialTemplate": tmpl,
 		},
 	}}
 	return e, nil

@@ -6,6 +6,7 @@ package sweep
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -45,6 +46,9 @@ func ParseParam(s string) (Param, error) {
 	}
 	if !paramName.MatchString(n) {
 		return Param{}, fmt.Errorf("parameter %q: a name is letters, digits and _, not starting with a digit", n)
+	}
+	if env := strings.ToUpper(n); reservedEnv(env) {
+		return Param{}, fmt.Errorf("parameter %s: a trial gets it as $%s, which the system, the cluster or fair sets for the program; choose another name", n, env)
 	}
 	p := Param{Name: n}
 	spec = strings.TrimSpace(spec)
@@ -89,7 +93,42 @@ func ParseParam(s string) (Param, error) {
 			p.Type = Categorical
 		}
 	}
+	if p.Type == Discrete {
+		for _, v := range list {
+			if _, err := finite(v); err != nil {
+				return Param{}, fmt.Errorf("parameter %s: %v", n, err)
+			}
+		}
+	}
 	return p, nil
+}
+
+// reservedEnv reports whether a trial's program needs the variable env
+// as something else: a parameter named path would replace $PATH.
+func reservedEnv(env string) bool {
+	switch env {
+	case "PATH", "HOME", "HOSTNAME", "PWD", "USER", "SHELL", "TERM", "TMPDIR", "LANG", "SSL_CERT_FILE",
+		"PYTHONPATH", "PYTHONHOME", "WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT":
+		return true
+	}
+	for _, p := range []string{"FAIR_", "KUBERNETES_", "LD_", "LC_", "NVIDIA_", "PET_"} {
+		if strings.HasPrefix(env, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// finite parses a number a sweep can search: NaN and ±Inf are none.
+func finite(s string) (float64, error) {
+	f, err := strconv.ParseFloat(s, 64)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%q is not a number", s)
+	case math.IsNaN(f) || math.IsInf(f, 0):
+		return 0, fmt.Errorf("%q is not a finite number", s)
+	}
+	return f, nil
 }
 
 func (p *Param) setRange(lo, hi string) error {
@@ -105,13 +144,13 @@ func (p *Param) setRange(lo, hi string) error {
 		}
 		return p.checkStep(float64(hiI - li))
 	}
-	lf, err := strconv.ParseFloat(lo, 64)
+	lf, err := finite(lo)
 	if err != nil {
-		return fmt.Errorf("parameter %s: %q is not a number (want LO..HI)", p.Name, lo)
+		return fmt.Errorf("parameter %s: %v (want LO..HI)", p.Name, err)
 	}
-	hf, err := strconv.ParseFloat(hi, 64)
+	hf, err := finite(hi)
 	if err != nil {
-		return fmt.Errorf("parameter %s: %q is not a number (want LO..HI)", p.Name, hi)
+		return fmt.Errorf("parameter %s: %v (want LO..HI)", p.Name, err)
 	}
 	p.Type, p.Min, p.Max = Double, lo, hi
 	if lf >= hf {

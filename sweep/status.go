@@ -148,7 +148,9 @@ func FromObjects(e *unstructured.Unstructured, trials []unstructured.Unstructure
 	})
 	if best, _, _ := unstructured.NestedString(e.Object, "status", "currentOptimalTrial", "bestTrialName"); best != "" {
 		for i := range s.Trials {
-			if s.Trials[i].Name == best {
+			// Never a trial without a value (Katib's own choice can be
+			// one whose metric did not parse).
+			if s.Trials[i].Name == best && s.Trials[i].Objective != nil {
 				b := s.Trials[i]
 				s.Best = &b
 			}

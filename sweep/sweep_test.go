@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"encoding/xml"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -38,21 +39,28 @@ func TestParseParam(t *testing.T) {
 		}
 	}
 	bad := map[string]string{
-		"lr=abc":         "neither a range",
-		"opt=":           "empty list",
-		"opt=,":          "empty list",
-		"lr=1..1":        "empty",
-		"lr=2..1":        "empty",
-		"lr=0..1:log":    "LO > 0",
-		"lr=x..1":        "not a number",
-		"lr=0..1:step=0": "step",
-		"lr=0..1:step=2": "step",
-		"lr=0..1:fast":   "unknown option",
-		"=1..2":          "want NAME",
-		"lr":             "want NAME",
-		"l r=1..2":       "letters, digits",
-		"1lr=1..2":       "letters, digits",
-		"opt=a,a":        "twice",
+		"lr=abc":          "neither a range",
+		"opt=":            "empty list",
+		"opt=,":           "empty list",
+		"lr=1..1":         "empty",
+		"lr=2..1":         "empty",
+		"lr=0..1:log":     "LO > 0",
+		"lr=x..1":         "not a number",
+		"lr=0..1:step=0":  "step",
+		"lr=0..1:step=2":  "step",
+		"lr=0..1:fast":    "unknown option",
+		"=1..2":           "want NAME",
+		"lr":              "want NAME",
+		"l r=1..2":        "letters, digits",
+		"1lr=1..2":        "letters, digits",
+		"opt=a,a":         "twice",
+		"lr=NaN..1":       "not a finite number",
+		"lr=0..Inf":       "not a finite number",
+		"lr=1,NaN":        "not a finite number",
+		"path=1..2":       "$PATH, which the system",
+		"home=a,b":        "$HOME",
+		"fair_trial=1..3": "$FAIR_TRIAL",
+		"rank=1..3":       "$RANK",
 	}
 	for in, want := range bad {
 		_, err := ParseParam(in)
@@ -127,6 +135,9 @@ func TestExperimentJob(t *testing.T) {
 	}
 	if get("spec", "metricsCollectorSpec", "collector", "kind") != "StdOut" || get("spec", "trialTemplate", "primaryContainerName") != "fair" {
 		t.Fatal("collector or container")
+	}
+	if f := get("spec", "metricsCollectorSpec", "source", "filter", "metricsFormat").([]any); len(f) != 1 || f[0] != MetricFormat {
+		t.Fatalf("metric filter %v", f)
 	}
 	ps := get("spec", "parameters").([]any)
 	lr := ps[0].(map[string]any)
@@ -253,6 +264,13 @@ func TestStatusTableChart(t *testing.T) {
 	if strings.Count(svg, "<circle") != 2 || !strings.Contains(svg, "best so far") || !strings.Contains(svg, `r="6"`) {
 		t.Fatalf("SVG: %s", svg)
 	}
+	// A best trial Katib chose without a value (a metric that did not
+	// parse) is not starred.
+	e2 := e.DeepCopy()
+	_ = unstructured.SetNestedField(e2.Object, "sw-c", "status", "currentOptimalTrial", "bestTrialName")
+	if st := FromObjects(e2, trials); st.Best != nil {
+		t.Errorf("best without a value: %+v", st.Best)
+	}
 	// Before any metric: a chart that says so.
 	empty := FromObjects(&e, nil)
 	if svg := empty.SVG(); !strings.Contains(svg, "no trial has reported loss") {
@@ -264,4 +282,28 @@ func TestStatusTableChart(t *testing.T) {
 		t.Fatal("unescaped name in SVG")
 	}
 	_ = time.Now
+}
+
+// The metric filter reads NAME=NUMBER as Katib's default does, and leaves
+// NaN and Inf out (the default records them as an empty value, which Katib
+// then ranks best and cannot parse).
+func TestMetricFormat(t *testing.T) {
+	re := regexp.MustCompile(MetricFormat)
+	for line, want := range map[string]string{
+		"epoch 3 val_loss=0.25 acc=0.9": "val_loss=0.25 acc=0.9",
+		"loss = -1.5e-3":                "loss=-1.5e-3",
+		"loss=.5":                       "loss=.5",
+		"loss=3.":                       "loss=3.",
+		"val_loss=NaN acc=0.5":          "acc=0.5",
+		"loss=Inf":                      "",
+		"loss=":                         "",
+	} {
+		var got []string
+		for _, m := range re.FindAllStringSubmatch(line, -1) {
+			got = append(got, m[1]+"="+m[2])
+		}
+		if strings.Join(got, " ") != want {
+			t.Errorf("%q: %q, want %q", line, got, want)
+		}
+	}
 }

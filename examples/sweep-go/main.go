@@ -7,7 +7,8 @@
 // It prints loss=VALUE once per epoch, falling to that value, as a real
 // training loop would; Katib's StdOut collector reads those lines. With
 // FAIL_ABOVE set, a learning rate above it fails the program (exit 3), to
-// show that a failed trial is counted and the sweep goes on; EPOCH_SECONDS
+// show that a failed trial is counted and the sweep goes on; with
+// NAN_ABOVE, it ends well but its loss is NaN; EPOCH_SECONDS
 // makes each epoch take that long (the sweep benchmark's trials).
 //
 //	fair sweep ./examples/sweep-go -p lr=0.001..0.1:log -p layers=1..5 --objective loss --trials 6 --parallel 2
@@ -38,6 +39,9 @@ func main() {
 		os.Exit(3)
 	}
 	final := math.Pow(math.Log10(lr)+2, 2) + 0.1*math.Pow(float64(layers-3), 2) + 0.05
+	if v, err := strconv.ParseFloat(os.Getenv("NAN_ABOVE"), 64); err == nil && lr > v {
+		final = math.NaN() // diverged, and says so only by its loss, as training loops do
+	}
 	const epochs = 3
 	pause, _ := strconv.ParseFloat(os.Getenv("EPOCH_SECONDS"), 64)
 	for e := 1; e <= epochs; e++ {

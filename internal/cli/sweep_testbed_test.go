@@ -187,4 +187,37 @@ func TestTestbedSweep(t *testing.T) {
 	if _, _, err := runFair(ctx, cfg, "sweep", "status", "sw"); err == nil || !strings.Contains(err.Error(), "no sweep sw") {
 		t.Errorf("status after delete: %v", err)
 	}
+
+	// Trials whose loss is NaN (they end well: a diverged loop) have no
+	// metric: never the best, and the sweep ends (Katib's default filter
+	// read NaN as an empty value, made it the best, and its suggestion
+	// service then failed on it, forever).
+	out, errOut, err = runFair(ctx, cfg, "sweep", "--image", img, "--name", "swnan", "-p", "lr=0.001..0.03", "--objective", "loss",
+		"--trials", "4", "--parallel", "2", "--algorithm", "sobol", "-e", "NAN_ABOVE=0.02")
+	if err != nil && ExitCode(err) != 1 {
+		t.Fatalf("NaN sweep: %v\n%s\n%s", err, out, errOut)
+	}
+	if st, err = sweep.Get(ctx, bed.Dynamic, bed.Namespace, "swnan"); err != nil || !st.Done() {
+		t.Fatalf("NaN sweep: %v %+v\n%s", err, st, out)
+	}
+	if st.Best == nil || st.Best.Objective == nil || math.IsNaN(*st.Best.Objective) {
+		t.Errorf("NaN sweep's best: %+v\n%s", st.Best, out)
+	}
+	for _, tr := range st.Trials {
+		lr, _ := strconv.ParseFloat(tr.Params[0].Value, 64)
+		if lr > 0.02 && tr.Objective != nil {
+			t.Errorf("trial %s (lr %g) printed NaN but has loss %g", tr.Name, lr, *tr.Objective)
+		}
+	}
+
+	// A running sweep is deleted at once (it took minutes: Katib made its
+	// suggestion service again while a foreground deletion waited for it).
+	if _, errOut, err := runFair(ctx, cfg, "sweep", "--image", img, "--name", "swdel", "-p", "lr=0.001..0.1", "--objective", "loss",
+		"--trials", "4", "--parallel", "2", "--detach", "-e", "EPOCH_SECONDS=5"); err != nil {
+		t.Fatalf("sweep --detach: %v\n%s", err, errOut)
+	}
+	time.Sleep(3 * time.Second)
+	if _, _, err := runFair(ctx, cfg, "sweep", "delete", "swdel"); err != nil {
+		t.Errorf("delete a running sweep: %v", err)
+	}
 }
