@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -18,6 +19,10 @@ type CompileOptions struct {
 	ArtifactRepo string // default: next to the configured registry
 	HostNetwork  bool
 	Build        BuildOptions
+	// PodRegistry, when set, maps a repository to the address pods reach
+	// it at (a cluster's local-registry-hosting); without it a loopback
+	// artifact repository gets a warning on Build.Progress.
+	PodRegistry func(ctx context.Context, repo string) string
 }
 
 // Compile reads the pipeline at path, builds its steps (unless NoBuild)
@@ -38,6 +43,12 @@ func Compile(ctx context.Context, cfg *config.Config, path string, o CompileOpti
 		repo = "REGISTRY/fair-artifacts"
 	} else if repo, err = ArtifactRepo(cfg, o.ArtifactRepo); err != nil {
 		return nil, err
+	}
+	if o.PodRegistry != nil && !o.HostNetwork {
+		repo = o.PodRegistry(ctx, repo)
+	}
+	if host, _, _ := strings.Cut(repo, "/"); loopback(host) && !o.HostNetwork && o.Build.Progress != nil {
+		fmt.Fprintf(o.Build.Progress, "warning: the steps push their outputs to %s, a loopback address no pod reaches; pass --artifact-repo with an address pods reach (fair pipeline run finds it in the cluster's local-registry-hosting ConfigMap), or --host-network\n", repo)
 	}
 	var imgs map[string]Built
 	if o.NoBuild {
@@ -175,4 +186,17 @@ func (r *Runs) deleteAndWait(ctx context.Context, name string, limit time.Durati
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+}
+
+// loopback reports whether host (with an optional port) is this machine.
+func loopback(host string) bool {
+	h := host
+	if hh, _, err := net.SplitHostPort(host); err == nil {
+		h = hh
+	}
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(h, "[]"))
+	return ip != nil && ip.IsLoopback()
 }

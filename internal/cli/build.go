@@ -111,18 +111,31 @@ with no change uploads nothing.`,
 // addBuildFlags registers the flags every building command shares (build,
 // train, serve, deploy and the notebook magics).
 func addBuildFlags(cmd *cobra.Command, cfg *config.Config) {
+	addOneImageFlags(cmd, cfg)
+	addImageFlags(cmd, cfg)
+}
+
+// addOneImageFlags are the flags of a build of one image: where it goes,
+// its tag, its command. A pipeline builds an image per step source, each
+// named after it and run with the step's own command, so it has none.
+func addOneImageFlags(cmd *cobra.Command, cfg *config.Config) {
 	f := cmd.Flags()
 	cfgFlag(f, cfg, "repo", "repo", "", "string", "repository to push to (default: $FAIR_REGISTRY/NAME)")
-	cfgFlag(f, cfg, "registry", "registry", "", "string", "registry prefix; the image name is appended")
 	cfgFlag(f, cfg, "tag", "tag", "t", "string", "tag to push besides the digest")
+	cfgFlag(f, cfg, "cmd", "cmd", "", "string", "command of a directory source, e.g. \"python train.py\"")
+	cfgFlag(f, cfg, "dockerfile", "dockerfile", "", "string", "build with this Dockerfile through BuildKit")
+}
+
+// addImageFlags are the flags of how images are built, however many.
+func addImageFlags(cmd *cobra.Command, cfg *config.Config) {
+	f := cmd.Flags()
+	cfgFlag(f, cfg, "registry", "registry", "", "string", "registry prefix; the image name is appended")
 	cfgFlag(f, cfg, "base", "base", "", "string", "base image: static, a registry reference, or oci:PATH[@DIGEST]")
 	cfgFlag(f, cfg, "platforms", "platform", "", "strings", "platforms to build, e.g. linux/amd64,linux/arm64")
 	cfgFlag(f, cfg, "workdir", "workdir", "", "string", "where a directory source lands in the image")
-	cfgFlag(f, cfg, "cmd", "cmd", "", "string", "command of a directory source, e.g. \"python train.py\"")
 	cfgFlag(f, cfg, "user", "user", "", "string", "user the image runs as (the static base runs as nonroot, 65532)")
 	cfgFlag(f, cfg, "imageEnv", "image-env", "", "strings", "K=V environment baked into the image")
 	cfgFlag(f, cfg, "imageLabels", "image-label", "", "strings", "K=V label on the image config")
-	cfgFlag(f, cfg, "dockerfile", "dockerfile", "", "string", "build with this Dockerfile through BuildKit")
 	cfgFlag(f, cfg, "buildkit", "buildkit", "", "string", "BuildKit daemon address (FAIR_BUILDKIT_ADDR, BUILDKIT_HOST)")
 	cfgFlag(f, cfg, "include", "include", "", "strings", "file or folder shipped with a notebook, under the program's working directory (repeatable)")
 	cfgFlag(f, cfg, "insecureRegistries", "insecure-registry", "", "strings", "registries reached over plain HTTP")

@@ -56,7 +56,7 @@ OCI artifacts through the registry that holds the images.`,
 }
 
 func addPipelineBuildFlags(cmd *cobra.Command, cfg *config.Config, pf *pipelineFlags) {
-	addBuildFlags(cmd, cfg)
+	addImageFlags(cmd, cfg) // each step's source names its image and has its command
 	f := cmd.Flags()
 	f.StringVar(&pf.runtimeImage, "runtime-image", "", "image of fair's step runtime (cmd/fair-step); default: build it from fair's source")
 	f.StringVar(&pf.artifactRepo, "artifact-repo", "", "repository for step outputs (default: $FAIR_REGISTRY/fair-artifacts)")
@@ -301,8 +301,18 @@ func buildOptions(io *iostreams.IOStreams, pf pipelineFlags) pipeline.BuildOptio
 }
 
 func compilePipeline(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, pf pipelineFlags, path string) error {
-	out, err := pipeline.Compile(ctx, cfg, path, pipeline.CompileOptions{Format: pf.format, NoBuild: pf.noBuild,
-		ArtifactRepo: pf.artifactRepo, HostNetwork: pf.hostNetwork, Build: buildOptions(io, pf)})
+	co := pipeline.CompileOptions{Format: pf.format, NoBuild: pf.noBuild,
+		ArtifactRepo: pf.artifactRepo, HostNetwork: pf.hostNetwork, Build: buildOptions(io, pf)}
+	if c, err := connect(cfg); err == nil {
+		// The cluster, when there is one, says where pods reach a local
+		// registry, as fair pipeline run asks it; a moment, no more.
+		co.PodRegistry = func(ctx context.Context, repo string) string {
+			ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+			defer cancel()
+			return c.PodRegistry(ctx, repo)
+		}
+	}
+	out, err := pipeline.Compile(ctx, cfg, path, co)
 	if err != nil {
 		return err
 	}

@@ -88,6 +88,16 @@ func TestPipelineCompileNoBuild(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "want argo or kfp") {
 		t.Errorf("bad format: %v %s", err, errOut)
 	}
+	// Flags of a one-image build do not apply to a pipeline's steps (each
+	// names its image after its source and has its command): refused, not
+	// ignored.
+	for _, flag := range []string{"--repo", "--tag", "--cmd", "--dockerfile"} {
+		for _, verb := range []string{"compile", "run"} {
+			if _, _, err := runPipelineCmd(ctx, config.Default(), verb, diamondYAML, flag, "x"); err == nil || !strings.Contains(err.Error(), "unknown flag: "+flag) {
+				t.Errorf("%s %s: %v", verb, flag, err)
+			}
+		}
+	}
 }
 
 func TestPipelineBadInputFailsBeforeBuild(t *testing.T) {
@@ -195,6 +205,30 @@ func mustSlice(t *testing.T, m map[string]any, path ...string) []string {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// fair pipeline compile writes the artifact repository as pods reach it,
+// found as fair pipeline run finds it (the cluster's local-registry-hosting
+// ConfigMap): the loopback address the laptop pushes to is none a pod can
+// reach. Without a cluster to ask, a loopback repository gets a warning.
+func TestTestbedPipelineCompilePodRegistry(t *testing.T) {
+	t.Parallel()
+	bed := testbed.Env(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cfg := bedConfig(t, bed)
+	out, errOut, err := runPipelineCmd(ctx, cfg, "compile", "--no-build", diamondYAML)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errOut)
+	}
+	if strings.Contains(out, bed.Registry+"/") || !strings.Contains(out, "/fair-artifacts") || strings.Contains(errOut, "warning") {
+		t.Errorf("compiled with the laptop's registry address %s:\n%s\n%s", bed.Registry, out, errOut)
+	}
+	must(t, cfg.Set("kubeconfig", filepath.Join(t.TempDir(), "none"), "test"))
+	out, errOut, err = runPipelineCmd(ctx, cfg, "compile", "--no-build", diamondYAML)
+	if err != nil || !strings.Contains(out, bed.Registry+"/") || !strings.Contains(errOut, "a loopback address no pod reaches") {
+		t.Errorf("no cluster: %v\n%s", err, errOut)
+	}
 }
 
 // TestTestbedPipelineWorkflowsDryRun has the test bed's API server, with
