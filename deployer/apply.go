@@ -149,6 +149,46 @@ func (c *Client) RequireNamespace(ctx context.Context) error {
 	return c.explain(err, "get namespace "+c.Namespace)
 }
 
+// RequireRefs is nil when the Secrets and volume claims w names exist in
+// its namespace (or may not be read); otherwise an error naming the first
+// missing one. Without it the pods wait in Pending, or pull nothing, with
+// no end.
+func (c *Client) RequireRefs(ctx context.Context, w *Workload) error {
+	ns := w.Namespace
+	if ns == "" {
+		ns = c.Namespace
+	}
+	type ref struct{ kind, name, flag string }
+	var refs []ref
+	for _, s := range w.EnvFromSecrets {
+		refs = append(refs, ref{"secret", s, "--env-from-secret"})
+	}
+	for _, s := range w.ImagePullSecrets {
+		refs = append(refs, ref{"secret", s, "--image-pull-secret"})
+	}
+	if w.RegistrySecret != "" {
+		refs = append(refs, ref{"secret", w.RegistrySecret, "--registry-secret"})
+	}
+	for _, v := range w.Volumes {
+		refs = append(refs, ref{"persistentvolumeclaim", v.Claim, "--volume"})
+	}
+	for _, r := range refs {
+		var err error
+		if r.kind == "secret" {
+			_, err = c.Core.CoreV1().Secrets(ns).Get(ctx, r.name, metav1.GetOptions{})
+		} else {
+			_, err = c.Core.CoreV1().PersistentVolumeClaims(ns).Get(ctx, r.name, metav1.GetOptions{})
+		}
+		switch {
+		case apierrors.IsNotFound(err):
+			return fmt.Errorf("%s %s: no %s %s in namespace %s (context %s): create it, or name another", r.flag, r.name, r.kind, r.name, ns, c.Context)
+		case err != nil && !apierrors.IsForbidden(err):
+			return c.explain(err, "get "+r.kind+" "+r.name)
+		}
+	}
+	return nil
+}
+
 // Serves reports whether the API server serves the resource: discovery
 // knows its group, version and name. A CRD that is not installed is false;
 // an unreachable server is an error.

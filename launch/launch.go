@@ -351,6 +351,9 @@ func Train(ctx context.Context, o Options) error {
 			return err
 		}
 	}
+	if err := c.RequireRefs(ctx, w); err != nil {
+		return err
+	}
 	templateNote(o.Progress, cfg, w.Kind)
 	start := time.Now()
 	w.ForceConflicts = o.ForceConflicts
@@ -582,6 +585,9 @@ func Serve(ctx context.Context, o Options, so ServeOptions) error {
 		wait = w.Timeout
 	}
 	w.Timeout = 0 // for serving kinds it bounds the wait, not the pods
+	if err := c.RequireRefs(ctx, w); err != nil {
+		return err
+	}
 	templateNote(o.Progress, cfg, w.Kind)
 	start := time.Now()
 	w.ForceConflicts = o.ForceConflicts

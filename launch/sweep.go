@@ -141,6 +141,9 @@ func Sweep(ctx context.Context, o Options, so SweepOptions) (*sweep.Status, erro
 		_, err = o.Out.Write(out)
 		return nil, err
 	}
+	if err := c.RequireRefs(ctx, w); err != nil {
+		return nil, err
+	}
 	if err := injectionEnabled(ctx, c, w.Namespace, o.Progress); err != nil {
 		return nil, err
 	}

@@ -304,6 +304,29 @@ func TestTestbedMissingNamespace(t *testing.T) {
 	}
 }
 
+// A Secret or volume claim the run names but the namespace lacks is said
+// before anything is submitted: its pods would wait in Pending for good.
+func TestTestbedMissingRefs(t *testing.T) {
+	t.Parallel()
+	bed := testbed.Env(t)
+	ctx := ctxFor(t, 2*time.Minute)
+	img := testImage(t, bed, echoDir)
+	for _, args := range [][]string{
+		{"train", "--image", img, "--model", "m", "--registry-secret", "no-regcred"},
+		{"train", "--image", img, "--env-from-secret", "no-creds"},
+		{"serve", "--image", img, "--kind", "deployment", "--image-pull-secret", "no-pull"},
+		{"train", "--image", img, "--volume", "pvc:no-data:/data"},
+	} {
+		_, errOut, err := runFair(ctx, bedConfig(t, bed), append(args, "--name", "refs")...)
+		if err == nil || !strings.Contains(err.Error(), "in namespace "+bed.Namespace) || !strings.Contains(err.Error(), ": no ") {
+			t.Errorf("%v: %v\n%s", args, err, errOut)
+		}
+	}
+	if _, err := bed.Client.BatchV1().Jobs(bed.Namespace).Get(ctx, "refs", metav1.GetOptions{}); err == nil {
+		t.Error("a run was submitted")
+	}
+}
+
 // More GPUs than any node has: submitted (an autoscaler may add a node),
 // with a warning saying the pods stay Pending, and the most a node has; its
 // logs and status say why it has not started. A request a node can meet
