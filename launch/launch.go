@@ -7,6 +7,7 @@
 package launch
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -628,6 +629,9 @@ func Serve(ctx context.Context, o Options, so ServeOptions) error {
 			if h := probeHint(ctx, c, run, w); h != "" {
 				hint = h
 			}
+			if h := crashHint(ctx, o.Progress, c, run, w); h != "" {
+				hint = h
+			}
 			return fmt.Errorf("%s/%s not ready after %s%s; see fair status %s", run.Kind, run.Name, wait, hint, run.Name)
 		}
 		return err
@@ -680,6 +684,28 @@ func endpointURL(ctx context.Context, c *deployer.Client, run deployer.Run, port
 		}
 	}
 	return fmt.Sprintf("http://%s.%s.svc:%d", run.Name, run.Namespace, port)
+}
+
+// crashHint explains an endpoint whose server's program keeps ending
+// (fewer times than the watch gives up after, within the timeout): it is
+// not the readiness probe. Its last lines go to w first.
+func crashHint(ctx context.Context, w io.Writer, c *deployer.Client, run deployer.Run, wl *deployer.Workload) string {
+	st, err := c.RunStatus(ctx, run)
+	if err != nil {
+		return ""
+	}
+	for _, r := range st.Replicas {
+		if r.Restarts == 0 {
+			continue
+		}
+		var last bytes.Buffer
+		_, _ = c.Logs(ctx, run.Name, &last, deployer.LogOptions{Replica: r.Replica, Previous: true, Tail: 10})
+		if last.Len() > 0 {
+			fmt.Fprintf(w, "--- last lines of %s before its restart ---\n%s", r.Replica, last.String())
+		}
+		return fmt.Sprintf(" (its server's program ended %d times, last with exit code %d: a server must keep running and listen on port %d; fair logs %s --previous shows what it printed)", r.Restarts, r.ExitCode, wl.Port, run.Name)
+	}
+	return ""
 }
 
 // probeHint explains an endpoint whose pods run but never pass their

@@ -980,3 +980,20 @@ func TestTestbedServeNotAServer(t *testing.T) {
 		t.Errorf("took %s: it waited for the timeout", d)
 	}
 }
+
+// A timeout that comes before fair gives up on a crash loop says the
+// program ends, with its last lines, not that the probe failed.
+func TestTestbedServeCrashBeforeTimeout(t *testing.T) {
+	t.Parallel()
+	bed := testbed.Env(t)
+	img := testImage(t, bed, linesDir)
+	ctx := ctxFor(t, 2*time.Minute)
+	_, errOut, err := runFair(ctx, bedConfig(t, bed), "serve", "--image", img, "--kind", "deployment", "--name", "crash-early", "-e", "LINES=2", "-e", "EXIT=4", "--timeout", "25s")
+	defer runFair(context.Background(), bedConfig(t, bed), "delete", "crash-early")
+	if err == nil || !strings.Contains(err.Error(), "not ready after 25s (its server's program ended ") || !strings.Contains(err.Error(), "exit code 4") || strings.Contains(err.Error(), "--probe") {
+		t.Fatalf("err = %v\n%s", err, errOut)
+	}
+	if !strings.Contains(errOut.String(), "before its restart ---") || !strings.Contains(errOut.String(), "line 2 of 2") {
+		t.Errorf("no last lines:\n%s", errOut)
+	}
+}
