@@ -303,6 +303,11 @@ func dryRun(ctx context.Context, o Options, w *deployer.Workload) error {
 func Train(ctx context.Context, o Options) error {
 	o.defaults()
 	cfg := o.Config
+	if cfg.Model != "" {
+		if err := checkModelName(cfg.Model); err != nil {
+			return err
+		}
+	}
 	var c *deployer.Client
 	if cfg.Name != "" && o.DryRun == "" {
 		// A name still in use is refused before the build, not after.

@@ -122,3 +122,24 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// A model name train cannot save under is refused before anything is
+// built, a long one for its length.
+func TestModelNameCheckedFirst(t *testing.T) {
+	for name, want := range map[string]string{
+		"Hostile_Model":          "not a reference",
+		"m:v1":                   "not a reference",
+		strings.Repeat("m", 300): "a name of 300 characters; a model name has at most 63",
+	} {
+		cfg := config.Default()
+		must(t, cfg.Set("model", name, "test"))
+		built := false
+		o := Options{Config: cfg, Path: "../examples/train-go",
+			Build:   func(context.Context, *config.Config, build.Options) (string, error) { built = true; return "", nil },
+			Connect: func(*config.Config) (*deployer.Client, error) { return nil, errors.New("no cluster") },
+		}
+		if err := Train(context.Background(), o); err == nil || !strings.Contains(err.Error(), want) || built {
+			t.Errorf("%.20s: %v (built %v)", name, err, built)
+		}
+	}
+}

@@ -27,6 +27,18 @@ func ModelOptions(cfg *config.Config, ref string) artifact.Options {
 	return artifact.Options{Insecure: podruntime.Insecure(cfg, ref), Remote: []remote.Option{remote.WithAuthFromKeychain(keychain.Default)}}
 }
 
+// checkModelName refuses a name train cannot save a model under, before
+// anything is built.
+func checkModelName(name string) error {
+	switch {
+	case len(name) > 63:
+		return fmt.Errorf("--model: a name of %d characters; a model name has at most 63", len(name))
+	case strings.ContainsAny(name, ":/@") || deployer.DNSLabel(name, "") != name:
+		return fmt.Errorf("--model %q: train saves the model under a name (lower-case letters, digits and '-'), not a reference", name)
+	}
+	return nil
+}
+
 // saveModel makes training run w save its model: its image gets fair's pod
 // runtime, which runs the program with $FAIR_MODEL_DIR and, when it
 // succeeds on rank 0, pushes what it wrote there as
@@ -34,9 +46,8 @@ func ModelOptions(cfg *config.Config, ref string) artifact.Options {
 // trial's) and latest.
 func saveModel(ctx context.Context, o Options, c *deployer.Client, w *deployer.Workload, tag string) error {
 	cfg := o.Config
-	name := cfg.Model
-	if strings.ContainsAny(name, ":/@") || deployer.DNSLabel(name, "") != name {
-		return fmt.Errorf("--model %q: train saves the model under a name (lower-case letters, digits and '-'), not a reference", name)
+	if err := checkModelName(cfg.Model); err != nil {
+		return err
 	}
 	if cfg.Registry == "" {
 		return errors.New("--model: models are kept in the registry; set FAIR_REGISTRY or --registry")
@@ -49,7 +60,7 @@ func saveModel(ctx context.Context, o Options, c *deployer.Client, w *deployer.W
 	if err != nil {
 		return fmt.Errorf("add fair's pod runtime to %s: %v", w.Image, err)
 	}
-	cmd := []string{podruntime.Path, "train", "--repo", models.Repo(c.PodRegistry(ctx, cfg.Registry), name), "--tag", tag}
+	cmd := []string{podruntime.Path, "train", "--repo", models.Repo(c.PodRegistry(ctx, cfg.Registry), cfg.Model), "--tag", tag}
 	if podruntime.Insecure(cfg, cfg.Registry) {
 		cmd = append(cmd, "--insecure")
 	}

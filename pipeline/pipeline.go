@@ -17,6 +17,8 @@ import (
 	"sort"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/resource"
+
 	"github.com/fair-go/fair/deployer"
 )
 
@@ -439,6 +441,16 @@ func (p *Pipeline) Validate() error {
 		}
 		if s.Resources.GPUs < 0 {
 			return fmt.Errorf("step %s: gpus must not be negative", s.Name)
+		}
+		for _, r := range [][2]string{{"cpu", s.Resources.CPU}, {"memory", s.Resources.Memory}} {
+			what, q := r[0], r[1]
+			if q == "" {
+				continue
+			}
+			// Checked here, not by the API server after every build.
+			if v, err := resource.ParseQuantity(q); err != nil || v.Sign() <= 0 {
+				return fmt.Errorf("step %s: %s %q: want a positive Kubernetes quantity (cpu: 2 or 500m, memory: 8Gi)", s.Name, what, q)
+			}
 		}
 		if err := s.validateKind(); err != nil {
 			return fmt.Errorf("step %s: %v", s.Name, err)

@@ -112,8 +112,8 @@ func (r *Runs) Start(ctx context.Context, cfg *config.Config, p *Pipeline, o Sta
 				if st.Phase != "" {
 					phase = strings.ToLower(st.Phase)
 				}
-				return Started{}, fmt.Errorf("pipeline run %s is still %s: wait for it (fair pipeline logs %s -f), delete it (fair pipeline delete %s), or pick another --name",
-					cfg.Name, phase, cfg.Name, cfg.Name)
+				return Started{}, fmt.Errorf("pipeline run %s is still %s: wait for it (fair pipeline logs %s -f -n %s), delete it (fair pipeline delete %s -n %s), or pick another --name",
+					cfg.Name, phase, cfg.Name, r.c.Namespace, cfg.Name, r.c.Namespace)
 			}
 			replace = st.Phase
 		}

@@ -105,6 +105,8 @@ func TestPipelineBadInputFailsBeforeBuild(t *testing.T) {
 	for _, tc := range []struct{ file, body, want string }{
 		{"cycle.yaml", "name: p\nsteps:\n- {name: a, image: x, inputs: {i: b.o}, outputs: [o]}\n- {name: b, image: x, inputs: {i: a.o}, outputs: [o]}\n", "cycle: a -> b -> a"},
 		{"missing.yaml", "name: p\nsteps:\n- {name: a, image: x, outputs: [o]}\n- {name: b, image: x, inputs: {i: a.model}}\n", "missing input i"},
+		{"mem.yaml", "name: p\nsteps:\n- {name: a, image: x, resources: {memory: lots}}\n", `step a: memory "lots": want a positive Kubernetes quantity`},
+		{"cpu.yaml", "name: p\nsteps:\n- {name: a, image: x, resources: {cpu: \"-3\"}}\n", `step a: cpu "-3": want a positive`},
 		{"nb.ipynb", `{"cells":[{"cell_type":"code","metadata":{"tags":["step:a","prev:ghost"]},"source":"x := 1"}],"metadata":{},"nbformat":4,"nbformat_minor":5}`, `unknown step "ghost"`},
 	} {
 		p := filepath.Join(dir, tc.file)

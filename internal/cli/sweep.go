@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -228,7 +229,8 @@ func newSweepLogsCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command
 				return err
 			}
 			ctx := cmd.Context()
-			if _, err := getSweep(ctx, c, args[0]); err != nil {
+			st, err := getSweep(ctx, c, args[0])
+			if err != nil {
 				return err
 			}
 			sel := sweep.LabelSweep + "=" + args[0] + "," + sweep.LabelTrial // the suggestion service has the sweep label too
@@ -239,8 +241,17 @@ func newSweepLogsCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command
 			if err != nil {
 				return err
 			}
+			if len(pods.Items) == 0 && len(args) == 2 {
+				var names []string
+				for _, t := range st.Trials {
+					names = append(names, t.Name)
+				}
+				if !slices.Contains(names, args[1]) {
+					return fmt.Errorf("sweep %s has no trial %s (its trials: %s)", args[0], args[1], orNone(strings.Join(names, ", ")))
+				}
+			}
 			if len(pods.Items) == 0 {
-				fmt.Fprintf(io.Err, "sweep %s has no trial pods (%s)\n", args[0], sel)
+				fmt.Fprintf(io.Err, "sweep %s: no trial has a pod yet (or its pods are gone): no logs\n", args[0])
 				return nil
 			}
 			sort.Slice(pods.Items, func(i, j int) bool { return pods.Items[i].CreationTimestamp.Before(&pods.Items[j].CreationTimestamp) })
@@ -285,8 +296,8 @@ func trialLogs(ctx context.Context, io *iostreams.IOStreams, c *deployer.Client,
 				continue
 			}
 			line = line[len(h):]
-			if strings.HasPrefix(line, "Trial Name: ") {
-				continue
+			if strings.HasPrefix(line, "Trial Name: ") || strings.HasPrefix(line, "Metrics will not have timestamp") {
+				continue // the collector's own words, not the program's
 			}
 			if strings.HasPrefix(line, "Metrics reported.") {
 				break
@@ -380,4 +391,11 @@ func writeSweepList(io *iostreams.IOStreams, list []*sweep.Status) {
 		}
 		fmt.Fprintf(io.Out, "%-32s %-10s %-8s %-24s %s\n", s.Name, s.Phase, fmt.Sprintf("%d/%d", len(s.Trials), s.MaxTrials), best, time.Since(s.Created).Round(time.Second))
 	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none yet"
+	}
+	return s
 }

@@ -128,6 +128,9 @@ func TestTestbedSweep(t *testing.T) {
 	if err != nil || !strings.Contains(logs.String(), "["+best.Name+"] epoch=3 loss=") || strings.Contains(logs.String(), "Trial Name") {
 		t.Errorf("sweep logs: %v\n%s", err, logs)
 	}
+	if _, _, err := runFair(ctx, cfg, "sweep", "logs", "sw", "no-such-trial"); err == nil || !strings.Contains(err.Error(), "sweep sw has no trial no-such-trial (its trials: ") {
+		t.Errorf("logs of a trial that is not: %v", err)
+	}
 	js, _, err := runFair(ctx, cfg, "sweep", "status", "sw", "-o", "json")
 	var got sweep.Status
 	if err != nil || json.Unmarshal([]byte(js.String()), &got) != nil || got.Best == nil || got.Best.Name != best.Name {
