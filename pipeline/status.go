@@ -124,6 +124,15 @@ func WorkflowStatus(u *unstructured.Unstructured) RunStatus {
 			r.Steps = append(r.Steps, s)
 		}
 	}
+	if r.Done() {
+		// A finished run's step that never got a pod did not run (a step
+		// before it failed): Argo's word for it.
+		for i := range r.Steps {
+			if r.Steps[i].Phase == "Pending" {
+				r.Steps[i].Phase = "Omitted"
+			}
+		}
+	}
 	return r
 }
 

@@ -51,6 +51,12 @@ d     Pending    -
 	if got := st.Failure(); got != "step b exited with status 3" {
 		t.Errorf("failure %q", got)
 	}
+	// Once the run has failed, d, which never got a pod, did not run.
+	st2 := wf.DeepCopy()
+	st2.Object["status"].(map[string]any)["phase"] = "Failed"
+	if fin := pipeline.WorkflowStatus(st2); fin.Steps[3].Name != "d" || fin.Steps[3].Phase != "Omitted" || fin.Steps[2].Phase != "Running" {
+		t.Errorf("finished run's steps: %+v", fin.Steps)
+	}
 	for _, tc := range []struct {
 		st   pipeline.RunStatus
 		want string
@@ -61,6 +67,8 @@ d     Pending    -
 		{pipeline.RunStatus{Phase: "Failed", Steps: []pipeline.StepStatus{{Name: "a", Phase: "Failed", Message: "failed"}}}, "step a failed"},
 		// Argo 3.7 names the container.
 		{pipeline.RunStatus{Phase: "Failed", Steps: []pipeline.StepStatus{{Name: "boom", Phase: "Failed", Message: "main: Error (exit code 7)"}}}, "step boom exited with status 7"},
+		// fair's step runtime failed (its termination message), not the program.
+		{pipeline.RunStatus{Phase: "Failed", Steps: []pipeline.StepStatus{{Name: "bigval", Phase: "Failed", Message: "main: Error (exit code 1): fair-step: output v: 102400 bytes is too big for a value (max 65536); declare it as an artifact output"}}}, "step bigval failed: fair-step: output v: 102400 bytes is too big for a value (max 65536); declare it as an artifact output"},
 		// A resource step: the executor's own error, as Argo 3.7 reports it.
 		{pipeline.RunStatus{Phase: "Failed", Steps: []pipeline.StepStatus{{Name: "train", Phase: "Failed", Message: "main: Error (exit code 64): error: the pytorchjob failed: backoff limit; its logs: fair logs r-train"}}}, "step train failed: the pytorchjob failed: backoff limit; its logs: fair logs r-train"},
 	} {

@@ -175,5 +175,9 @@ func pull(args []string) {
 
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "fair-step:", err)
+	// The pod's termination message: Argo puts it in the step's status, so
+	// the run's summary says fair's step runtime failed, and why, rather
+	// than blaming the program with "exit code 1".
+	_ = os.WriteFile("/dev/termination-log", []byte("fair-step: "+err.Error()), 0o644)
 	os.Exit(1)
 }
