@@ -142,6 +142,10 @@ func (c *Client) RequireNamespace(ctx context.Context) error {
 	_, err := c.Core.CoreV1().Namespaces().Get(ctx, c.Namespace, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
+		// Any web server says 404: is it an API server at all?
+		if _, derr := c.Discovery.ServerResourcesForGroupVersion("v1"); apierrors.IsNotFound(derr) {
+			return c.notAPIServer("v1")
+		}
 		return fmt.Errorf("namespace %s does not exist in context %s: create it (kubectl create namespace %s) or pass another --namespace", c.Namespace, c.Context, c.Namespace)
 	case err == nil, apierrors.IsForbidden(err):
 		return nil

@@ -319,13 +319,13 @@ func Train(ctx context.Context, o Options) error {
 		if c, err = o.Connect(cfg); err != nil {
 			return err
 		}
-		if err := c.RequireNamespace(ctx); err != nil {
-			return err
-		}
 		if k != "" && k.Training() {
 			if err := c.NameFree(ctx, k, cfg.Name); err != nil {
 				return err
 			}
+		}
+		if err := c.RequireNamespace(ctx); err != nil {
+			return err
 		}
 	}
 	var tm traceMapper
