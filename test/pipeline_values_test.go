@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -87,6 +88,20 @@ func TestArgoValuesPipeline(t *testing.T) {
 	const want = "fair: pipeline failing-argo failed: step boom exited with status 7"
 	if n := strings.Count(ferr.String(), "failed"); !strings.Contains(ferr.String(), want+"\n") || n > 2 {
 		t.Errorf("want one failure line %q (the step table may say failed once), got:\n%s", want, ferr.String())
+	}
+	// The step that needed boom's output never ran: Omitted, not Pending.
+	if !regexp.MustCompile(`(?m)^after\s+Omitted\s`).MatchString(ferr.String()) {
+		t.Errorf("the step after the failure is not Omitted:\n%s", ferr.String())
+	}
+
+	// A step whose program ends well but whose value is too big: fair's
+	// step runtime failed it, and the summary says why, not "status 1".
+	var bout, berr iostreams.SyncBuffer
+	cmd = pipelineCmd(ctx, bed, fair, root, "examples/pipeline/values/toobig.yaml", "toobig-argo")
+	cmd.Stdout, cmd.Stderr = &bout, &berr
+	err = cmd.Run()
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(berr.String(), "fair: pipeline toobig-argo failed: step big failed: fair-step: output n: 102400 bytes is too big for a value") {
+		t.Errorf("a value too big: %v\n%s\n%s", err, bout.String(), berr.String())
 	}
 }
 

@@ -46,7 +46,7 @@ func numbers(s string) []int {
 func main() {
 	log.SetFlags(0)
 	if len(os.Args) < 2 {
-		log.Fatal("usage: step gen|square|report")
+		log.Fatal("usage: step gen|square|report|fail|toobig")
 	}
 	switch os.Args[1] {
 	case "gen":
@@ -78,6 +78,11 @@ func main() {
 	case "fail":
 		fmt.Println("failing on purpose")
 		os.Exit(7)
+	case "toobig":
+		// Ends well, but its value is over fair's limit for values: fair's
+		// step runtime fails the step, not the program.
+		out("n", strings.Repeat("9", 100<<10))
+		fmt.Println("wrote a 100 KiB value")
 	default:
 		log.Fatalf("unknown role %q", os.Args[1])
 	}
