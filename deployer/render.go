@@ -426,6 +426,9 @@ func Render(w *Workload, opts ...RenderOption) ([]*unstructured.Unstructured, er
 				a = map[string]string{}
 			}
 			a[AnnotationGPUs] = strconv.Itoa(w.totalGPUs())
+			if w.Model != "" {
+				a[AnnotationModel] = w.Model
+			}
 			u.SetAnnotations(a)
 		}
 	}

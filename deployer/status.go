@@ -39,6 +39,9 @@ func (p Phase) Done() bool { return p == PhaseSucceeded || p == PhaseFailed }
 // AnnotationGPUs records the GPUs a run asked for in all, for `fair ps`.
 const AnnotationGPUs = "fair.dev/gpus"
 
+// AnnotationModel records the model a server serves, NAME:TAG@DIGEST.
+const AnnotationModel = "fair.dev/model"
+
 // Run names one deployed workload.
 type Run struct {
 	Name      string `json:"name"`
@@ -101,6 +104,7 @@ type Status struct {
 	Total    int             `json:"total"`
 	GPUs     int             `json:"gpus"`
 	Image    string          `json:"image,omitempty"`
+	Model    string          `json:"model,omitempty"` // a server's model, NAME:TAG@DIGEST
 	Created  time.Time       `json:"created"`
 	Message  string          `json:"message,omitempty"`
 	Replicas []ReplicaStatus `json:"replicas,omitempty"`
@@ -417,6 +421,7 @@ func status(run Run, u *unstructured.Unstructured, pods []*corev1.Pod) Status {
 	if g, err := strconv.Atoi(u.GetAnnotations()[AnnotationGPUs]); err == nil {
 		s.GPUs = g
 	}
+	s.Model = u.GetAnnotations()[AnnotationModel]
 	running := false
 	sort.Slice(pods, func(i, j int) bool { return pods[i].Name < pods[j].Name })
 	for _, p := range pods {

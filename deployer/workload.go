@@ -126,7 +126,10 @@ type Workload struct {
 	// ModelImage, for an InferenceService, is a model image (files under
 	// /models, as pods reach it) that KServe itself serves at ModelDir
 	// (storage URI oci://ModelImage: its modelcar), instead of ModelPull.
-	ModelImage       string
+	ModelImage string
+	// Model is the model a server serves, NAME:TAG@DIGEST, recorded on the
+	// run (fair status shows it; fair models rm will not delete it).
+	Model            string
 	ServiceAccount   string
 	ImagePullSecrets []string
 	// RegistrySecret, a kubernetes.io/dockerconfigjson Secret, is mounted

@@ -52,6 +52,12 @@ func saveModel(ctx context.Context, o Options, c *deployer.Client, w *deployer.W
 	if cfg.Registry == "" {
 		return errors.New("--model: models are kept in the registry; set FAIR_REGISTRY or --registry")
 	}
+	// A run of the same name trained before: its model loses the tag.
+	ref := models.Repo(cfg.Registry, cfg.Model) + ":" + tag
+	if old, err := models.Get(ctx, ref, ModelOptions(cfg, ref)); err == nil {
+		fmt.Fprintf(o.Progress, "model %s:%s exists (%s, of an earlier run of that name): this run's model takes the tag; the earlier one stays, by digest, until fair models rm %s@%s\n",
+			cfg.Model, tag, old.Digest[:19], cfg.Model, old.Digest)
+	}
 	rt, err := podruntime.Load(ctx, cfg, "", build.Options{Progress: o.Progress, TTY: o.TTY})
 	if err != nil {
 		return err
@@ -117,6 +123,11 @@ func pullModel(ctx context.Context, o Options, c *deployer.Client, w *deployer.W
 	if err != nil {
 		return err
 	}
+	w.Model = m.Name
+	if m.Tag != "" {
+		w.Model += ":" + m.Tag
+	}
+	w.Model += "@" + m.Digest
 	if w.Kind == deployer.KindKServe {
 		if mode := c.KServeOCIModels(ctx); mode != "" {
 			shell, err := podruntime.Program(ctx, cfg, "fair-modelcar", build.Options{Progress: o.Progress, TTY: o.TTY})

@@ -171,3 +171,31 @@ func TestUnderDirRefusesEscapes(t *testing.T) {
 		}
 	}
 }
+
+// A model named by the short digest fair prints is found among its tags;
+// too short or unknown prefixes are errors.
+func TestShortDigest(t *testing.T) {
+	reg := testregistry.Start(t)
+	ctx := context.Background()
+	repo := Repo(reg.Host, "lin")
+	var refs []string
+	for i, run := range []string{"run-1", "run-2"} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "w.bin"), []byte{byte(i)}, 0o644)
+		ref, err := Save(ctx, dir, repo, []string{run}, Meta{Run: run}, artifact.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs = append(refs, ref)
+	}
+	_, full, _ := strings.Cut(refs[1], "@")
+	m, err := Get(ctx, repo+"@"+full[:19], artifact.Options{})
+	if err != nil || m.Run != "run-2" || "sha256:"+strings.TrimPrefix(full, "sha256:") != m.Digest {
+		t.Fatalf("short digest: %+v %v", m, err)
+	}
+	for short, want := range map[string]string{full[:10]: "at least 6 digits", "sha256:000000": "no model"} {
+		if _, err := Get(ctx, repo+"@"+short, artifact.Options{}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", short, err, want)
+		}
+	}
+}

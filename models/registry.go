@@ -31,8 +31,13 @@ type Model struct {
 	Created  time.Time          `json:"created"`
 }
 
-// Get reads the model ref (by tag or digest).
+// Get reads the model ref (by tag or digest; a short digest, as fair
+// prints them, is looked up among the model's tags).
 func Get(ctx context.Context, ref string, o artifact.Options) (Model, error) {
+	ref, err := expandDigest(ctx, ref, o)
+	if err != nil {
+		return Model{}, err
+	}
 	r, err := name.ParseReference(ref, nameOpts(o)...)
 	if err != nil {
 		return Model{}, fmt.Errorf("model reference %q: %v", ref, err)
@@ -159,6 +164,42 @@ func Delete(ctx context.Context, ref string, o artifact.Options) (Model, error) 
 		return Model{}, fmt.Errorf("delete %s: %v", ref, err)
 	}
 	return m, nil
+}
+
+// expandDigest turns REPO@sha256:PREFIX (at least 6 hex digits) into the
+// full digest of the one tagged model whose digest starts so.
+func expandDigest(ctx context.Context, ref string, o artifact.Options) (string, error) {
+	repoStr, hex, ok := strings.Cut(ref, "@sha256:")
+	if !ok || len(hex) >= 64 {
+		return ref, nil
+	}
+	if len(hex) < 6 {
+		return "", fmt.Errorf("model %s: give at least 6 digits of the digest", ref)
+	}
+	repo, err := name.NewRepository(repoStr, nameOpts(o)...)
+	if err != nil {
+		return "", fmt.Errorf("model reference %q: %v", ref, err)
+	}
+	tags, err := remote.List(repo, remoteOpts(ctx, o)...)
+	if err != nil && !isNotFound(err) {
+		return "", fmt.Errorf("list %s: %v", repo, err)
+	}
+	found := map[string]bool{}
+	for _, t := range tags {
+		d, err := remote.Head(repo.Tag(t), remoteOpts(ctx, o)...)
+		if err == nil && strings.HasPrefix(d.Digest.Hex, hex) {
+			found[d.Digest.String()] = true
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", fmt.Errorf("no model %s", ref)
+	case 1:
+		for d := range found {
+			return repo.Digest(d).String(), nil
+		}
+	}
+	return "", fmt.Errorf("model %s: %d models' digests start so; give more digits", ref, len(found))
 }
 
 func isNotFound(err error) bool {

@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/fair-go/fair/config"
+	"github.com/fair-go/fair/deployer"
 	"github.com/fair-go/fair/internal/bytesize"
 	"github.com/fair-go/fair/internal/iostreams"
 	"github.com/fair-go/fair/launch"
@@ -20,6 +23,7 @@ func newModelsCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 trained them and latest. fair serve --model NAME[:TAG] serves one.`,
 	}
 	var output string
+	var force bool
 	ls := &cobra.Command{
 		Use:   "ls [NAME]",
 		Short: "List saved models, newest first: name:run, created, size, metrics",
@@ -106,6 +110,11 @@ trained them and latest. fair serve --model NAME[:TAG] serves one.`,
 				if err != nil {
 					return err
 				}
+				if !force {
+					if err := modelInUse(cmd.Context(), io, cfg, ref); err != nil {
+						return err
+					}
+				}
 				m, err := models.Delete(cmd.Context(), ref, launch.ModelOptions(cfg, ref))
 				if err != nil {
 					return err
@@ -115,9 +124,41 @@ trained them and latest. fair serve --model NAME[:TAG] serves one.`,
 			return nil
 		},
 	}
+	rm.Flags().BoolVar(&force, "force", false, "delete a model an endpoint serves (its pods cannot start again)")
+	addClusterFlags(rm, cfg)
 	cmd.AddCommand(ls, show, rm)
 	for _, c := range []*cobra.Command{ls, show, rm} {
 		cfgFlag(c.Flags(), cfg, "registry", "registry", "", "string", "registry holding the models (models/NAME)")
 	}
 	return cmd
+}
+
+// modelInUse refuses to delete a model an endpoint in the namespace serves:
+// its pods pull it when they start, and would fail from then on. Without
+// a cluster to ask, it says it could not check.
+func modelInUse(ctx context.Context, io *iostreams.IOStreams, cfg *config.Config, ref string) error {
+	m, err := models.Get(ctx, ref, launch.ModelOptions(cfg, ref))
+	if err != nil {
+		return err
+	}
+	c, err := connect(cfg)
+	var runs []deployer.Status
+	if err == nil {
+		runs, err = c.List(ctx, false)
+	}
+	if err != nil {
+		fmt.Fprintf(io.Err, "fair: could not check which endpoints serve model %s (%v)\n", m.Name, firstLine(err.Error()))
+		return nil
+	}
+	var users []string
+	for _, r := range runs {
+		if strings.HasSuffix(r.Model, "@"+m.Digest) {
+			users = append(users, string(r.Kind)+"/"+r.Name)
+		}
+	}
+	if len(users) == 0 {
+		return nil
+	}
+	return fmt.Errorf("model %s (%s) is served by %s in namespace %s, whose pods pull it when they start: fair delete %s first, or --force",
+		m.Name, m.Digest[:19], strings.Join(users, ", "), c.Namespace, users[0])
 }

@@ -112,8 +112,21 @@ func TestTestbedTrainSaveServeModel(t *testing.T) {
 		t.Errorf("models show: %v\n%s", err, out)
 	}
 
-	// rm deletes it; show then says there is none.
-	if out, _, err := runFair(ctx, bedConfig(t, bed), "models", "rm", model+":fit"); err != nil || !strings.Contains(out.String(), "deleted") {
+	// Trained again under the same run name: the tag moves, and fair says
+	// where the earlier model stays.
+	if _, errOut, err := runFair(ctx, bedConfig(t, bed), "train", "--image", img, "--model", model, "--name", "good", "-e", "SCORE=0.8"); err != nil || !strings.Contains(errOut.String(), "model "+model+":good exists (sha256:") {
+		t.Errorf("train again under the same name: %v\n%s", err, errOut)
+	}
+	// The endpoint says which model it serves; rm will not delete that
+	// one (lr serves fit's, by latest at the time) unless forced.
+	if out, _, err := runFair(ctx, bedConfig(t, bed), "status", "lr"); err != nil || !regexp.MustCompile(`(?m)^Model:\s+`+model+`:latest@sha256:[0-9a-f]{64}$`).MatchString(out.String()) {
+		t.Errorf("status of the endpoint: %v\n%s", err, out)
+	}
+	if _, _, err := runFair(ctx, bedConfig(t, bed), "models", "rm", model+":fit"); err == nil || !strings.Contains(err.Error(), "is served by deployment/lr in namespace "+bed.Namespace) {
+		t.Errorf("models rm of a served model: %v", err)
+	}
+	// --force deletes it; show then says there is none.
+	if out, _, err := runFair(ctx, bedConfig(t, bed), "models", "rm", model+":fit", "--force"); err != nil || !strings.Contains(out.String(), "deleted") {
 		t.Errorf("models rm: %v %s", err, out)
 	}
 	if _, _, err := runFair(ctx, bedConfig(t, bed), "models", "show", model+":fit"); err == nil || !strings.Contains(err.Error(), "no model") {

@@ -34,6 +34,9 @@ func newStatusCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command {
 			}
 			fmt.Fprintf(io.Out, "Name:      %s\nNamespace: %s\nKind:      %s\nStatus:    %s\nReady:     %d/%d\nGPUs:      %d\nImage:     %s\nAge:       %s\n",
 				s.Name, s.Namespace, s.Kind, s.Phase, s.Ready, s.Total, s.GPUs, s.Image, age(s.Created))
+			if s.Model != "" {
+				fmt.Fprintf(io.Out, "Model:     %s\n", s.Model)
+			}
 			if s.Message != "" {
 				fmt.Fprintf(io.Out, "Message:   %s\n", s.Message)
 			}
