@@ -14,7 +14,12 @@ import (
 // Summary is one line: the sweep's phase, trial counts and best trial.
 func (s *Status) Summary() string {
 	b := &strings.Builder{}
-	fmt.Fprintf(b, "sweep %s: %s, %d/%d trials (%d running, %d succeeded, %d failed)", s.Name, s.Phase, len(s.Trials), s.MaxTrials, s.Running, s.Succeeded, s.FailedCount)
+	if n := len(s.Trials); n > s.MaxTrials && s.MaxTrials > 0 {
+		// Katib starts another trial for one that ended without a metric.
+		fmt.Fprintf(b, "sweep %s: %s, %d trials for %d asked, as Katib runs another for each that reports no metric (%d running, %d succeeded, %d failed)", s.Name, s.Phase, n, s.MaxTrials, s.Running, s.Succeeded, s.FailedCount)
+	} else {
+		fmt.Fprintf(b, "sweep %s: %s, %d/%d trials (%d running, %d succeeded, %d failed)", s.Name, s.Phase, n, s.MaxTrials, s.Running, s.Succeeded, s.FailedCount)
+	}
 	if s.Best != nil && s.Best.Objective != nil {
 		fmt.Fprintf(b, ", best %s=%s (%s)", s.Objective, num(*s.Best.Objective), s.Best.Name)
 	}
