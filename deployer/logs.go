@@ -253,6 +253,19 @@ func (c *Client) Logs(ctx context.Context, name string, out io.Writer, o LogOpti
 		if o.Note != nil && !o.Previous && !containerStarted(p, mainContainer(run.Kind, p)) {
 			r := replicaStatus(run.Kind, run.Name, p)
 			o.Note(fmt.Sprintf("%s has not started (%s): no logs yet; fair logs %s -f waits for them", replica, strings.TrimSuffix(r.Phase+": "+r.Cause(), ": "), name))
+			// What keeps it from starting may have said why: an init
+			// container that failed (a model pull).
+			for _, cs := range p.Status.InitContainerStatuses {
+				if t := cs.State.Terminated; t == nil || t.ExitCode == 0 {
+					if t := cs.LastTerminationState.Terminated; t == nil || t.ExitCode == 0 {
+						continue
+					}
+				}
+				who := replica + "/" + cs.Name
+				s := &podStream{c: c, ns: p.Namespace, pod: p.Name, container: cs.Name, replica: who,
+					out: func(text string) { lw.line(who, text) }, tail: 1, done: make(chan struct{}), view: o}
+				s.run(ctx)
+			}
 			continue
 		}
 		s := &podStream{c: c, ns: p.Namespace, pod: p.Name, container: mainContainer(run.Kind, p), replica: replica,

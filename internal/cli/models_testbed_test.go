@@ -12,6 +12,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/fair-go/fair/deployer"
 	"github.com/fair-go/fair/launch"
 	"github.com/fair-go/fair/models"
 	"github.com/fair-go/fair/pipeline/artifact"
@@ -128,6 +129,18 @@ func TestTestbedTrainSaveServeModel(t *testing.T) {
 	// --force deletes it; show then says there is none.
 	if out, _, err := runFair(ctx, bedConfig(t, bed), "models", "rm", model+":fit", "--force"); err != nil || !strings.Contains(out.String(), "deleted") {
 		t.Errorf("models rm: %v %s", err, out)
+	}
+	// Its next pod cannot pull it: fair logs shows what the pull said.
+	must(t, bed.Client.CoreV1().Pods(bed.Namespace).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: deployer.LabelRun + "=lr"}))
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Second) {
+		out, errOut, _ := runFair(ctx, bedConfig(t, bed), "logs", "lr")
+		if strings.Contains(out.String(), "/fair-model] fair-step: pull ") && strings.Contains(out.String(), "MANIFEST_UNKNOWN") && strings.Contains(errOut.String(), "has not started") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("logs of a server whose model is gone:\n%s\n%s", out, errOut)
+			break
+		}
 	}
 	if _, _, err := runFair(ctx, bedConfig(t, bed), "models", "show", model+":fit"); err == nil || !strings.Contains(err.Error(), "no model") {
 		t.Errorf("show after rm: %v", err)
