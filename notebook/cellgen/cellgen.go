@@ -40,6 +40,9 @@ const Prefix = "Ξ"
 const (
 	NBPath      = "github.com/fair-go/fair/kernel/nb"
 	DisplayPath = "github.com/fair-go/fair/kernel/display"
+	// gophernotesDisplay is gophernotes' display package, which cells
+	// import as DisplayPath.
+	gophernotesDisplay = "github.com/gopherdata/gophernotes/display"
 )
 
 // Def is a notebook-level name and the cell that defines its newest version.
@@ -159,6 +162,11 @@ func (g *gen) chunkWithDoc(c notebook.Chunk) {
 	start := g.cell.Doc(c)
 	l, _ := g.cell.Position(start)
 	text := g.cell.Source[start:c.End]
+	if c.Kind == notebook.Import {
+		// gophernotes' display package, which notebooks for it import:
+		// fair's has its API.
+		text = strings.ReplaceAll(text, `"`+gophernotesDisplay+`"`, `"`+DisplayPath+`"`)
+	}
 	// With the column, so errors in the declaration name one.
 	_, col := g.cell.Position(start)
 	switch {

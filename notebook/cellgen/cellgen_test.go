@@ -204,3 +204,24 @@ func TestMapTrace(t *testing.T) {
 		t.Errorf("got\n%s", got)
 	}
 }
+
+// Notebooks written for gophernotes import its display package: the cell
+// gets fair's, which has its API (the module itself is not fetched).
+func TestGophernotesDisplayImport(t *testing.T) {
+	src := generate(t, NewSession("nb"), 1, "import \"github.com/gopherdata/gophernotes/display\"\ndisplay.HTML(\"<b>x</b>\")", Options{})
+	if strings.Contains(src, "gopherdata") || !strings.Contains(src, DisplayPath) {
+		t.Errorf("import not mapped:\n%s", src)
+	}
+}
+
+// gophernotes' :import line is not Go: the error says what to write.
+func TestColonCommandHint(t *testing.T) {
+	c, err := notebook.Parse("x := 1\n:import \"strings\"")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = NewSession("nb").Generate(1, c, Options{})
+	if err == nil || !strings.Contains(err.Error(), "In[1]:2:1") || !strings.Contains(err.Error(), `write import "fmt" for :import "fmt"`) {
+		t.Errorf("got %v", err)
+	}
+}

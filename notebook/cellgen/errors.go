@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"go/scanner"
 	"go/token"
+	"strings"
 
 	"github.com/fair-go/fair/notebook"
 )
@@ -39,7 +40,11 @@ func (g *gen) syntaxError(err error, c notebook.Chunk) error {
 		if off > c.End-c.Offset {
 			off = c.End - c.Offset
 		}
-		return g.errorAt(c.Offset+off, list[0].Msg)
+		msg := list[0].Msg
+		if strings.HasPrefix(strings.TrimSpace(lineAt(g.cell.Source, c.Offset+off)), ":") {
+			msg += ` (a line starting with ":" is a gophernotes command, not Go: write import "fmt" for :import "fmt")`
+		}
+		return g.errorAt(c.Offset+off, msg)
 	}
 	return &Error{File: g.opt.File, Msg: err.Error()}
 }
@@ -56,4 +61,17 @@ func (g *gen) genSyntaxError(fset *token.FileSet, err error) error {
 		return &Error{File: g.opt.File, Msg: list[0].Msg}
 	}
 	return &Error{File: g.opt.File, Msg: err.Error()}
+}
+
+// lineAt is the line of src holding offset off.
+func lineAt(src string, off int) string {
+	if off < 0 || off > len(src) {
+		return ""
+	}
+	start := strings.LastIndexByte(src[:off], '\n') + 1
+	end := strings.IndexByte(src[off:], '\n')
+	if end < 0 {
+		return src[start:]
+	}
+	return src[start : off+end]
 }
