@@ -180,7 +180,16 @@ func importLines(code string) string {
 func (k *Kernel) complete(code string, cursor int) map[string]any {
 	qual, word, start := wordAt(code, cursor)
 	cands := []string{} // the protocol wants a list, empty or not
-	if ms, ok := k.members(code, qual); ok {
+	line, inGo := lineBefore(code, cursor)
+	if ms, ok := k.magicWords(line); ok {
+		for _, n := range ms {
+			if strings.HasPrefix(n, word) {
+				cands = append(cands, n)
+			}
+		}
+	} else if !inGo {
+		// In a magic's arguments, a string or a comment: no Go names.
+	} else if ms, ok := k.members(code, qual); ok {
 		for _, n := range ms {
 			if strings.HasPrefix(n, word) {
 				cands = append(cands, n)
@@ -232,6 +241,67 @@ func (k *Kernel) complete(code string, cursor int) map[string]any {
 	sort.Strings(cands)
 	return map[string]any{"status": "ok", "matches": cands, "cursor_start": start,
 		"cursor_end": cursor, "metadata": map[string]any{}}
+}
+
+// lineBefore is the cursor's line up to the cursor (cursor counted in code
+// points), and whether the cursor is in Go code: not in a magic or shell
+// line, a string or a comment.
+func lineBefore(code string, cursor int) (line string, inGo bool) {
+	rs := []rune(code)
+	if cursor > len(rs) {
+		cursor = len(rs)
+	}
+	if cursor < 0 {
+		cursor = 0
+	}
+	before := string(rs[:cursor])
+	line = before[strings.LastIndexByte(before, '\n')+1:]
+	if t := strings.TrimLeft(line, " \t"); strings.HasPrefix(t, "%") || strings.HasPrefix(t, "!") {
+		return line, false
+	}
+	// Scan the code before the cursor: an open string or comment ends it.
+	var sc scanner.Scanner
+	open := false
+	src := []byte(before)
+	sc.Init(token.NewFileSet().AddFile("", -1, len(src)), src, func(pos token.Position, msg string) {
+		if strings.Contains(msg, "not terminated") {
+			open = true
+		}
+	}, scanner.ScanComments)
+	for {
+		pos, tok, lit := sc.Scan()
+		if tok == token.EOF {
+			break
+		}
+		// A // comment runs to the line's end, where the cursor is.
+		if tok == token.COMMENT && strings.HasPrefix(lit, "//") && int(pos)-1+len(lit) >= len(src) {
+			open = true
+		}
+	}
+	return line, !open
+}
+
+// magicWords completes a magic line: magic names after % (or %%), and a
+// magic's first argument (%kf's verbs); ok is false off such a place.
+func (k *Kernel) magicWords(line string) (words []string, ok bool) {
+	t := strings.TrimLeft(line, " \t")
+	if !strings.HasPrefix(t, "%") {
+		return nil, false
+	}
+	fields := strings.Fields(t)
+	trailing := strings.HasSuffix(t, " ") || strings.HasSuffix(t, "\t")
+	switch {
+	case len(fields) == 1 && !trailing:
+		for n := range k.magics {
+			words = append(words, n)
+		}
+		sort.Strings(words)
+		return words, true
+	case len(fields) == 1 && trailing || len(fields) == 2 && !trailing:
+		m, found := k.magics[strings.TrimLeft(fields[0], "%")]
+		return m.Words, found
+	}
+	return nil, true
 }
 
 func (k *Kernel) inspect(ctx context.Context, code string, cursor int) map[string]any {

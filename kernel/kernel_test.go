@@ -285,7 +285,7 @@ var waitstop = WithMagic("waitstop", Magic{Help: "test: wait until interrupted",
 	<-ctx.Done()
 	fmt.Fprintln(e.Stdout, "stopped:", ctx.Err())
 	return nil
-}})
+}, Words: []string{"now", "never"}})
 
 func TestKernelOverZeroMQ(t *testing.T) {
 	c, logs := startKernel(t)
@@ -1204,6 +1204,10 @@ func TestCompleteMembers(t *testing.T) {
 		"json.MarshalI": {"MarshalIndent"},
 		"filepath.Jo":   {"Join"},
 		"x := ni":       {"nil"},
+		"%waitstop ne":  {"never"},
+		"s := \"pt.":    {},
+		"x := 1 // pt.": {},
+		"!ls pt.":       {},
 		"var u uint6":   {"uint64"},
 	} {
 		c.send(c.shell, "complete_request", map[string]any{"code": code, "cursor_pos": len(code)})
@@ -1215,14 +1219,35 @@ func TestCompleteMembers(t *testing.T) {
 		if err := json.Unmarshal(m.Content, &reply); err != nil {
 			t.Fatal(err)
 		}
-		start := strings.Index(code, ".") + 1
+		start := strings.LastIndex(code, ".") + 1
 		if start == 0 {
 			start = strings.LastIndex(code, " ") + 1
+		}
+		if len(want) == 0 {
+			start = reply.CursorStart // nothing to place
 		}
 		if fmt.Sprint(reply.Matches) != fmt.Sprint(want) || reply.CursorStart != start {
 			t.Errorf("%q: matches %v from %d, want %v", code, reply.Matches, reply.CursorStart, want)
 		}
 	}
+	// Magic names after %%.
+	if m, start := c.completeAt(t, "%%tim"); fmt.Sprint(m) != "[time]" || start != 2 {
+		t.Errorf("%%%%tim: %v from %d", m, start)
+	}
+}
+
+// completeAt asks the kernel to complete code at its end.
+func (c *client) completeAt(t *testing.T, code string) (matches []string, start int) {
+	t.Helper()
+	c.send(c.shell, "complete_request", map[string]any{"code": code, "cursor_pos": len([]rune(code))})
+	var reply struct {
+		Matches     []string `json:"matches"`
+		CursorStart int      `json:"cursor_start"`
+	}
+	if err := json.Unmarshal(c.recv(c.shell).Content, &reply); err != nil {
+		t.Fatal(err)
+	}
+	return reply.Matches, reply.CursorStart
 }
 
 // TestRedefinedTypeSaysWhy: a value made before its type was redefined

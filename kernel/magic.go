@@ -22,6 +22,8 @@ type Magic struct {
 	// Run handles the magic. For a cell magic, env.Body holds the cell's
 	// body and env.Cell is true.
 	Run func(ctx context.Context, env *MagicEnv) error
+	// Words complete the magic's first argument (%kf's verbs).
+	Words []string
 }
 
 // MagicEnv is what a magic sees of the kernel and the cell.

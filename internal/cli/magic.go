@@ -46,9 +46,14 @@ var kfVerbs = []struct{ name, help string }{
 // session.
 func kfMagicOption(cfg *config.Config) kernel.Option {
 	m := &kfMagic{cfg: cfg}
+	var verbs []string
+	for _, v := range kfVerbs {
+		verbs = append(verbs, v.name)
+	}
 	magic := kernel.WithMagic("kf", kernel.Magic{
-		Help: "%kf build|train|sweep|serve|predict|pipeline|logs|status|ps|delete|models|config|help: run the notebook on Kubernetes (%kf help)",
-		Run:  m.run,
+		Help:  "%kf build|train|sweep|serve|predict|pipeline|logs|status|ps|delete|models|config|help: run the notebook on Kubernetes (%kf help)",
+		Run:   m.run,
+		Words: verbs,
 	})
 	panel := &panelSource{m: m}
 	runs := kernel.WithRunSource(panel.runs, panel.defaults)
