@@ -634,7 +634,7 @@ func (k *Kernel) run(ctx context.Context, code string, n int, out *cellOutput) e
 			}
 			return err
 		}
-		return k.run(ctx, belowMagic(cell.Magic.Body), n, out)
+		return k.run(ctx, notebook.BelowMagic(cell.Magic.Body), n, out)
 	}
 	if cell.Magic != nil {
 		return k.runMagic(ctx, out, n, cell.Magic.Name, cell.Magic.Args, cell.Magic.Body, true)

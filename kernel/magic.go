@@ -292,7 +292,7 @@ func init() {
 				return e.Error("usage: %%%%time, with the cell's code below")
 			}
 			start := time.Now()
-			err := e.k.run(ctx, belowMagic(e.Body), e.Count, e.out)
+			err := e.k.run(ctx, notebook.BelowMagic(e.Body), e.Count, e.out)
 			fmt.Fprintf(e.Stdout, "Wall time: %v\n", time.Since(start).Round(time.Microsecond))
 			return err
 		},
@@ -304,16 +304,6 @@ func init() {
 			return nil
 		},
 	}
-}
-
-// belowMagic is the body of a %%magic cell placed on the lines it has in
-// the cell, so errors name the cell's lines; a body that is itself a
-// %%magic cell stays as it is.
-func belowMagic(body string) string {
-	if strings.HasPrefix(strings.TrimLeft(body, " \t"), "%%") {
-		return body
-	}
-	return "\n" + body
 }
 
 // secretName reports whether an environment variable's name looks like

@@ -66,6 +66,17 @@ type Magic struct {
 	Body string
 }
 
+// BelowMagic is the body of a %%magic cell on the lines it has in the
+// cell (the magic's line left blank), so positions in errors and stack
+// traces are the cell's; a body that is itself a %%magic cell stays as it
+// is.
+func BelowMagic(body string) string {
+	if strings.HasPrefix(strings.TrimLeft(body, " \t"), "%%") {
+		return body
+	}
+	return "\n" + body
+}
+
 // Cell is a parsed notebook cell.
 type Cell struct {
 	Source string

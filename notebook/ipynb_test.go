@@ -91,6 +91,11 @@ func TestSelect(t *testing.T) {
 			t.Errorf("%s: got %s / %q / %q, want %s / %q / %q", tc.name, got, s.Entry, s.Args, tc.want, tc.entry, tc.args)
 		}
 	}
+	// The %%kf cell's body keeps its lines: line 2 of the cell is line 2.
+	s, err := Select([]Code{c("cell 1", "%%kf train\nrun()")}, "train", nil)
+	if err != nil || s.Cells[0].Source != "\nrun()" {
+		t.Errorf("body lines: %v %q", err, s.Cells[0].Source)
+	}
 	if _, err := Select([]Code{c("cell 1", "%%writefile x\nhi")}, "", nil); err == nil {
 		t.Error("a notebook without Go code was accepted")
 	}

@@ -195,13 +195,25 @@ func TestCleanNamesRuntime(t *testing.T) {
 	}
 }
 
-// A panic's stack trace from a notebook's program names the cells.
+// A panic's stack trace from a notebook's program names the cells and
+// leaves fair's cell runtime out.
 func TestMapTrace(t *testing.T) {
-	trace := "panic: fails remotely\n\ngoroutine 1 [running]:\nfairnb/cells/c2.init.func1(...)\n\tfairnb/cells/c2/go-cell-2:14\nmain.main()\n\t/src/main.go:3 +0x1d\n\tgo-cell-9:1\n"
+	trace := "[job-0] panic: fails remotely\n[job-0] \n[job-0] goroutine 1 [running]:\n" +
+		"[job-0] fairnb/cells/c2.Ξtrain(...)\n[job-0] \tfairnb/cells/c2/go-cell-2:14\n" +
+		"[job-0] fairnb/cells/c2.init.func1(...)\n[job-0] \tfairnb/cells/c2/go-cell-2:3\n" +
+		"[job-0] github.com/fair-go/fair/kernel/nb.Stmt(...)\n[job-0] \tgithub.com/fair-go/fair@v0.0.0/kernel/nb/nb.go:167\n" +
+		"[job-0] fairnb/cells/c2.init()\n[job-0] \tfairnb/cells/c2/cell.go:10 +0x5b\n" +
+		"[job-0] main.main()\n[job-0] \t/src/main.go:3 +0x1d\n[job-0] \tgo-cell-9:1\n"
 	got := MapTrace(trace, []string{"In[3]", "In[9]"})
-	want := "panic: fails remotely\n\ngoroutine 1 [running]:\nfairnb/cells/c2.init.func1(...)\n\tIn[9] line 14\nmain.main()\n\t/src/main.go:3 +0x1d\n\tgo-cell-9:1\n"
+	want := "[job-0] panic: fails remotely\n[job-0] \n[job-0] goroutine 1 [running]:\n" +
+		"[job-0] In[9]: train(...)\n[job-0] \tIn[9] line 14\n" +
+		"[job-0] In[9]: init.func1(...)\n[job-0] \tIn[9] line 3\n" +
+		"[job-0] main.main()\n[job-0] \t/src/main.go:3 +0x1d\n[job-0] \tgo-cell-9:1\n"
 	if got != want {
-		t.Errorf("got\n%s", got)
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if s := "plain log line\n"; MapTrace(s, nil) != s {
+		t.Error("a plain line changed")
 	}
 }
 

@@ -67,23 +67,55 @@ var programPos = regexp.MustCompile(`go-cell-(\d+):(\d+)(:\d+)?: `)
 // "fairnb/cells/c2/go-cell-2:14".
 var tracePos = regexp.MustCompile(`(?:[\w.\-]+/)*go-cell-(\d+):(\d+)`)
 
-// MapTrace rewrites the positions in a generated program's output (a
-// panic's stack trace in a job's logs) to the notebook's cells:
-// "fairnb/cells/c2/go-cell-2:14" becomes "In[9] line 14" (labels[k-1]).
+// MapTrace rewrites a generated program's output (a panic's stack trace
+// in a job's logs) in the notebook's terms: positions name the cells
+// ("fairnb/cells/c2/go-cell-2:14" becomes "In[9] line 14", labels[k-1]),
+// functions their cell ("fairnb/cells/c2.Ξtrain(...)" becomes
+// "In[9]: train(...)"), and the frames of fair's own cell runtime are left
+// out. Lines are kept whole; text without such names is returned as it is.
 func MapTrace(text string, labels []string) string {
-	if !strings.Contains(text, "go-cell-") {
+	if !strings.Contains(text, "go-cell-") && !strings.Contains(text, "/cells/c") && !strings.Contains(text, "kernel/nb") {
 		return text
 	}
-	return tracePos.ReplaceAllStringFunc(text, func(m string) string {
-		sub := tracePos.FindStringSubmatch(m)
-		var k int
-		fmt.Sscanf(sub[1], "%d", &k)
-		if k < 1 || k > len(labels) {
-			return m
+	label := func(k string) (string, bool) {
+		var i int
+		fmt.Sscanf(k, "%d", &i)
+		if i < 1 || i > len(labels) {
+			return "", false
 		}
-		return labels[k-1] + " line " + sub[2]
-	})
+		return labels[i-1], true
+	}
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(text, "\n") {
+		if runtimeFrame.MatchString(line) {
+			continue
+		}
+		line = tracePos.ReplaceAllStringFunc(line, func(m string) string {
+			sub := tracePos.FindStringSubmatch(m)
+			if l, ok := label(sub[1]); ok {
+				return l + " line " + sub[2]
+			}
+			return m
+		})
+		line = traceFunc.ReplaceAllStringFunc(line, func(m string) string {
+			sub := traceFunc.FindStringSubmatch(m)
+			if l, ok := label(sub[1]); ok {
+				return l + ": "
+			}
+			return m
+		})
+		b.WriteString(strings.ReplaceAll(line, Prefix, ""))
+	}
+	return b.String()
 }
+
+// traceFunc is a cell's package in a stack trace's function line.
+var traceFunc = regexp.MustCompile(`(?:[\w.\-]+/)+cells/c(\d+)\.`)
+
+// runtimeFrame is a line of a stack trace that is fair's cell runtime, not
+// the user's code: nb.Stmt, which runs a cell's statements, and the cell
+// package's initializer that calls it.
+var runtimeFrame = regexp.MustCompile(`fair-go/fair/kernel/nb\.|/kernel/nb/nb\.go:\d+|/cells/c\d+\.init\(\)\s*$|/cells/c\d+/cell\.go:\d+`)
 
 // ProgramErrors rewrites compiler output about a generated program so that
 // positions name the notebook's cells (labels[k-1] for go-cell-k) and

@@ -186,9 +186,6 @@ func (s *Source) base() string {
 // panic's stack trace in a job's logs ("In[9] line 2", not a generated
 // file's position).
 func (s *Source) MapTrace(text string) string {
-	if !strings.Contains(text, "go-cell-") {
-		return text
-	}
 	labels := make([]string, len(s.sel.Cells))
 	for i, c := range s.sel.Cells {
 		labels[i] = c.Label
