@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -304,6 +305,13 @@ func init() {
 			return nil
 		},
 	}
+}
+
+// MainArgs are the arguments %args set for main cells.
+func (e *MagicEnv) MainArgs() []string {
+	e.k.mu.Lock()
+	defer e.k.mu.Unlock()
+	return slices.Clone(e.k.mainArgs)
 }
 
 // secretName reports whether an environment variable's name looks like

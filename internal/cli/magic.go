@@ -208,6 +208,7 @@ func (m *kfMagic) run(ctx context.Context, env *kernel.MagicEnv) error {
 	root.SetErr(env.Stderr)
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(cmd)
+	args = withMainArgs(env, verb, args)
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
 		return env.Error("%s", magicMessage(err))
@@ -318,4 +319,20 @@ func (m *kfMagic) showConfig(env *kernel.MagicEnv) {
 		"text/plain": text.String(),
 		"text/html":  "<table><tr><th>key</th><th>value</th><th>from</th></tr>" + rows.String() + "</table>",
 	})
+}
+
+// withMainArgs passes the notebook's %args to a run of the notebook's
+// program, as its main cells got them, when the line gives none after --:
+// otherwise the job would run with other hyperparameters than the
+// notebook did, and nothing would say so.
+func withMainArgs(env *kernel.MagicEnv, verb string, args []string) []string {
+	if verb != "train" && verb != "sweep" && verb != "deploy" || slices.Contains(args, "--") {
+		return args
+	}
+	main := env.MainArgs()
+	if len(main) == 0 {
+		return args
+	}
+	fmt.Fprintf(env.Stderr, "passing the notebook's %%args to the program: %s (arguments after -- pass others)\n", strings.Join(main, " "))
+	return append(append(args, "--"), main...)
 }

@@ -212,6 +212,19 @@ func TestKfCompileErrorPushesNothing(t *testing.T) {
 	}
 }
 
+// TestKfTrainMainArgs: the %args a notebook's main cell ran with reach the
+// job that runs the notebook, with a line saying so.
+func TestKfTrainMainArgs(t *testing.T) {
+	t.Parallel()
+	tb := testbed.Env(t)
+	b := onBed(t, setup(t), tb)
+	nb := b.runFile(t, filepath.Join(b.root, "test", "notebooks", "testdata", "mainargs.ipynb"), 600)
+	noErrors(t, nb)
+	expect(t, "the main cell, in the kernel", nb.stdout(2), "epochs 2")
+	expect(t, "the job", nb.stdout(3), "[job-0] epochs 2")
+	expect(t, "said", nb.stderr(3), "passing the notebook's %args to the program: -epochs 2")
+}
+
 // TestKfPanicNamesCell: a notebook's program that panics on the cluster
 // shows a stack trace that names the cell and line, not a generated file.
 func TestKfPanicNamesCell(t *testing.T) {
