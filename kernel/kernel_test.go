@@ -1287,4 +1287,16 @@ func TestStdoutClosedReopened(t *testing.T) {
 	if r.stdout != "after close\n" {
 		t.Errorf("after close: %q %v", r.stdout, r.errMsg)
 	}
+	// os.Stdout pointed at a file: the file gets the cell's lines only.
+	dir := t.TempDir()
+	r = c.execute(fmt.Sprintf("f, _ := os.Create(%q)\nsaved := os.Stdout\nos.Stdout = f\nfmt.Println(\"to the file\")", filepath.Join(dir, "o.txt")), 2*time.Minute)
+	r = c.execute("os.Stdout = saved\nf.Close()\nfmt.Println(\"back\")", 2*time.Minute)
+	if b, _ := os.ReadFile(filepath.Join(dir, "o.txt")); string(b) != "to the file\n" || r.stdout != "back\n" {
+		t.Errorf("stdout to a file: file %q, then %q %v", b, r.stdout, r.errMsg)
+	}
+	// A closed stdin is a new one for the next cell.
+	r = c.execute("os.Stdin.Close()", 2*time.Minute)
+	if !strings.Contains(r.stderr, "the cell closed os.Stdin; it is open again") {
+		t.Errorf("closing stdin: %q %v", r.stderr, r.errMsg)
+	}
 }

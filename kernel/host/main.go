@@ -59,10 +59,12 @@ var (
 var stdinW *os.File
 
 // hostArgs is os.Args outside main cells; mainCell is the main cell whose
-// arguments os.Args holds, until its code runs.
+// arguments os.Args holds, until its code runs; mainArgsSet is the os.Args
+// the last main cell got.
 var (
-	hostArgs []string
-	mainCell int
+	hostArgs    []string
+	mainCell    int
+	mainArgsSet []string
 )
 
 func main() {
@@ -93,8 +95,13 @@ func main() {
 		case "load", "eval":
 			drainStdin()
 			// A main cell's arguments are its own, not the next cell's.
-			if c.Count != mainCell {
-				os.Args = hostArgs
+			if c.Count != mainCell && mainArgsSet != nil {
+				// Unless the cells set os.Args themselves since.
+				if len(os.Args) > 0 && &os.Args[0] == &mainArgsSet[0] {
+					os.Args = hostArgs
+					_ = goflag.CommandLine.Parse(nil) // flag.Args() too
+				}
+				mainArgsSet = nil
 			}
 			mainCell = 0
 			if c.Op == "load" {
@@ -153,9 +160,29 @@ func saveStdio() {
 	}
 }
 
+// endMarkers ends the cell's output on the kernel's own stdout and stderr
+// (copies of fds 1 and 2): a cell that points os.Stdout at a file must not
+// get the marker in it, nor leave the kernel waiting for it.
+func endMarkers() {
+	for _, fd := range []int{1, 2} {
+		if saved, ok := savedStdio[fd]; ok {
+			_, _ = syscall.Write(saved, []byte(Marker))
+		} else {
+			_, _ = syscall.Write(fd, []byte(Marker))
+		}
+	}
+}
+
 // reopenStdio opens stdout and stderr again when the cell closed them,
 // and says so.
 func reopenStdio() {
+	if _, _, e := syscall.Syscall(syscall.SYS_FCNTL, 0, syscall.F_GETFD, 0); e == syscall.EBADF && stdinW != nil {
+		// A new pipe for the input the kernel relays.
+		_ = stdinW.Close()
+		setupStdin()
+		os.Stdin = os.NewFile(0, "/dev/stdin")
+		fmt.Fprintln(os.Stderr, "fair: the cell closed os.Stdin; it is open again for the next cells")
+	}
 	for fd, name := range map[int]string{1: "os.Stdout", 2: "os.Stderr"} {
 		saved, ok := savedStdio[fd]
 		if !ok {
@@ -270,8 +297,7 @@ func load(c command) {
 		}
 		close(stop)
 		reopenStdio()
-		os.Stdout.WriteString(Marker)
-		os.Stderr.WriteString(Marker)
+		endMarkers()
 		_ = nb.Emit(msg)
 	}()
 	func() {
@@ -336,6 +362,7 @@ func runMain(c command) (ok bool) {
 	msg := nb.Message{Type: "done", Cell: c.Cell}
 	// The program's name is the cell's (the usage says "Usage of In[3]").
 	os.Args = append([]string{fmt.Sprintf("In[%d]", c.Cell)}, c.Args...)
+	mainArgsSet = os.Args
 	goflag.CommandLine.Init(os.Args[0], goflag.ContinueOnError)
 	if !c.NoParse { // a cell declaring func main parses its flags there
 		switch err := goflag.CommandLine.Parse(os.Args[1:]); {
@@ -345,8 +372,7 @@ func runMain(c command) (ok bool) {
 			msg.Error = &nb.CellError{Name: "FlagError", Value: err.Error(), Traceback: []string{err.Error()}}
 		}
 	}
-	os.Stdout.WriteString(Marker)
-	os.Stderr.WriteString(Marker)
+	endMarkers()
 	_ = nb.Emit(msg)
 	return msg.Error == nil && msg.Text == ""
 }
@@ -357,8 +383,7 @@ func runMain(c command) (ok bool) {
 func evaluate(c command) {
 	msg := nb.Message{Type: "done", Cell: c.Cell}
 	defer func() {
-		os.Stdout.WriteString(Marker)
-		os.Stderr.WriteString(Marker)
+		endMarkers()
 		_ = nb.Emit(msg)
 	}()
 	vars := map[string]any{}

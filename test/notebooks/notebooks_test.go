@@ -477,12 +477,14 @@ func TestGoNBMagics(t *testing.T) {
 		"fmt.Println(*lr)",
 		"fmt.Println(os.Getenv(\"MY_VAR\"))",
 		"%% a b\nfmt.Println(\"main\", os.Args[1:])",
-		"fmt.Println(\"plain\", os.Args[1:])",
+		"fmt.Println(\"plain\", os.Args[1:], flag.Args())",
 		"%args -v x\nfunc main() { v := flag.Bool(\"v\", false, \"v\"); flag.Parse(); fmt.Println(\"func main\", *v, flag.Args()) }",
 		"func main() { v := flag.Bool(\"v\", false, \"v\"); flag.Parse(); fmt.Println(\"func main\", *v, flag.Args()) }", // 25
 		"fmt.Println(\"plain again\", os.Args[1:])",
+		"os.Args = []string{\"prog\", \"own\"}",
+		"fmt.Println(\"set by a cell\", os.Args[1:])", // 28
 	}), 600)
-	for _, i := range []int{1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 18, 19, 21, 22, 23, 24, 25, 26} {
+	for _, i := range []int{1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 18, 19, 21, 22, 23, 24, 25, 26, 27, 28} {
 		if e := nb.err(i); e != nil {
 			t.Errorf("cell %d: %s: %s", i, e.EName, e.EValue)
 		}
@@ -526,12 +528,14 @@ func TestGoNBMagics(t *testing.T) {
 	expect(t, "the environment outlives %reset", nb.stdout(21), "hello world")
 	// A main cell's arguments are its own: the next cell does not see them.
 	expect(t, "%% a b", nb.stdout(22), "main [a b]")
-	expect(t, "after a main cell", nb.stdout(23), "plain []")
+	expect(t, "after a main cell", nb.stdout(23), "plain [] []")
 	// A cell that declares func main gets %args and parses its own flags,
 	// also when run again.
 	expect(t, "func main with %args", nb.stdout(24), "func main true [x]")
 	expect(t, "func main again", nb.stdout(25), "func main true [x]")
 	expect(t, "after func main", nb.stdout(26), "plain again []")
+	// os.Args a cell sets itself stays, as in a program.
+	expect(t, "os.Args set by a cell", nb.stdout(28), "set by a cell [own]")
 }
 
 // TestGoNBDisplays runs GoNB's own display package, gonbui (from the
