@@ -26,7 +26,7 @@ func isComplete(code string) map[string]any {
 	if _, err := notebook.Parse(code); err != nil {
 		// An unterminated raw string or block comment goes on, as an
 		// open brace does.
-		if e := err.Error(); strings.Contains(e, "EOF") || strings.Contains(e, "not terminated") {
+		if e := err.Error(); strings.Contains(e, "EOF") || strings.Contains(e, "raw string literal not terminated") || strings.Contains(e, "comment not terminated") {
 			return map[string]any{"status": "incomplete", "indent": "\t"}
 		}
 		return map[string]any{"status": "invalid"}
@@ -67,7 +67,8 @@ func continues(code string) bool {
 	case token.RPAREN, token.RBRACK, token.RBRACE, token.INC, token.DEC, token.SEMICOLON, token.ILLEGAL:
 		return false
 	case token.ELSE, token.FUNC, token.GO, token.DEFER, token.IF, token.FOR, token.SWITCH, token.SELECT,
-		token.VAR, token.CONST, token.TYPE, token.IMPORT, token.CHAN, token.MAP, token.RANGE, token.CASE:
+		token.VAR, token.CONST, token.TYPE, token.IMPORT, token.CHAN, token.MAP, token.RANGE, token.CASE,
+		token.STRUCT, token.INTERFACE:
 		return true // a keyword that needs what follows
 	}
 	return last.IsOperator()
@@ -187,8 +188,9 @@ func (k *Kernel) complete(code string, cursor int) map[string]any {
 				cands = append(cands, n)
 			}
 		}
-	} else if !inGo {
-		// In a magic's arguments, a string or a comment: no Go names.
+	} else if !inGo || qual == "" && afterDot(code, start) {
+		// In a magic's arguments, a string or a comment, or after an
+		// expression's dot (f().): no names to offer.
 	} else if ms, ok := k.members(code, qual); ok {
 		for _, n := range ms {
 			if strings.HasPrefix(n, word) {
@@ -241,6 +243,12 @@ func (k *Kernel) complete(code string, cursor int) map[string]any {
 	sort.Strings(cands)
 	return map[string]any{"status": "ok", "matches": cands, "cursor_start": start,
 		"cursor_end": cursor, "metadata": map[string]any{}}
+}
+
+// afterDot reports whether the word at start follows a '.'.
+func afterDot(code string, start int) bool {
+	rs := []rune(code)
+	return start > 0 && start <= len(rs) && rs[start-1] == '.'
 }
 
 // lineBefore is the cursor's line up to the cursor (cursor counted in code

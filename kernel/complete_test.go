@@ -24,6 +24,9 @@ func TestIsComplete(t *testing.T) {
 		"if x {\n} else":        "incomplete",
 		"defer":                 "incomplete",
 		"x := y)":               "invalid",
+		"type T struct":         "incomplete",
+		"var i interface":       "incomplete",
+		"s := \"abc":            "invalid",
 	} {
 		if got := isComplete(code)["status"]; got != want {
 			t.Errorf("%q: %v, want %s", code, got, want)

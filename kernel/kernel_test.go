@@ -1208,6 +1208,7 @@ func TestCompleteMembers(t *testing.T) {
 		"s := \"pt.":    {},
 		"x := 1 // pt.": {},
 		"!ls pt.":       {},
+		"Point{}.":      {},
 		"var u uint6":   {"uint64"},
 	} {
 		c.send(c.shell, "complete_request", map[string]any{"code": code, "cursor_pos": len(code)})

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -294,6 +295,10 @@ func init() {
 			}
 			start := time.Now()
 			err := e.k.run(ctx, notebook.BelowMagic(e.Body), e.Count, e.out)
+			var ce *CellError
+			if errors.As(err, &ce) && (ce.Name == "CompileError" || ce.Name == "SyntaxError") {
+				return err // nothing ran to time
+			}
 			fmt.Fprintf(e.Stdout, "Wall time: %v\n", time.Since(start).Round(time.Microsecond))
 			return err
 		},

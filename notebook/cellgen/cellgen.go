@@ -364,7 +364,9 @@ func (g *gen) run(pulled []string) (*Unit, error) {
 		pending = append(pending, si)
 	}
 	closeWrap()
-	if hasMain {
+	if hasMain && !callsMain(sts) {
+		// A cell that calls main() itself (gophernotes notebooks do) runs
+		// it once.
 		fmt.Fprintf(b, "var _ = %s.Stmt(main)\n", RuntimeName)
 	}
 	// A dot import is remembered for later cells, so a cell may import
@@ -430,6 +432,20 @@ func isValue(x ast.Expr) bool {
 		return false // a generic function, a literal called at once, a returned function
 	}
 	return true // []byte(s), map[K]V(m), *T(p) and other conversions
+}
+
+// callsMain reports whether a top-level statement is main().
+func callsMain(sts []*stmtInfo) bool {
+	for _, si := range sts {
+		if es, ok := si.stmt.(*ast.ExprStmt); ok {
+			if call, ok := es.X.(*ast.CallExpr); ok && len(call.Args) == 0 {
+				if id, ok := call.Fun.(*ast.Ident); ok && id.Name == "main" {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // declName is a name a declaration declares, at its offset in the text.

@@ -237,3 +237,25 @@ func TestColonCommandHint(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// A position inside a compiler message names the cell's line, not the
+// kernel's folders and generated file.
+func TestCleanNamesPaths(t *testing.T) {
+	msg := "method S.M already declared at /root/.cache/fair/kernels/nb-1948f049-0/cells/c17/In[17]:2:10[/root/.cache/fair/kernels/nb-1948f049-0/cells/c17/cell.go:11:10]"
+	if got := CleanNames(msg, "nb"); got != "method S.M already declared at In[17]:2:10" {
+		t.Errorf("got %q", got)
+	}
+}
+
+// A cell that declares main runs it once, also when it calls main() itself
+// as gophernotes notebooks do.
+func TestMainRunsOnce(t *testing.T) {
+	for src, auto := range map[string]int{
+		"func main() { println(1) }":         1,
+		"func main() { println(1) }\nmain()": 0,
+	} {
+		if got := generate(t, NewSession("nb"), 1, src, Options{}); strings.Count(got, ".Stmt(Ξmain") != auto {
+			t.Errorf("%q: want %d calls fair adds:\n%s", src, auto, got)
+		}
+	}
+}

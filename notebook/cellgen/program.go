@@ -153,9 +153,17 @@ func ProgramErrors(module, out string, labels []string) []string {
 
 var qualified = regexp.MustCompile(`\bc\d+\.`)
 
+// cellPath is a position in a cell as the compiler gives it in the middle
+// of a message: the generated file's folder, the cell's line, and the
+// generated file's own position in brackets.
+var cellPath = regexp.MustCompile(`\S*/cells/c\d+/((?:In\[\d+\]|go-cell-\d+):\d+(?::\d+)?)(?:\[[^\]\s]*\])?`)
+
 // CleanNames removes what code generation added to the names in a
 // compiler message: the cell package qualifiers and the Ξ prefix.
 func CleanNames(s, module string) string {
+	// "declared at /…/cells/c17/In[17]:2:10[/…/cells/c17/cell.go:11:10]"
+	// is the cell's line.
+	s = cellPath.ReplaceAllString(s, "$1")
 	s = strings.ReplaceAll(s, Prefix+"nb.", "nb.")
 	// The runtime fair calls is not the user's: "in argument to Ξ0nb.Result"
 	// is the value the cell shows.
