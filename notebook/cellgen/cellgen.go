@@ -266,6 +266,9 @@ func (g *gen) run(pulled []string) (*Unit, error) {
 			decls = append(decls, cell.Text(*it.decl))
 		}
 	}
+	if err := g.assignsToConstant(sts, declared); err != nil {
+		return nil, err
+	}
 	loc := newLocalizer(sts, decls, declared)
 	var pending []stmtInfo // the plain statements of the wrapper being built
 	tmp := 0
@@ -432,6 +435,47 @@ func isValue(x ast.Expr) bool {
 		return false // a generic function, a literal called at once, a returned function
 	}
 	return true // []byte(s), map[K]V(m), *T(p) and other conversions
+}
+
+// assignsToConstant refuses an assignment to a constant or a function an
+// earlier cell declared, as Go would, at its line: the cell's package
+// would otherwise give the compiler's message about its own code.
+func (g *gen) assignsToConstant(sts []*stmtInfo, declared map[string]bool) error {
+	var bad *ast.Ident
+	var at *stmtInfo
+	check := func(si *stmtInfo, e ast.Expr) {
+		id, ok := e.(*ast.Ident)
+		if !ok || bad != nil || id.Obj != nil || declared[id.Name] {
+			return // a local, or declared by this cell
+		}
+		if d, ok := g.s.Defs[id.Name]; ok && (d.Kind == "const" || d.Kind == "func") {
+			bad, at = id, si
+		}
+	}
+	for _, si := range sts {
+		ast.Inspect(si.stmt, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.AssignStmt:
+				if n.Tok != token.DEFINE {
+					for _, e := range n.Lhs {
+						check(si, e)
+					}
+				}
+			case *ast.IncDecStmt:
+				check(si, n.X)
+			}
+			return bad == nil
+		})
+		if bad != nil {
+			d := g.s.Defs[bad.Name]
+			what := "a constant"
+			if d.Kind == "func" {
+				what = "a function"
+			}
+			return g.errorAt(at.chunk.Offset+int(bad.Pos())-1-at.off, fmt.Sprintf("cannot assign to %s: %s (In[%d]); declare a variable to change it", bad.Name, what, d.Cell))
+		}
+	}
+	return nil
 }
 
 // callsMain reports whether a top-level statement is main().

@@ -259,3 +259,24 @@ func TestMainRunsOnce(t *testing.T) {
 		}
 	}
 }
+
+// An assignment to an earlier cell's constant or function is Go's error,
+// at its line; a local of the same name, or a variable, may be assigned.
+func TestAssignToConstant(t *testing.T) {
+	s := NewSession("nb")
+	generate(t, s, 1, "const limit = 5\nfunc dist() int { return 1 }\nvar v = 1", Options{})
+	for src, want := range map[string]string{
+		"limit = 3":       "In[2]:1:1: cannot assign to limit: a constant (In[1]); declare a variable to change it",
+		"x := 1\nlimit++": "In[2]:2:1: cannot assign to limit: a constant (In[1]); declare a variable to change it",
+		"for i := 0; i < 2; i++ {\n\tdist = nil\n}": "In[2]:2:2: cannot assign to dist: a function (In[1]); declare a variable to change it",
+	} {
+		c, err := notebook.Parse(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Generate(2, c, Options{}); err == nil || err.Error() != want {
+			t.Errorf("%q: %v, want %s", src, err, want)
+		}
+	}
+	generate(t, s, 3, "v = 3\nfunc() { limit := 1; limit++ }()", Options{})
+}
