@@ -34,7 +34,7 @@ var hostFS embed.FS
 const Module = "fairnb"
 
 // hostMarker must match the host's Marker.
-const hostMarker = "\x00fair-cell-end\x00"
+const hostMarker = "\x00fair-cell-end "
 
 // Output receives what a running cell produces.
 type Output interface {
@@ -534,6 +534,8 @@ func (e *Executor) exchange(ctx context.Context, out Output, rs *runState, cmd m
 	budget := &outBudget{left: e.maxOut, out: out}
 	h.setSink(budget)
 	defer h.setSink(nil)
+	seq := h.nextSeq()
+	cmd["seq"] = seq
 	if err := h.send(cmd); err != nil {
 		return nb.Message{}, e.crashed(ctx, h, out, "the kernel's Go process is gone: "+err.Error())
 	}
@@ -554,7 +556,7 @@ func (e *Executor) exchange(ctx context.Context, out Output, rs *runState, cmd m
 				_ = h.send(map[string]any{"op": "input", "value": v})
 			case "done":
 				h.drainDisplays(budget.display)
-				h.waitMarkers(2 * time.Second)
+				h.waitMarkers(seq, 2*time.Second)
 				return m, nil
 			}
 		case <-h.done:

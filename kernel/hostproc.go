@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -85,9 +86,13 @@ type hostProc struct {
 	sink     *outBudget
 	bgLeft   int64 // background output allowed until the next cell
 	bgWarned bool
-	markers  chan string
-	waitErr  error
-	gonb     *gonbBridge // GoNB's display pipes, nil if they could not be made
+	// seen holds, per stream, the sequence number of the last end
+	// marker read; marked is signalled when it changes.
+	seen    map[string]int64
+	marked  chan struct{}
+	lastSeq int64
+	waitErr error
+	gonb    *gonbBridge // GoNB's display pipes, nil if they could not be made
 }
 
 // startHost starts the host in dir; GoNB's pipes are made in runDir,
@@ -110,7 +115,7 @@ func startHost(bin, dir, runDir string, background *atomic.Value) (*hostProc, er
 	cmd.Env = append(os.Environ(), nb.FDEnv+"=4")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	h := &hostProc{cmd: cmd, cmdW: cmdW, events: make(chan nb.Message, 64), done: make(chan struct{}),
-		markers: make(chan string, 4), stderr: &tailBuffer{max: 4096}, background: background, bgLeft: backgroundLimit}
+		seen: map[string]int64{}, marked: make(chan struct{}, 1), stderr: &tailBuffer{max: 4096}, background: background, bgLeft: backgroundLimit}
 	if g, env, err := newGoNB(runDir, dir, h.event); err == nil {
 		h.gonb = g
 		cmd.Env = append(cmd.Env, env...)
@@ -249,21 +254,30 @@ func (h *hostProc) setSink(s *outBudget) {
 		// began, not from earlier cells' output.
 		h.stderr.Reset()
 	}
-	// Drop markers left from an earlier cell.
-	for {
-		select {
-		case <-h.markers:
-		default:
-			return
-		}
-	}
 }
 
-func (h *hostProc) waitMarkers(d time.Duration) {
+// nextSeq numbers a command whose end markers the kernel waits for.
+func (h *hostProc) nextSeq() int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.lastSeq++
+	return h.lastSeq
+}
+
+// waitMarkers waits until stdout and stderr both carried command seq's
+// end marker, or d passed. Markers of earlier commands do not count: one
+// that came late must not end this cell before its output is read.
+func (h *hostProc) waitMarkers(seq int64, d time.Duration) {
 	deadline := time.After(d)
-	for seen := 0; seen < 2; seen++ {
+	for {
+		h.mu.Lock()
+		ok := h.seen["stdout"] >= seq && h.seen["stderr"] >= seq
+		h.mu.Unlock()
+		if ok {
+			return
+		}
 		select {
-		case <-h.markers:
+		case <-h.marked:
 		case <-deadline:
 			return
 		}
@@ -293,18 +307,23 @@ func (h *hostProc) readStream(name string, r io.ReadCloser) {
 		if n > 0 {
 			pending = append(pending, buf[:n]...)
 			for {
-				i := bytes.Index(pending, []byte(hostMarker))
+				i, end, seq := findMarker(pending)
 				if i < 0 {
 					break
 				}
 				h.emit(name, pending[:i])
-				pending = pending[i+len(hostMarker):]
-				h.markers <- name
+				pending = pending[end:]
+				h.mu.Lock()
+				if seq > h.seen[name] {
+					h.seen[name] = seq
+				}
+				h.mu.Unlock()
+				select {
+				case h.marked <- struct{}{}:
+				default:
+				}
 			}
-			keep := 0
-			if j := bytes.LastIndexByte(pending, 0); j >= 0 && bytes.HasPrefix([]byte(hostMarker), pending[j:]) {
-				keep = len(pending) - j
-			}
+			keep := partialMarker(pending)
 			h.emit(name, pending[:len(pending)-keep])
 			pending = append([]byte(nil), pending[len(pending)-keep:]...)
 		}
@@ -313,6 +332,57 @@ func (h *hostProc) readStream(name string, r io.ReadCloser) {
 			return
 		}
 	}
+}
+
+// findMarker finds a whole end marker in p: where it starts, where it
+// ends, and its sequence number; i is -1 when there is none.
+func findMarker(p []byte) (i, end int, seq int64) {
+	from := 0
+	for {
+		j := bytes.Index(p[from:], []byte(hostMarker))
+		if j < 0 {
+			return -1, 0, 0
+		}
+		j += from
+		rest := p[j+len(hostMarker):]
+		k := bytes.IndexByte(rest, 0)
+		if k < 0 {
+			return -1, 0, 0 // not all here yet
+		}
+		if n, err := strconv.ParseInt(string(rest[:k]), 10, 64); err == nil {
+			return j, j + len(hostMarker) + k + 1, n
+		}
+		from = j + 1 // a look-alike in the cell's output
+	}
+}
+
+// partialMarker is how many bytes at the end of p may begin an end marker
+// whose rest has not been read yet; they wait for the next read.
+func partialMarker(p []byte) int {
+	j := bytes.LastIndexByte(p, 0)
+	if j < 0 {
+		return 0
+	}
+	tail := p[j:]
+	if len(tail) <= len(hostMarker) {
+		if bytes.HasPrefix([]byte(hostMarker), tail) {
+			return len(tail)
+		}
+		return 0
+	}
+	if rest := tail[len(hostMarker):]; bytes.HasPrefix(tail, []byte(hostMarker)) && len(rest) <= 20 && isDigits(rest) {
+		return len(tail)
+	}
+	return 0
+}
+
+func isDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func (h *hostProc) emit(name string, p []byte) {

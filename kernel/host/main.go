@@ -29,14 +29,17 @@ import (
 	"github.com/fair-go/fair/kernel/nb/render"
 )
 
-// Marker ends a cell's output on stdout and stderr, so the kernel knows it
-// has read everything the cell wrote before reporting the cell done.
-const Marker = "\x00fair-cell-end\x00"
+// Marker, followed by the command's sequence number and a NUL, ends a
+// cell's output on stdout and stderr, so the kernel knows it has read
+// everything the cell wrote before reporting the cell done. The number
+// keeps a marker that arrives late from ending the next cell's output.
+const Marker = "\x00fair-cell-end "
 
 type command struct {
 	Op    string   `json:"op"` // load, eval, input, eof, main, setenv, chdir
 	Cell  int      `json:"cell"`
 	Count int      `json:"count"` // the cell's execution count (main, load, eval)
+	Seq   int64    `json:"seq"`   // numbers the end markers of load, eval and main
 	Path  string   `json:"path"`
 	Vars  []string `json:"vars"`
 	Value string   `json:"value"`
@@ -163,12 +166,13 @@ func saveStdio() {
 // endMarkers ends the cell's output on the kernel's own stdout and stderr
 // (copies of fds 1 and 2): a cell that points os.Stdout at a file must not
 // get the marker in it, nor leave the kernel waiting for it.
-func endMarkers() {
+func endMarkers(seq int64) {
+	m := []byte(fmt.Sprintf("%s%d\x00", Marker, seq))
 	for _, fd := range []int{1, 2} {
 		if saved, ok := savedStdio[fd]; ok {
-			_, _ = syscall.Write(saved, []byte(Marker))
+			_, _ = syscall.Write(saved, m)
 		} else {
-			_, _ = syscall.Write(fd, []byte(Marker))
+			_, _ = syscall.Write(fd, m)
 		}
 	}
 }
@@ -297,7 +301,7 @@ func load(c command) {
 		}
 		close(stop)
 		reopenStdio()
-		endMarkers()
+		endMarkers(c.Seq)
 		_ = nb.Emit(msg)
 	}()
 	func() {
@@ -372,7 +376,7 @@ func runMain(c command) (ok bool) {
 			msg.Error = &nb.CellError{Name: "FlagError", Value: err.Error(), Traceback: []string{err.Error()}}
 		}
 	}
-	endMarkers()
+	endMarkers(c.Seq)
 	_ = nb.Emit(msg)
 	return msg.Error == nil && msg.Text == ""
 }
@@ -383,7 +387,7 @@ func runMain(c command) (ok bool) {
 func evaluate(c command) {
 	msg := nb.Message{Type: "done", Cell: c.Cell}
 	defer func() {
-		endMarkers()
+		endMarkers(c.Seq)
 		_ = nb.Emit(msg)
 	}()
 	vars := map[string]any{}
