@@ -40,10 +40,21 @@ func isComplete(code string) map[string]any {
 			depth--
 		}
 	}
-	if depth > 0 || continues(code) {
+	if depth > 0 || continues(code) || wantsBody(code) {
 		return map[string]any{"status": "incomplete", "indent": "\t"}
 	}
 	return map[string]any{"status": "complete"}
+}
+
+// wantsBody reports whether code ends with a function declared without
+// its body (func (t T) Area() float64): the brace comes next.
+func wantsBody(code string) bool {
+	f, err := parser.ParseFile(token.NewFileSet(), "", "package p\n"+code, parser.SkipObjectResolution)
+	if err != nil || len(f.Decls) == 0 {
+		return false
+	}
+	fd, ok := f.Decls[len(f.Decls)-1].(*ast.FuncDecl)
+	return ok && fd.Body == nil
 }
 
 // continues reports whether Go code goes on past its end: its last token
