@@ -506,6 +506,9 @@ func (e *Executor) load(ctx context.Context, u *cellgen.Unit, out Output, rs *ru
 	e.mu.Lock()
 	interrupted := rs.interrupted
 	e.mu.Unlock()
+	if m.Error != nil && m.Error.Name == "Help" {
+		return errHelp // a main cell's -h: its usage is the output
+	}
 	if m.Error != nil {
 		ce := &CellError{Name: m.Error.Name, Value: cellgen.CleanNames(m.Error.Value, Module), Traceback: m.Error.Traceback}
 		if interrupted {

@@ -673,7 +673,10 @@ func (k *Kernel) run(ctx context.Context, code string, n int, out *cellOutput) e
 			}
 		}
 	}
-	return k.exec.Run(ctx, cell, n, out)
+	if err := k.exec.Run(ctx, cell, n, out); !errors.Is(err, errHelp) {
+		return err
+	}
+	return nil // the program's -h: the usage is the cell's output
 }
 
 // declaresMain reports whether the cell declares func main.

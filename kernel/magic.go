@@ -197,22 +197,22 @@ func init() {
 		},
 	}
 	builtins["args"] = Magic{
-		Help: "%args [ARGS...]: show or set the arguments of later main cells (%% and %main) as os.Args[1:]",
+		Help: "%args [ARGS...]: set the arguments of later main cells (%%, %main, func main) as os.Args[1:]; %args alone clears them, as in GoNB",
 		Run: func(ctx context.Context, e *MagicEnv) error {
-			if strings.TrimSpace(e.Args) == "" {
-				e.k.mu.Lock()
-				args := e.k.mainArgs
-				e.k.mu.Unlock()
-				fmt.Fprintln(e.Stdout, strings.Join(args, " "))
-				return nil
-			}
-			args, err := build.SplitCommand(e.Args)
-			if err != nil {
-				return e.Error("%v", err)
+			var args []string
+			if strings.TrimSpace(e.Args) != "" {
+				var err error
+				if args, err = build.SplitCommand(e.Args); err != nil {
+					return e.Error("%v", err)
+				}
 			}
 			e.k.mu.Lock()
+			was := e.k.mainArgs
 			e.k.mainArgs = args
 			e.k.mu.Unlock()
+			if len(args) == 0 && len(was) > 0 {
+				fmt.Fprintf(e.Stdout, "arguments cleared (they were: %s)\n", strings.Join(was, " "))
+			}
 			return nil
 		},
 	}

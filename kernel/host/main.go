@@ -12,6 +12,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	goflag "flag"
 	"fmt"
 	"os"
@@ -106,9 +107,10 @@ func main() {
 				}
 				mainArgsSet = nil
 			}
+			isMain := mainCell != 0 && c.Count == mainCell
 			mainCell = 0
 			if c.Op == "load" {
-				go load(c)
+				go load(c, isMain)
 			} else {
 				go evaluate(c)
 			}
@@ -286,7 +288,7 @@ func readingStdin() bool {
 	return false
 }
 
-func load(c command) {
+func load(c command, isMain bool) {
 	nb.BeginCell()
 	stop := make(chan struct{})
 	go watchStdin(stop)
@@ -307,10 +309,13 @@ func load(c command) {
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
-				msg.Error = panicError(r, debug.Stack())
+				stack := debug.Stack()
+				if msg.Error = flagError(r, stack); msg.Error == nil || !isMain {
+					msg.Error = panicError(r, stack)
+				}
 			}
 		}()
-		defer newFlags()()
+		defer newFlags(isMain)()
 		p, err := plugin.Open(c.Path)
 		if err != nil {
 			msg.Error = &nb.CellError{Name: "LoadError", Value: err.Error(), Traceback: []string{err.Error()}}
@@ -341,9 +346,17 @@ func load(c command) {
 // running again a cell that defines flags redefines them (as a program
 // run afresh would) instead of panicking; the returned func adds the
 // flags of earlier cells that the cell did not define.
-func newFlags() func() {
+//
+// A main cell's flag.Parse panics on a bad flag or -h, which ends the cell
+// there as the program would exit (flagError); elsewhere flag.Parse
+// carries on, as it cannot end the kernel.
+func newFlags(isMain bool) func() {
 	prev := goflag.CommandLine
-	goflag.CommandLine = goflag.NewFlagSet(prev.Name(), goflag.ContinueOnError)
+	handling := goflag.ContinueOnError
+	if isMain {
+		handling = goflag.PanicOnError
+	}
+	goflag.CommandLine = goflag.NewFlagSet(prev.Name(), handling)
 	if prev.Parsed() {
 		// flag.Args() and flag.Parsed() answer as before in the cell.
 		_ = goflag.CommandLine.Parse(append([]string{"--"}, prev.Args()...))
@@ -357,6 +370,20 @@ func newFlags() func() {
 			}
 		})
 	}
+}
+
+// flagError is the cell's error for a panic of a main cell's flag.Parse
+// (the usage is printed already): "Help" for -h, which the kernel shows as
+// the cell's output only, a FlagError for a bad flag.
+func flagError(r any, stack []byte) *nb.CellError {
+	err, ok := r.(error)
+	if !ok || !strings.Contains(string(stack), "flag.(*FlagSet).Parse(") {
+		return nil
+	}
+	if errors.Is(err, goflag.ErrHelp) {
+		return &nb.CellError{Name: "Help", Value: err.Error()}
+	}
+	return &nb.CellError{Name: "FlagError", Value: err.Error(), Traceback: []string{"FlagError: " + err.Error()}}
 }
 
 // runMain starts a main cell (GoNB's %% ARGS, %main): os.Args[1:] become

@@ -483,8 +483,11 @@ func TestGoNBMagics(t *testing.T) {
 		"fmt.Println(\"plain again\", os.Args[1:])",
 		"os.Args = []string{\"prog\", \"own\"}",
 		"fmt.Println(\"set by a cell\", os.Args[1:])", // 28
+		"%args -bad\nfunc main() { v := flag.Bool(\"v\", false, \"verbose\"); flag.Parse(); fmt.Println(\"must not run\", *v) }",
+		"%args -h\nfunc main() { v := flag.Bool(\"v\", false, \"verbose\"); flag.Parse(); fmt.Println(\"must not run\", *v) }", // 30
+		"%args\nfmt.Println(\"after help\")",
 	}), 600)
-	for _, i := range []int{1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 18, 19, 21, 22, 23, 24, 25, 26, 27, 28} {
+	for _, i := range []int{1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 18, 19, 21, 22, 23, 24, 25, 26, 27, 28, 30, 31} {
 		if e := nb.err(i); e != nil {
 			t.Errorf("cell %d: %s: %s", i, e.EName, e.EValue)
 		}
@@ -494,7 +497,7 @@ func TestGoNBMagics(t *testing.T) {
 	if e := nb.err(5); e == nil || e.EName != "FlagError" || !strings.Contains(e.EValue, "-nope") {
 		t.Errorf("cell 5: want a FlagError naming -nope, got %+v", e)
 	}
-	for _, i := range []int{5, 6} {
+	for _, i := range []int{5, 6, 29, 30} {
 		if strings.Contains(nb.stdout(i), "must not run") {
 			t.Errorf("cell %d ran its code: %q", i, nb.stdout(i))
 		}
@@ -536,6 +539,14 @@ func TestGoNBMagics(t *testing.T) {
 	expect(t, "after func main", nb.stdout(26), "plain again []")
 	// os.Args a cell sets itself stays, as in a program.
 	expect(t, "os.Args set by a cell", nb.stdout(28), "set by a cell [own]")
+	// func main's own flag.Parse ends the cell as the program would end:
+	// a bad flag fails it, -h shows the usage only.
+	if e := nb.err(29); e == nil || e.EName != "FlagError" || !strings.Contains(e.EValue, "-bad") {
+		t.Errorf("cell 29: want a FlagError naming -bad, got %+v", e)
+	}
+	expect(t, "func main's -h prints the usage", nb.stdout(30)+nb.stderr(30), "verbose")
+	expect(t, "after func main's -h", nb.stdout(31), "after help")
+	expect(t, "%args alone clears them", nb.stdout(31), "arguments cleared (they were: -h)")
 }
 
 // TestGoNBDisplays runs GoNB's own display package, gonbui (from the
