@@ -1085,6 +1085,14 @@ func TestCrashSaysWhy(t *testing.T) {
 func TestPastedProgram(t *testing.T) {
 	c, _ := startKernel(t)
 	c.mustPrint("package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"hello from main\")\n}", "hello from main\n")
+	// init runs before main and before the cell's statements, as in a
+	// program; an error in it names its line and column.
+	c.mustPrint("import (\"flag\"; \"fmt\")\nvar n int\nfunc main() { flag.Parse(); fmt.Println(\"main\", n) }\nfunc init() { flag.IntVar(&n, \"n\", 3, \"n\"); fmt.Println(\"init\") }", "init\nmain 3\n")
+	c.mustPrint("fmt.Println(\"statement\")\nfunc init() { fmt.Println(\"init\") }", "init\nstatement\n")
+	r := c.execute("x := 1\nfunc init() { nope() }", 2*time.Minute)
+	if v, _ := r.errMsg["evalue"].(string); !strings.Contains(v, "line 2:15") || !strings.Contains(v, "undefined: nope") {
+		t.Errorf("an error in init: %q", v)
+	}
 }
 
 // TestGophernotesDisplay: a notebook written for gophernotes, where

@@ -138,6 +138,11 @@ type gen struct {
 	addImports map[string]string // name -> path
 	userImps   map[string]string
 	ownDots    []string // the paths this cell imports with a dot
+	// inits: the cell's func init, renamed where a chunk declares one
+	// (chunk offset -> offsets of "init" in its text, and the new names,
+	// which the cell calls before its statements and main).
+	inits     map[int][]int
+	initNames map[int][]string
 }
 
 type stmtInfo struct {
@@ -162,6 +167,12 @@ func (g *gen) chunkWithDoc(c notebook.Chunk) {
 	start := g.cell.Doc(c)
 	l, _ := g.cell.Position(start)
 	text := g.cell.Source[start:c.End]
+	for i := len(g.inits[c.Offset]) - 1; i >= 0; i-- {
+		// Renamed in place; the rest of the line keeps its columns.
+		at := c.Offset - start + g.inits[c.Offset][i]
+		name := g.initNames[c.Offset][i]
+		text = text[:at] + name + g.pos(c.Offset+g.inits[c.Offset][i]+len("init")) + text[at+len("init"):]
+	}
 	if c.Kind == notebook.Import {
 		// gophernotes' display package, which notebooks for it import:
 		// fair's has its API.
@@ -219,9 +230,13 @@ func (g *gen) run(pulled []string) (*Unit, error) {
 	declared := map[string]bool{}
 	byDecl := map[string]bool{} // declared by a declaration, not by :=
 	hasMain := false
+	inits := map[int][]int{}
 	for _, c := range cell.Of(notebook.Decl) {
 		names, isMain := declNames(cell.Text(c))
 		for _, nm := range names {
+			if nm.name == "init" {
+				inits[c.Offset] = append(inits[c.Offset], nm.off)
+			}
 			if declared[nm.name] && nm.name != "_" && nm.name != "init" {
 				// Two declarations would be one name in the cell's package.
 				return nil, g.errorAt(c.Offset+nm.off, nm.name+" redeclared in this cell")
@@ -269,6 +284,27 @@ func (g *gen) run(pulled []string) (*Unit, error) {
 	if err := g.assignsToConstant(sts, declared); err != nil {
 		return nil, err
 	}
+	// A cell's statements and main run as its package's variables are
+	// set, before Go would call init: its func init is renamed and called
+	// first, as a program runs init before main.
+	callInits := func() {}
+	g.inits, g.initNames = nil, nil
+	if len(inits) > 0 && (len(sts) > 0 || hasMain) {
+		g.inits, g.initNames = inits, map[int][]string{}
+		var all []string
+		for _, c := range cell.Of(notebook.Decl) {
+			for range inits[c.Offset] {
+				all = append(all, fmt.Sprintf("%sinit%d", Prefix, len(all)+1))
+				g.initNames[c.Offset] = append(g.initNames[c.Offset], all[len(all)-1])
+			}
+		}
+		callInits = func() {
+			if all != nil {
+				fmt.Fprintf(b, "var _ = %s.Stmt(func() { %s() })\n", RuntimeName, strings.Join(all, "(); "))
+				all = nil
+			}
+		}
+	}
 	loc := newLocalizer(sts, decls, declared)
 	var pending []stmtInfo // the plain statements of the wrapper being built
 	tmp := 0
@@ -303,6 +339,7 @@ func (g *gen) run(pulled []string) (*Unit, error) {
 			g.chunkWithDoc(*it.decl)
 			continue
 		}
+		callInits()
 		si := *it.st
 		text := g.cell.Text(si.chunk)
 		start := int(si.stmt.Pos()) - 1 - si.off
@@ -370,6 +407,7 @@ func (g *gen) run(pulled []string) (*Unit, error) {
 	if hasMain && !callsMain(sts) {
 		// A cell that calls main() itself (gophernotes notebooks do) runs
 		// it once.
+		callInits()
 		fmt.Fprintf(b, "var _ = %s.Stmt(main)\n", RuntimeName)
 	}
 	// A dot import is remembered for later cells, so a cell may import
@@ -879,8 +917,8 @@ func (g *gen) record(u *Unit, c *cellFile) {
 				}
 				continue
 			}
-			if d.Name.Name == "init" || d.Name.Name == "_" {
-				continue
+			if d.Name.Name == "init" || d.Name.Name == "_" || strings.HasPrefix(d.Name.Name, Prefix+"init") {
+				continue // a renamed init too
 			}
 			u.defs = append(u.defs, &Def{Name: d.Name.Name, Kind: "func", Cell: g.n, Text: text})
 		case *ast.GenDecl:

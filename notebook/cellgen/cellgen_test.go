@@ -280,3 +280,32 @@ func TestAssignToConstant(t *testing.T) {
 	}
 	generate(t, s, 3, "v = 3\nfunc() { limit := 1; limit++ }()", Options{})
 }
+
+// TestInitBeforeStatements: a cell's func init runs before its statements
+// and its main, as a program runs init before main; its name stays out of
+// what the cell defines.
+func TestInitBeforeStatements(t *testing.T) {
+	s := NewSession("nb")
+	src := generate(t, s, 1, "func init() { println(\"init\") }\nprintln(\"statement\")\nfunc init() { println(\"second init\") }", Options{})
+	first, stmt := strings.Index(src, Prefix+"init1(); "+Prefix+"init2()"), strings.Index(src, "println(\"statement\")")
+	if first < 0 || stmt < 0 || first > stmt {
+		t.Errorf("the inits are not called before the statement:\n%s", src)
+	}
+	if strings.Contains(src, "func init") {
+		t.Errorf("func init kept its name:\n%s", src)
+	}
+	for name := range s.Defs {
+		if strings.Contains(name, "init") {
+			t.Errorf("defines %s", name)
+		}
+	}
+	// A program pasted in a cell: init before main.
+	src = generate(t, s, 2, "var n int\nfunc main() { println(n) }\nfunc init() { n = 3 }", Options{})
+	if i, m := strings.Index(src, Prefix+"init1()"), strings.Index(src, ".Stmt("+Prefix+"main"); i < 0 || m < 0 || i > m {
+		t.Errorf("init is not called before main:\n%s", src)
+	}
+	// A cell of declarations only keeps Go's own init.
+	if src := generate(t, s, 3, "var x = 1\nfunc init() { x = 2 }", Options{}); !strings.Contains(src, "func init()") {
+		t.Errorf("a declarations-only cell renamed init:\n%s", src)
+	}
+}
