@@ -2,12 +2,16 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/fair-go/fair/internal/iostreams"
+	"github.com/fair-go/fair/kernel"
+	"github.com/fair-go/fair/launch"
 )
 
 func TestKernelInstallUninstall(t *testing.T) {
@@ -85,5 +89,23 @@ func TestConfigShowsEnvNamesOnly(t *testing.T) {
 	}
 	if got := shown("registry", "r.example/team"); got != "r.example/team" {
 		t.Errorf("registry shown as %q", got)
+	}
+}
+
+// TestMagicErrorInterrupt: a %kf command the user interrupted ends the
+// cell as an interrupt, with the notebook's way back; other errors are
+// the magic's.
+func TestMagicErrorInterrupt(t *testing.T) {
+	env := &kernel.MagicEnv{Name: "kf"}
+	detached := fmt.Errorf("%w: job/x keeps running; re-attach with: fair logs x -f -n ns", launch.ErrDetached)
+	var ce *kernel.CellError
+	if err := magicError(env, detached); !errors.As(err, &ce) || ce.Name != "KeyboardInterrupt" || !strings.Contains(ce.Value, "%kf logs x -f") {
+		t.Errorf("detached: %#v", err)
+	}
+	if err := magicError(env, fmt.Errorf("job x %w", launch.ErrCancelled)); !errors.As(err, &ce) || ce.Name != "KeyboardInterrupt" {
+		t.Errorf("cancelled: %#v", err)
+	}
+	if err := magicError(env, errors.New("no such run")); !errors.As(err, &ce) || ce.Name != "MagicError" {
+		t.Errorf("an error: %#v", err)
 	}
 }

@@ -211,9 +211,20 @@ func (m *kfMagic) run(ctx context.Context, env *kernel.MagicEnv) error {
 	args = withMainArgs(env, verb, args)
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
-		return env.Error("%s", magicMessage(err))
+		return magicError(env, err)
 	}
 	return nil
+}
+
+// magicError is the cell's error for a command's: a detach or cancel is
+// the user's interrupt, which Jupyter front ends know by IPython's name,
+// not a fault of the magic.
+func magicError(env *kernel.MagicEnv, err error) error {
+	msg := magicMessage(err)
+	if code := ExitCode(err); code == ExitDetached || code == ExitCancelled {
+		return &kernel.CellError{Name: "KeyboardInterrupt", Value: msg, Traceback: []string{"KeyboardInterrupt: " + msg}}
+	}
+	return env.Error("%s", msg)
 }
 
 // notebookSource builds the cells the kernel ran so far (and a %%kf cell's
