@@ -1309,3 +1309,21 @@ func TestStdoutClosedReopened(t *testing.T) {
 		t.Errorf("closing stdin: %q %v", r.stderr, r.errMsg)
 	}
 }
+
+// TestBackgroundStdinReader: a goroutine of an earlier cell waiting on
+// os.Stdin gets the end of input when the next cell begins, which then
+// neither asks for input it does not read nor loses it to the goroutine.
+func TestBackgroundStdinReader(t *testing.T) {
+	c, _ := startKernel(t)
+	c.mustPrint("import (\"sync/atomic\"; \"time\")\nvar got atomic.Value\ngot.Store(\"waiting\")\ngo func() { time.Sleep(300 * time.Millisecond); var s string; fmt.Scanln(&s); got.Store(\"read\") }()", "")
+	time.Sleep(time.Second)
+	r := c.execute("time.Sleep(500 * time.Millisecond)\nfmt.Println(\"two\")", 2*time.Minute)
+	if r.stdout != "two\n" || !strings.Contains(r.stderr, "it got the end of input") {
+		t.Errorf("the next cell: %q %q %v", r.stdout, r.stderr, r.errMsg)
+	}
+	c.mustPrint("fmt.Println(got.Load())", "read\n")
+	r = c.execute("var name string\n_, err := fmt.Scanln(&name)\nfmt.Println(\"cell read:\", err)", 2*time.Minute)
+	if !strings.Contains(r.stdout, "cell read: ") || r.errMsg != nil {
+		t.Errorf("a cell reading beside a background reader: %q %v", r.stdout, r.errMsg)
+	}
+}

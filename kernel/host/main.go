@@ -98,6 +98,13 @@ func main() {
 		switch c.Op {
 		case "load", "eval":
 			drainStdin()
+			if readingStdin() {
+				// A goroutine of a finished cell waits on os.Stdin: it
+				// gets the end of input, as from a closed terminal, so
+				// the input this cell is asked for goes to this cell.
+				stdinEOF()
+				fmt.Fprintln(os.Stderr, "fair: a goroutine of an earlier cell was reading os.Stdin; it got the end of input (input goes to the running cell)")
+			}
 			// A main cell's arguments are its own, not the next cell's.
 			if c.Count != mainCell && mainArgsSet != nil {
 				// Unless the cells set os.Args themselves since.
