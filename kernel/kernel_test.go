@@ -495,6 +495,14 @@ func TestKernelOverZeroMQ(t *testing.T) {
 	if r.errMsg == nil || !strings.Contains(r.errMsg["evalue"].(string), "unknown magic %nosuchmagic") {
 		t.Errorf("unknown magic: %v", r.errMsg)
 	}
+	// GoNB's magics fair does not have say what to do instead.
+	r = c.execute("%goflags -race", time.Minute)
+	if v, _ := r.errMsg["evalue"].(string); !strings.Contains(v, "%goflags is GoNB's magic") {
+		t.Errorf("GoNB's %%goflags: %v", r.errMsg)
+	}
+	if r = c.execute("%version", time.Minute); !strings.HasPrefix(r.stdout, "fair Go kernel ") || !strings.Contains(r.stdout, ", Go 1.") {
+		t.Errorf("%%version: %q %v", r.stdout, r.errMsg)
+	}
 
 	// A goroutine that panics takes the host down: the kernel restarts it,
 	// replays the declarations and says what was lost.

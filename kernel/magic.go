@@ -222,6 +222,13 @@ func init() {
 			return e.k.runMain(ctx, e.out, e.Count, e.Args)
 		},
 	}
+	builtins["version"] = Magic{
+		Help: "%version: the kernel's version and its Go (GoNB's %version)",
+		Run: func(ctx context.Context, e *MagicEnv) error {
+			fmt.Fprintf(e.Stdout, "fair Go kernel %s, Go %s\n", e.k.version, goVersion())
+			return nil
+		},
+	}
 	builtins["ls"] = Magic{Help: "%ls (GoNB's name for %who)", Run: builtins["who"].Run}
 	builtins["list"] = Magic{Help: "%list (GoNB's name for %who)", Run: builtins["who"].Run}
 	builtins["reset"] = Magic{
@@ -360,10 +367,27 @@ func (k *Kernel) runMain(ctx context.Context, out *cellOutput, n int, line strin
 	return k.exec.Main(ctx, n, args, true, out)
 }
 
+// otherKernelMagics says what to do in fair's kernel instead of a magic
+// of GoNB's that it does not have, for notebooks written for GoNB.
+var otherKernelMagics = map[string]string{
+	"goflags":       "flags for go build; the kernel builds each cell as a plugin with fixed flags",
+	"test":          "the kernel does not run Test functions; check in a cell's statements, or go test the folder",
+	"with_inputs":   "a cell that reads os.Stdin gets an input box without it",
+	"with_password": "a cell that reads os.Stdin gets an input box without it",
+	"track":         "use a local module with !*go mod edit -replace MODULE=DIR, then import it",
+	"untrack":       "drop a local module with !*go mod edit -dropreplace MODULE",
+	"wasm":          "cells run as native Go in the kernel's process",
+	"widgets":       "the fair panel (fair notebook-ext install) shows runs; cells show HTML with display.HTML",
+	"exec":          "call the function from a cell, or declare func main and run the cell",
+}
+
 func (k *Kernel) runMagic(ctx context.Context, out *cellOutput, count int, name, args, body string, cell bool) error {
 	m, ok := k.magics[name]
 	if !ok {
 		msg := fmt.Sprintf("unknown magic %%%s (try %%help)", name)
+		if hint, ok := otherKernelMagics[name]; ok {
+			msg = fmt.Sprintf("%%%s is GoNB's magic, which fair's kernel does not have: %s (try %%help)", name, hint)
+		}
 		return &CellError{Name: "MagicError", Value: msg, Traceback: []string{msg}}
 	}
 	env := &MagicEnv{Name: name, Args: args, Body: body, Cell: cell, Count: count,

@@ -460,6 +460,7 @@ func panicError(r any, stack []byte) *nb.CellError {
 	v := fmt.Sprint(r)
 	tb := []string{"panic: " + v, ""}
 	lines := strings.Split(string(stack), "\n")
+	prev, prevCell := "-", ""
 	for i := 0; i+1 < len(lines); i++ {
 		loc := strings.TrimSpace(lines[i+1])
 		// Go 1.27 prints a //line file name relative to the source's
@@ -467,19 +468,49 @@ func panicError(r any, stack []byte) *nb.CellError {
 		if j := strings.LastIndex(loc, "/In["); j >= 0 {
 			loc = loc[j+1:]
 		}
-		if strings.HasPrefix(loc, "In[") {
-			fn := lines[i]
-			if j := strings.LastIndex(fn, "("); j > 0 {
-				fn = fn[:j]
-			}
-			if k := strings.LastIndex(loc, " +0x"); k > 0 {
-				loc = loc[:k]
-			}
-			fn = strings.ReplaceAll(fn, "Ξ", "")
-			tb = append(tb, fmt.Sprintf("%s, in %s", loc, fn))
+		if !strings.HasPrefix(loc, "In[") {
+			continue
 		}
+		if k := strings.LastIndex(loc, " +0x"); k > 0 {
+			loc = loc[:k]
+		}
+		fn := frameName(lines[i])
+		// The cell calling its main or init has no line of its own, and
+		// its top-level statements are one frame (a wrapper's and the
+		// package initialisation's).
+		cell, line, _ := strings.Cut(loc, ":")
+		skip := fn == "" && cell == prevCell && (prev == "main" || prev == "init" || prev == "")
+		if prev, prevCell = fn, cell; skip {
+			continue
+		}
+		loc = cell + " line " + line
+		if fn != "" {
+			loc += ", in " + fn
+		}
+		tb = append(tb, loc)
 	}
 	return &nb.CellError{Name: "panic", Value: v, Traceback: tb}
+}
+
+// frameName is a stack frame's function as the cell wrote it
+// (fairnb/cells/c1.Ξf(...) is f, c2.(*Ξpoint).ΞArea is (*point).Area);
+// "" for the cell's top-level statements, which run as its package's
+// initialisation.
+func frameName(fn string) string {
+	if j := strings.LastIndex(fn, "("); j > 0 {
+		fn = fn[:j]
+	}
+	fn = fn[strings.LastIndex(fn, "/")+1:]
+	_, fn, _ = strings.Cut(fn, ".") // the cell's package
+	if fn == "init" || strings.HasPrefix(fn, "init.") || strings.HasPrefix(fn, "glob.") {
+		return ""
+	}
+	fn = strings.ReplaceAll(fn, "Ξ", "")
+	if rest, ok := strings.CutPrefix(fn, "0init"); ok {
+		// A renamed func init: 0init2.func1 is init.func1.
+		fn = "init" + strings.TrimLeft(rest, "0123456789")
+	}
+	return fn
 }
 
 // typeSource writes t as Go source for replaying a variable's declaration

@@ -294,7 +294,7 @@ func (g *gen) run(pulled []string) (*Unit, error) {
 		var all []string
 		for _, c := range cell.Of(notebook.Decl) {
 			for range inits[c.Offset] {
-				all = append(all, fmt.Sprintf("%sinit%d", Prefix, len(all)+1))
+				all = append(all, fmt.Sprintf("%s0init%d", Prefix, len(all)+1))
 				g.initNames[c.Offset] = append(g.initNames[c.Offset], all[len(all)-1])
 			}
 		}
@@ -917,7 +917,7 @@ func (g *gen) record(u *Unit, c *cellFile) {
 				}
 				continue
 			}
-			if d.Name.Name == "init" || d.Name.Name == "_" || strings.HasPrefix(d.Name.Name, Prefix+"init") {
+			if d.Name.Name == "init" || d.Name.Name == "_" || strings.HasPrefix(d.Name.Name, Prefix+"0init") {
 				continue // a renamed init too
 			}
 			u.defs = append(u.defs, &Def{Name: d.Name.Name, Kind: "func", Cell: g.n, Text: text})

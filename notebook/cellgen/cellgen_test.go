@@ -287,7 +287,7 @@ func TestAssignToConstant(t *testing.T) {
 func TestInitBeforeStatements(t *testing.T) {
 	s := NewSession("nb")
 	src := generate(t, s, 1, "func init() { println(\"init\") }\nprintln(\"statement\")\nfunc init() { println(\"second init\") }", Options{})
-	first, stmt := strings.Index(src, Prefix+"init1(); "+Prefix+"init2()"), strings.Index(src, "println(\"statement\")")
+	first, stmt := strings.Index(src, Prefix+"0init1(); "+Prefix+"0init2()"), strings.Index(src, "println(\"statement\")")
 	if first < 0 || stmt < 0 || first > stmt {
 		t.Errorf("the inits are not called before the statement:\n%s", src)
 	}
@@ -301,7 +301,7 @@ func TestInitBeforeStatements(t *testing.T) {
 	}
 	// A program pasted in a cell: init before main.
 	src = generate(t, s, 2, "var n int\nfunc main() { println(n) }\nfunc init() { n = 3 }", Options{})
-	if i, m := strings.Index(src, Prefix+"init1()"), strings.Index(src, ".Stmt("+Prefix+"main"); i < 0 || m < 0 || i > m {
+	if i, m := strings.Index(src, Prefix+"0init1()"), strings.Index(src, ".Stmt("+Prefix+"main"); i < 0 || m < 0 || i > m {
 		t.Errorf("init is not called before main:\n%s", src)
 	}
 	// A cell of declarations only keeps Go's own init.
