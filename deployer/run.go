@@ -51,6 +51,7 @@ type Event struct {
 	Time    time.Time `json:"time"`
 	Type    EventType `json:"type"`
 	Run     string    `json:"run"`
+	Kind    Kind      `json:"kind,omitempty"`
 	Replica string    `json:"replica,omitempty"`
 	Message string    `json:"message,omitempty"`
 	Status  *Status   `json:"status,omitempty"`
@@ -303,7 +304,7 @@ func (c *Client) Watch(ctx context.Context, run Run, o WatchOptions) (*Result, e
 	}
 	if o.Logs != nil && !c.mayReadLogs(ctx, run.Namespace) {
 		if o.Observer != nil {
-			o.Observer(Event{Time: time.Now(), Type: EventWarning, Run: run.Name, Message: "the logs cannot be read (no right to get pods/log): following the status only"})
+			o.Observer(Event{Time: time.Now(), Type: EventWarning, Run: run.Name, Kind: run.Kind, Message: "the logs cannot be read (no right to get pods/log): following the status only"})
 		}
 		o.Logs = nil
 	}
@@ -457,7 +458,7 @@ func (w *watcher) emit(e Event) {
 	if w.o.Observer == nil {
 		return
 	}
-	e.Time, e.Run = time.Now(), w.run.Name
+	e.Time, e.Run, e.Kind = time.Now(), w.run.Name, w.run.Kind
 	w.o.Observer(e)
 }
 

@@ -24,6 +24,7 @@ type Display struct {
 	shown bool
 	start time.Time
 	run   string
+	kind  deployer.Kind
 	st    *deployer.Status
 	note  string
 	done  chan struct{}
@@ -121,7 +122,7 @@ func (d *Display) Observe(e deployer.Event) {
 	if d.start.IsZero() {
 		d.start = time.Now()
 	}
-	d.run = e.Run
+	d.run, d.kind = e.Run, e.Kind
 	if e.Status != nil {
 		st := *e.Status
 		d.st = &st
@@ -137,7 +138,7 @@ func (d *Display) Observe(e deployer.Event) {
 
 // show publishes the display; the caller holds d.mu.
 func (d *Display) show() {
-	text, h := render(d.run, d.st, d.note, time.Since(d.start).Round(time.Second))
+	text, h := render(d.run, d.kind, d.st, d.note, time.Since(d.start).Round(time.Second))
 	b := map[string]any{"text/plain": text, "text/html": h}
 	if d.shown {
 		d.env.Update(d.id, b)
@@ -147,10 +148,10 @@ func (d *Display) show() {
 	d.env.Display(d.id, b)
 }
 
-// render is the display's text and HTML for run (its name, once
+// render is the display's text and HTML for run (its name and kind, once
 // submitted), its last status and event.
-func render(run string, status *deployer.Status, note string, elapsed time.Duration) (text, h string) {
-	kind, name, ns := "", run, ""
+func render(run string, runKind deployer.Kind, status *deployer.Status, note string, elapsed time.Duration) (text, h string) {
+	kind, name, ns := string(runKind), run, ""
 	phase, ready, total, gpus, image := "Pending", 0, 0, 0, ""
 	state := "ready"
 	if st := status; st != nil {
@@ -173,13 +174,16 @@ func render(run string, status *deployer.Status, note string, elapsed time.Durat
 		h = "<table>" + cell("progress", note) + cell("elapsed", elapsed.String()) + "</table>"
 	} else {
 		reach := fmt.Sprintf("%%kf logs %s -f", name)
-		if kind != "" {
+		if ns != "" {
 			reach += fmt.Sprintf("  |  kubectl -n %s get %s %s", ns, kind, name)
 		}
-		// Before the first status, only the name is known.
+		// Before the first status, only the name and kind are known.
 		ref, replicas, gpuText := name, "-", "-"
+		if kind != "" {
+			ref = kind + "/" + name
+		}
 		if status != nil {
-			ref, replicas, gpuText = kind+"/"+name, fmt.Sprintf("%d/%d", ready, total), fmt.Sprint(gpus)
+			replicas, gpuText = fmt.Sprintf("%d/%d", ready, total), fmt.Sprint(gpus)
 		}
 		text = fmt.Sprintf("%s  %s  replicas %s %s  GPUs %s  %s  image %s\n%s", ref, phase, replicas, state, gpuText, elapsed, image, reach)
 		if note != "" {

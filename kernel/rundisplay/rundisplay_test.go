@@ -34,15 +34,19 @@ func TestIsWarning(t *testing.T) {
 	}
 }
 
-// Before its first status a run is shown by name, without a kind or
+// Before its first status a run is shown by name and kind, without the
 // counts it does not know yet; then with them.
 func TestRenderBeforeStatus(t *testing.T) {
-	text, h := render("notebook-x", nil, "submitted", 2*time.Second)
+	text, h := render("notebook-x", "", nil, "submitted", 2*time.Second)
 	if !strings.HasPrefix(text, "notebook-x  Pending  replicas - ready  GPUs -") || strings.Contains(h, "/notebook-x") {
 		t.Errorf("before status:\n%s\n%s", text, h)
 	}
+	text, _ = render("notebook-x", deployer.KindPyTorchJob, nil, "Scheduled", 2*time.Second)
+	if !strings.HasPrefix(text, "pytorchjob/notebook-x  Pending  replicas - ready  GPUs -") || strings.Contains(text, "kubectl") {
+		t.Errorf("before status, kind known:\n%s", text)
+	}
 	st := &deployer.Status{Run: deployer.Run{Name: "notebook-x", Kind: deployer.KindJob, Namespace: "ns"}, Phase: deployer.PhaseRunning, Ready: 1, Total: 1, GPUs: 2}
-	text, _ = render("notebook-x", st, "", time.Second)
+	text, _ = render("notebook-x", deployer.KindJob, st, "", time.Second)
 	if !strings.HasPrefix(text, "job/notebook-x  Running  replicas 1/1 ready  GPUs 2") {
 		t.Errorf("with status:\n%s", text)
 	}
