@@ -370,6 +370,8 @@ func newFlags(isMain bool) func() {
 	}
 	return func() {
 		cur := goflag.CommandLine
+		// After the cell, a bad flag no longer ends anything.
+		cur.Init(cur.Name(), goflag.ContinueOnError)
 		prev.VisitAll(func(f *goflag.Flag) {
 			if cur.Lookup(f.Name) == nil {
 				cur.Var(f.Value, f.Name, f.Usage)
