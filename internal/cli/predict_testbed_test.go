@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -120,6 +121,19 @@ func TestTestbedServeKServe(t *testing.T) {
 	t.Parallel()
 	bed := testbed.Env(t)
 	root := repoRoot(t)
+	// fair's own image, for fair predict in a pod below, builds beside the
+	// serving with a budget of its own: from an empty build cache its
+	// compile alone takes minutes on a small machine.
+	type built struct {
+		ref, errOut fmt.Stringer
+		err         error
+	}
+	fairBuild := make(chan built, 1)
+	buildCtx, buildCfg := ctxFor(t, 15*time.Minute), bedConfig(t, bed)
+	go func() {
+		ref, errOut, err := runFair(buildCtx, buildCfg, "build", filepath.Join(root, "cmd/fair"))
+		fairBuild <- built{ref, errOut, err}
+	}()
 	ctx := ctxFor(t, 4*time.Minute)
 	// On a port of its own: fair predict must find it (KServe's Service
 	// is risk-predictor, not risk).
@@ -155,10 +169,12 @@ func TestTestbedServeKServe(t *testing.T) {
 	// URL: fair's image runs as a Job whose ServiceAccount may list the
 	// namespace's objects and nothing else (a port-forward needs get or
 	// create on pods/portforward), so only the URL can answer.
-	fairImg, errOut, err := runFair(ctx, bedConfig(t, bed), "build", filepath.Join(root, "cmd/fair"))
-	if err != nil {
-		t.Fatalf("fair build ./cmd/fair: %v\n%s", err, errOut)
+	b := <-fairBuild
+	if b.err != nil {
+		t.Fatalf("fair build ./cmd/fair: %v\n%s", b.err, b.errOut)
 	}
+	fairImg := b.ref
+	ctx = ctxFor(t, 3*time.Minute)
 	if _, err := bed.Client.RbacV1().Roles(bed.Namespace).Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "reader"},
 		Rules: []rbacv1.PolicyRule{{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"list"}}}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
