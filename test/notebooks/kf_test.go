@@ -138,7 +138,8 @@ func TestKfVerbs(t *testing.T) {
 	if e := nb.err(7); e == nil {
 		t.Error("a %%kf cell that does not compile gave no error")
 	} else {
-		expect(t, "compile error names the cell and line", e.EValue, "In[7] line 1")
+		// Line 2 of the cell as the notebook shows it, below the %%kf line.
+		expect(t, "compile error names the cell and line", e.EValue, "In[7] line 2:24")
 		expect(t, "compile error message", e.EValue, "undefined: undefinedThing")
 	}
 
