@@ -317,7 +317,9 @@ func load(c command, isMain bool) {
 		defer func() {
 			if r := recover(); r != nil {
 				stack := debug.Stack()
-				if msg.Error = flagError(r, stack); msg.Error == nil || !isMain {
+				if fe := flagError(r, stack); isMain && fe != nil {
+					msg.Error = fe
+				} else {
 					msg.Error = panicError(r, stack)
 				}
 			}
