@@ -417,12 +417,16 @@ func DeleteSweep(ctx context.Context, c *deployer.Client, ns, name string, wait 
 		return err
 	}
 	// Waited for: a sweep of the same name started next would meet the
-	// old Suggestion.
+	// old Suggestion, and Katib, which finds an Experiment's trials by its
+	// name, would count the old trials as the new sweep's and end it at
+	// once ("max trial count has reached", with none of its own run).
 	deadline := time.Now().Add(wait)
 	for wait > 0 {
 		_, errE := ri.Get(ctx, name, metav1.GetOptions{})
 		_, errS := c.Dynamic.Resource(sweep.SuggestionGVR).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
-		if apierrors.IsNotFound(errE) && errS != nil { // not found, or not ours to read
+		trials, errT := c.Dynamic.Resource(sweep.TrialGVR).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: sweep.KatibExperimentLabel + "=" + name})
+		noTrials := errT != nil || len(trials.Items) == 0          // none, or not ours to read
+		if apierrors.IsNotFound(errE) && errS != nil && noTrials { // not found, or not ours to read
 			return nil
 		}
 		if time.Now().After(deadline) {
