@@ -149,6 +149,9 @@ type stmtInfo struct {
 	chunk notebook.Chunk
 	stmt  ast.Stmt
 	off   int // offset of the chunk text inside the parse buffer
+	// values: the statement is a cell's last line "x, y", whose values
+	// are shown (parsed as "_ = x, y"; these are its expressions).
+	values []ast.Expr
 }
 
 const stmtPrefix = "package p; func _() {"
@@ -263,7 +266,15 @@ func (g *gen) run(pulled []string) (*Unit, error) {
 		fset := token.NewFileSet()
 		f, err := parser.ParseFile(fset, "", stmtPrefix+text+"\n}", 0)
 		if err != nil {
-			return nil, g.syntaxError(err, c)
+			sts, ok := valuesLast(text)
+			if !ok {
+				return nil, g.syntaxError(err, c)
+			}
+			for _, si := range sts {
+				si.chunk = c
+				items = append(items, item{st: si})
+			}
+			continue
 		}
 		for _, st := range f.Decls[0].(*ast.FuncDecl).Body.List {
 			if _, empty := st.(*ast.EmptyStmt); empty {
@@ -343,10 +354,26 @@ func (g *gen) run(pulled []string) (*Unit, error) {
 		si := *it.st
 		text := g.cell.Text(si.chunk)
 		start := int(si.stmt.Pos()) - 1 - si.off
+		if si.values != nil {
+			start = int(si.values[0].Pos()) - 1 - si.off
+		}
 		end := int(si.stmt.End()) - 1 - si.off
 		cellOff := si.chunk.Offset + start
 		src := text[start:end]
 		last := i == len(items)-1 && len(goChunks) > 0 && goChunks[len(goChunks)-1].Offset == si.chunk.Offset
+		if si.values != nil {
+			switch {
+			case !last:
+				return nil, g.errorAt(cellOff, "expected 1 expression (a list of values is shown only on a cell's last line)")
+			case g.opt.NoResult || g.opt.Program:
+				closeWrap()
+				fmt.Fprintf(b, "var %s = %s%s\n", strings.Repeat("_, ", len(si.values)-1)+"_", g.pos(cellOff), src)
+			default:
+				closeWrap()
+				fmt.Fprintf(b, "var _ = %s.Result(%s%s)\n", RuntimeName, g.pos(cellOff), src)
+			}
+			continue
+		}
 		if as, ok := si.stmt.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
 			closeWrap()
 			var lhs []string
@@ -425,6 +452,39 @@ func (g *gen) run(pulled []string) (*Unit, error) {
 	}
 	u.HasCode = len(goChunks) > 0
 	return g.rewrite(u, pulled)
+}
+
+// valuesLast parses a chunk whose last line is a list of values, "x, y",
+// which Go has no statement for and which a notebook shows, as the
+// chunk's statements ending in "_ = x, y". It reports false when the
+// chunk does not parse so either.
+func valuesLast(text string) ([]*stmtInfo, bool) {
+	body := strings.TrimRight(text, " \t\r\n")
+	ls := strings.LastIndexByte(body, '\n') + 1
+	const assign = "_ = "
+	f, err := parser.ParseFile(token.NewFileSet(), "", stmtPrefix+text[:ls]+assign+text[ls:]+"\n}", 0)
+	if err != nil {
+		return nil, false
+	}
+	var sts []*stmtInfo
+	for _, st := range f.Decls[0].(*ast.FuncDecl).Body.List {
+		if _, empty := st.(*ast.EmptyStmt); empty {
+			continue
+		}
+		sts = append(sts, &stmtInfo{stmt: st, off: len(stmtPrefix)})
+	}
+	if len(sts) == 0 {
+		return nil, false
+	}
+	lastSt := sts[len(sts)-1]
+	as, ok := lastSt.stmt.(*ast.AssignStmt)
+	if !ok || as.Tok != token.ASSIGN || len(as.Lhs) != 1 || len(as.Rhs) < 2 || int(as.Pos())-1-len(stmtPrefix) != ls {
+		return nil, false
+	}
+	// Positions after the inserted "_ = " are 4 bytes on.
+	lastSt.off += len(assign)
+	lastSt.values = as.Rhs
+	return sts, true
 }
 
 // showsResult reports whether a trailing expression's value is shown:

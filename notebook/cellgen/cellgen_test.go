@@ -309,3 +309,27 @@ func TestInitBeforeStatements(t *testing.T) {
 		t.Errorf("a declarations-only cell renamed init:\n%s", src)
 	}
 }
+
+// TestValuesOnLastLine: a last line "x, y", which notebooks show and Go
+// has no statement for, shows its values at their own columns; elsewhere
+// it is Go's parse error, and a program evaluates it without showing it.
+func TestValuesOnLastLine(t *testing.T) {
+	s := NewSession("nb")
+	generate(t, s, 1, "x, y := 1, \"two\"", Options{})
+	contains(t, generate(t, s, 2, "z := 3\n\tx,  y, len(y)  \n", Options{}), "Ξ0nb.Result(/*line In[2]:2:2*/c1.Ξx,  c1.Ξy, len(c1.Ξy))")
+	contains(t, generate(t, s, 3, "x, y", Options{}), "Ξ0nb.Result(/*line In[3]:1:1*/c1.Ξx, c1.Ξy)")
+	contains(t, generate(t, s, 4, "x, y", Options{Program: true}), "var _, _ = /*line In[4]:1:1*/c1.Ξx, c1.Ξy")
+	for src, want := range map[string]string{
+		"x, y\nprintln(x)":   "In[5]:1:1: expected 1 expression",
+		"f(x,\n  y, 2":       "In[5]:2:7: missing ',' before newline in argument list",
+		"if x > 0 {\nx, y }": "In[5]:2:1: expected 1 expression",
+	} {
+		c, err := notebook.Parse(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Generate(5, c, Options{}); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%q: %v, want %s", src, err, want)
+		}
+	}
+}
