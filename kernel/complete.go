@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"context"
+	"fmt"
 	"go/ast"
 	"go/build"
 	"go/parser"
@@ -336,6 +337,10 @@ func (k *Kernel) inspect(ctx context.Context, code string, cursor int) map[strin
 			text = d.Text
 			if d.Kind == "var" {
 				text = "var " + word + " " + d.VarType
+				if td := d.TypeAt; td != nil && k.exec.Session().Defs[td.Name] != td {
+					s := k.exec.Session()
+					text += fmt.Sprintf("\n\n%s of %s (redefined since in %s):\n%s", td.Name, s.CellName(td.Cell), s.CellName(s.Defs[td.Name].Cell), td.Text)
+				}
 			}
 		}
 	}
@@ -368,6 +373,9 @@ func (k *Kernel) members(code, v string) ([]string, bool) {
 	d, ok := s.Defs[v]
 	if !ok || d.Kind != "var" || d.VarType == "" {
 		return nil, false
+	}
+	if d.TypeAt != nil { // the type's version the value has
+		return declMembers(d.TypeAt.Text, d.TypeAt.Methods), true
 	}
 	t := strings.TrimPrefix(d.VarType, "*")
 	if td, ok := s.Defs[t]; ok && td.Kind == "type" {

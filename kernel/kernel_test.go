@@ -1251,6 +1251,22 @@ func TestCompleteMembers(t *testing.T) {
 	if m, start := c.completeAt(t, "%%tim"); fmt.Sprint(m) != "[time]" || start != 2 {
 		t.Errorf("%%%%tim: %v from %d", m, start)
 	}
+	// A value made before its type was redefined keeps the old type: it
+	// completes the members it has, a new value the new type's.
+	for _, code := range []string{"type Point struct{ Lat, Lon float64 }", "fresh := &Point{}"} {
+		if r := c.execute(code, 2*time.Minute); r.reply["status"] != "ok" {
+			t.Fatalf("%s: %v", code, r.errMsg)
+		}
+	}
+	for code, want := range map[string]string{"pt.": "[Inner Norm X Y label]", "fresh.": "[Lat Lon]"} {
+		if m, _ := c.completeAt(t, code); fmt.Sprint(m) != want {
+			t.Errorf("%q after Point was redefined: %v, want %s", code, m, want)
+		}
+	}
+	c.send(c.shell, "inspect_request", map[string]any{"code": "pt", "cursor_pos": 2})
+	if m := c.recv(c.shell); !strings.Contains(string(m.Content), "Point of In[2] (redefined since in In[5])") {
+		t.Errorf("inspect of a value of a redefined type: %s", m.Content)
+	}
 }
 
 // completeAt asks the kernel to complete code at its end.

@@ -57,6 +57,10 @@ type Def struct {
 	Methods []string
 	// VarType is a var's type as Go source, reported by the host.
 	VarType string
+	// TypeAt is the notebook type VarType names (T or *T) as it was when
+	// the variable was made: a later cell may redefine the type, and the
+	// value keeps this version.
+	TypeAt *Def
 	// Order keeps replay in declaration order.
 	Order int
 }
@@ -1156,6 +1160,9 @@ func (s *Session) SetVarTypes(cell int, types map[string]string) {
 	for name, t := range types {
 		if d, ok := s.Defs[strings.TrimPrefix(name, Prefix)]; ok && d.Cell == cell && d.Kind == "var" {
 			d.VarType = t
+			if td, ok := s.Defs[strings.TrimPrefix(t, "*")]; ok && td.Kind == "type" {
+				d.TypeAt = td
+			}
 		}
 	}
 }
