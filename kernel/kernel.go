@@ -634,10 +634,10 @@ func (k *Kernel) run(ctx context.Context, code string, n int, out *cellOutput) e
 			}
 			return err
 		}
-		return k.run(ctx, notebook.BelowMagic(cell.Magic.Body), n, out)
+		return k.run(ctx, cell.Magic.Below(), n, out)
 	}
 	if cell.Magic != nil {
-		return k.runMagic(ctx, out, n, cell.Magic.Name, cell.Magic.Args, cell.Magic.Body, true)
+		return k.runMagic(ctx, out, n, *cell.Magic, true)
 	}
 	ranMain := false
 	for _, c := range cell.Of(notebook.LineMagic, notebook.Shell) {
@@ -649,7 +649,7 @@ func (k *Kernel) run(ctx context.Context, code string, n int, out *cellOutput) e
 			// is main's body, which runs as the cell's statements anyway.
 			err, ranMain = k.runMain(ctx, out, n, c.Args), true
 		} else {
-			err = k.runMagic(ctx, out, n, c.Keyword, c.Args, "", false)
+			err = k.runMagic(ctx, out, n, notebook.Magic{Name: c.Keyword, Args: c.Args}, false)
 		}
 		if errors.Is(err, errHelp) {
 			return nil // %main -h: the usage is the cell's output

@@ -1003,6 +1003,16 @@ func TestIPythonCellMagics(t *testing.T) {
 		t.Fatalf("%%%%time: %v stdout %q err %v", r.reply["status"], r.stdout, r.errMsg)
 	}
 	c.mustPrint("fmt.Println(n + 1)", "499501\n")
+	// Nested, and below blank lines (IPython drops a cell's leading blank
+	// lines): errors stay at the cell's own lines.
+	r = c.execute("\n%%time\n  %%time\nm := n\nm, nope", time.Minute)
+	if v := fmt.Sprint(r.errMsg["evalue"]); !strings.Contains(v, "line 5:4: undefined: nope") {
+		t.Errorf("nested %%%%time: %v", v)
+	}
+	r = c.execute("%%time\n%%time\nfmt.Println(n - 1)", time.Minute)
+	if r.reply["status"] != "ok" || !strings.HasPrefix(r.stdout, "499499\nWall time: ") || strings.Count(r.stdout, "Wall time: ") != 2 {
+		t.Errorf("nested %%%%time: %v stdout %q err %v", r.reply["status"], r.stdout, r.errMsg)
+	}
 }
 
 // TestCgoEmbedAndDirectives: the comment group above an import or a

@@ -33,6 +33,9 @@ type MagicEnv struct {
 	Name string
 	Args string
 	Body string
+	// Line is the cell line of a %%magic's own line (Below places the
+	// body under it).
+	Line int
 	Cell bool
 	// Count is the execution count of the cell running the magic.
 	Count int
@@ -42,6 +45,10 @@ type MagicEnv struct {
 	k   *Kernel
 	out *cellOutput
 }
+
+// Below is a %%magic's body on the lines it has in the cell, for running
+// it as Go with the cell's line numbers.
+func (e *MagicEnv) Below() string { return notebook.BelowLine(e.Body, e.Line) }
 
 // Display shows a MIME bundle; a non-empty id lets Update replace it.
 func (e *MagicEnv) Display(id string, bundle map[string]any) {
@@ -301,7 +308,7 @@ func init() {
 				return e.Error("usage: %%%%time, with the cell's code below")
 			}
 			start := time.Now()
-			err := e.k.run(ctx, notebook.BelowMagic(e.Body), e.Count, e.out)
+			err := e.k.run(ctx, e.Below(), e.Count, e.out)
 			var ce *CellError
 			if errors.As(err, &ce) && (ce.Name == "CompileError" || ce.Name == "SyntaxError") {
 				return err // nothing ran to time
@@ -381,7 +388,8 @@ var otherKernelMagics = map[string]string{
 	"exec":          "call the function from a cell, or declare func main and run the cell",
 }
 
-func (k *Kernel) runMagic(ctx context.Context, out *cellOutput, count int, name, args, body string, cell bool) error {
+func (k *Kernel) runMagic(ctx context.Context, out *cellOutput, count int, mg notebook.Magic, cell bool) error {
+	name := mg.Name
 	m, ok := k.magics[name]
 	if !ok {
 		msg := fmt.Sprintf("unknown magic %%%s (try %%help)", name)
@@ -390,7 +398,7 @@ func (k *Kernel) runMagic(ctx context.Context, out *cellOutput, count int, name,
 		}
 		return &CellError{Name: "MagicError", Value: msg, Traceback: []string{msg}}
 	}
-	env := &MagicEnv{Name: name, Args: args, Body: body, Cell: cell, Count: count,
+	env := &MagicEnv{Name: name, Args: mg.Args, Body: mg.Body, Line: mg.Line, Cell: cell, Count: count,
 		Stdout: out.Writer("stdout"), Stderr: out.Writer("stderr"), k: k, out: out}
 	// The stop button cancels a magic's context (a %kf train then detaches
 	// from its job, or cancels it if asked to).

@@ -64,17 +64,20 @@ type Magic struct {
 	Name string
 	Args string
 	Body string
+	// Line is the cell line the %% line is on: 1, or more below blank
+	// lines (IPython drops a cell's leading blank lines too).
+	Line int
 }
 
-// BelowMagic is the body of a %%magic cell on the lines it has in the
-// cell (the magic's line left blank), so positions in errors and stack
-// traces are the cell's; a body that is itself a %%magic cell stays as it
-// is.
-func BelowMagic(body string) string {
-	if strings.HasPrefix(strings.TrimLeft(body, " \t"), "%%") {
-		return body
-	}
-	return "\n" + body
+// Below is the body of a %%magic cell on the lines it has in the cell
+// (the lines above it left blank), so positions in errors and stack traces
+// are the cell's. A body that is itself a %%magic cell parses so too.
+func (m *Magic) Below() string { return BelowLine(m.Body, m.Line) }
+
+// BelowLine is a %%magic's body on the lines it has in the cell, the
+// magic's own line being line.
+func BelowLine(body string, line int) string {
+	return strings.Repeat("\n", max(line, 1)) + body
 }
 
 // Cell is a parsed notebook cell.
@@ -120,8 +123,9 @@ func (e *Error) Error() string { return fmt.Sprintf("line %d:%d: %s", e.Line, e.
 // compiler checks the rest.
 func Parse(src string) (*Cell, error) {
 	cell := &Cell{Source: src}
-	if strings.HasPrefix(strings.TrimLeft(src, " \t"), "%%") {
-		first, body, _ := strings.Cut(strings.TrimLeft(src, " \t"), "\n")
+	if lead := len(src) - len(strings.TrimLeft(src, " \t\r\n")); strings.HasPrefix(src[lead:], "%%") {
+		line := 1 + strings.Count(src[:lead], "\n")
+		first, body, _ := strings.Cut(src[lead:], "\n")
 		// A bare %% (GoNB's "run this cell as main", with the program's
 		// arguments after a space) has an empty name.
 		var name, args string
@@ -130,7 +134,7 @@ func Parse(src string) (*Cell, error) {
 		} else {
 			name, args, _ = strings.Cut(strings.TrimSpace(rest), " ")
 		}
-		cell.Magic = &Magic{Name: name, Args: strings.TrimSpace(args), Body: body}
+		cell.Magic = &Magic{Name: name, Args: strings.TrimSpace(args), Body: body, Line: line}
 		return cell, nil
 	}
 	// Blank out magic and shell lines so that the Go scanner sees the same

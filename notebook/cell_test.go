@@ -66,6 +66,14 @@ func TestParseCellMagic(t *testing.T) {
 	if c, err := Parse("%%kf  train\nx := 1"); err != nil || c.Magic == nil || c.Magic.Name != "kf" || c.Magic.Args != "train" {
 		t.Errorf("%%%%kf: got %+v, %v", c.Magic, err)
 	}
+	// Below blank lines, as IPython takes it; the body keeps its lines.
+	c, err = Parse(" \n\r\n\t%%time\nx := 1\ny")
+	if err != nil || c.Magic == nil || c.Magic.Name != "time" || c.Magic.Line != 3 || c.Magic.Body != "x := 1\ny" {
+		t.Fatalf("%%%%time below blank lines: %+v, %v", c.Magic, err)
+	}
+	if b := c.Magic.Below(); b != "\n\n\nx := 1\ny" {
+		t.Errorf("Below: %q", b)
+	}
 }
 
 func TestParseErrors(t *testing.T) {

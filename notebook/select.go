@@ -95,7 +95,7 @@ func Select(cells []Code, verb string, body *Code) (*Selection, error) {
 				continue
 			}
 			before := goCells(items[:i])
-			sel.Cells = append(before, Code{Label: it.code.Label, Source: BelowMagic(it.magic.Body), Tags: it.code.Tags})
+			sel.Cells = append(before, Code{Label: it.code.Label, Source: it.magic.Below(), Tags: it.code.Tags})
 			sel.Verb, sel.Args = v, strings.TrimSpace(args)
 			sel.Entry = fmt.Sprintf("the %%%%kf %s cell (%s)", v, it.code.Label)
 			return sel, nil

@@ -151,7 +151,7 @@ func NotebookStep(path, step string, opts ...nbsource.Option) (*nbsource.Source,
 			if cell.Magic.Name != "" {
 				continue // %%kf and other cell magics are not the program
 			}
-			code.Source = cell.Magic.Body // GoNB's bare %% cell
+			code.Source = cell.Magic.Below() // GoNB's bare %% cell
 		}
 		if c.step != "" && c.step != step {
 			if code.Source, err = notebook.Declarations(code.Source); err != nil {

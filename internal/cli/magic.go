@@ -127,7 +127,7 @@ func (m *kfMagic) run(ctx context.Context, env *kernel.MagicEnv) error {
 		}
 		var body *notebook.Code
 		if env.Cell {
-			body = &notebook.Code{Label: fmt.Sprintf("In[%d]", env.Count), Source: notebook.BelowMagic(env.Body)}
+			body = &notebook.Code{Label: fmt.Sprintf("In[%d]", env.Count), Source: env.Below()}
 		}
 		disp := rundisplay.NewSweep(env)
 		progress := &rundisplay.Lines{Each: func(line string) {
@@ -143,7 +143,7 @@ func (m *kfMagic) run(ctx context.Context, env *kernel.MagicEnv) error {
 	case "build", "train", "serve":
 		var body *notebook.Code
 		if env.Cell {
-			body = &notebook.Code{Label: fmt.Sprintf("In[%d]", env.Count), Source: notebook.BelowMagic(env.Body)}
+			body = &notebook.Code{Label: fmt.Sprintf("In[%d]", env.Count), Source: env.Below()}
 		}
 		source := notebookSource(env, body)
 		disp := rundisplay.New(env)

@@ -323,6 +323,8 @@ func TestValuesOnLastLine(t *testing.T) {
 		"x, y\nprintln(x)":   "In[5]:1:1: expected 1 expression",
 		"f(x,\n  y, 2":       "In[5]:2:7: missing ',' before newline in argument list",
 		"if x > 0 {\nx, y }": "In[5]:2:1: expected 1 expression",
+		"z := x +":           "In[5]:1:9: expected operand, found the end of the cell",
+		"for {\n\tx++":       "In[5]:2:5: expected '}', found the end of the cell",
 	} {
 		c, err := notebook.Parse(src)
 		if err != nil {

@@ -37,10 +37,15 @@ func (g *gen) syntaxError(err error, c notebook.Chunk) error {
 		if off < 0 {
 			off = 0
 		}
-		if off > c.End-c.Offset {
-			off = c.End - c.Offset
-		}
 		msg := list[0].Msg
+		if off > c.End-c.Offset {
+			// At the brace that closes the wrapper, past the cell's text.
+			off = c.End - c.Offset
+			msg = strings.Replace(msg, "found '}'", "found the end of the cell", 1)
+		}
+		if off == c.End-c.Offset {
+			msg = strings.Replace(msg, "found 'EOF'", "found the end of the cell", 1)
+		}
 		if strings.HasPrefix(strings.TrimSpace(lineAt(g.cell.Source, c.Offset+off)), ":") {
 			msg += ` (a line starting with ":" is a gophernotes command, not Go: write import "fmt" for :import "fmt")`
 		}
