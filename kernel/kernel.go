@@ -661,9 +661,10 @@ func (k *Kernel) run(ctx context.Context, code string, n int, out *cellOutput) e
 	if !cell.HasGo() {
 		return nil
 	}
-	if !ranMain && declaresMain(cell) {
+	if !ranMain && (declaresMain(cell) || callsMain(cell)) {
 		// A cell that declares func main runs it, as GoNB does, with the
-		// arguments of %args; main parses its own flags.
+		// arguments of %args; main parses its own flags. So does a cell
+		// that calls main() (gophernotes notebooks do).
 		k.mu.Lock()
 		args := k.mainArgs
 		k.mu.Unlock()
@@ -689,6 +690,27 @@ func declaresMain(cell *notebook.Cell) bool {
 		for _, d := range f.Decls {
 			if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == "main" {
 				return true
+			}
+		}
+	}
+	return false
+}
+
+// callsMain reports whether one of the cell's top-level statements is
+// main().
+func callsMain(cell *notebook.Cell) bool {
+	for _, c := range cell.Of(notebook.Stmt) {
+		f, err := parser.ParseFile(token.NewFileSet(), "", "package p; func _() {"+cell.Text(c)+"\n}", parser.SkipObjectResolution)
+		if err != nil {
+			continue
+		}
+		for _, st := range f.Decls[0].(*ast.FuncDecl).Body.List {
+			if es, ok := st.(*ast.ExprStmt); ok {
+				if call, ok := es.X.(*ast.CallExpr); ok && len(call.Args) == 0 {
+					if id, ok := call.Fun.(*ast.Ident); ok && id.Name == "main" {
+						return true
+					}
+				}
 			}
 		}
 	}

@@ -370,17 +370,63 @@ func newFlags(isMain bool) func() {
 		// flag.Args() and flag.Parsed() answer as before in the cell.
 		_ = goflag.CommandLine.Parse(append([]string{"--"}, prev.Args()...))
 	}
+	nb.MainHook = func(main func()) {
+		// main sees the flags earlier cells defined as package variables,
+		// as a program's main sees its packages'.
+		cur := goflag.CommandLine
+		addMissing(cur, prev)
+		toDefaults(cur)
+		before := map[string]bool{}
+		cur.VisitAll(func(f *goflag.Flag) { before[f.Name] = true })
+		// The flags main defines belong to that run, as a program's do:
+		// a later main cell defines them again.
+		defer func() {
+			kept := goflag.NewFlagSet(cur.Name(), handling)
+			cur.VisitAll(func(f *goflag.Flag) {
+				if before[f.Name] {
+					addFlag(kept, f)
+				}
+			})
+			if cur.Parsed() {
+				_ = kept.Parse(append([]string{"--"}, cur.Args()...))
+			}
+			goflag.CommandLine = kept
+		}()
+		main()
+	}
 	return func() {
+		nb.MainHook = nil
 		cur := goflag.CommandLine
 		// After the cell, a bad flag no longer ends anything.
 		cur.Init(cur.Name(), goflag.ContinueOnError)
-		prev.VisitAll(func(f *goflag.Flag) {
-			if cur.Lookup(f.Name) == nil {
-				cur.Var(f.Value, f.Name, f.Usage)
-				cur.Lookup(f.Name).DefValue = f.DefValue
-			}
-		})
+		addMissing(cur, prev)
 	}
+}
+
+// toDefaults sets flags back to their defaults before a main runs, as a
+// program starts with them: a flag an earlier main cell was given does
+// not carry over to the next.
+func toDefaults(set *goflag.FlagSet) {
+	set.VisitAll(func(f *goflag.Flag) {
+		if f.Value.String() != f.DefValue {
+			_ = f.Value.Set(f.DefValue)
+		}
+	})
+}
+
+// addMissing adds to set the flags of from that set does not define.
+func addMissing(set, from *goflag.FlagSet) {
+	from.VisitAll(func(f *goflag.Flag) {
+		if set.Lookup(f.Name) == nil {
+			addFlag(set, f)
+		}
+	})
+}
+
+// addFlag defines f in set, sharing its value.
+func addFlag(set *goflag.FlagSet, f *goflag.Flag) {
+	set.Var(f.Value, f.Name, f.Usage)
+	set.Lookup(f.Name).DefValue = f.DefValue
 }
 
 // flagError is the cell's error for a panic of a main cell's flag.Parse
@@ -407,6 +453,7 @@ func runMain(c command) (ok bool) {
 	mainArgsSet = os.Args
 	goflag.CommandLine.Init(os.Args[0], goflag.ContinueOnError)
 	if !c.NoParse { // a cell declaring func main parses its flags there
+		toDefaults(goflag.CommandLine)
 		switch err := goflag.CommandLine.Parse(os.Args[1:]); {
 		case err == goflag.ErrHelp:
 			msg.Text = "help"

@@ -166,6 +166,21 @@ func Interrupt() {
 // calls it so that statements run in cell order among declarations.
 func Stmt(f func()) int { f(); return 0 }
 
+// MainHook, when set (the kernel's host sets it), runs a cell's func main:
+// it gives main the flags earlier cells defined, as a program's main has
+// its packages', and keeps those main defines to that run.
+var MainHook func(main func())
+
+// Main runs a cell's func main.
+func Main(main func()) int {
+	if MainHook != nil {
+		MainHook(main)
+	} else {
+		main()
+	}
+	return 0
+}
+
 // Result shows the values of a cell's trailing expression as the cell's
 // result.
 func Result(v ...any) int {

@@ -422,6 +422,13 @@ func (g *gen) run(pulled []string) (*Unit, error) {
 			}
 			continue
 		}
+		if isMainCall(si.stmt) && !g.opt.Program {
+			// main() at top level (gophernotes notebooks write it) runs
+			// as the main fair calls does.
+			closeWrap()
+			fmt.Fprintf(b, "var _ = %s.Main(%smain)\n", RuntimeName, g.pos(cellOff))
+			continue
+		}
 		if es, ok := si.stmt.(*ast.ExprStmt); ok && last && g.opt.Program && isValue(es.X) {
 			closeWrap()
 			fmt.Fprintf(b, "var _ = %s%s\n", g.pos(cellOff), src)
@@ -439,7 +446,7 @@ func (g *gen) run(pulled []string) (*Unit, error) {
 		// A cell that calls main() itself (gophernotes notebooks do) runs
 		// it once.
 		callInits()
-		fmt.Fprintf(b, "var _ = %s.Stmt(main)\n", RuntimeName)
+		fmt.Fprintf(b, "var _ = %s.Main(main)\n", RuntimeName)
 	}
 	// A dot import is remembered for later cells, so a cell may import
 	// without using it yet: a use keeps the compiler from refusing it.
@@ -583,11 +590,19 @@ func (g *gen) assignsToConstant(sts []*stmtInfo, declared map[string]bool) error
 // callsMain reports whether a top-level statement is main().
 func callsMain(sts []*stmtInfo) bool {
 	for _, si := range sts {
-		if es, ok := si.stmt.(*ast.ExprStmt); ok {
-			if call, ok := es.X.(*ast.CallExpr); ok && len(call.Args) == 0 {
-				if id, ok := call.Fun.(*ast.Ident); ok && id.Name == "main" {
-					return true
-				}
+		if isMainCall(si.stmt) {
+			return true
+		}
+	}
+	return false
+}
+
+// isMainCall reports whether st is the statement main().
+func isMainCall(st ast.Stmt) bool {
+	if es, ok := st.(*ast.ExprStmt); ok {
+		if call, ok := es.X.(*ast.CallExpr); ok && len(call.Args) == 0 {
+			if id, ok := call.Fun.(*ast.Ident); ok && id.Name == "main" {
+				return true
 			}
 		}
 	}

@@ -486,8 +486,12 @@ func TestGoNBMagics(t *testing.T) {
 		"%args -bad\nfunc main() { v := flag.Bool(\"v\", false, \"verbose\"); flag.Parse(); fmt.Println(\"must not run\", *v) }",
 		"%args -h\nfunc main() { v := flag.Bool(\"v\", false, \"verbose\"); flag.Parse(); fmt.Println(\"must not run\", *v) }", // 30
 		"%args\nfmt.Println(\"after help\")",
+		flags,
+		"%args --epochs=9 -q\nfunc main() { q := flag.Bool(\"q\", false, \"quiet\"); flag.Parse(); fmt.Println(\"earlier flags\", *lr, *epochs, *q, flag.Args()) }",
+		"%args -q rest\nmain()", // 34
+		"%args\nfmt.Println(\"epochs now\", *epochs)",
 	}), 600)
-	for _, i := range []int{1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 18, 19, 21, 22, 23, 24, 25, 26, 27, 28, 30, 31} {
+	for _, i := range []int{1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 18, 19, 21, 22, 23, 24, 25, 26, 27, 28, 30, 31, 32, 33, 34, 35} {
 		if e := nb.err(i); e != nil {
 			t.Errorf("cell %d: %s: %s", i, e.EName, e.EValue)
 		}
@@ -547,6 +551,11 @@ func TestGoNBMagics(t *testing.T) {
 	expect(t, "func main's -h prints the usage", nb.stdout(30)+nb.stderr(30), "verbose")
 	expect(t, "after func main's -h", nb.stdout(31), "after help")
 	expect(t, "%args alone clears them", nb.stdout(31), "arguments cleared (they were: -h)")
+	// func main sees the flags earlier cells declared, starting from their
+	// defaults as a program does; the flag it defines itself is its run's,
+	// so main() run again defines it again.
+	expect(t, "func main with earlier cells' flags", nb.stdout(33), "earlier flags 0.01 9 true []")
+	expect(t, "main() with its own %args", nb.stdout(34), "earlier flags 0.01 1 true [rest]")
 }
 
 // TestGoNBDisplays runs GoNB's own display package, gonbui (from the
