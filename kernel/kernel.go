@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/fair-go/fair/kernel/nb"
 	"github.com/fair-go/fair/notebook"
+	"github.com/fair-go/fair/notebook/cellgen"
 )
 
 // Connection is a Jupyter connection file.
@@ -704,14 +706,8 @@ func callsMain(cell *notebook.Cell) bool {
 		if err != nil {
 			continue
 		}
-		for _, st := range f.Decls[0].(*ast.FuncDecl).Body.List {
-			if es, ok := st.(*ast.ExprStmt); ok {
-				if call, ok := es.X.(*ast.CallExpr); ok && len(call.Args) == 0 {
-					if id, ok := call.Fun.(*ast.Ident); ok && id.Name == "main" {
-						return true
-					}
-				}
-			}
+		if slices.ContainsFunc(f.Decls[0].(*ast.FuncDecl).Body.List, cellgen.IsMainCall) {
+			return true
 		}
 	}
 	return false

@@ -422,7 +422,7 @@ func (g *gen) run(pulled []string) (*Unit, error) {
 			}
 			continue
 		}
-		if isMainCall(si.stmt) && !g.opt.Program {
+		if IsMainCall(si.stmt) && !g.opt.Program {
 			// main() at top level (gophernotes notebooks write it) runs
 			// as the main fair calls does.
 			closeWrap()
@@ -590,15 +590,16 @@ func (g *gen) assignsToConstant(sts []*stmtInfo, declared map[string]bool) error
 // callsMain reports whether a top-level statement is main().
 func callsMain(sts []*stmtInfo) bool {
 	for _, si := range sts {
-		if isMainCall(si.stmt) {
+		if IsMainCall(si.stmt) {
 			return true
 		}
 	}
 	return false
 }
 
-// isMainCall reports whether st is the statement main().
-func isMainCall(st ast.Stmt) bool {
+// IsMainCall reports whether st is the statement main(); at a cell's top
+// level it runs the cell's main, with the notebook's %args.
+func IsMainCall(st ast.Stmt) bool {
 	if es, ok := st.(*ast.ExprStmt); ok {
 		if call, ok := es.X.(*ast.CallExpr); ok && len(call.Args) == 0 {
 			if id, ok := call.Fun.(*ast.Ident); ok && id.Name == "main" {
