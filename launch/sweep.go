@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
 
 	"github.com/fair-go/fair/build"
@@ -422,11 +423,7 @@ func DeleteSweep(ctx context.Context, c *deployer.Client, ns, name string, wait 
 	// once ("max trial count has reached", with none of its own run).
 	deadline := time.Now().Add(wait)
 	for wait > 0 {
-		_, errE := ri.Get(ctx, name, metav1.GetOptions{})
-		_, errS := c.Dynamic.Resource(sweep.SuggestionGVR).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
-		trials, errT := c.Dynamic.Resource(sweep.TrialGVR).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: sweep.KatibExperimentLabel + "=" + name})
-		noTrials := errT != nil || len(trials.Items) == 0          // none, or not ours to read
-		if apierrors.IsNotFound(errE) && errS != nil && noTrials { // not found, or not ours to read
+		if sweepGone(ctx, c.Dynamic, ns, name) {
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -439,6 +436,17 @@ func DeleteSweep(ctx context.Context, c *deployer.Client, ns, name string, wait 
 		}
 	}
 	return nil
+}
+
+// sweepGone reports whether nothing of sweep name is left that a new
+// sweep of that name would meet: its Experiment, its Suggestion, or a Trial
+// with its name (what Katib counts as an Experiment's trials). What fair
+// may not read counts as gone.
+func sweepGone(ctx context.Context, dyn dynamic.Interface, ns, name string) bool {
+	_, errE := dyn.Resource(sweep.ExperimentGVR).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
+	_, errS := dyn.Resource(sweep.SuggestionGVR).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
+	trials, errT := dyn.Resource(sweep.TrialGVR).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: sweep.KatibExperimentLabel + "=" + name})
+	return apierrors.IsNotFound(errE) && errS != nil && (errT != nil || len(trials.Items) == 0)
 }
 
 // metricInSource refuses a sweep whose objective appears in none of the
