@@ -2,6 +2,7 @@ package main
 
 import (
 	goflag "flag"
+	"strings"
 	"testing"
 
 	"github.com/fair-go/fair/kernel/nb"
@@ -15,9 +16,12 @@ func TestMainFlags(t *testing.T) {
 	t.Cleanup(func() { goflag.CommandLine = saved })
 	goflag.CommandLine = goflag.NewFlagSet("In[0]", goflag.ContinueOnError)
 
-	// In[1] declares a package flag, as `var top = flag.String(...)`.
+	// In[1] declares a package flag, as `var top = flag.String(...)`, and
+	// one of a kind of its own that adds to what it holds.
 	done := newFlags(false)
 	top := goflag.String("top", "x", "top-level flag")
+	var tags listValue
+	goflag.Var(&tags, "tag", "a tag (repeatable)")
 	done()
 
 	runMain := func(args ...string) (q bool, rest []string) {
@@ -33,11 +37,14 @@ func TestMainFlags(t *testing.T) {
 		})
 		return q, rest
 	}
-	if q, rest := runMain("-top", "y", "-q", "a"); *top != "y" || !q || len(rest) != 1 || rest[0] != "a" {
-		t.Errorf("first main: top %q q %v rest %v", *top, q, rest)
+	if q, rest := runMain("-top", "y", "-q", "-tag", "t1", "a"); *top != "y" || !q || len(rest) != 1 || rest[0] != "a" || len(tags) != 1 {
+		t.Errorf("first main: top %q q %v rest %v tags %q", *top, q, rest, tags)
 	}
 	if q, _ := runMain(); *top != "x" || q {
 		t.Errorf("second main: top %q (want the default x), q %v", *top, q)
+	}
+	if len(tags) != 1 {
+		t.Errorf("a flag of the program's own kind was set to its default with Set: %q", tags)
 	}
 	if goflag.Lookup("q") != nil {
 		t.Error("the flag main defined outlived its run")
@@ -56,3 +63,9 @@ func TestMainFlags(t *testing.T) {
 		t.Error("the main hook outlived its cell")
 	}
 }
+
+// listValue is a flag kind of a program's own: Set adds.
+type listValue []string
+
+func (l *listValue) String() string     { return strings.Join(*l, ",") }
+func (l *listValue) Set(v string) error { *l = append(*l, v); return nil }

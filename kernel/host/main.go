@@ -405,9 +405,18 @@ func newFlags(isMain bool) func() {
 
 // toDefaults sets flags back to their defaults before a main runs, as a
 // program starts with them: a flag an earlier main cell was given does
-// not carry over to the next.
+// not carry over to the next. Only the flag package's own kinds are set
+// so: a Value of the program's own may add to what it holds on Set (a
+// list), and flag.Func's calls the program.
 func toDefaults(set *goflag.FlagSet) {
 	set.VisitAll(func(f *goflag.Flag) {
+		t := reflect.TypeOf(f.Value)
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t.PkgPath() != "flag" || t.Name() == "funcValue" || t.Name() == "boolFuncValue" {
+			return
+		}
 		if f.Value.String() != f.DefValue {
 			_ = f.Value.Set(f.DefValue)
 		}
