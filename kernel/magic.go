@@ -30,12 +30,9 @@ type Magic struct {
 
 // MagicEnv is what a magic sees of the kernel and the cell.
 type MagicEnv struct {
-	Name string
-	Args string
-	Body string
-	// Line is the cell line of a %%magic's own line (Below places the
-	// body under it).
-	Line int
+	// The magic's name, arguments and, for a %%magic, its body and line
+	// (Below places the body on the cell's lines).
+	notebook.Magic
 	Cell bool
 	// Count is the execution count of the cell running the magic.
 	Count int
@@ -45,10 +42,6 @@ type MagicEnv struct {
 	k   *Kernel
 	out *cellOutput
 }
-
-// Below is a %%magic's body on the lines it has in the cell, for running
-// it as Go with the cell's line numbers.
-func (e *MagicEnv) Below() string { return notebook.BelowLine(e.Body, e.Line) }
 
 // Display shows a MIME bundle; a non-empty id lets Update replace it.
 func (e *MagicEnv) Display(id string, bundle map[string]any) {
@@ -398,7 +391,7 @@ func (k *Kernel) runMagic(ctx context.Context, out *cellOutput, count int, mg no
 		}
 		return &CellError{Name: "MagicError", Value: msg, Traceback: []string{msg}}
 	}
-	env := &MagicEnv{Name: name, Args: mg.Args, Body: mg.Body, Line: mg.Line, Cell: cell, Count: count,
+	env := &MagicEnv{Magic: mg, Cell: cell, Count: count,
 		Stdout: out.Writer("stdout"), Stderr: out.Writer("stderr"), k: k, out: out}
 	// The stop button cancels a magic's context (a %kf train then detaches
 	// from its job, or cancels it if asked to).
@@ -417,7 +410,7 @@ func (k *Kernel) RunMagic(ctx context.Context, name, args string, out func(strea
 		return fmt.Errorf("unknown magic %%%s", name)
 	}
 	o := &cellOutput{k: k, sink: out}
-	env := &MagicEnv{Name: name, Args: args, Stdout: o.Writer("stdout"), Stderr: o.Writer("stderr"), k: k, out: o}
+	env := &MagicEnv{Magic: notebook.Magic{Name: name, Args: args}, Stdout: o.Writer("stdout"), Stderr: o.Writer("stderr"), k: k, out: o}
 	return m.Run(ctx, env)
 }
 

@@ -72,13 +72,7 @@ type Magic struct {
 // Below is the body of a %%magic cell on the lines it has in the cell
 // (the lines above it left blank), so positions in errors and stack traces
 // are the cell's. A body that is itself a %%magic cell parses so too.
-func (m *Magic) Below() string { return BelowLine(m.Body, m.Line) }
-
-// BelowLine is a %%magic's body on the lines it has in the cell, the
-// magic's own line being line.
-func BelowLine(body string, line int) string {
-	return strings.Repeat("\n", max(line, 1)) + body
-}
+func (m *Magic) Below() string { return strings.Repeat("\n", max(m.Line, 1)) + m.Body }
 
 // Cell is a parsed notebook cell.
 type Cell struct {

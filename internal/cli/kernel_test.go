@@ -12,6 +12,7 @@ import (
 	"github.com/fair-go/fair/internal/iostreams"
 	"github.com/fair-go/fair/kernel"
 	"github.com/fair-go/fair/launch"
+	"github.com/fair-go/fair/notebook"
 )
 
 func TestKernelInstallUninstall(t *testing.T) {
@@ -96,7 +97,7 @@ func TestConfigShowsEnvNamesOnly(t *testing.T) {
 // cell as an interrupt, with the notebook's way back; other errors are
 // the magic's.
 func TestMagicErrorInterrupt(t *testing.T) {
-	env := &kernel.MagicEnv{Name: "kf"}
+	env := &kernel.MagicEnv{Magic: notebook.Magic{Name: "kf"}}
 	detached := fmt.Errorf("%w: job/x keeps running; re-attach with: fair logs x -f -n ns", launch.ErrDetached)
 	var ce *kernel.CellError
 	if err := magicError(env, detached); !errors.As(err, &ce) || ce.Name != "KeyboardInterrupt" || !strings.Contains(ce.Value, "%kf logs x -f") {
