@@ -160,14 +160,14 @@ func (c *Client) WaitFor(ctx context.Context, objs []*unstructured.Unstructured,
 		defer cancel()
 	}
 	last := make([]ObjectStatus, len(objs))
-	pulling := map[string]time.Time{}
+	seen := newPodWatch()
 	for {
 		pending := 0
 		for i, u := range objs {
 			if last[i].State.Done() {
 				continue
 			}
-			st := c.objectStatus(ctx, u, pulling)
+			st := c.objectStatus(ctx, u, seen)
 			if st != last[i] {
 				last[i] = st
 				if o.Changed != nil {
@@ -203,7 +203,7 @@ func (c *Client) WaitFor(ctx context.Context, objs []*unstructured.Unstructured,
 
 // objectStatus reads u from the cluster and computes its state; a
 // workload's pods that cannot start fail it.
-func (c *Client) objectStatus(ctx context.Context, u *unstructured.Unstructured, pulling map[string]time.Time) ObjectStatus {
+func (c *Client) objectStatus(ctx context.Context, u *unstructured.Unstructured, seen *podWatch) ObjectStatus {
 	ref := strings.ToLower(u.GetKind()) + "/" + u.GetName()
 	ri, err := c.resource(u)
 	if err != nil {
@@ -222,7 +222,7 @@ func (c *Client) objectStatus(ctx context.Context, u *unstructured.Unstructured,
 	}
 	// A workload counts as ready by its status the moment its pods run,
 	// even a crash-looping one between two crashes: its pods decide.
-	if why, stuck := c.podTrouble(ctx, cur, pulling); why != "" {
+	if why, stuck := c.podTrouble(ctx, cur, seen); why != "" {
 		st.State, st.Message = StateInProgress, why
 		if stuck {
 			st.State = StateFailed
@@ -235,10 +235,48 @@ func (c *Client) objectStatus(ctx context.Context, u *unstructured.Unstructured,
 // not called ready: a crash loop's pods run for moments between crashes.
 const restartWindow = time.Minute
 
-// settleWindow is how long a container without a readiness probe must
-// have run before its workload is called ready: without a probe it is
-// "ready" the moment it starts, even when it exits a second later.
+// settleWindow is how long fair must have seen a container without a
+// readiness probe running before its workload is called ready: without a
+// probe it is "ready" the moment it starts, even when it exits a second
+// later.
 const settleWindow = 5 * time.Second
+
+// podWatch is what a wait has seen of the pods' containers over its polls.
+type podWatch struct {
+	pulling map[string]time.Time // container → first seen in an image pull back-off
+	running map[string]sighting  // container → the run of it first seen, and when
+}
+
+// sighting is one run of a container: a new start or restart is a new one.
+type sighting struct {
+	started  time.Time
+	restarts int32
+	at       time.Time // when fair first saw this run
+}
+
+func newPodWatch() *podWatch {
+	return &podWatch{pulling: map[string]time.Time{}, running: map[string]sighting{}}
+}
+
+// settling reports whether the running container cs of pod key has not
+// yet been seen up long enough to call it ready. The window counts from
+// fair's own first sight of this run, not from the StartedAt the kubelet
+// reports: under load the kubelet reports a start, and a crash soon after
+// it, seconds late, and a window counted from StartedAt could end before
+// the crash shows. A run that started well before the wait (restartWindow
+// ago) is settled at once: redeploying an unchanged workload need not wait.
+func (w *podWatch) settling(key string, cs corev1.ContainerStatus, now time.Time) bool {
+	r := cs.State.Running
+	if r == nil || now.Sub(r.StartedAt.Time) >= restartWindow {
+		return false
+	}
+	s, ok := w.running[key]
+	if !ok || !s.started.Equal(r.StartedAt.Time) || s.restarts != cs.RestartCount {
+		s = sighting{started: r.StartedAt.Time, restarts: cs.RestartCount, at: now}
+		w.running[key] = s
+	}
+	return now.Sub(s.at) < settleWindow || now.Sub(r.StartedAt.Time) < settleWindow
+}
 
 // probed reports whether the pod's container name has a readiness probe.
 func probed(p *corev1.Pod, name string) bool {
@@ -253,7 +291,7 @@ func probed(p *corev1.Pod, name string) bool {
 // podTrouble looks at the pods of a workload (an object with a label
 // selector: Deployment, StatefulSet, DaemonSet, ReplicaSet, Job) for a
 // container that cannot start: stuck is true when it never will.
-func (c *Client) podTrouble(ctx context.Context, u *unstructured.Unstructured, pulling map[string]time.Time) (why string, stuck bool) {
+func (c *Client) podTrouble(ctx context.Context, u *unstructured.Unstructured, seen *podWatch) (why string, stuck bool) {
 	ml, ok, _ := unstructured.NestedStringMap(u.Object, "spec", "selector", "matchLabels")
 	if !ok || len(ml) == 0 {
 		return "", false
@@ -273,7 +311,8 @@ func (c *Client) podTrouble(ctx context.Context, u *unstructured.Unstructured, p
 				// No "how long ago": each poll would print a new line.
 				return fmt.Sprintf("pod %s: container %s restarted in the last minute (exit code %d)", p.Name, cs.Name, t.ExitCode), false
 			}
-			if r := cs.State.Running; r != nil && serving && time.Since(r.StartedAt.Time) < settleWindow && !probed(p, cs.Name) {
+			key := string(p.UID) + "/" + cs.Name
+			if serving && !probed(p, cs.Name) && seen.settling(key, cs, time.Now()) {
 				return fmt.Sprintf("pod %s: container %s just started (no readiness probe: waiting %s to see it stay up)", p.Name, cs.Name, settleWindow), false
 			}
 			w := cs.State.Waiting
@@ -288,12 +327,11 @@ func (c *Client) podTrouble(ctx context.Context, u *unstructured.Unstructured, p
 			case "InvalidImageName", "CreateContainerConfigError", "ErrImageNeverPull":
 				return msg, true
 			case "ImagePullBackOff", "ErrImagePull":
-				key := string(p.UID) + "/" + cs.Name
-				since, seen := pulling[key]
-				if !seen {
-					pulling[key] = time.Now()
+				since, ok := seen.pulling[key]
+				if !ok {
+					seen.pulling[key] = time.Now()
 				}
-				return msg, seen && time.Since(since) > pullGrace
+				return msg, ok && time.Since(since) > pullGrace
 			case "CrashLoopBackOff":
 				if t := cs.LastTerminationState.Terminated; t != nil {
 					msg += fmt.Sprintf(" (exit code %d)", t.ExitCode)

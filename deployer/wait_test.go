@@ -2,9 +2,12 @@ package deployer
 
 import (
 	"testing"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -45,5 +48,45 @@ func TestReadiness(t *testing.T) {
 		if st.State != tc.state || (tc.msg != "" && st.Message != tc.msg) {
 			t.Errorf("%s/%s: %+v, want %s %q\n%s", u.GetKind(), u.GetName(), st, tc.state, tc.msg, tc.obj)
 		}
+	}
+}
+
+// A container without a readiness probe settles only after fair itself has
+// seen the same run of it up for the whole window, however long ago the
+// kubelet says it started: a status reported late must not shorten it.
+func TestSettling(t *testing.T) {
+	t0 := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
+	run := func(started time.Time, restarts int32) corev1.ContainerStatus {
+		return corev1.ContainerStatus{RestartCount: restarts, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(started)}}}
+	}
+	w := newPodWatch()
+	steps := []struct {
+		now  time.Duration // since t0
+		cs   corev1.ContainerStatus
+		want bool
+	}{
+		{4 * time.Second, run(t0, 0), true},                     // first seen 4s after its start
+		{6 * time.Second, run(t0, 0), true},                     // 6s since StartedAt, but seen for 2s only
+		{9 * time.Second, run(t0, 0), false},                    // seen for 5s
+		{10 * time.Second, run(t0.Add(9*time.Second), 1), true}, // restarted: a new run
+		{15 * time.Second, run(t0.Add(9*time.Second), 1), false},
+		{16 * time.Second, run(t0.Add(9*time.Second), 2), true}, // same StartedAt, restart count moved on
+	}
+	for i, s := range steps {
+		if got := w.settling("uid/c", s.cs, t0.Add(s.now)); got != s.want {
+			t.Errorf("step %d at %s: settling %v, want %v", i, s.now, got, s.want)
+		}
+	}
+	if w.settling("uid/c", corev1.ContainerStatus{State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}}}, t0) {
+		t.Error("a waiting container counts as settling")
+	}
+	// A run that began long before the wait is settled at first sight: an
+	// unchanged workload deployed again does not wait.
+	if w.settling("uid/old", run(t0, 0), t0.Add(restartWindow)) {
+		t.Error("a run started a minute ago is still settling")
+	}
+	// Each container has its own sighting.
+	if !w.settling("uid/other", run(t0, 0), t0.Add(20*time.Second)) {
+		t.Error("another container took this one's sighting")
 	}
 }
