@@ -97,13 +97,12 @@ func (d *directBuild) setup(ctx context.Context, e *Executor) {
 		return
 	}
 	d.tools, d.goVer = lines[0], lines[1]
-	// Next to go.mod, not in bin: Reset empties bin, the answers stay true.
-	cc := filepath.Join(e.dir, "cc", "cc-probe")
-	if err := os.MkdirAll(filepath.Dir(cc), 0o755); err != nil {
-		d.off = true
-		return
-	}
-	if err := os.WriteFile(cc, []byte(ccProbe), 0o755); err != nil {
+	// Next to go.mod, not in bin: Reset empties bin, the answers stay
+	// true. In the shared folder when there is one: the host's -extld names
+	// it, and a host linked in another work folder is up to date here only
+	// with the same flags.
+	cc := filepath.Join(orDir(e.shared, e.dir), "cc", "cc-probe")
+	if err := writeIfChanged(cc, []byte(ccProbe), 0o755); err != nil {
 		d.off = true
 		return
 	}
@@ -184,7 +183,7 @@ func (d *directBuild) exportsKey(e *Executor) string {
 		return ""
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%s\n%d\n", d.goVer, fair.SDKHash(), len(d.mod))
+	fmt.Fprintf(h, "%s\n%s\n-trimpath\n%d\n", d.goVer, fair.SDKHash(), len(d.mod)) // go list's flags are in it too
 	h.Write(d.mod)
 	h.Write(sum)
 	return hex.EncodeToString(h.Sum(nil))
@@ -228,9 +227,9 @@ func (d *directBuild) saveExports(e *Executor) {
 	if err != nil {
 		return
 	}
-	tmp := filepath.Join(e.dir, "exports.json.tmp")
-	if os.WriteFile(tmp, b, 0o644) == nil {
-		_ = os.Rename(tmp, filepath.Join(e.dir, "exports.json"))
+	file := filepath.Join(e.dir, "exports.json")
+	if writeIfChanged(file, b, 0o644) == nil {
+		keepFile(e.moduleCache().exports(), file, 0o644)
 	}
 }
 
@@ -312,7 +311,7 @@ func (d *directBuild) build(ctx context.Context, e *Executor, dir, pkg, so strin
 
 // list adds the export files of pkgs and of everything they import.
 func (d *directBuild) list(ctx context.Context, e *Executor, pkgs []string) bool {
-	args := append([]string{"list", "-buildmode=plugin", "-export", "-deps", "-f", "{{if .Export}}{{.ImportPath}}\t{{.Export}}{{end}}"}, pkgs...)
+	args := append([]string{"list", "-trimpath", "-buildmode=plugin", "-export", "-deps", "-f", "{{if .Export}}{{.ImportPath}}\t{{.Export}}{{end}}"}, pkgs...)
 	d.listed++
 	out, err := e.goCmd(ctx, args...)
 	if err != nil {
@@ -337,11 +336,13 @@ func (d *directBuild) list(ctx context.Context, e *Executor, pkgs []string) bool
 	return true
 }
 
-// compile runs the compiler as go build does for a plugin's package. The
-// output is the compiler's when it ran and failed. file is absolute, as go
-// build gives it (its -x output shortens it): from Go 1.27 a //line file
-// name is taken relative to the source's folder as given, and a relative
-// one would make the package differ from go build's.
+// compile runs the compiler as go build -trimpath does for a plugin's
+// package. The output is the compiler's when it ran and failed. file is
+// absolute, as go build gives it (its -x output shortens it): from Go 1.27
+// a //line file name is taken relative to the source's folder as given,
+// and a relative one would make the package differ from go build's. The
+// folder becomes the import path in the object (-trimpath), so a package
+// is the same whichever work folder compiled it.
 func (d *directBuild) compile(ctx context.Context, e *Executor, pkg, out, cfg string, imports []string, file string) ([]byte, error) {
 	var b strings.Builder
 	b.WriteString("# import config\n")
@@ -351,7 +352,7 @@ func (d *directBuild) compile(ctx context.Context, e *Executor, pkg, out, cfg st
 	if err := os.WriteFile(cfg, []byte(b.String()), 0o644); err != nil {
 		return nil, err
 	}
-	args := []string{"-o", out, "-p", pkg, "-complete", "-installsuffix", "dynlink",
+	args := []string{"-o", out, "-trimpath", filepath.Dir(file) + "=>" + pkg, "-p", pkg, "-complete", "-installsuffix", "dynlink",
 		"-goversion", d.goVer, "-c=" + strconv.Itoa(min(4, runtime.GOMAXPROCS(0))), "-dynlink", "-nolocalimports", "-importcfg", cfg, "-pack", file}
 	if d.lang != "" {
 		args = append([]string{"-lang=" + d.lang}, args...)
@@ -399,6 +400,7 @@ func (d *directBuild) link(ctx context.Context, e *Executor, pluginPath, main, c
 func (d *directBuild) tool(ctx context.Context, dir, name string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, filepath.Join(d.tools, name), args...)
 	cmd.Dir, cmd.Env = dir, d.env
+
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) {

@@ -59,6 +59,7 @@ func (e *CellError) Error() string { return e.Name + ": " + e.Value }
 type Executor struct {
 	dir      string // notebook module (work folder)
 	cellsDir string // directory cells run in (the notebook's folder)
+	shared   string // kept by the kernels of every notebook folder ("": none)
 	goBin    string
 	maxOut   int64
 	grace    time.Duration
@@ -75,6 +76,9 @@ type Executor struct {
 	starting chan struct{}
 	gen      int   // counts Shutdowns, so a host built across one is stopped
 	laps     *laps // this cell's phases, for FAIR_KERNEL_TRACE
+
+	// hostCopied: the host came from the shared folder, not linked here.
+	hostCopied atomic.Bool
 
 	// background receives stream output that arrives while no cell runs.
 	background atomic.Value // func(name, text string)
@@ -101,6 +105,12 @@ func WithInterruptGrace(d time.Duration) ExecOption { return func(e *Executor) {
 // WithCellDir sets the working directory of the cells (default: the
 // directory the kernel was started in, the notebook's folder).
 func WithCellDir(dir string) ExecOption { return func(e *Executor) { e.cellsDir = dir } }
+
+// WithSharedDir names a folder the kernels of all notebook folders share:
+// the C compiler's answers to the linker, and each module's linked host
+// program, which a new notebook folder's first kernel then copies instead
+// of linking it again (kernel/hostcache.go).
+func WithSharedDir(dir string) ExecOption { return func(e *Executor) { e.shared = dir } }
 
 // NewExecutor prepares the notebook module in dir.
 func NewExecutor(dir string, opts ...ExecOption) (*Executor, error) {
@@ -143,6 +153,7 @@ func (e *Executor) Session() *cellgen.Session {
 func (e *Executor) Start(ctx context.Context) error {
 	// What every cell imports, listed while the host links, so the first
 	// cell does not wait for it.
+	seedFile(e.moduleCache().exports(), filepath.Join(e.dir, "exports.json"), 0o644)
 	go e.direct.prefetch(ctx, e, "github.com/fair-go/fair/kernel/nb", "fmt")
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -198,12 +209,33 @@ func (e *Executor) buildHost(ctx context.Context) (*hostProc, error) {
 	// to date alone (0.2 s) instead of linking it again (1.2 s).
 	bin := filepath.Join(e.dir, "hostbin", "host")
 	ldflags := e.direct.hostLDFlags(ctx, e)
-	out, err := e.goCmd(ctx, "build", "-ldflags="+ldflags, "-o", bin, "./host")
+	mc := e.moduleCache()
+	seeded := seedFile(mc.host(ldflags), bin, 0o755)
+	build := func() ([]byte, error) {
+		out, err := e.goCmd(ctx, "build", "-trimpath", "-ldflags="+ldflags, "-o", bin, "./host")
+		if err != nil && seeded != nil && ctx.Err() == nil {
+			// A kept copy go build will not replace ("not an object file").
+			_ = os.Remove(bin)
+			seeded = nil
+			out, err = e.goCmd(ctx, "build", "-trimpath", "-ldflags="+ldflags, "-o", bin, "./host")
+		}
+		return out, err
+	}
+	out, err := build()
 	if err != nil && ldflags != "" && ctx.Err() == nil {
-		out, err = e.goCmd(ctx, "build", "-o", bin, "./host") // as go build links by itself
+		ldflags = "" // as go build links by itself
+		out, err = build()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("build the kernel host: %v\n%s", err, out)
+	}
+	if untouched(bin, seeded) {
+		e.hostCopied.Store(true)
+		if os.Getenv("FAIR_KERNEL_TRACE") != "" {
+			fmt.Fprintln(os.Stderr, "fair kernel: host copied from", filepath.Dir(mc.host(ldflags)))
+		}
+	} else {
+		keepFile(mc.host(ldflags), bin, 0o755)
 	}
 	return startHost(bin, e.CellDir(), filepath.Join(e.dir, "bin"), &e.background)
 }
@@ -388,7 +420,7 @@ func (e *Executor) compile(ctx context.Context, u *cellgen.Unit) error {
 	if done, err := e.direct.build(ctx, e, dir, u.Pkg, so); done {
 		return err
 	}
-	out, err := e.goCmd(ctx, "build", "-buildmode=plugin", "-ldflags=-s -w", "-o", so, "./"+u.Dir+"/plugin")
+	out, err := e.goCmd(ctx, "build", "-trimpath", "-buildmode=plugin", "-ldflags=-s -w", "-o", so, "./"+u.Dir+"/plugin")
 	e.laps.lap("go-build")
 	if err != nil {
 		if pkgs := missingImports(out); len(pkgs) > 0 && ctx.Err() == nil {

@@ -1361,3 +1361,73 @@ func TestBackgroundStdinReader(t *testing.T) {
 		t.Errorf("a cell reading beside a background reader: %q %v", r.stdout, r.errMsg)
 	}
 }
+
+// TestSharedHostForANewFolder: the first kernel of another work folder
+// with the same module copies the host the first one linked, and its cells
+// load into it; a work folder whose module differs links its own, and a
+// kept host that does not fit is linked again, never run.
+func TestSharedHostForANewFolder(t *testing.T) {
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("gcc is needed to build Go plugins (cgo); install gcc")
+	}
+	shared := t.TempDir()
+	kernelRun := func(dir, code, want string, change func()) (copied bool, listed int) {
+		t.Helper()
+		ex, err := NewExecutor(dir, WithCellDir(t.TempDir()), WithSharedDir(shared))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ex.Close()
+		if change != nil {
+			change()
+		}
+		ctx := context.Background()
+		if err := ex.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		cell, err := notebook.Parse(code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bufOut
+		if err := ex.Run(ctx, cell, 1, &out); err != nil || out.String() != want {
+			t.Fatalf("%q: %v, output %q, want %q", code, err, out.String(), want)
+		}
+		ex.direct.mu.Lock()
+		defer ex.direct.mu.Unlock()
+		return ex.hostCopied.Load(), ex.direct.listed
+	}
+	if copied, _ := kernelRun(t.TempDir(), "import \"fmt\"\nfmt.Println(1)", "1\n", nil); copied {
+		t.Fatal("the first kernel found a host to copy in an empty shared folder")
+	}
+	hosts, _ := filepath.Glob(filepath.Join(shared, "modules", "*", "host-*"))
+	if len(hosts) != 1 {
+		t.Fatalf("kept hosts: %v, want one", hosts)
+	}
+	// Another notebook folder: the host is copied, the export files too.
+	if copied, listed := kernelRun(t.TempDir(), "import \"fmt\"\ntype P struct{ X int }\nfmt.Println(P{2})", "{2}\n", nil); !copied || listed != 0 {
+		t.Errorf("new work folder: host copied %v (want true), go list ran %d times (want 0)", copied, listed)
+	}
+	// A module of its own (go.mod changed): nothing to copy, its own link.
+	other := t.TempDir()
+	addComment := func() {
+		gomod := filepath.Join(other, "go.mod")
+		mod, _ := os.ReadFile(gomod)
+		if err := os.WriteFile(gomod, append(mod, "// another module\n"...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if copied, _ := kernelRun(other, "import \"fmt\"\nfmt.Println(3)", "3\n", addComment); copied {
+		t.Error("a host kept for another go.mod was copied")
+	}
+	// A kept host that is not what go build would link: linked again.
+	if err := os.WriteFile(hosts[0], []byte("#!/bin/sh\necho not a host\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if copied, _ := kernelRun(t.TempDir(), "import \"fmt\"\nfmt.Println(4)", "4\n", nil); copied {
+		t.Error("a kept host that does not fit was run")
+	}
+	if b, _ := os.ReadFile(hosts[0]); bytes.HasPrefix(b, []byte("#!")) {
+		t.Error("the kept host that did not fit was not replaced")
+	}
+}

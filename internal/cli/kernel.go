@@ -116,7 +116,17 @@ func newKernelRunCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command
 				defer release()
 				workDir = dir
 			}
-			ex, err := kernel.NewExecutor(workDir)
+			// What the kernels of all notebook folders share (a module's
+			// linked host); FAIR_KERNEL_SHARED moves it, "off" has none.
+			var opts []kernel.ExecOption
+			shared := os.Getenv("FAIR_KERNEL_SHARED")
+			if cache, err := os.UserCacheDir(); err == nil && shared == "" {
+				shared = filepath.Join(cache, "fair", "kernels-shared")
+			}
+			if shared != "" && shared != "off" {
+				opts = append(opts, kernel.WithSharedDir(shared))
+			}
+			ex, err := kernel.NewExecutor(workDir, opts...)
 			if err != nil {
 				return err
 			}
