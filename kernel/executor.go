@@ -33,6 +33,9 @@ var hostFS embed.FS
 // Module is the module path of a notebook's work folder.
 const Module = "fairnb"
 
+// nbPackage is the cell runtime every cell imports.
+const nbPackage = "github.com/fair-go/fair/kernel/nb"
+
 // hostMarker must match the host's Marker.
 const hostMarker = "\x00fair-cell-end "
 
@@ -154,7 +157,7 @@ func (e *Executor) Start(ctx context.Context) error {
 	// What every cell imports, listed while the host links, so the first
 	// cell does not wait for it.
 	seedFile(e.moduleCache().exports(), filepath.Join(e.dir, "exports.json"), 0o644)
-	go e.direct.prefetch(ctx, e, "github.com/fair-go/fair/kernel/nb", "fmt")
+	go e.direct.prefetch(ctx, e, nbPackage, "fmt")
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.startLocked(ctx)
@@ -205,6 +208,16 @@ func (e *Executor) startLocked(ctx context.Context) error {
 
 // buildHost builds the host program and starts it.
 func (e *Executor) buildHost(ctx context.Context) (*hostProc, error) {
+	bin, err := e.linkHost(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return startHost(bin, e.CellDir(), filepath.Join(e.dir, "bin"), &e.background)
+}
+
+// linkHost builds the host program, or finds it up to date, and returns
+// its path.
+func (e *Executor) linkHost(ctx context.Context) (string, error) {
 	// Outside bin, which Close empties: go build leaves a host that is up
 	// to date alone (0.2 s) instead of linking it again (1.2 s).
 	bin := filepath.Join(e.dir, "hostbin", "host")
@@ -227,7 +240,7 @@ func (e *Executor) buildHost(ctx context.Context) (*hostProc, error) {
 		out, err = build()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("build the kernel host: %v\n%s", err, out)
+		return "", fmt.Errorf("build the kernel host: %v\n%s", err, out)
 	}
 	if untouched(bin, seeded) {
 		e.hostCopied.Store(true)
@@ -237,7 +250,7 @@ func (e *Executor) buildHost(ctx context.Context) (*hostProc, error) {
 	} else {
 		keepFile(mc.host(ldflags), bin, 0o755)
 	}
-	return startHost(bin, e.CellDir(), filepath.Join(e.dir, "bin"), &e.background)
+	return bin, nil
 }
 
 // waitHost returns once the host runs, starting it if nobody is.

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -22,6 +23,27 @@ import (
 // so a wrong copy costs a link, never a wrong host. The export files go
 // list found are kept the same way (exports.json): they name files in the
 // Go build cache, which every work folder shares.
+
+// Prepare links the host of a new notebook module and lists the export
+// files of what every cell imports, and keeps both in the shared folder:
+// the first kernel on the machine then starts as any later one does
+// instead of linking (fair kernel install runs it).
+func Prepare(ctx context.Context, shared string) error {
+	tmp, err := os.MkdirTemp("", "fair-kernel-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	e, err := NewExecutor(tmp, WithSharedDir(shared), WithCellDir(tmp))
+	if err != nil {
+		return err
+	}
+	if _, err := e.linkHost(ctx); err != nil {
+		return err
+	}
+	e.direct.prefetch(ctx, e, nbPackage, "fmt")
+	return ctx.Err()
+}
 
 // moduleCache is one module's folder in the shared folder ("": none).
 type moduleCache string

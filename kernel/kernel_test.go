@@ -1431,3 +1431,38 @@ func TestSharedHostForANewFolder(t *testing.T) {
 		t.Error("the kept host that did not fit was not replaced")
 	}
 }
+
+// TestPrepareForTheFirstKernel: after Prepare (fair kernel install), the
+// first kernel on the machine copies the host and lists nothing.
+func TestPrepareForTheFirstKernel(t *testing.T) {
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("gcc is needed to build Go plugins (cgo); install gcc")
+	}
+	shared := t.TempDir()
+	ctx := context.Background()
+	if err := Prepare(ctx, shared); err != nil {
+		t.Fatal(err)
+	}
+	ex, err := NewExecutor(t.TempDir(), WithCellDir(t.TempDir()), WithSharedDir(shared))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ex.Close()
+	if err := ex.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cell, err := notebook.Parse("import \"fmt\"\nfmt.Println(\"first\")")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bufOut
+	if err := ex.Run(ctx, cell, 1, &out); err != nil || out.String() != "first\n" {
+		t.Fatalf("first cell: %v, output %q", err, out.String())
+	}
+	ex.direct.mu.Lock()
+	listed := ex.direct.listed
+	ex.direct.mu.Unlock()
+	if !ex.hostCopied.Load() || listed != 0 {
+		t.Errorf("host copied %v (want true), go list ran %d times (want 0)", ex.hostCopied.Load(), listed)
+	}
+}

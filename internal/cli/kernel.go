@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,6 +37,7 @@ func placeFlags(cmd *cobra.Command, p *kernel.SpecPlace) {
 func newKernelInstallCmd(io *iostreams.IOStreams) *cobra.Command {
 	var p kernel.SpecPlace
 	var display string
+	var prepare bool
 	cmd := &cobra.Command{
 		Use:   "install [--user | --sys-prefix | --prefix DIR] [--name fair]",
 		Short: "Install the kernelspec so Jupyter offers the \"Go (fair)\" kernel",
@@ -53,13 +55,48 @@ func newKernelInstallCmd(io *iostreams.IOStreams) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(io.Err, "installed kernelspec %s in %s\n", p.Name, dir)
+			if shared := kernelShared(); prepare && shared != "" {
+				// A failure costs the first kernel a link, not the install.
+				start := time.Now()
+				fmt.Fprintln(io.Err, "linking the kernel's Go host, once for this machine...")
+				if err := kernel.Prepare(cmd.Context(), shared); err != nil {
+					fmt.Fprintf(io.Err, "warning: the first kernel will link its host itself: %s\n", briefError(err))
+				} else {
+					fmt.Fprintf(io.Err, "kernel host ready in %s (%s)\n", time.Since(start).Round(100*time.Millisecond), shared)
+				}
+			}
 			fmt.Fprintln(io.Err, "the fair panel for the classic Notebook and JupyterLab: fair notebook-ext install")
 			return nil
 		},
 	}
 	placeFlags(cmd, &p)
 	cmd.Flags().StringVar(&display, "display-name", "Go (fair)", "name shown in Jupyter's kernel list")
+	cmd.Flags().BoolVar(&prepare, "prepare", true, "link the kernel's Go host now, so the first notebook does not wait for it (needs Go)")
 	return cmd
+}
+
+// briefError is an error's first line, and its last when that says more
+// (go build's first line is only its exit status).
+func briefError(err error) string {
+	lines := strings.Split(strings.TrimSpace(err.Error()), "\n")
+	last := strings.TrimSpace(lines[len(lines)-1])
+	if len(lines) == 1 || last == "" || strings.HasPrefix(last, "#") {
+		return lines[0]
+	}
+	return lines[0] + ": " + last
+}
+
+// kernelShared is the folder the kernels of all notebook folders share (a
+// module's linked host): FAIR_KERNEL_SHARED, "off" for none.
+func kernelShared() string {
+	shared := os.Getenv("FAIR_KERNEL_SHARED")
+	if cache, err := os.UserCacheDir(); err == nil && shared == "" {
+		shared = filepath.Join(cache, "fair", "kernels-shared")
+	}
+	if shared == "off" {
+		return ""
+	}
+	return shared
 }
 
 func newKernelUninstallCmd(io *iostreams.IOStreams) *cobra.Command {
@@ -116,14 +153,8 @@ func newKernelRunCmd(io *iostreams.IOStreams, cfg *config.Config) *cobra.Command
 				defer release()
 				workDir = dir
 			}
-			// What the kernels of all notebook folders share (a module's
-			// linked host); FAIR_KERNEL_SHARED moves it, "off" has none.
 			var opts []kernel.ExecOption
-			shared := os.Getenv("FAIR_KERNEL_SHARED")
-			if cache, err := os.UserCacheDir(); err == nil && shared == "" {
-				shared = filepath.Join(cache, "fair", "kernels-shared")
-			}
-			if shared != "" && shared != "off" {
+			if shared := kernelShared(); shared != "" {
 				opts = append(opts, kernel.WithSharedDir(shared))
 			}
 			ex, err := kernel.NewExecutor(workDir, opts...)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,7 +17,8 @@ import (
 )
 
 func TestKernelInstallUninstall(t *testing.T) {
-	prefix := t.TempDir()
+	prefix, shared := t.TempDir(), t.TempDir()
+	t.Setenv("FAIR_KERNEL_SHARED", shared)
 	io, _, _, errOut := iostreams.Test()
 	root := NewRoot(io)
 	root.SetArgs([]string{"kernel", "install", "--prefix", prefix, "--name", "fairtest"})
@@ -48,6 +50,14 @@ func TestKernelInstallUninstall(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "installed kernelspec fairtest") {
 		t.Errorf("stderr: %q", errOut.String())
+	}
+	// The install linked the kernel's host for the first notebook.
+	if _, err := exec.LookPath("gcc"); err == nil {
+		hosts, _ := filepath.Glob(filepath.Join(shared, "modules", "*", "host-*"))
+		exports, _ := filepath.Glob(filepath.Join(shared, "modules", "*", "exports.json"))
+		if len(hosts) != 1 || len(exports) != 1 || !strings.Contains(errOut.String(), "kernel host ready") {
+			t.Errorf("prepared: hosts %v, exports %v\n%s", hosts, exports, errOut)
+		}
 	}
 
 	root = NewRoot(io)
