@@ -47,11 +47,14 @@ if [ ! -x "$WORK/bin/gophernotes" ]; then
   (cd "$WORK/src/gophernotes" && GOTOOLCHAIN=go1.21.13 GOFLAGS=-mod=mod go build -o "$WORK/bin/gophernotes" .)
 fi
 
-# Kernelspecs in a private Jupyter path.
+# Kernelspecs in a private Jupyter path; the install links the kernel's
+# host into a private shared folder, as it does for a user.
+export FAIR_KERNEL_SHARED="$WORK/fair-shared"
+rm -rf "$WORK"/fair-work* "$WORK"/fair-shared*
 "$WORK/bin/fair" kernel install --prefix "$WORK/prefix" --name fair 2>/dev/null
 # The same kernel building cells with go build, as before the direct build,
 # to show what that lever gives in the same run; both trace their phases.
-"$WORK/bin/fair" kernel install --prefix "$WORK/prefix" --name fair-gobuild 2>/dev/null
+"$WORK/bin/fair" kernel install --prefix "$WORK/prefix" --name fair-gobuild --prepare=false 2>/dev/null
 "$PY" - "$WORK/prefix/share/jupyter/kernels" <<'PY'
 import json, sys
 for name, env in (("fair", {"FAIR_KERNEL_TRACE": "1"}), ("fair-gobuild", {"FAIR_KERNEL_TRACE": "1", "FAIR_KERNEL_GOBUILD": "1"})):
@@ -69,8 +72,7 @@ cat >"$WORK/prefix/share/jupyter/kernels/gophernotes/kernel.json" <<EOF
 EOF
 
 export JUPYTER_PATH="$WORK/prefix/share/jupyter" PATH="$WORK/bin:$PATH"
-export FAIR_KERNEL_WORKDIR="$WORK/fair-work" FAIR_KERNEL_SHARED="$WORK/fair-shared" PYDEVD_DISABLE_FILE_VALIDATION=1
-rm -rf "$WORK"/fair-work* "$FAIR_KERNEL_SHARED"
+export FAIR_KERNEL_WORKDIR="$WORK/fair-work" PYDEVD_DISABLE_FILE_VALIDATION=1
 
 "$PY" - "$ROUNDS" "$WORK" 2>"$WORK/kernels.log" <<'PY'
 # One notebook per kernel, executed by nbclient, the engine behind `jupyter
@@ -113,19 +115,21 @@ def text(cell):
 
 KINDS = ["first", "trivial", "small", "type", "import", "compute"]
 rows = {}
-# fair runs three times: in a new work folder with nothing shared (the
-# first kernel ever started on the machine: the host is linked), in
-# another new work folder (the first kernel of a new notebook folder: it
-# copies the host the first one linked), then again in that folder, as
+# fair runs three times: in a new work folder with nothing shared (a
+# kernel installed with --prepare=false, or whose install could not link:
+# the host is linked while the first cell compiles), in another new work
+# folder with the shared folder the install prepared (the first kernel of
+# any notebook folder: it copies the host), then again in that folder, as
 # every later kernel there (a restart, the notebook opened again) runs:
 # that last run is the "fair" row.
 import os
-RUNS = [("fair, nothing shared", "fair", "fair-work-1"), ("fair, new work folder", "fair", "fair-work-2"),
-        ("fair", "fair", "fair-work-2"), ("fair-gobuild", "fair-gobuild", "fair-work-2"),
-        ("gonb", "gonb", ""), ("gophernotes", "gophernotes", "")]
-for label, name, workdir in RUNS:
+shared = os.environ["FAIR_KERNEL_SHARED"]
+RUNS = [("fair, nothing shared", "fair", "fair-work-1", shared + "-none"), ("fair, new work folder", "fair", "fair-work-2", shared),
+        ("fair", "fair", "fair-work-2", shared), ("fair-gobuild", "fair-gobuild", "fair-work-2", shared),
+        ("gonb", "gonb", "", ""), ("gophernotes", "gophernotes", "", "")]
+for label, name, workdir, sh in RUNS:
     if workdir:
-        os.environ["FAIR_KERNEL_WORKDIR"] = os.path.join(work, workdir)
+        os.environ["FAIR_KERNEL_WORKDIR"], os.environ["FAIR_KERNEL_SHARED"] = os.path.join(work, workdir), sh
     groups = cells(name)
     srcs, kind_of = [], []
     for k in KINDS:
@@ -168,7 +172,7 @@ print(f"\nMedians of {rounds} cells a kind (trivial, small, type), of {len(IMPOR
 if "fair" in rows and "gonb" in rows:
     f, g = rows["fair"][1], rows["gonb"][1]
     print("\nfair / GoNB: " + ", ".join(f"{k} {f[k] / g[k]:.2f}" for k in KINDS if k != "compute"))
-for label, what in [("fair, new work folder", "a new notebook folder"), ("fair, nothing shared", "the first kernel on the machine")]:
+for label, what in [("fair, new work folder", "a new notebook folder"), ("fair, nothing shared", "a new notebook folder, nothing shared")]:
     if label in rows and "gonb" in rows:
         print(f"first cell of {what} / GoNB: {rows[label][1]['first'] / rows['gonb'][1]['first']:.2f}")
 if "fair-gobuild" in rows and "gonb" in rows:
