@@ -249,6 +249,7 @@ func (e *Executor) linkHost(ctx context.Context) (string, error) {
 		}
 	} else {
 		keepFile(mc.host(ldflags), bin, 0o755)
+		mc.prune()
 	}
 	return bin, nil
 }

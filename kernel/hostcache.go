@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
+	"time"
 )
 
 // The first kernel of a notebook folder used to link its host program
@@ -99,6 +101,8 @@ func seedFile(kept, file string, mode fs.FileMode) fs.FileInfo {
 	if err != nil || writeIfChanged(file, b, mode) != nil {
 		return nil
 	}
+	now := time.Now()
+	_ = os.Chtimes(filepath.Dir(kept), now, now) // used: the last to be pruned
 	fi, err := os.Stat(file)
 	if err != nil {
 		return nil
@@ -162,4 +166,36 @@ func orDir(dir, def string) string {
 		return def
 	}
 	return dir
+}
+
+// keptModules bounds the modules the shared folder keeps a host for (5-8
+// MB each): the least recently used go first.
+const keptModules = 16
+
+// prune removes the least recently used modules beyond keptModules.
+func (c moduleCache) prune() {
+	if c == "" {
+		return
+	}
+	root := filepath.Dir(string(c))
+	ents, err := os.ReadDir(root)
+	if err != nil || len(ents) <= keptModules {
+		return
+	}
+	type used struct {
+		dir string
+		at  time.Time
+	}
+	var mods []used
+	for _, ent := range ents {
+		if fi, err := ent.Info(); err == nil && ent.IsDir() {
+			mods = append(mods, used{filepath.Join(root, ent.Name()), fi.ModTime()})
+		}
+	}
+	sort.Slice(mods, func(i, j int) bool { return mods[i].at.After(mods[j].at) })
+	for _, m := range mods[min(keptModules, len(mods)):] {
+		if m.dir != string(c) {
+			_ = os.RemoveAll(m.dir)
+		}
+	}
 }

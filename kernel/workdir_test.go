@@ -1,10 +1,12 @@
 package kernel
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestClaimWorkDir(t *testing.T) {
@@ -88,5 +90,32 @@ func TestClaimWorkDirLimit(t *testing.T) {
 	}
 	if _, _, err := ClaimWorkDir(root, nb); err == nil || !strings.Contains(err.Error(), "FAIR_KERNEL_WORKDIR") {
 		t.Fatalf("kernel %d: err = %v, want one line naming FAIR_KERNEL_WORKDIR", maxSlots+1, err)
+	}
+}
+
+// The shared folder keeps the hosts of the most recently used modules,
+// and never the one in use.
+func TestPruneKeptModules(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "modules")
+	now := time.Now()
+	var dirs []string
+	for i := 0; i < keptModules+4; i++ {
+		d := filepath.Join(root, fmt.Sprintf("m%02d", i))
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		at := now.Add(time.Duration(i) * time.Minute) // m00 is the oldest
+		if err := os.Chtimes(d, at, at); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, d)
+	}
+	moduleCache(dirs[1]).prune() // in use, and among the oldest
+	for i, d := range dirs {
+		_, err := os.Stat(d)
+		gone := os.IsNotExist(err)
+		if want := i < 4 && i != 1; gone != want {
+			t.Errorf("%s: gone %v, want %v", filepath.Base(d), gone, want)
+		}
 	}
 }
