@@ -893,26 +893,8 @@ func TestSavedExportsForTheNextKernel(t *testing.T) {
 	dir := t.TempDir()
 	kernelRun := func(code, want string) (listed, built int) {
 		t.Helper()
-		ex, err := NewExecutor(dir, WithCellDir(t.TempDir()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ex.Close()
-		ctx := context.Background()
-		if err := ex.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		cell, err := notebook.Parse(code)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out bufOut
-		if err := ex.Run(ctx, cell, 1, &out); err != nil || out.String() != want {
-			t.Fatalf("%q: %v, output %q, want %q", code, err, out.String(), want)
-		}
-		ex.direct.mu.Lock()
-		defer ex.direct.mu.Unlock()
-		return ex.direct.listed, ex.direct.built
+		k := runKernel(t, dir, "", code, want, nil)
+		return k.listed, k.built
 	}
 	if listed, built := kernelRun("import \"fmt\"\nx := 41\nfmt.Println(x + 1)", "42\n"); listed == 0 || built != 1 {
 		t.Fatalf("first kernel: go list ran %d times, direct builds %d", listed, built)
@@ -1373,29 +1355,8 @@ func TestSharedHostForANewFolder(t *testing.T) {
 	shared := t.TempDir()
 	kernelRun := func(dir, code, want string, change func()) (copied bool, listed int) {
 		t.Helper()
-		ex, err := NewExecutor(dir, WithCellDir(t.TempDir()), WithSharedDir(shared))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ex.Close()
-		if change != nil {
-			change()
-		}
-		ctx := context.Background()
-		if err := ex.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		cell, err := notebook.Parse(code)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out bufOut
-		if err := ex.Run(ctx, cell, 1, &out); err != nil || out.String() != want {
-			t.Fatalf("%q: %v, output %q, want %q", code, err, out.String(), want)
-		}
-		ex.direct.mu.Lock()
-		defer ex.direct.mu.Unlock()
-		return ex.hostCopied.Load(), ex.direct.listed
+		k := runKernel(t, dir, shared, code, want, change)
+		return k.copied, k.listed
 	}
 	if copied, _ := kernelRun(t.TempDir(), "import \"fmt\"\nfmt.Println(1)", "1\n", nil); copied {
 		t.Fatal("the first kernel found a host to copy in an empty shared folder")
@@ -1443,26 +1404,48 @@ func TestPrepareForTheFirstKernel(t *testing.T) {
 	if err := Prepare(ctx, shared); err != nil {
 		t.Fatal(err)
 	}
-	ex, err := NewExecutor(t.TempDir(), WithCellDir(t.TempDir()), WithSharedDir(shared))
+	k := runKernel(t, t.TempDir(), shared, "import \"fmt\"\nfmt.Println(\"first\")", "first\n", nil)
+	if !k.copied || k.listed != 0 {
+		t.Errorf("host copied %v (want true), go list ran %d times (want 0)", k.copied, k.listed)
+	}
+}
+
+// kernelStart is what a kernel's start and first cell did.
+type kernelStart struct {
+	copied        bool // the host came from the shared folder
+	listed, built int  // go list runs, direct builds
+}
+
+// runKernel starts a kernel in work folder dir (shared: the shared folder,
+// "" none), runs code as its first cell, checks its output and closes it.
+// change runs between preparing the module and starting.
+func runKernel(t *testing.T, dir, shared, code, want string, change func()) kernelStart {
+	t.Helper()
+	opts := []ExecOption{WithCellDir(t.TempDir())}
+	if shared != "" {
+		opts = append(opts, WithSharedDir(shared))
+	}
+	ex, err := NewExecutor(dir, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ex.Close()
+	if change != nil {
+		change()
+	}
+	ctx := context.Background()
 	if err := ex.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	cell, err := notebook.Parse("import \"fmt\"\nfmt.Println(\"first\")")
+	cell, err := notebook.Parse(code)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out bufOut
-	if err := ex.Run(ctx, cell, 1, &out); err != nil || out.String() != "first\n" {
-		t.Fatalf("first cell: %v, output %q", err, out.String())
+	if err := ex.Run(ctx, cell, 1, &out); err != nil || out.String() != want {
+		t.Fatalf("%q: %v, output %q, want %q", code, err, out.String(), want)
 	}
 	ex.direct.mu.Lock()
-	listed := ex.direct.listed
-	ex.direct.mu.Unlock()
-	if !ex.hostCopied.Load() || listed != 0 {
-		t.Errorf("host copied %v (want true), go list ran %d times (want 0)", ex.hostCopied.Load(), listed)
-	}
+	defer ex.direct.mu.Unlock()
+	return kernelStart{copied: ex.hostCopied.Load(), listed: ex.direct.listed, built: ex.direct.built}
 }
