@@ -102,7 +102,12 @@ func (d *directBuild) setup(ctx context.Context, e *Executor) {
 	// it, and a host linked in another work folder is up to date here only
 	// with the same flags.
 	cc := filepath.Join(orDir(e.shared, e.dir), "cc", "cc-probe")
-	if err := writeIfChanged(cc, []byte(ccProbe), 0o755); err != nil {
+	err = writeIfChanged(cc, []byte(ccProbe), 0o755)
+	if err != nil && e.shared != "" { // a shared folder it cannot write
+		cc = filepath.Join(e.dir, "cc", "cc-probe")
+		err = writeIfChanged(cc, []byte(ccProbe), 0o755)
+	}
+	if err != nil {
 		d.off = true
 		return
 	}
