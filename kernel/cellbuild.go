@@ -405,7 +405,6 @@ func (d *directBuild) link(ctx context.Context, e *Executor, pluginPath, main, c
 func (d *directBuild) tool(ctx context.Context, dir, name string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, filepath.Join(d.tools, name), args...)
 	cmd.Dir, cmd.Env = dir, d.env
-
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) {
