@@ -223,21 +223,11 @@ func (e *Executor) linkHost(ctx context.Context) (string, error) {
 	bin := filepath.Join(e.dir, "hostbin", "host")
 	ldflags := e.direct.hostLDFlags(ctx, e)
 	mc := e.moduleCache()
-	seeded := seedFile(mc.host(ldflags), bin, 0o755)
-	build := func() ([]byte, error) {
-		out, err := e.goCmd(ctx, "build", "-trimpath", "-ldflags="+ldflags, "-o", bin, "./host")
-		if err != nil && seeded != nil && ctx.Err() == nil {
-			// A kept copy go build will not replace ("not an object file").
-			_ = os.Remove(bin)
-			seeded = nil
-			out, err = e.goCmd(ctx, "build", "-trimpath", "-ldflags="+ldflags, "-o", bin, "./host")
-		}
-		return out, err
-	}
-	out, err := build()
+	seeded := seedHost(mc.host(ldflags), bin)
+	out, err := e.goCmd(ctx, "build", "-trimpath", "-ldflags="+ldflags, "-o", bin, "./host")
 	if err != nil && ldflags != "" && ctx.Err() == nil {
 		ldflags = "" // as go build links by itself
-		out, err = build()
+		out, err = e.goCmd(ctx, "build", "-trimpath", "-o", bin, "./host")
 	}
 	if err != nil {
 		return "", fmt.Errorf("build the kernel host: %v\n%s", err, out)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"debug/buildinfo"
 	"encoding/hex"
 	"errors"
 	"io/fs"
@@ -108,6 +109,19 @@ func seedFile(kept, file string, mode fs.FileMode) fs.FileInfo {
 		return nil
 	}
 	return fi
+}
+
+// seedHost seeds the host from kept when kept is a Go program: go build
+// replaces a Go program that does not fit, but refuses to overwrite
+// anything else ("not an object file").
+func seedHost(kept, bin string) fs.FileInfo {
+	if kept == "" {
+		return nil
+	}
+	if _, err := buildinfo.ReadFile(kept); err != nil {
+		return nil
+	}
+	return seedFile(kept, bin, 0o755)
 }
 
 // untouched reports whether file is still the copy a seed made: go build
